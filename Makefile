@@ -1,0 +1,189 @@
+# Longhand: one book, one program.
+#
+#   book/*.nw --notangle/cpif--> tangled/ --cc--> build/longhand, build/liblonghand.a
+#   build/longhand + data/  --trace-->  build/figdata/*.tsv, build/tables/*.tex, build/values.tex
+#   book/*.nw --noweave--> build/woven/*.tex + tables + figures --latexmk--> build/longhand.pdf
+#
+# Adding a chapter is adding book/NN-topic.nw (and tests/check-topic.c): every
+# list below is found, never typed.  Generated files go through `cpif`, which
+# leaves a file and its timestamp alone when its content is unchanged; a stamp
+# records that a step ran, and the files it writes hang off the stamp with an
+# empty recipe so make re-reads their timestamps.  latexmk decides by content
+# whether LaTeX must run again.
+
+SHELL       := bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DELETE_ON_ERROR:
+.SECONDARY:
+MAKEFLAGS   += --no-builtin-rules --no-print-directory
+.DEFAULT_GOAL := build
+
+NW         := $(sort $(wildcard book/[0-9][0-9]-*.nw))
+# A root chunk is named after the file it tangles to, relative to tangled/.
+LIST_ROOTS := noroots $(NW) | sed -n 's/^<<\([A-Za-z0-9_./-]*\.[ch]\)>>$$/\1/p' | sort
+# Without noweb (a fresh machine before `make deps`), the committed tree says.
+ROOTS := $(or $(shell command -v noroots >/dev/null && $(LIST_ROOTS)),\
+              $(patsubst tangled/%,%,$(wildcard tangled/src/*.[ch])))
+TANGLED := $(addprefix tangled/,$(ROOTS))
+# #line directives point compiler errors and gdb into the book (LINE= turns them off).
+LINE ?= -L
+
+CC        ?= cc
+OPT       ?= -O2 -march=native
+CFLAGS    ?= -std=c11 $(OPT) -g -Wall -Wextra -Wshadow -Wstrict-prototypes -fopenmp
+CPPFLAGS  += -D_POSIX_C_SOURCE=200809L -Itangled/src $(shell pkg-config --cflags gsl)
+LDLIBS     = $(shell pkg-config --libs gsl) -lm
+CHECK_LIBS = $(shell pkg-config --libs check)
+
+SRC_C   := $(filter tangled/src/%.c,$(TANGLED))
+OBJ     := $(patsubst tangled/src/%.c,build/obj/%.o,$(SRC_C))
+LIB_OBJ := $(filter-out build/obj/main.o,$(OBJ))
+TESTS   := $(sort $(wildcard tests/check-*.c))
+EXAMPLE := $(wildcard data/worked-example.*)
+FIGURES := $(patsubst figures/%.tikz,build/figures/%.pdf,$(wildcard figures/*.tikz))
+CHAPTER_PDFS := $(patsubst book/%.nw,build/chapters/%.pdf,$(NW))
+
+LATEXMK := latexmk -pdf -interaction=nonstopmode -halt-on-error -file-line-error
+# LaTeX runs in build/; the book's style files and figures are found from there.
+TEXENV  := TEXINPUTS=.:../book//:..: max_print_line=1000
+
+.PHONY: all help deps tangle build tables book chapters test sanitize \
+        check-tangle lint png clean
+all: book test
+
+help:
+	@echo 'make deps          install the Debian packages the project needs (root or sudo)'
+	@echo 'make tangle        tangle book/*.nw into tangled/ (unchanged files keep their timestamps)'
+	@echo 'make build         build/longhand and build/liblonghand.a (the default target)'
+	@echo 'make tables        run the worked example: build/tables, build/figdata, build/values.tex'
+	@echo 'make book          typeset build/longhand.pdf'
+	@echo 'make chapters      one PDF per chapter in build/chapters/'
+	@echo 'make test          run the Check suites'
+	@echo 'make sanitize      run the Check suites under AddressSanitizer and UBSan'
+	@echo 'make check-tangle  fail if tangled/ differs from what book/ tangles to'
+	@echo 'make lint          list chunks defined but never used (usually typos)'
+	@echo 'make png           render the book to build/png/ for a visual check'
+	@echo 'make clean         remove build/'
+
+## deps ########################################################################
+DEBIAN_PACKAGES := make gcc libc6-dev pkg-config noweb libgsl-dev check libsubunit-dev \
+  texlive-latex-base texlive-latex-recommended texlive-latex-extra \
+  texlive-fonts-recommended texlive-pictures latexmk poppler-utils
+SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
+deps:
+	@missing=$$(for p in $(DEBIAN_PACKAGES); do \
+	  dpkg-query -W -f='$${Status}' "$$p" 2>/dev/null | grep -q 'ok installed' || echo "$$p"; done); \
+	if [ -z "$$missing" ]; then echo "deps: all installed"; exit 0; fi; \
+	echo "deps: installing" $$missing; \
+	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get update -qq; \
+	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing
+
+build/stamps build/obj build/tests build/figures build/chapters build/woven build/png:
+	mkdir -p $@
+
+## tangle ######################################################################
+tangle: build/stamps/tangle
+build/stamps/tangle: $(NW) | build/stamps
+	if ! command -v notangle >/dev/null; then \
+	  echo "notangle not found: building the committed tangled/ tree"; \
+	else for r in $$($(LIST_ROOTS)); do \
+	  mkdir -p "tangled/$$(dirname "$$r")"; \
+	  notangle $(LINE) -R"$$r" $(NW) > "$@.tmp"; \
+	  cpif "tangled/$$r" < "$@.tmp"; chmod 644 "tangled/$$r"; \
+	done; rm -f "$@.tmp"; fi; touch $@
+$(TANGLED): build/stamps/tangle ;
+
+## build #######################################################################
+build: build/longhand build/liblonghand.a
+build/obj/%.o: tangled/src/%.c | build/obj
+	$(CC) $(CPPFLAGS) $(CFLAGS) -MMD -MP -c $< -o $@
+build/liblonghand.a: $(LIB_OBJ)
+	rm -f $@; ar rcs $@ $^
+build/longhand: build/obj/main.o build/liblonghand.a
+	$(CC) $(CFLAGS) $(LDFLAGS) $^ $(LDLIBS) -o $@
+-include $(OBJ:.o=.d)
+
+## tests #######################################################################
+# Each tests/check-NAME.c defines `Suite *NAME_suite(void)`; the runner runs them all.
+build/tests/suites.h: $(TESTS) | build/tests
+	for t in $(TESTS); do n=$${t#tests/check-}; echo "SUITE($${n%.c})"; done \
+	  | tr - _ > $@.tmp; cpif $@ < $@.tmp; rm -f $@.tmp
+build/tests/check-longhand: tests/run-suites.c $(TESTS) build/tests/suites.h build/liblonghand.a
+	$(CC) $(CPPFLAGS) -Ibuild/tests -Itests $(CFLAGS) $(filter %.c %.a,$^) \
+	  $(CHECK_LIBS) $(LDLIBS) -o $@
+test: build/tests/check-longhand
+	build/tests/check-longhand
+
+# Everything rebuilt with the sanitizers, apart from the normal build.
+SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+sanitize: build/stamps/tangle build/tests/suites.h
+	mkdir -p build/san
+	$(CC) $(CPPFLAGS) -Ibuild/tests -Itests $(CFLAGS) $(SAN_FLAGS) -O1 \
+	  tests/run-suites.c $(TESTS) $(filter-out tangled/src/main.c,$(SRC_C)) \
+	  $(CHECK_LIBS) $(LDLIBS) -o build/san/check-longhand
+	CK_FORK=no build/san/check-longhand
+
+## tables and figures ##########################################################
+# One run of the worked example writes every TSV and the quoted values; each
+# TSV becomes a table through the one converter, book/tsv2tex.awk.
+tables: build/stamps/tables $(FIGURES)
+build/stamps/tables: build/longhand $(EXAMPLE) book/tsv2tex.awk | build/stamps
+	rm -rf build/trace.new; mkdir -p build/trace.new build/figdata build/tables
+	build/longhand trace --example data/worked-example.conf -o build/trace.new
+	for f in build/trace.new/*.tsv; do n=$$(basename "$$f" .tsv); \
+	  if [ "$$n" = values ]; then \
+	    awk -v mode=values -f book/tsv2tex.awk "$$f" | cpif build/values.tex; \
+	  else \
+	    cpif build/figdata/$$n.tsv < "$$f"; \
+	    awk -f book/tsv2tex.awk "$$f" | cpif build/tables/$$n.tex; \
+	  fi; \
+	done; rm -rf build/trace.new; touch $@
+
+build/figures/%.pdf: figures/%.tikz figures/driver.tex figures/style.tex book/fonts.tex \
+                     build/stamps/tables | build/figures
+	cd build && $(TEXENV) pdflatex -interaction=batchmode -halt-on-error \
+	  -output-directory=figures -jobname=$* '\def\FIG{$*}\input{figures/driver.tex}' >/dev/null \
+	  || { tail -20 figures/$*.log; exit 1; }
+
+## weave and typeset ###########################################################
+# All chapters are woven in one call so that chunk references across chapters
+# resolve; the result is split back into one file per chapter (for \include),
+# the list of main-matter chapters, and the index.
+build/stamps/weave: $(NW) book/split-weave.awk | build/stamps build/woven
+	rm -rf build/weave.new; mkdir -p build/weave.new
+	noweave -n -index $(NW) | awk -v dir=build/weave.new -f book/split-weave.awk
+	for f in build/weave.new/*.tex; do cpif build/woven/$${f##*/} < "$$f"; done
+	rm -rf build/weave.new; touch $@
+
+BOOK_INPUTS := book/longhand.tex book/style.tex book/fonts.tex build/stamps/weave \
+               build/stamps/tables $(FIGURES)
+book: build/longhand.pdf
+build/longhand.pdf: $(BOOK_INPUTS) FORCE
+	cd build && $(TEXENV) $(LATEXMK) -jobname=longhand ../book/longhand.tex > latexmk.out \
+	  || { grep -A4 -E '^[^ ]+:[0-9]+:|^! ' longhand.log | head -40; exit 1; }
+	@grep -E 'Warning|Overfull|Underfull' build/longhand.log | grep -v -E 'pdfTeX warning \(dest\)' || true
+
+# A chapter alone, with the book's numbering: \includeonly on the full book's
+# aux files.  References into other chapters keep their numbers but not links.
+chapters: $(CHAPTER_PDFS)
+build/chapters/%.pdf: build/longhand.pdf | build/chapters
+	cd build && $(TEXENV) $(LATEXMK) -jobname=chapters/$* \
+	  -usepretex='\def\OnlyChapter{woven/$*}' ../book/longhand.tex > chapters/$*.out \
+	  || { grep -A4 -E '^[^ ]+:[0-9]+:|^! ' chapters/$*.log | head -40; exit 1; }
+
+FORCE:
+
+## maintenance #################################################################
+check-tangle:
+	@tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; \
+	for r in $$($(LIST_ROOTS)); do mkdir -p "$$tmp/$$(dirname "$$r")"; \
+	  notangle $(LINE) -R"$$r" $(NW) > "$$tmp/$$r"; done; \
+	diff -ru "$$tmp" tangled && echo "check-tangle: tangled/ matches book/"
+lint:
+	@! noroots $(NW) | grep -v '^<<[A-Za-z0-9_./-]*\.[ch]>>$$' \
+	  || { echo "lint: the chunks above are defined but never used"; exit 1; }
+	@echo "lint: ok"
+png: build/longhand.pdf | build/png
+	rm -f build/png/*.png; pdftoppm -png -r 70 $< build/png/page
+clean:
+	rm -rf build

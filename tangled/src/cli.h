@@ -1,0 +1,13 @@
+#line 689 "book/01-numbers.nw"
+#ifndef LONGHAND_CLI_H
+#define LONGHAND_CLI_H
+#include <getopt.h>
+
+struct command {
+    const char *name;                /* the subcommand, as typed */
+    int (*run)(int argc, char **argv); /* argv[0] is the subcommand */
+    const char *summary;             /* one line for 'longhand help' */
+};
+/* Print "longhand CMD: why" and a hint to stderr; return 2, the usage status. */
+int usage_error(const char *cmd, const char *fmt, ...);
+#endif

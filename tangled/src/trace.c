@@ -1,0 +1,179 @@
+#line 752 "book/01-numbers.nw"
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include "trace.h"
+#line 806 "book/01-numbers.nw"
+#include <float.h>
+#include <math.h>
+#include "numbers.h"
+
+#line 773 "book/01-numbers.nw"
+FILE *trace_table(struct trace *t, const char *name)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/%s.tsv", t->dir, name);
+    FILE *f = fopen(path, "w");
+    if (!f) {
+        fprintf(stderr, "longhand trace: %s: %s\n", path, strerror(errno));
+        t->failed = 1;
+    }
+    return f;
+}
+
+void trace_close(struct trace *t, FILE *f)
+{
+    if (f && (ferror(f) | fclose(f)))
+        t->failed = 1;
+}
+
+void trace_value(struct trace *t, const char *name, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(t->values, "%s\t", name);
+    vfprintf(t->values, fmt, ap);
+    fputc('\n', t->values);
+    va_end(ap);
+}
+#line 819 "book/01-numbers.nw"
+static void trace_example(struct trace *t)
+{
+    const struct worked_example *ex = &t->ex;
+    trace_value(t, "ExampleText", "%s", ex->text);
+    trace_value(t, "ExampleSeed", "%lu", ex->seed);
+    trace_value(t, "ExampleLayers", "%d", ex->model.num_layers);
+    trace_value(t, "ExampleHeads", "%d", ex->model.num_heads);
+    trace_value(t, "ExampleChannels", "%d", ex->model.channels);
+    trace_value(t, "ExampleContext", "%d", ex->model.max_seq_len);
+    trace_value(t, "ExampleVocab", "%d", ex->model.vocab_size);
+    trace_value(t, "UnitRoundoff", "%.3g", FLT_EPSILON / 2);
+}
+#line 840 "book/01-numbers.nw"
+enum { SUM_ROWS = 16, SUM_LOG2_MIN = 4, SUM_LOG2_MAX = 20 };
+
+static void trace_sums(struct trace *t)
+{
+    size_t nmax = (size_t)1 << SUM_LOG2_MAX;
+    float *x = malloc(SUM_ROWS * nmax * sizeof *x), sums[SUM_ROWS];
+    gsl_rng *rng = rng_create(t->ex.seed);
+    FILE *f = trace_table(t, "numbers-sum-error");
+    if (x && rng && f) {
+        fprintf(f, "$n$\tsequential\tpairwise\tbound~\\eqref{eq:sum-sequential}"
+                   "\tbound~\\eqref{eq:sum-pairwise}\n");
+        for (int log2n = SUM_LOG2_MIN; log2n <= SUM_LOG2_MAX; log2n += 2) {
+            
+#line 869 "book/01-numbers.nw"
+size_t n = (size_t)1 << log2n;
+fill_uniform(rng, x, SUM_ROWS * n);
+double err[2] = { 0, 0 };
+summation_fn methods[2] = { sum_sequential, sum_pairwise };
+for (int m = 0; m < 2; m++) {
+    sum_rows(methods[m], x, SUM_ROWS, n, sums);
+    for (int r = 0; r < SUM_ROWS; r++) {
+        double exact = 0;
+        for (size_t i = 0; i < n; i++)
+            exact += x[r * n + i];
+        err[m] += fabs(sums[r] - exact) / exact / SUM_ROWS;
+    }
+}
+double u = FLT_EPSILON / 2, b = 8;
+fprintf(f, "%zu\t%.2e\t%.2e\t%.2e\t%.2e\n", n, err[0], err[1],
+        (double)(n - 1) * u, (b - 1 + ceil(log2((double)n / b))) * u);
+if (log2n == SUM_LOG2_MAX) {
+    trace_value(t, "SumDigitsLostSequential", "%.1f", 7.2 + log10(err[0]));
+    trace_value(t, "SumDigitsLostPairwise", "%.1f", fmax(0, 7.2 + log10(err[1])));
+}
+#line 853 "book/01-numbers.nw"
+        }
+        
+#line 892 "book/01-numbers.nw"
+size_t nones = (size_t)1 << 25;
+float *ones = malloc(nones * sizeof *ones);
+if (ones) {
+    for (size_t i = 0; i < nones; i++)
+        ones[i] = 1.0f;
+    trace_value(t, "OnesSequential", "%.0f", sum_sequential(ones, nones));
+    trace_value(t, "OnesPairwise", "%.0f", sum_pairwise(ones, nones));
+    trace_value(t, "OnesExact", "%zu", nones);
+    free(ones);
+} else
+    t->failed = 1;
+#line 855 "book/01-numbers.nw"
+        trace_value(t, "SumRows", "%d", SUM_ROWS);
+        trace_value(t, "SumLargestN", "%zu", nmax);
+    } else
+        t->failed = 1;
+    trace_close(t, f);
+    gsl_rng_free(rng);
+    free(x);
+}
+#line 907 "book/01-numbers.nw"
+static void trace_layout(struct trace *t)
+{
+    size_t sizes[NUM_PARAM_TENSORS], offset = 0;
+    param_sizes(&t->ex.model, sizes);
+    FILE *f = trace_table(t, "numbers-layout");
+    if (!f)
+        return;
+    fprintf(f, "tensor\tfloats\toffset\n");
+    for (int i = 0; i < NUM_PARAM_TENSORS; i++) {
+        fprintf(f, "`%s`\t%zu\t%zu\n", param_tensor_names[i], sizes[i], offset);
+        offset += sizes[i];
+    }
+    trace_close(t, f);
+    trace_value(t, "ParamCount", "%zu", layout_total(sizes, NUM_PARAM_TENSORS));
+}
+#line 927 "book/01-numbers.nw"
+enum { INIT_ROWS = 4, INIT_COLS = 6 };
+
+static void trace_init(struct trace *t)
+{
+    const struct gpt_config *m = &t->ex.model;
+    size_t n = (size_t)m->padded_vocab_size * (size_t)m->channels;
+    float *wte = malloc(n * sizeof *wte);
+    gsl_rng *rng = rng_create(t->ex.seed);
+    FILE *f = trace_table(t, "numbers-init");
+    if (wte && rng && f) {
+        fill_normal(rng, wte, n, 0.02);
+        
+#line 949 "book/01-numbers.nw"
+int cols = m->channels < INIT_COLS ? m->channels : INIT_COLS;
+fprintf(f, "row");
+for (int c = 0; c < cols; c++)
+    fprintf(f, "\t$c=%d$", c);
+fputc('\n', f);
+for (int r = 0; r < INIT_ROWS; r++) {
+    fprintf(f, "%d", r);
+    for (int c = 0; c < cols; c++)
+        fprintf(f, "\t%.5f", wte[(size_t)r * m->channels + c]);
+    fputc('\n', f);
+}
+#line 939 "book/01-numbers.nw"
+        
+#line 963 "book/01-numbers.nw"
+double ss = 0;
+for (size_t i = 0; i < n; i++)
+    ss += (double)wte[i] * wte[i];
+trace_value(t, "InitSampleStd", "%.5f", sqrt(ss / (double)n));
+#line 940 "book/01-numbers.nw"
+    } else
+        t->failed = 1;
+    trace_close(t, f);
+    gsl_rng_free(rng);
+    free(wte);
+}
+
+#line 762 "book/01-numbers.nw"
+int trace_run(struct trace *t)
+{
+    
+#line 812 "book/01-numbers.nw"
+trace_example(t);
+trace_sums(t);
+trace_layout(t);
+trace_init(t);
+#line 765 "book/01-numbers.nw"
+    return t->failed ? -1 : 0;
+}

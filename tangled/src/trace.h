@@ -1,0 +1,21 @@
+#line 729 "book/01-numbers.nw"
+#ifndef LONGHAND_TRACE_H
+#define LONGHAND_TRACE_H
+#include <stdio.h>
+#include "example.h"
+
+struct trace {
+    const char *dir;           /* where the TSV files go */
+    FILE *values;              /* DIR/values.tsv */
+    struct worked_example ex;  /* what to run */
+    int failed;                /* set by any write that failed */
+};
+/* Open DIR/NAME.tsv for one table; NULL (and t->failed set) on failure. */
+FILE *trace_table(struct trace *t, const char *name);
+/* Finish a table opened by trace_table, recording a failed write. */
+void trace_close(struct trace *t, FILE *f);
+/* Append "NAME<TAB>value" to values.tsv; NAME must be letters only. */
+void trace_value(struct trace *t, const char *name, const char *fmt, ...);
+/* Write every chapter's part of the trace; 0 on success. */
+int trace_run(struct trace *t);
+#endif

@@ -1,0 +1,157 @@
+/* check-example.c -- the worked example's reader (book/01-numbers.nw) on good
+   and broken descriptions. */
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "example.h"
+
+static const char good[] =
+    "# a comment\n"
+    "text =  The cat sat.  \n"
+    "\n"
+    "seed = 42\nlayers = 1\nheads = 2\nchannels = 16\ncontext = 8\nvocab = 300\n";
+
+/* Write contents to a fresh temporary file; return its path (caller frees). */
+static char *write_temp(const char *contents, size_t len)
+{
+    char *path = strdup("/tmp/longhand-example-XXXXXX");
+    int fd = mkstemp(path);
+    ck_assert_int_ge(fd, 0);
+    ck_assert_int_eq(write(fd, contents, len), (ssize_t)len);
+    close(fd);
+    return path;
+}
+
+/* Read contents as a description; return example_read's status, message in err. */
+static int read_text(const char *contents, size_t len, struct worked_example *ex,
+                     char *err, size_t errlen)
+{
+    char *path = write_temp(contents, len);
+    int status = example_read(path, ex, err, errlen);
+    unlink(path);
+    free(path);
+    return status;
+}
+
+START_TEST(reads_a_good_description)
+{
+    struct worked_example ex;
+    char err[256] = "";
+    ck_assert_int_eq(read_text(good, strlen(good), &ex, err, sizeof err), 0);
+    ck_assert_str_eq(ex.text, "The cat sat.");
+    ck_assert_uint_eq(ex.seed, 42);
+    ck_assert_int_eq(ex.model.num_layers, 1);
+    ck_assert_int_eq(ex.model.num_heads, 2);
+    ck_assert_int_eq(ex.model.channels, 16);
+    ck_assert_int_eq(ex.model.max_seq_len, 8);
+    ck_assert_int_eq(ex.model.vocab_size, 300);
+    ck_assert_int_eq(ex.model.padded_vocab_size, 384);
+}
+END_TEST
+
+START_TEST(reads_the_books_own_example)
+{
+    struct worked_example ex;
+    char err[256] = "";
+    ck_assert_msg(example_read("data/worked-example.conf", &ex, err, sizeof err) == 0,
+                  "%s", err);
+}
+END_TEST
+
+/* Each broken description: replace one line of the good one, expect a message. */
+static const struct { const char *from, *to, *message; } broken[] = {
+    { "seed = 42\n", "", "missing key 'seed'" },
+    { "seed = 42\n", "seed = 42\nseed = 43\n", ":5: key given twice" },
+    { "seed = 42\n", "sed = 42\n", ":4: unknown key 'sed'" },
+    { "seed = 42\n", "seed = 4x2\n", ":4: seed must be a whole number" },
+    { "seed = 42\n", "seed = -1\n", ":4: seed must be a whole number" },
+    { "seed = 42\n", "seed =\n", ":4: seed must be a whole number" },
+    { "heads = 2\n", "heads = 0\n", ":6: heads must be a whole number from 1" },
+    { "heads = 2\n", "heads = 3\n", "heads must divide channels" },
+    { "context = 8\n", "context = 99999999999999999999\n", ":8: context must be" },
+    { "vocab = 300\n", "vocab 300\n", ":9: expected key = value" },
+    { "text =  The cat sat.  \n", "text =\n", ":2: the text must have 1 to" },
+};
+
+static char *replaced(const char *from, const char *to)
+{
+    const char *at = strstr(good, from);
+    ck_assert_ptr_nonnull(at);
+    char *s = malloc(sizeof good + strlen(to));
+    size_t head = (size_t)(at - good);
+    memcpy(s, good, head);
+    strcpy(s + head, to);
+    strcat(s, at + strlen(from));
+    return s;
+}
+
+START_TEST(rejects_a_broken_description)
+{
+    char *text = replaced(broken[_i].from, broken[_i].to), err[256] = "";
+    struct worked_example ex;
+    ck_assert_int_eq(read_text(text, strlen(text), &ex, err, sizeof err), -1);
+    ck_assert_msg(strstr(err, broken[_i].message) != NULL,
+                  "message '%s' lacks '%s'", err, broken[_i].message);
+    free(text);
+}
+END_TEST
+
+START_TEST(rejects_an_overlong_line)
+{
+    size_t n = 4 * EXAMPLE_TEXT_MAX;
+    char *text = malloc(n + 16);
+    strcpy(text, "text = ");
+    memset(text + 7, 'a', n);
+    strcpy(text + 7 + n, "\n");
+    struct worked_example ex;
+    char err[256] = "";
+    ck_assert_int_eq(read_text(text, strlen(text), &ex, err, sizeof err), -1);
+    ck_assert_ptr_nonnull(strstr(err, ":1: line too long"));
+    free(text);
+}
+END_TEST
+
+START_TEST(rejects_text_one_byte_too_long)
+{
+    char text[EXAMPLE_TEXT_MAX + 16];
+    strcpy(text, "text = ");
+    memset(text + 7, 'a', EXAMPLE_TEXT_MAX);
+    strcpy(text + 7 + EXAMPLE_TEXT_MAX, "\n");
+    struct worked_example ex;
+    char err[256] = "";
+    ck_assert_int_eq(read_text(text, strlen(text), &ex, err, sizeof err), -1);
+    ck_assert_ptr_nonnull(strstr(err, "the text must have"));
+}
+END_TEST
+
+START_TEST(rejects_empty_missing_and_binary_files)
+{
+    struct worked_example ex;
+    char err[256] = "";
+    ck_assert_int_eq(read_text("", 0, &ex, err, sizeof err), -1);
+    ck_assert_ptr_nonnull(strstr(err, "missing key 'text'"));
+    ck_assert_int_eq(example_read("/nonexistent/example.conf", &ex, err, sizeof err), -1);
+    ck_assert_ptr_nonnull(strstr(err, "/nonexistent/example.conf: "));
+    unsigned char junk[4096];
+    for (size_t i = 0; i < sizeof junk; i++)
+        junk[i] = (unsigned char)(i * 2654435761u >> 13);
+    ck_assert_int_eq(read_text((const char *)junk, sizeof junk, &ex, err, sizeof err), -1);
+}
+END_TEST
+
+Suite *example_suite(void)
+{
+    Suite *s = suite_create("example");
+    TCase *tc = tcase_create("reader");
+    tcase_add_test(tc, reads_a_good_description);
+    tcase_add_test(tc, reads_the_books_own_example);
+    tcase_add_loop_test(tc, rejects_a_broken_description, 0,
+                        (int)(sizeof broken / sizeof broken[0]));
+    tcase_add_test(tc, rejects_an_overlong_line);
+    tcase_add_test(tc, rejects_text_one_byte_too_long);
+    tcase_add_test(tc, rejects_empty_missing_and_binary_files);
+    suite_add_tcase(s, tc);
+    return s;
+}

@@ -159,8 +159,10 @@ BOOK_INPUTS := book/longhand.tex book/style.tex book/fonts.tex build/stamps/weav
                build/stamps/tables $(FIGURES)
 book: build/longhand.pdf
 build/longhand.pdf: $(BOOK_INPUTS) FORCE
-	cd build && $(TEXENV) $(LATEXMK) -jobname=longhand ../book/longhand.tex > latexmk.out \
+	cd build && $(TEXENV) $(LATEXMK) -jobname=longhand ../book/longhand.tex > latexmk.out 2>&1 \
 	  || { grep -A4 -E '^[^ ]+:[0-9]+:|^! ' longhand.log | head -40; exit 1; }
+	@# Show what LaTeX warned about.  Not shown: noweb.sty's links for page
+	@# ranges ("chunks 11--13") have no target, so pdfTeX warns of dest "noweb.".
 	@grep -E 'Warning|Overfull|Underfull' build/longhand.log | grep -v -E 'pdfTeX warning \(dest\)' || true
 
 # A chapter alone, with the book's numbering: \includeonly on the full book's
@@ -168,7 +170,7 @@ build/longhand.pdf: $(BOOK_INPUTS) FORCE
 chapters: $(CHAPTER_PDFS)
 build/chapters/%.pdf: build/longhand.pdf | build/chapters
 	cd build && $(TEXENV) $(LATEXMK) -jobname=chapters/$* \
-	  -usepretex='\def\OnlyChapter{woven/$*}' ../book/longhand.tex > chapters/$*.out \
+	  -usepretex='\def\OnlyChapter{woven/$*}' ../book/longhand.tex > chapters/$*.stdout 2>&1 \
 	  || { grep -A4 -E '^[^ ]+:[0-9]+:|^! ' chapters/$*.log | head -40; exit 1; }
 
 FORCE:

@@ -1,10 +1,10 @@
-#line 135 "book/01-numbers.nw"
+#line 138 "book/01-numbers.nw"
 #include <math.h>
 #include <stdint.h>
 #include <gsl/gsl_randist.h>
 #include "numbers.h"
 
-#line 156 "book/01-numbers.nw"
+#line 159 "book/01-numbers.nw"
 float sum_sequential(const float *x, size_t n)
 {
     float s = 0.0f;
@@ -12,7 +12,7 @@ float sum_sequential(const float *x, size_t n)
         s += x[i];
     return s;
 }
-#line 175 "book/01-numbers.nw"
+#line 178 "book/01-numbers.nw"
 enum { PAIRWISE_BLOCK = 8 };
 
 float sum_pairwise(const float *x, size_t n)
@@ -22,14 +22,14 @@ float sum_pairwise(const float *x, size_t n)
     size_t half = n / 2;
     return sum_pairwise(x, half) + sum_pairwise(x + half, n - half);
 }
-#line 222 "book/01-numbers.nw"
+#line 225 "book/01-numbers.nw"
 void sum_rows(summation_fn sum, const float *x, size_t rows, size_t n, float *sums)
 {
     #pragma omp parallel for schedule(static)
     for (size_t r = 0; r < rows; r++)
         sums[r] = sum(x + r * n, n);
 }
-#line 244 "book/01-numbers.nw"
+#line 247 "book/01-numbers.nw"
 gsl_rng *rng_create(unsigned long seed)
 {
     gsl_rng *rng = gsl_rng_alloc(gsl_rng_mt19937);
@@ -37,7 +37,7 @@ gsl_rng *rng_create(unsigned long seed)
         gsl_rng_set(rng, seed);
     return rng;
 }
-#line 267 "book/01-numbers.nw"
+#line 270 "book/01-numbers.nw"
 void fill_normal(gsl_rng *rng, float *x, size_t n, double std)
 {
     for (size_t i = 0; i < n; i++)
@@ -49,12 +49,12 @@ void fill_uniform(gsl_rng *rng, float *x, size_t n)
     for (size_t i = 0; i < n; i++)
         x[i] = (float)gsl_rng_uniform(rng);
 }
-#line 310 "book/01-numbers.nw"
+#line 313 "book/01-numbers.nw"
 int padded_vocab(int vocab_size)
 {
     return (vocab_size + VOCAB_PAD - 1) / VOCAB_PAD * VOCAB_PAD;
 }
-#line 334 "book/01-numbers.nw"
+#line 337 "book/01-numbers.nw"
 const char *const param_tensor_names[NUM_PARAM_TENSORS] = {
     "wte", "wpe", "ln1w", "ln1b", "qkvw", "qkvb", "attprojw", "attprojb",
     "ln2w", "ln2b", "fcw", "fcb", "fcprojw", "fcprojb", "lnfw", "lnfb",
@@ -72,7 +72,7 @@ void param_sizes(const struct gpt_config *cfg, size_t sizes[NUM_PARAM_TENSORS])
     for (int i = 0; i < NUM_PARAM_TENSORS; i++)
         sizes[i] = s[i];
 }
-#line 366 "book/01-numbers.nw"
+#line 369 "book/01-numbers.nw"
 size_t layout_total(const size_t *sizes, size_t count)
 {
     size_t total = 0;

@@ -1,47 +1,47 @@
-#line 122 "book/01-numbers.nw"
+#line 125 "book/01-numbers.nw"
 #ifndef LONGHAND_NUMBERS_H
 #define LONGHAND_NUMBERS_H
 #include <stddef.h>
 #include <gsl/gsl_rng.h>
 
-#line 151 "book/01-numbers.nw"
+#line 154 "book/01-numbers.nw"
 /* Left-to-right fp32 sum of x[0..n); error bound (n-1)u sum|x|. */
 float sum_sequential(const float *x, size_t n);
-#line 170 "book/01-numbers.nw"
+#line 173 "book/01-numbers.nw"
 /* Pairwise fp32 sum of x[0..n); error bound (b-1+log2(n/b))u sum|x|, b = 8. */
 float sum_pairwise(const float *x, size_t n);
-#line 216 "book/01-numbers.nw"
+#line 219 "book/01-numbers.nw"
 typedef float (*summation_fn)(const float *x, size_t n);
 /* sums[r] = sum(x[r*n .. r*n+n)) for r < rows; parallel over rows. */
 void sum_rows(summation_fn sum, const float *x, size_t rows, size_t n, float *sums);
-#line 239 "book/01-numbers.nw"
+#line 242 "book/01-numbers.nw"
 /* A Mersenne Twister (mt19937) seeded with seed; NULL if out of memory. */
 gsl_rng *rng_create(unsigned long seed);
-#line 260 "book/01-numbers.nw"
+#line 263 "book/01-numbers.nw"
 /* x[i] ~ N(0, std^2), drawn in order from rng. */
 void fill_normal(gsl_rng *rng, float *x, size_t n, double std);
 /* x[i] ~ U[0, 1), drawn in order from rng. */
 void fill_uniform(gsl_rng *rng, float *x, size_t n);
-#line 296 "book/01-numbers.nw"
+#line 299 "book/01-numbers.nw"
 struct gpt_config {
-    int max_seq_len;      /* T_max: the longest context */
-    int vocab_size;       /* V: tokens the tokenizer produces */
-    int padded_vocab_size;/* V_p: V rounded up to a multiple of 128 */
-    int num_layers;       /* L */
-    int num_heads;        /* H */
-    int channels;         /* C */
+    int max_seq_len;       /* T_max: the longest context */
+    int vocab_size;        /* V: tokens the tokenizer produces */
+    int padded_vocab_size; /* V_p: V rounded up to a multiple of 128 */
+    int num_layers;        /* L */
+    int num_heads;         /* H */
+    int channels;          /* C */
 };
 enum { VOCAB_PAD = 128, NUM_PARAM_TENSORS = 16 };
 /* V rounded up to a multiple of VOCAB_PAD. */
 int padded_vocab(int vocab_size);
-#line 328 "book/01-numbers.nw"
+#line 331 "book/01-numbers.nw"
 extern const char *const param_tensor_names[NUM_PARAM_TENSORS];
 /* The number of floats in each parameter tensor, in buffer order. */
 void param_sizes(const struct gpt_config *cfg, size_t sizes[NUM_PARAM_TENSORS]);
-#line 359 "book/01-numbers.nw"
+#line 362 "book/01-numbers.nw"
 /* Sum of sizes[0..count), or 0 if the sum overflows size_t. */
 size_t layout_total(const size_t *sizes, size_t count);
 /* views[i] = base + sizes[0] + ... + sizes[i-1]. */
 void layout_views(float *base, const size_t *sizes, size_t count, float **views);
-#line 130 "book/01-numbers.nw"
+#line 133 "book/01-numbers.nw"
 #endif

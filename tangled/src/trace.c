@@ -1,15 +1,16 @@
-#line 752 "book/01-numbers.nw"
+#line 760 "book/01-numbers.nw"
 #include <errno.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include "trace.h"
-#line 806 "book/01-numbers.nw"
+#line 814 "book/01-numbers.nw"
 #include <float.h>
 #include <math.h>
+#include <gsl/gsl_fit.h>
 #include "numbers.h"
 
-#line 773 "book/01-numbers.nw"
+#line 781 "book/01-numbers.nw"
 FILE *trace_table(struct trace *t, const char *name)
 {
     char path[4096];
@@ -37,7 +38,7 @@ void trace_value(struct trace *t, const char *name, const char *fmt, ...)
     fputc('\n', t->values);
     va_end(ap);
 }
-#line 819 "book/01-numbers.nw"
+#line 828 "book/01-numbers.nw"
 static void trace_example(struct trace *t)
 {
     const struct worked_example *ex = &t->ex;
@@ -50,7 +51,7 @@ static void trace_example(struct trace *t)
     trace_value(t, "ExampleVocab", "%d", ex->model.vocab_size);
     trace_value(t, "UnitRoundoff", "%.3g", FLT_EPSILON / 2);
 }
-#line 840 "book/01-numbers.nw"
+#line 849 "book/01-numbers.nw"
 enum { SUM_ROWS = 16, SUM_LOG2_MIN = 4, SUM_LOG2_MAX = 20 };
 
 static void trace_sums(struct trace *t)
@@ -62,9 +63,11 @@ static void trace_sums(struct trace *t)
     if (x && rng && f) {
         fprintf(f, "$n$\tsequential\tpairwise\tbound~\\eqref{eq:sum-sequential}"
                    "\tbound~\\eqref{eq:sum-pairwise}\n");
+        double logn[SUM_LOG2_MAX], logerr[SUM_LOG2_MAX];
+        size_t nfit = 0;
         for (int log2n = SUM_LOG2_MIN; log2n <= SUM_LOG2_MAX; log2n += 2) {
             
-#line 869 "book/01-numbers.nw"
+#line 881 "book/01-numbers.nw"
 size_t n = (size_t)1 << log2n;
 fill_uniform(rng, x, SUM_ROWS * n);
 double err[2] = { 0, 0 };
@@ -81,14 +84,23 @@ for (int m = 0; m < 2; m++) {
 double u = FLT_EPSILON / 2, b = 8;
 fprintf(f, "%zu\t%.2e\t%.2e\t%.2e\t%.2e\n", n, err[0], err[1],
         (double)(n - 1) * u, (b - 1 + ceil(log2((double)n / b))) * u);
+logn[nfit] = log((double)n);
+logerr[nfit++] = log(err[0]);
 if (log2n == SUM_LOG2_MAX) {
-    trace_value(t, "SumDigitsLostSequential", "%.1f", 7.2 + log10(err[0]));
-    trace_value(t, "SumDigitsLostPairwise", "%.1f", fmax(0, 7.2 + log10(err[1])));
+    double digits = log10(16777216.0);
+    trace_value(t, "SumDigitsSequential", "%.1f", fmin(digits, -log10(err[0])));
+    trace_value(t, "SumDigitsPairwise", "%.1f", fmin(digits, -log10(err[1])));
 }
-#line 853 "book/01-numbers.nw"
+#line 864 "book/01-numbers.nw"
         }
         
-#line 892 "book/01-numbers.nw"
+#line 909 "book/01-numbers.nw"
+double c0, c1, cov00, cov01, cov11, sumsq;
+gsl_fit_linear(logn, 1, logerr, 1, nfit, &c0, &c1, &cov00, &cov01, &cov11, &sumsq);
+trace_value(t, "SumSequentialSlope", "%.2f", c1);
+#line 866 "book/01-numbers.nw"
+        
+#line 915 "book/01-numbers.nw"
 size_t nones = (size_t)1 << 25;
 float *ones = malloc(nones * sizeof *ones);
 if (ones) {
@@ -100,7 +112,7 @@ if (ones) {
     free(ones);
 } else
     t->failed = 1;
-#line 855 "book/01-numbers.nw"
+#line 867 "book/01-numbers.nw"
         trace_value(t, "SumRows", "%d", SUM_ROWS);
         trace_value(t, "SumLargestN", "%zu", nmax);
     } else
@@ -109,7 +121,7 @@ if (ones) {
     gsl_rng_free(rng);
     free(x);
 }
-#line 907 "book/01-numbers.nw"
+#line 930 "book/01-numbers.nw"
 static void trace_layout(struct trace *t)
 {
     size_t sizes[NUM_PARAM_TENSORS], offset = 0;
@@ -123,9 +135,11 @@ static void trace_layout(struct trace *t)
         offset += sizes[i];
     }
     trace_close(t, f);
-    trace_value(t, "ParamCount", "%zu", layout_total(sizes, NUM_PARAM_TENSORS));
+    size_t total = layout_total(sizes, NUM_PARAM_TENSORS);
+    trace_value(t, "ParamCount", "%zu", total);
+    trace_value(t, "ParamShareWte", "%.0f", 100.0 * (double)sizes[0] / (double)total);
 }
-#line 927 "book/01-numbers.nw"
+#line 952 "book/01-numbers.nw"
 enum { INIT_ROWS = 4, INIT_COLS = 6 };
 
 static void trace_init(struct trace *t)
@@ -138,7 +152,7 @@ static void trace_init(struct trace *t)
     if (wte && rng && f) {
         fill_normal(rng, wte, n, 0.02);
         
-#line 949 "book/01-numbers.nw"
+#line 974 "book/01-numbers.nw"
 int cols = m->channels < INIT_COLS ? m->channels : INIT_COLS;
 fprintf(f, "row");
 for (int c = 0; c < cols; c++)
@@ -150,14 +164,14 @@ for (int r = 0; r < INIT_ROWS; r++) {
         fprintf(f, "\t%.5f", wte[(size_t)r * m->channels + c]);
     fputc('\n', f);
 }
-#line 939 "book/01-numbers.nw"
+#line 964 "book/01-numbers.nw"
         
-#line 963 "book/01-numbers.nw"
+#line 988 "book/01-numbers.nw"
 double ss = 0;
 for (size_t i = 0; i < n; i++)
     ss += (double)wte[i] * wte[i];
 trace_value(t, "InitSampleStd", "%.5f", sqrt(ss / (double)n));
-#line 940 "book/01-numbers.nw"
+#line 965 "book/01-numbers.nw"
     } else
         t->failed = 1;
     trace_close(t, f);
@@ -165,15 +179,15 @@ trace_value(t, "InitSampleStd", "%.5f", sqrt(ss / (double)n));
     free(wte);
 }
 
-#line 762 "book/01-numbers.nw"
+#line 770 "book/01-numbers.nw"
 int trace_run(struct trace *t)
 {
     
-#line 812 "book/01-numbers.nw"
+#line 821 "book/01-numbers.nw"
 trace_example(t);
 trace_sums(t);
 trace_layout(t);
 trace_init(t);
-#line 765 "book/01-numbers.nw"
+#line 773 "book/01-numbers.nw"
     return t->failed ? -1 : 0;
 }

@@ -1,4 +1,4 @@
-#line 729 "book/01-numbers.nw"
+#line 737 "book/01-numbers.nw"
 #ifndef LONGHAND_TRACE_H
 #define LONGHAND_TRACE_H
 #include <stdio.h>

@@ -39,6 +39,8 @@ SRC_C   := $(filter tangled/src/%.c,$(TANGLED))
 OBJ     := $(patsubst tangled/src/%.c,build/obj/%.o,$(SRC_C))
 LIB_OBJ := $(filter-out build/obj/main.o,$(OBJ))
 TESTS   := $(sort $(wildcard tests/check-*.c))
+# Shared test code (numerical derivatives and the like): every other tests/*.c.
+TEST_HELPERS := $(filter-out $(TESTS) tests/run-suites.c,$(wildcard tests/*.c))
 EXAMPLE := $(wildcard data/worked-example.*)
 FIGURES := $(patsubst figures/%.tikz,build/figures/%.pdf,$(wildcard figures/*.tikz))
 CHAPTER_PDFS := $(patsubst book/%.nw,build/chapters/%.pdf,$(NW))
@@ -108,7 +110,8 @@ build/longhand: build/obj/main.o build/liblonghand.a
 build/tests/suites.h: $(TESTS) | build/tests
 	for t in $(TESTS); do n=$${t#tests/check-}; echo "SUITE($${n%.c})"; done \
 	  | tr - _ > $@.tmp; cpif $@ < $@.tmp; rm -f $@.tmp
-build/tests/check-longhand: tests/run-suites.c $(TESTS) build/tests/suites.h build/liblonghand.a
+build/tests/check-longhand: tests/run-suites.c $(TESTS) $(TEST_HELPERS) $(wildcard tests/*.h) \
+                           build/tests/suites.h build/liblonghand.a
 	$(CC) $(CPPFLAGS) -Ibuild/tests -Itests $(CFLAGS) $(filter %.c %.a,$^) \
 	  $(CHECK_LIBS) $(LDLIBS) -o $@
 test: build/tests/check-longhand
@@ -119,7 +122,7 @@ SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-
 sanitize: build/stamps/tangle build/tests/suites.h
 	mkdir -p build/san
 	$(CC) $(CPPFLAGS) -Ibuild/tests -Itests $(CFLAGS) $(SAN_FLAGS) -O1 \
-	  tests/run-suites.c $(TESTS) $(filter-out tangled/src/main.c,$(SRC_C)) \
+	  tests/run-suites.c $(TESTS) $(TEST_HELPERS) $(filter-out tangled/src/main.c,$(SRC_C)) \
 	  $(CHECK_LIBS) $(LDLIBS) -o build/san/check-longhand
 	CK_FORK=no build/san/check-longhand
 

@@ -176,6 +176,44 @@ START_TEST(layout_views_tile_the_buffer)
 }
 END_TEST
 
+START_TEST(param_init_follows_gpt2)
+{
+    struct gpt_config cfg = { .max_seq_len = 32, .vocab_size = 100,
+                              .padded_vocab_size = padded_vocab(100),
+                              .num_layers = 3, .num_heads = 4, .channels = 64 };
+    size_t sizes[NUM_PARAM_TENSORS];
+    float *p[NUM_PARAM_TENSORS];
+    param_sizes(&cfg, sizes);
+    size_t total = layout_total(sizes, NUM_PARAM_TENSORS);
+    float *params = malloc(total * sizeof *params), *again = malloc(total * sizeof *again);
+    gsl_rng *rng = rng_create(3), *rng2 = rng_create(3);
+    param_init(params, &cfg, rng);
+    param_init(again, &cfg, rng2);
+    ck_assert_mem_eq(params, again, total * sizeof *params);
+    layout_views(params, sizes, NUM_PARAM_TENSORS, p);
+    for (int i = 0; i < NUM_PARAM_TENSORS; i++) {
+        const char *name = param_tensor_names[i];
+        double want = strcmp(name, "attprojw") == 0 || strcmp(name, "fcprojw") == 0
+                    ? 0.02 / sqrt(6.0) : 0.02;
+        if (name[strlen(name) - 1] == 'b') {          /* biases, shifts: 0 */
+            for (size_t k = 0; k < sizes[i]; k++) ck_assert_float_eq(p[i][k], 0.0f);
+        } else if (strncmp(name, "ln", 2) == 0) {     /* LayerNorm scales: 1 */
+            for (size_t k = 0; k < sizes[i]; k++) ck_assert_float_eq(p[i][k], 1.0f);
+        } else {                                      /* sd within 5 standard errors */
+            double sd = gsl_stats_float_sd(p[i], 1, sizes[i]);
+            ck_assert_double_le(fabs(sd - want), 5 * want / sqrt(2.0 * sizes[i]));
+        }
+    }
+    /* The first tensor is the first draws of the stream. */
+    float first[8];
+    gsl_rng *rng3 = rng_create(3);
+    fill_normal(rng3, first, 8, 0.02);
+    ck_assert_mem_eq(first, params, sizeof first);
+    gsl_rng_free(rng); gsl_rng_free(rng2); gsl_rng_free(rng3);
+    free(params); free(again);
+}
+END_TEST
+
 Suite *numbers_suite(void)
 {
     Suite *s = suite_create("numbers");
@@ -196,6 +234,7 @@ Suite *numbers_suite(void)
     tcase_add_test(layout, padded_vocab_rounds_up_to_multiple);
     tcase_add_test(layout, layout_total_detects_overflow);
     tcase_add_test(layout, layout_views_tile_the_buffer);
+    tcase_add_test(layout, param_init_follows_gpt2);
     suite_add_tcase(s, layout);
     return s;
 }

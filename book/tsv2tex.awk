@@ -1,8 +1,8 @@
 # tsv2tex.awk -- the one converter from the program's TSV to LaTeX.
 #   awk -f tsv2tex.awk T.tsv               a booktabs tabular; the first row is
 #                                          the header, in LaTeX; other cells are
-#                                          text (`code` in backquotes) or numbers,
-#                                          and numeric columns align right
+#                                          numbers, $math$, `code` or plain text
+#                                          (escaped), and numeric columns align right
 #   awk -v mode=values -f tsv2tex.awk V.tsv   rows "name<TAB>value" become
 #                                          \newcommand{\name}{value}
 BEGIN { FS = "\t" }
@@ -16,6 +16,7 @@ function cell(s,    m, e, code) {
         if (match(s, /[eE]/)) { m = substr(s, 1, RSTART - 1); e = substr(s, RSTART + 1) + 0 }
         return "\\ensuremath{" m (e != "" ? "\\times10^{" e "}" : "") "}"
     }
+    if (s ~ /^\$[^$]+\$$/) return s
     code = s ~ /^`[^`]*`$/
     if (code) s = substr(s, 2, length(s) - 2)
     gsub(/\\/, "\\textbackslash{}", s); gsub(/[_&%#$]/, "\\\\&", s)

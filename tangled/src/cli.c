@@ -1,4 +1,4 @@
-#line 764 "book/01-numbers.nw"
+#line 765 "book/01-numbers.nw"
 #include <stdarg.h>
 #include <stdio.h>
 #include "cli.h"

@@ -1,4 +1,4 @@
-#line 749 "book/01-numbers.nw"
+#line 750 "book/01-numbers.nw"
 #ifndef LONGHAND_CLI_H
 #define LONGHAND_CLI_H
 #include <getopt.h>

@@ -1,10 +1,10 @@
-#line 672 "book/01-numbers.nw"
+#line 673 "book/01-numbers.nw"
 #ifndef LONGHAND_EXAMPLE_H
 #define LONGHAND_EXAMPLE_H
 #include <stddef.h>
 #include "numbers.h"
 
-#line 496 "book/01-numbers.nw"
+#line 497 "book/01-numbers.nw"
 enum { EXAMPLE_TEXT_MAX = 512 };
 struct worked_example {
     char text[EXAMPLE_TEXT_MAX]; /* the sentence */
@@ -13,5 +13,5 @@ struct worked_example {
 };
 /* Read PATH into ex; on failure return -1 with a message "PATH:LINE: why" in err. */
 int example_read(const char *path, struct worked_example *ex, char *err, size_t errlen);
-#line 678 "book/01-numbers.nw"
+#line 679 "book/01-numbers.nw"
 #endif

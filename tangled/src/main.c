@@ -1,12 +1,12 @@
-#line 702 "book/01-numbers.nw"
+#line 703 "book/01-numbers.nw"
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
 #include "cli.h"
-#line 1072 "book/01-numbers.nw"
+#line 1073 "book/01-numbers.nw"
 #include "trace.h"
 
-#line 1076 "book/01-numbers.nw"
+#line 1077 "book/01-numbers.nw"
 static int cmd_trace(int argc, char **argv)
 {
     static const struct option options[] = {
@@ -19,7 +19,7 @@ static int cmd_trace(int argc, char **argv)
     int c;
     while ((c = getopt_long(argc, argv, "e:o:h", options, NULL)) != -1) {
         
-#line 1096 "book/01-numbers.nw"
+#line 1097 "book/01-numbers.nw"
 switch (c) {
 case 'e': example = optarg; break;
 case 'o': dir = optarg; break;
@@ -32,12 +32,12 @@ case 'h':
 default:
     return usage_error("trace", "unknown option");
 }
-#line 1088 "book/01-numbers.nw"
+#line 1089 "book/01-numbers.nw"
     }
     if (!dir || optind != argc)
         return usage_error("trace", "want -o DIR and no other arguments");
     
-#line 1111 "book/01-numbers.nw"
+#line 1112 "book/01-numbers.nw"
 struct trace t = { .dir = dir };
 char err[1024], path[4096];
 if (example_read(example, &t.ex, err, sizeof err) != 0) {
@@ -55,19 +55,19 @@ if (ferror(t.values) | fclose(t.values))
 if (status != 0)
     fprintf(stderr, "longhand trace: could not write every file in %s\n", dir);
 return status == 0 ? 0 : 1;
-#line 1092 "book/01-numbers.nw"
+#line 1093 "book/01-numbers.nw"
 }
 
-#line 710 "book/01-numbers.nw"
+#line 711 "book/01-numbers.nw"
 static const struct command commands[] = {
     
-#line 1131 "book/01-numbers.nw"
+#line 1132 "book/01-numbers.nw"
 { "trace", cmd_trace, "run the worked example, writing the book's tables" },
-#line 712 "book/01-numbers.nw"
+#line 713 "book/01-numbers.nw"
 };
 enum { NUM_COMMANDS = sizeof commands / sizeof commands[0] };
 
-#line 735 "book/01-numbers.nw"
+#line 736 "book/01-numbers.nw"
 static void print_commands(FILE *out)
 {
     fputs("usage: longhand COMMAND [OPTIONS]\n\ncommands:\n", out);
@@ -75,7 +75,7 @@ static void print_commands(FILE *out)
         fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].summary);
     fputs("\n'longhand COMMAND --help' describes one command.\n", out);
 }
-#line 720 "book/01-numbers.nw"
+#line 721 "book/01-numbers.nw"
 int main(int argc, char **argv)
 {
     if (argc < 2 || strcmp(argv[1], "help") == 0 || strcmp(argv[1], "--help") == 0) {

@@ -1,16 +1,16 @@
-#line 813 "book/01-numbers.nw"
+#line 814 "book/01-numbers.nw"
 #include <errno.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include "trace.h"
-#line 872 "book/01-numbers.nw"
+#line 873 "book/01-numbers.nw"
 #include <float.h>
 #include <math.h>
 #include <gsl/gsl_fit.h>
 #include "numbers.h"
 
-#line 835 "book/01-numbers.nw"
+#line 836 "book/01-numbers.nw"
 FILE *trace_table(struct trace *t, const char *name)
 {
     char path[4096];
@@ -38,7 +38,7 @@ void trace_value(struct trace *t, const char *name, const char *fmt, ...)
     fputc('\n', t->values);
     va_end(ap);
 }
-#line 886 "book/01-numbers.nw"
+#line 887 "book/01-numbers.nw"
 static void trace_example(struct trace *t)
 {
     const struct worked_example *ex = &t->ex;
@@ -51,7 +51,7 @@ static void trace_example(struct trace *t)
     trace_value(t, "ExampleVocab", "%d", ex->model.vocab_size);
     trace_value(t, "UnitRoundoff", "%.3g", FLT_EPSILON / 2);
 }
-#line 907 "book/01-numbers.nw"
+#line 908 "book/01-numbers.nw"
 enum { SUM_ROWS = 16, SUM_LOG2_MIN = 4, SUM_LOG2_MAX = 20 };
 
 static void trace_sums(struct trace *t)
@@ -67,7 +67,7 @@ static void trace_sums(struct trace *t)
         size_t nfit = 0;
         for (int log2n = SUM_LOG2_MIN; log2n <= SUM_LOG2_MAX; log2n += 2) {
             
-#line 939 "book/01-numbers.nw"
+#line 940 "book/01-numbers.nw"
 size_t n = (size_t)1 << log2n;
 fill_uniform(rng, x, SUM_ROWS * n);
 double err[2] = { 0, 0 };
@@ -91,16 +91,16 @@ if (log2n == SUM_LOG2_MAX) {
     trace_value(t, "SumDigitsSequential", "%.1f", fmin(digits, -log10(err[0])));
     trace_value(t, "SumDigitsPairwise", "%.1f", fmin(digits, -log10(err[1])));
 }
-#line 922 "book/01-numbers.nw"
+#line 923 "book/01-numbers.nw"
         }
         
-#line 967 "book/01-numbers.nw"
+#line 968 "book/01-numbers.nw"
 double c0, c1, cov00, cov01, cov11, sumsq;
 gsl_fit_linear(logn, 1, logerr, 1, nfit, &c0, &c1, &cov00, &cov01, &cov11, &sumsq);
 trace_value(t, "SumSequentialSlope", "%.2f", c1);
-#line 924 "book/01-numbers.nw"
+#line 925 "book/01-numbers.nw"
         
-#line 973 "book/01-numbers.nw"
+#line 974 "book/01-numbers.nw"
 size_t nones = (size_t)1 << 25;
 float *ones = malloc(nones * sizeof *ones);
 if (ones) {
@@ -112,7 +112,7 @@ if (ones) {
     free(ones);
 } else
     t->failed = 1;
-#line 925 "book/01-numbers.nw"
+#line 926 "book/01-numbers.nw"
         trace_value(t, "SumRows", "%d", SUM_ROWS);
         trace_value(t, "SumLargestN", "%zu", nmax);
     } else
@@ -121,7 +121,7 @@ if (ones) {
     gsl_rng_free(rng);
     free(x);
 }
-#line 988 "book/01-numbers.nw"
+#line 989 "book/01-numbers.nw"
 static void trace_layout(struct trace *t)
 {
     size_t sizes[NUM_PARAM_TENSORS], offset = 0;
@@ -139,7 +139,7 @@ static void trace_layout(struct trace *t)
     trace_value(t, "ParamCount", "%zu", total);
     trace_value(t, "ParamShareWte", "%.0f", 100.0 * (double)sizes[0] / (double)total);
 }
-#line 1022 "book/01-numbers.nw"
+#line 1023 "book/01-numbers.nw"
 enum { INIT_ROWS = 4, INIT_COLS = 6 };
 
 static void trace_init(struct trace *t)
@@ -156,7 +156,7 @@ static void trace_init(struct trace *t)
         float *wte = t->param[0];
         size_t n = sizes[0];
         
-#line 1047 "book/01-numbers.nw"
+#line 1048 "book/01-numbers.nw"
 int cols = m->channels < INIT_COLS ? m->channels : INIT_COLS;
 fprintf(f, "row");
 for (int c = 0; c < cols; c++)
@@ -168,33 +168,33 @@ for (int r = 0; r < INIT_ROWS; r++) {
         fprintf(f, "\t%.5f", wte[(size_t)r * m->channels + c]);
     fputc('\n', f);
 }
-#line 1038 "book/01-numbers.nw"
+#line 1039 "book/01-numbers.nw"
         
-#line 1061 "book/01-numbers.nw"
+#line 1062 "book/01-numbers.nw"
 double ss = 0;
 for (size_t i = 0; i < n; i++)
     ss += (double)wte[i] * wte[i];
 trace_value(t, "InitSampleStd", "%.5f", sqrt(ss / (double)n));
-#line 1039 "book/01-numbers.nw"
+#line 1040 "book/01-numbers.nw"
     } else
         t->failed = 1;
     trace_close(t, f);
     gsl_rng_free(rng);
 }
 
-#line 823 "book/01-numbers.nw"
+#line 824 "book/01-numbers.nw"
 int trace_run(struct trace *t)
 {
     
-#line 879 "book/01-numbers.nw"
+#line 880 "book/01-numbers.nw"
 trace_example(t);
 trace_sums(t);
 trace_layout(t);
 trace_init(t);
-#line 826 "book/01-numbers.nw"
-    
-#line 1015 "book/01-numbers.nw"
-free(t->params);
 #line 827 "book/01-numbers.nw"
+    
+#line 1016 "book/01-numbers.nw"
+free(t->params);
+#line 828 "book/01-numbers.nw"
     return t->failed ? -1 : 0;
 }

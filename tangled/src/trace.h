@@ -1,4 +1,4 @@
-#line 789 "book/01-numbers.nw"
+#line 790 "book/01-numbers.nw"
 #ifndef LONGHAND_TRACE_H
 #define LONGHAND_TRACE_H
 #include <stdio.h>
@@ -10,10 +10,10 @@ struct trace {
     struct worked_example ex;  /* what to run */
     int failed;                /* set by any write that failed */
     
-#line 1010 "book/01-numbers.nw"
+#line 1011 "book/01-numbers.nw"
 float *params;                      /* the example model's parameters */
 float *param[NUM_PARAM_TENSORS];    /* a view of each tensor in params */
-#line 800 "book/01-numbers.nw"
+#line 801 "book/01-numbers.nw"
 };
 /* Open DIR/NAME.tsv for one table; NULL (and t->failed set) on failure. */
 FILE *trace_table(struct trace *t, const char *name);

@@ -707,16 +707,18 @@ static struct tokenizer *load_longhand(const char *path, char *err, size_t errle
     if (!text)
         return NULL;
     const char *p = text;
-    long n_merges = -1;
-    int line = 2, ok = strncmp(p, "longhand-bpe 1\nmerges ", 22) == 0;
+    long n_merges = 0;
+    int line = 1, ok = strncmp(p, "longhand-bpe 1\n", 15) == 0;
     if (ok)
-        p += 22, ok = next_number(&p, '\n', &n_merges) == 0;
+        p += 15, line = 2, ok = strncmp(p, "merges ", 7) == 0;
+    if (ok)
+        p += 7, ok = next_number(&p, '\n', &n_merges) == 0;
     ok = ok && n_merges <= TOKENS_MAX - 256 && (size_t)n_merges <= size / 4;
     struct tokenizer *tok = ok ? calloc(1, sizeof *tok) : NULL;
     if (tok && !(tok->merges = malloc(((size_t)n_merges + 1) * sizeof *tok->merges)))
         ok = 0;
     
-#line 1130 "book/03-tokenizer.nw"
+#line 1132 "book/03-tokenizer.nw"
 for (long m = 0; ok && m < n_merges; m++) {
     long a, b;
     line++;
@@ -727,13 +729,13 @@ if (ok && *p != '\0')
     line++, ok = 0;
 if (ok && (size_t)(p - text) != size)
     ok = 0;                                       /* a NUL byte inside the file */
-#line 1125 "book/03-tokenizer.nw"
+#line 1127 "book/03-tokenizer.nw"
     
-#line 1143 "book/03-tokenizer.nw"
+#line 1145 "book/03-tokenizer.nw"
 free(text);
 if (!ok) {
     snprintf(err, errlen, "%s:%d: not a longhand tokenizer file (want 'longhand-bpe 1', "
-             "'merges M', then M lines of two ids)", path, n_merges < 0 ? 1 : line);
+             "'merges M', then M lines of two ids)", path, line);
     tokenizer_free(tok);
     return NULL;
 }
@@ -745,9 +747,9 @@ if (spell_merges(tok, why, sizeof why) != 0 || tokenizer_index(tok, why, sizeof 
     return NULL;
 }
 return tok;
-#line 1126 "book/03-tokenizer.nw"
+#line 1128 "book/03-tokenizer.nw"
 }
-#line 1175 "book/03-tokenizer.nw"
+#line 1177 "book/03-tokenizer.nw"
 /* GPT-2's table: the code point that stands for each byte. */
 static void gpt2_byte_chars(int32_t char_of_byte[256])
 {
@@ -757,7 +759,7 @@ static void gpt2_byte_chars(int32_t char_of_byte[256])
         char_of_byte[b] = printable ? b : next++;
     }
 }
-#line 1190 "book/03-tokenizer.nw"
+#line 1192 "book/03-tokenizer.nw"
 /* The bytes that GPT-2's string s[0..n) stands for, into out; their number, or -1. */
 static long gpt2_bytes(const int byte_of_char[512], const unsigned char *s, size_t n,
                        unsigned char out[TOKEN_BYTES_MAX])
@@ -775,7 +777,7 @@ static long gpt2_bytes(const int byte_of_char[512], const unsigned char *s, size
     }
     return k;
 }
-#line 1213 "book/03-tokenizer.nw"
+#line 1215 "book/03-tokenizer.nw"
 struct gpt2_loader {
     int byte_of_char[512];
     struct string_map strings;   /* token bytes -> entry */
@@ -808,7 +810,7 @@ static struct tokenizer *load_gpt2(const char *dir, char *err, size_t errlen)
     tokenizer_free(tok);
     return NULL;
 }
-#line 1248 "book/03-tokenizer.nw"
+#line 1250 "book/03-tokenizer.nw"
 struct tokenizer *tokenizer_load(const char *path, char *err, size_t errlen)
 {
     struct stat st;
@@ -818,7 +820,7 @@ struct tokenizer *tokenizer_load(const char *path, char *err, size_t errlen)
     }
     return S_ISDIR(st.st_mode) ? load_gpt2(path, err, errlen) : load_longhand(path, err, errlen);
 }
-#line 1263 "book/03-tokenizer.nw"
+#line 1265 "book/03-tokenizer.nw"
 static int encoder_tokens(struct gpt2_loader *ld, struct tokenizer *tok, json_object *root,
                           const char *path, char *err, size_t errlen);
 
@@ -837,7 +839,7 @@ static int read_encoder(struct gpt2_loader *ld, struct tokenizer *tok, const cha
     json_object_put(root);
     return status;
 }
-#line 1284 "book/03-tokenizer.nw"
+#line 1286 "book/03-tokenizer.nw"
 static int encoder_tokens(struct gpt2_loader *ld, struct tokenizer *tok, json_object *root,
                           const char *path, char *err, size_t errlen)
 {
@@ -853,7 +855,7 @@ static int encoder_tokens(struct gpt2_loader *ld, struct tokenizer *tok, json_ob
     for (size_t i = 0; status == 0 && i < V; i++)
         entry_of_id[i] = -1;
     
-#line 1306 "book/03-tokenizer.nw"
+#line 1308 "book/03-tokenizer.nw"
 struct json_object_iterator it = json_object_iter_begin(root),
                             end = json_object_iter_end(root);
 for (; status == 0 && !json_object_iter_equal(&it, &end); json_object_iter_next(&it)) {
@@ -871,9 +873,9 @@ for (; status == 0 && !json_object_iter_equal(&it, &end); json_object_iter_next(
     } else
         entry_of_id[id] = e, ld->id_of_entry[e] = (int32_t)id;
 }
-#line 1299 "book/03-tokenizer.nw"
+#line 1301 "book/03-tokenizer.nw"
     
-#line 1328 "book/03-tokenizer.nw"
+#line 1330 "book/03-tokenizer.nw"
 tok->n_tokens = (int)V;
 tok->token_offset = status == 0 ? malloc((V + 1) * sizeof *tok->token_offset) : NULL;
 tok->bytes = tok->token_offset ? malloc(ld->strings.pool_len + 1) : NULL;
@@ -895,11 +897,11 @@ for (int b = 0; status == 0 && b < 256; b++) {
     else
         tok->byte_token[b] = ld->id_of_entry[e];
 }
-#line 1300 "book/03-tokenizer.nw"
+#line 1302 "book/03-tokenizer.nw"
     free(entry_of_id);
     return status;
 }
-#line 1355 "book/03-tokenizer.nw"
+#line 1357 "book/03-tokenizer.nw"
 static int read_merges(struct gpt2_loader *ld, struct tokenizer *tok, const char *dir,
                        char *err, size_t errlen)
 {
@@ -917,7 +919,7 @@ static int read_merges(struct gpt2_loader *ld, struct tokenizer *tok, const char
         char *eol = line + strcspn(line, "\n");
         lineno++;
         
-#line 1383 "book/03-tokenizer.nw"
+#line 1385 "book/03-tokenizer.nw"
 char *space = memchr(line, ' ', (size_t)(eol - line));
 unsigned char both[2 * TOKEN_BYTES_MAX];
 long na = space ? gpt2_bytes(ld->byte_of_char, (unsigned char *)line,
@@ -932,7 +934,7 @@ if (ec < 0 || tok->n_merges >= tok->n_tokens)
 else
     tok->merges[tok->n_merges++] = (struct bpe_merge){
         ld->id_of_entry[ea], ld->id_of_entry[eb], ld->id_of_entry[ec], 0 };
-#line 1372 "book/03-tokenizer.nw"
+#line 1374 "book/03-tokenizer.nw"
         line = eol + (*eol == '\n');
     }
     if (status != 0)

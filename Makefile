@@ -163,7 +163,7 @@ bench-tokenizer: build/longhand build/gpt2/vocab.bpe build/npm/stamp
 	  spm_train --input=build/bench/corpus.txt --model_prefix=build/bench/spm \
 	    --model_type=bpe --vocab_size=4096 --character_coverage=1.0 \
 	    --minloglevel=2 >/dev/null 2>&1; \
-	  echo "$$(date +%s.%N) - $$s" | bc; done | sort -n | sed -n "$$(( ($(BENCH_RUNS) + 1) / 2 ))p" \
+	  awk -v s=$$s -v e=$$(date +%s.%N) 'BEGIN { print e - s }'; done | sort -n | sed -n "$$(( ($(BENCH_RUNS) + 1) / 2 ))p" \
 	  | xargs printf 'spm_train %.3f s  (median of $(BENCH_RUNS))\n'
 	NODE_PATH=build/npm/node_modules node data/bench-tiktoken.js build/bench/text.txt $(BENCH_RUNS)
 

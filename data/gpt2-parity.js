@@ -31,6 +31,14 @@ const strings = [
   "It was the best of times, it was the worst of times; it was 1775.\n\n  \"Well,\" " +
   "she said -- twice -- \"isn't it?\"  42 cats & 7 dogs!",
 ];
+// long pieces, which take the encoder's heap path (more than 256 bytes)
+let x = 1;
+const letters = Array.from({ length: 3000 }, () => {
+  x = (x * 1103515245 + 12345) % 2147483648;
+  return "abcdefghijklmnopqrstuvwxyz"[x % 26];
+}).join("");
+strings.push(" ".repeat(1000), "a".repeat(1000), letters, " " + letters,
+             "7".repeat(700), "!?".repeat(400), "\u00e9".repeat(300) + " end");
 
 const enc = get_encoding("gpt2");
 const hex = (s) => Buffer.from(s, "utf8").toString("hex");

@@ -587,12 +587,89 @@ tokenizer_free(tok);
 return NULL;
 #line 631 "book/03-tokenizer.nw"
 }
-#line 945 "book/03-tokenizer.nw"
+#line 981 "book/03-tokenizer.nw"
+enum { LONG_PIECE = 256 };
+#line 1024 "book/03-tokenizer.nw"
+static void heap_push_min(uint64_t *h, size_t *n, uint64_t x)
+{
+    size_t i = (*n)++;
+    for (; i > 0 && h[(i - 1) / 2] > x; i = (i - 1) / 2)
+        h[i] = h[(i - 1) / 2];
+    h[i] = x;
+}
+
+static uint64_t heap_pop_min(uint64_t *h, size_t *n)
+{
+    uint64_t top = h[0], x = h[--*n];
+    size_t i = 0;
+    for (size_t c = 1; c < *n; c = 2 * i + 1) {
+        if (c + 1 < *n && h[c + 1] < h[c])
+            c++;
+        if (h[c] >= x)
+            break;
+        h[i] = h[c], i = c;
+    }
+    if (*n > 0)
+        h[i] = x;
+    return top;
+}
+#line 1050 "book/03-tokenizer.nw"
+/* Push the rank of the pair at positions i, j, if it is a merge. */
+static void push_pair_rank(const struct tokenizer *tok, const int32_t *ids, size_t i,
+                           size_t j, uint64_t *heap, size_t *hn)
+{
+    int32_t r = pair_get(&tok->ranks, ids[i], ids[j]);
+    if (r >= 0)
+        heap_push_min(heap, hn, (uint64_t)r << 32 | i);
+}
+
+#line 984 "book/03-tokenizer.nw"
+static size_t encode_long_piece(const struct tokenizer *tok, int32_t *ids, size_t n)
+{
+    size_t *next = malloc(n * sizeof *next), *prev = malloc(n * sizeof *prev), hn = 0;
+    uint64_t *heap = malloc(3 * n * sizeof *heap);
+    if (!next || !prev || !heap || n >= UINT32_MAX) {
+        free(next), free(prev), free(heap);
+        return SIZE_MAX;
+    }
+    for (size_t i = 0; i < n; i++)
+        next[i] = i + 1, prev[i] = i - 1;          /* prev[0] wraps to SIZE_MAX */
+    for (size_t i = 0; i + 1 < n; i++)
+        push_pair_rank(tok, ids, i, i + 1, heap, &hn);
+    
+#line 1006 "book/03-tokenizer.nw"
+while (hn > 0) {
+    uint64_t top = heap_pop_min(heap, &hn);
+    int32_t r = (int32_t)(top >> 32);
+    size_t i = (size_t)(top & 0xffffffffu), j = next[i];
+    if (ids[i] < 0 || j >= n || pair_get(&tok->ranks, ids[i], ids[j]) != r)
+        continue;                                  /* stale */
+    ids[i] = tok->merges[r].token, ids[j] = -1;
+    next[i] = next[j];
+    if (next[j] < n)
+        prev[next[j]] = i;
+    if (prev[i] < n)
+        push_pair_rank(tok, ids, prev[i], i, heap, &hn);
+    if (next[i] < n)
+        push_pair_rank(tok, ids, i, next[i], heap, &hn);
+}
+#line 997 "book/03-tokenizer.nw"
+    size_t k = 0;
+    for (size_t i = 0; i < n; i = next[i])
+        ids[k++] = ids[i];
+    free(next), free(prev), free(heap);
+    return k;
+}
+
+#line 949 "book/03-tokenizer.nw"
 static size_t encode_piece(const struct tokenizer *tok, const unsigned char *p, size_t n,
                            int32_t *ids)
 {
     for (size_t i = 0; i < n; i++)
         ids[i] = tok->byte_token[p[i]];
+    size_t done = n > LONG_PIECE ? encode_long_piece(tok, ids, n) : SIZE_MAX;
+    if (done != SIZE_MAX)
+        return done;
     for (;;) {
         int32_t best = -1;
         for (size_t i = 0; i + 1 < n; i++) {
@@ -606,7 +683,7 @@ static size_t encode_piece(const struct tokenizer *tok, const unsigned char *p, 
         n = respell(ids, n, m->left, m->right, m->token);
     }
 }
-#line 966 "book/03-tokenizer.nw"
+#line 1061 "book/03-tokenizer.nw"
 struct encoding { const struct tokenizer *tok; int32_t *ids; size_t n; };
 
 static int encode_one_piece(void *ctx, const unsigned char *piece, size_t len)
@@ -624,7 +701,7 @@ int tokenizer_encode(struct tokenizer *tok, const unsigned char *text, size_t le
     *n_ids = e.n;
     return status;
 }
-#line 997 "book/03-tokenizer.nw"
+#line 1092 "book/03-tokenizer.nw"
 const unsigned char *tokenizer_token(const struct tokenizer *tok, int32_t id, size_t *len)
 {
     if (id < 0 || id >= tok->n_tokens)
@@ -647,7 +724,7 @@ int tokenizer_decode(const struct tokenizer *tok, const int32_t *ids, size_t n,
     }
     return 0;
 }
-#line 1049 "book/03-tokenizer.nw"
+#line 1144 "book/03-tokenizer.nw"
 int tokenizer_save(const struct tokenizer *tok, FILE *f)
 {
     for (int b = 0; b < 256; b++)
@@ -661,7 +738,7 @@ int tokenizer_save(const struct tokenizer *tok, FILE *f)
         fprintf(f, "%d %d\n", tok->merges[m].left, tok->merges[m].right);
     return ferror(f) ? -1 : 0;
 }
-#line 1067 "book/03-tokenizer.nw"
+#line 1162 "book/03-tokenizer.nw"
 enum { TOKENIZER_FILE_MAX = 64 << 20 };
 
 /* The contents of path, NUL-terminated, size in *len; NULL with err. */
@@ -686,7 +763,7 @@ static char *read_whole(const char *path, size_t *len, char *err, size_t errlen)
         fclose(f);
     return s;
 }
-#line 1096 "book/03-tokenizer.nw"
+#line 1191 "book/03-tokenizer.nw"
 static int next_number(const char **p, char stop, long *n)
 {
     const char *s = *p;
@@ -699,7 +776,7 @@ static int next_number(const char **p, char stop, long *n)
     *p = s + 1;
     return 0;
 }
-#line 1111 "book/03-tokenizer.nw"
+#line 1206 "book/03-tokenizer.nw"
 static struct tokenizer *load_longhand(const char *path, char *err, size_t errlen)
 {
     size_t size;
@@ -718,7 +795,7 @@ static struct tokenizer *load_longhand(const char *path, char *err, size_t errle
     if (tok && !(tok->merges = malloc(((size_t)n_merges + 1) * sizeof *tok->merges)))
         ok = 0;
     
-#line 1134 "book/03-tokenizer.nw"
+#line 1229 "book/03-tokenizer.nw"
 for (long m = 0; ok && m < n_merges; m++) {
     long a, b;
     line++;
@@ -729,9 +806,9 @@ if (ok && *p != '\0')
     line++, ok = 0;
 if (ok && (size_t)(p - text) != size)
     ok = 0;                                       /* a NUL byte inside the file */
-#line 1129 "book/03-tokenizer.nw"
+#line 1224 "book/03-tokenizer.nw"
     
-#line 1147 "book/03-tokenizer.nw"
+#line 1242 "book/03-tokenizer.nw"
 free(text);
 if (!ok) {
     snprintf(err, errlen, "%s:%d: not a longhand tokenizer file (want 'longhand-bpe 1', "
@@ -747,9 +824,9 @@ if (spell_merges(tok, why, sizeof why) != 0 || tokenizer_index(tok, why, sizeof 
     return NULL;
 }
 return tok;
-#line 1130 "book/03-tokenizer.nw"
+#line 1225 "book/03-tokenizer.nw"
 }
-#line 1179 "book/03-tokenizer.nw"
+#line 1274 "book/03-tokenizer.nw"
 /* GPT-2's table: the code point that stands for each byte. */
 static void gpt2_byte_chars(int32_t char_of_byte[256])
 {
@@ -759,7 +836,7 @@ static void gpt2_byte_chars(int32_t char_of_byte[256])
         char_of_byte[b] = printable ? b : next++;
     }
 }
-#line 1194 "book/03-tokenizer.nw"
+#line 1289 "book/03-tokenizer.nw"
 /* The bytes that GPT-2's string s[0..n) stands for, into out; their number, or -1. */
 static long gpt2_bytes(const int byte_of_char[512], const unsigned char *s, size_t n,
                        unsigned char out[TOKEN_BYTES_MAX])
@@ -777,7 +854,7 @@ static long gpt2_bytes(const int byte_of_char[512], const unsigned char *s, size
     }
     return k;
 }
-#line 1217 "book/03-tokenizer.nw"
+#line 1312 "book/03-tokenizer.nw"
 struct gpt2_loader {
     int byte_of_char[512];
     struct string_map strings;   /* token bytes -> entry */
@@ -810,7 +887,7 @@ static struct tokenizer *load_gpt2(const char *dir, char *err, size_t errlen)
     tokenizer_free(tok);
     return NULL;
 }
-#line 1252 "book/03-tokenizer.nw"
+#line 1347 "book/03-tokenizer.nw"
 struct tokenizer *tokenizer_load(const char *path, char *err, size_t errlen)
 {
     struct stat st;
@@ -820,7 +897,7 @@ struct tokenizer *tokenizer_load(const char *path, char *err, size_t errlen)
     }
     return S_ISDIR(st.st_mode) ? load_gpt2(path, err, errlen) : load_longhand(path, err, errlen);
 }
-#line 1267 "book/03-tokenizer.nw"
+#line 1362 "book/03-tokenizer.nw"
 static int encoder_tokens(struct gpt2_loader *ld, struct tokenizer *tok, json_object *root,
                           const char *path, char *err, size_t errlen);
 
@@ -839,7 +916,7 @@ static int read_encoder(struct gpt2_loader *ld, struct tokenizer *tok, const cha
     json_object_put(root);
     return status;
 }
-#line 1288 "book/03-tokenizer.nw"
+#line 1383 "book/03-tokenizer.nw"
 static int encoder_tokens(struct gpt2_loader *ld, struct tokenizer *tok, json_object *root,
                           const char *path, char *err, size_t errlen)
 {
@@ -855,7 +932,7 @@ static int encoder_tokens(struct gpt2_loader *ld, struct tokenizer *tok, json_ob
     for (size_t i = 0; status == 0 && i < V; i++)
         entry_of_id[i] = -1;
     
-#line 1310 "book/03-tokenizer.nw"
+#line 1405 "book/03-tokenizer.nw"
 struct json_object_iterator it = json_object_iter_begin(root),
                             end = json_object_iter_end(root);
 for (; status == 0 && !json_object_iter_equal(&it, &end); json_object_iter_next(&it)) {
@@ -874,9 +951,9 @@ for (; status == 0 && !json_object_iter_equal(&it, &end); json_object_iter_next(
     } else
         entry_of_id[id] = e, ld->id_of_entry[e] = (int32_t)id;
 }
-#line 1303 "book/03-tokenizer.nw"
+#line 1398 "book/03-tokenizer.nw"
     
-#line 1333 "book/03-tokenizer.nw"
+#line 1428 "book/03-tokenizer.nw"
 tok->n_tokens = (int)V;
 tok->token_offset = status == 0 ? malloc((V + 1) * sizeof *tok->token_offset) : NULL;
 tok->bytes = tok->token_offset ? malloc(ld->strings.pool_len + 1) : NULL;
@@ -898,11 +975,11 @@ for (int b = 0; status == 0 && b < 256; b++) {
     else
         tok->byte_token[b] = ld->id_of_entry[e];
 }
-#line 1304 "book/03-tokenizer.nw"
+#line 1399 "book/03-tokenizer.nw"
     free(entry_of_id);
     return status;
 }
-#line 1360 "book/03-tokenizer.nw"
+#line 1455 "book/03-tokenizer.nw"
 static int read_merges(struct gpt2_loader *ld, struct tokenizer *tok, const char *dir,
                        char *err, size_t errlen)
 {
@@ -920,7 +997,7 @@ static int read_merges(struct gpt2_loader *ld, struct tokenizer *tok, const char
         char *eol = line + strcspn(line, "\n");
         lineno++;
         
-#line 1388 "book/03-tokenizer.nw"
+#line 1483 "book/03-tokenizer.nw"
 char *space = memchr(line, ' ', (size_t)(eol - line));
 unsigned char both[2 * TOKEN_BYTES_MAX];
 long na = space ? gpt2_bytes(ld->byte_of_char, (unsigned char *)line,
@@ -935,7 +1012,7 @@ if (ec < 0 || tok->n_merges >= tok->n_tokens)
 else
     tok->merges[tok->n_merges++] = (struct bpe_merge){
         ld->id_of_entry[ea], ld->id_of_entry[eb], ld->id_of_entry[ec], 0 };
-#line 1377 "book/03-tokenizer.nw"
+#line 1472 "book/03-tokenizer.nw"
         line = eol + (*eol == '\n');
     }
     if (status != 0)

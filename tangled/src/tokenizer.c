@@ -72,7 +72,7 @@ static int pair_grow(struct pair_map *m)
     *m = g;
     return 0;
 }
-
+#line 289 "book/03-tokenizer.nw"
 static int pair_put(struct pair_map *m, int32_t a, int32_t b, int32_t value)
 {
     if (2 * (m->n + 1) > m->cap && pair_grow(m) != 0)
@@ -82,7 +82,7 @@ static int pair_put(struct pair_map *m, int32_t a, int32_t b, int32_t value)
     m->keys[i] = pair_key(a, b), m->values[i] = value;
     return 0;
 }
-#line 302 "book/03-tokenizer.nw"
+#line 305 "book/03-tokenizer.nw"
 struct string_map {
     uint64_t *hashes;             /* [cap], 0 = empty */
     int32_t *slot_entry;          /* [cap] */
@@ -105,7 +105,7 @@ static uint64_t hash_bytes(const unsigned char *s, size_t n)
     h = (h ^ w) * 0xc4ceb9fe1a85ec53u;
     return (h ^ h >> 29) | 1;
 }
-#line 327 "book/03-tokenizer.nw"
+#line 330 "book/03-tokenizer.nw"
 static size_t string_slot(const struct string_map *m, const unsigned char *s,
                           size_t n, uint64_t h)
 {
@@ -127,7 +127,7 @@ static int32_t string_find(const struct string_map *m, const unsigned char *s, s
     size_t i = string_slot(m, s, n, hash_bytes(s, n));
     return m->hashes[i] ? m->slot_entry[i] : -1;
 }
-#line 353 "book/03-tokenizer.nw"
+#line 356 "book/03-tokenizer.nw"
 static int grow(void *pp, size_t *cap, size_t need, size_t size)
 {
     if (need <= *cap)
@@ -141,7 +141,7 @@ static int grow(void *pp, size_t *cap, size_t need, size_t size)
     *(void **)pp = p, *cap = c;
     return 0;
 }
-
+#line 374 "book/03-tokenizer.nw"
 static int string_rehash(struct string_map *m)
 {
     size_t cap = m->cap ? 2 * m->cap : 1024;
@@ -162,7 +162,7 @@ static int string_rehash(struct string_map *m)
     m->hashes = h, m->slot_entry = e, m->cap = cap;
     return 0;
 }
-#line 390 "book/03-tokenizer.nw"
+#line 397 "book/03-tokenizer.nw"
 /* The entry of s[0..n), added if new; -1 if out of memory. */
 static int32_t string_intern(struct string_map *m, const unsigned char *s, size_t n)
 {
@@ -188,7 +188,7 @@ static void string_map_free(struct string_map *m)
 {
     free(m->hashes), free(m->slot_entry), free(m->offset), free(m->length), free(m->pool);
 }
-#line 426 "book/03-tokenizer.nw"
+#line 433 "book/03-tokenizer.nw"
 static const char gpt2_pattern[] =
     "'s|'t|'re|'ve|'m|'ll|'d| ?\\p{L}+| ?\\p{N}+| ?[^\\s\\p{L}\\p{N}]+"
     "|\\s+(?!\\S)|\\s+";
@@ -212,7 +212,7 @@ static void pretokenizer_close(struct pretokenizer *pre)
     pcre2_match_data_free(pre->match);
     pcre2_code_free(pre->pattern);
 }
-#line 456 "book/03-tokenizer.nw"
+#line 463 "book/03-tokenizer.nw"
 typedef int (*piece_fn)(void *ctx, const unsigned char *piece, size_t len);
 
 static int pretokenize(const struct pretokenizer *pre, const unsigned char *text,
@@ -233,14 +233,14 @@ static int pretokenize(const struct pretokenizer *pre, const unsigned char *text
     }
     return 0;
 }
-#line 486 "book/03-tokenizer.nw"
+#line 493 "book/03-tokenizer.nw"
 static int spell_merges(struct tokenizer *tok, char *err, size_t errlen)
 {
     size_t V = (size_t)tok->n_tokens, total = 256;
     tok->token_offset = malloc((V + 1) * sizeof *tok->token_offset);
     for (int m = 0; tok->token_offset && m < tok->n_merges; m++) {
         
-#line 508 "book/03-tokenizer.nw"
+#line 515 "book/03-tokenizer.nw"
 const struct bpe_merge *mg = &tok->merges[m];
 if (mg->left < 0 || mg->right < 0 || mg->left >= 256 + m || mg->right >= 256 + m) {
     snprintf(err, errlen, "merge %d uses a token that does not exist yet", m + 1);
@@ -258,7 +258,7 @@ if (len_of[0] + len_of[1] > TOKEN_BYTES_MAX) {
 tok->token_offset[256 + m] = total;          /* lengths for now; offsets below */
 tok->token_offset[256 + m + 1] = total + len_of[0] + len_of[1];
 total += len_of[0] + len_of[1];
-#line 492 "book/03-tokenizer.nw"
+#line 499 "book/03-tokenizer.nw"
     }
     tok->bytes = tok->token_offset ? malloc(total) : NULL;
     if (!tok->bytes) {
@@ -269,7 +269,7 @@ total += len_of[0] + len_of[1];
         tok->byte_token[b] = b, tok->bytes[b] = (unsigned char)b, tok->token_offset[b] = (size_t)b;
     tok->token_offset[256] = 256;
     
-#line 528 "book/03-tokenizer.nw"
+#line 535 "book/03-tokenizer.nw"
 for (int m = 0; m < tok->n_merges; m++) {
     const struct bpe_merge *mg = &tok->merges[m];
     unsigned char *out = tok->bytes + tok->token_offset[256 + m];
@@ -278,10 +278,10 @@ for (int m = 0; m < tok->n_merges; m++) {
     memcpy(out, tok->bytes + tok->token_offset[mg->left], ll);
     memcpy(out + ll, tok->bytes + tok->token_offset[mg->right], lr);
 }
-#line 502 "book/03-tokenizer.nw"
+#line 509 "book/03-tokenizer.nw"
     return 0;
 }
-#line 542 "book/03-tokenizer.nw"
+#line 549 "book/03-tokenizer.nw"
 static int tokenizer_index(struct tokenizer *tok, char *err, size_t errlen)
 {
     for (int m = 0; m < tok->n_merges; m++) {
@@ -298,7 +298,7 @@ static int tokenizer_index(struct tokenizer *tok, char *err, size_t errlen)
     }
     return 0;
 }
-
+#line 570 "book/03-tokenizer.nw"
 void tokenizer_free(struct tokenizer *tok)
 {
     if (!tok)
@@ -308,7 +308,7 @@ void tokenizer_free(struct tokenizer *tok)
     pretokenizer_close(&tok->pre);
     free(tok);
 }
-#line 588 "book/03-tokenizer.nw"
+#line 599 "book/03-tokenizer.nw"
 struct pair_record {
     int32_t a, b;                /* the pair */
     int32_t touched;             /* the last merge that grew its count */
@@ -332,7 +332,7 @@ struct trainer {
     int32_t *grown;              /* records grown by the current merge */
     size_t n_grown, grown_cap;
 };
-#line 651 "book/03-tokenizer.nw"
+#line 662 "book/03-tokenizer.nw"
 static int count_word(void *ctx, const unsigned char *piece, size_t len)
 {
     struct trainer *tr = ctx;
@@ -345,7 +345,7 @@ static int count_word(void *ctx, const unsigned char *piece, size_t len)
     tr->freq[w]++;
     return 0;
 }
-#line 678 "book/03-tokenizer.nw"
+#line 689 "book/03-tokenizer.nw"
 static int32_t pair_record(struct trainer *tr, int32_t a, int32_t b)
 {
     int32_t r = pair_get(&tr->pairs, a, b);
@@ -358,7 +358,7 @@ static int32_t pair_record(struct trainer *tr, int32_t a, int32_t b)
     tr->rec[n] = (struct pair_record){ .a = a, .b = b, .touched = -1 };
     return (int32_t)tr->n_records++;
 }
-
+#line 705 "book/03-tokenizer.nw"
 static int32_t pair_add(struct trainer *tr, int32_t a, int32_t b, int64_t df, int32_t w)
 {
     int32_t r = pair_record(tr, a, b);
@@ -373,7 +373,7 @@ static int32_t pair_add(struct trainer *tr, int32_t a, int32_t b, int64_t df, in
     }
     return r;
 }
-#line 730 "book/03-tokenizer.nw"
+#line 744 "book/03-tokenizer.nw"
 static int heap_before(const struct heap_entry *x, const struct heap_entry *y)
 {
     if (x->count != y->count)
@@ -394,7 +394,7 @@ static int heap_push(struct trainer *tr, int64_t count, int32_t a, int32_t b)
     tr->heap[i] = e;
     return 0;
 }
-#line 753 "book/03-tokenizer.nw"
+#line 767 "book/03-tokenizer.nw"
 static struct heap_entry heap_pop(struct trainer *tr)
 {
     struct heap_entry top = tr->heap[0], e = tr->heap[--tr->heap_n];
@@ -411,7 +411,7 @@ static struct heap_entry heap_pop(struct trainer *tr)
         tr->heap[i] = e;
     return top;
 }
-#line 776 "book/03-tokenizer.nw"
+#line 790 "book/03-tokenizer.nw"
 static int32_t best_pair(struct trainer *tr, const size_t *token_len)
 {
     while (tr->heap_n > 0) {
@@ -427,7 +427,7 @@ static int32_t best_pair(struct trainer *tr, const size_t *token_len)
     }
     return -1;
 }
-#line 834 "book/03-tokenizer.nw"
+#line 848 "book/03-tokenizer.nw"
 static int word_has_pair(const int32_t *sym, int32_t len, int32_t a, int32_t b)
 {
     for (int32_t i = 0; i + 1 < len; i++)
@@ -447,7 +447,7 @@ static size_t respell(int32_t *sym, size_t len, int32_t a, int32_t b, int32_t c)
             sym[j++] = sym[i];
     return j;
 }
-#line 856 "book/03-tokenizer.nw"
+#line 870 "book/03-tokenizer.nw"
 static int merge_everywhere(struct trainer *tr, int32_t r, int32_t c)
 {
     int32_t a = tr->rec[r].a, b = tr->rec[r].b;
@@ -458,7 +458,7 @@ static int merge_everywhere(struct trainer *tr, int32_t r, int32_t c)
         if (!word_has_pair(sym, tr->word_len[w], a, b))
             continue;
         
-#line 881 "book/03-tokenizer.nw"
+#line 895 "book/03-tokenizer.nw"
 int64_t f = tr->freq[w];
 for (int32_t i = 0; i + 1 < tr->word_len[w]; i++)
     tr->rec[pair_get(&tr->pairs, sym[i], sym[i + 1])].count -= f;
@@ -475,7 +475,7 @@ for (int32_t i = 0; i + 1 < tr->word_len[w]; i++) {
         tr->grown[tr->n_grown++] = q;
     }
 }
-#line 866 "book/03-tokenizer.nw"
+#line 880 "book/03-tokenizer.nw"
     }
     free(tr->rec[r].words);
     tr->rec[r].words = NULL, tr->rec[r].n_words = tr->rec[r].words_cap = 0;
@@ -486,7 +486,7 @@ for (int32_t i = 0; i + 1 < tr->word_len[w]; i++) {
     }
     return 0;
 }
-#line 917 "book/03-tokenizer.nw"
+#line 931 "book/03-tokenizer.nw"
 static void trainer_free(struct trainer *tr)
 {
     pretokenizer_close(&tr->pre);
@@ -497,13 +497,13 @@ static void trainer_free(struct trainer *tr)
     free(tr->freq), free(tr->sym), free(tr->word_len), free(tr->heap), free(tr->grown);
 }
 
-#line 622 "book/03-tokenizer.nw"
+#line 633 "book/03-tokenizer.nw"
 struct tokenizer *tokenizer_train(const unsigned char *const *texts, const size_t *lens,
                                   size_t n_texts, int vocab_size, FILE *progress,
                                   char *err, size_t errlen)
 {
     
-#line 635 "book/03-tokenizer.nw"
+#line 646 "book/03-tokenizer.nw"
 if (vocab_size < 256 || vocab_size > TOKENS_MAX) {
     snprintf(err, errlen, "the vocabulary size must be from 256 to %d", TOKENS_MAX);
     return NULL;
@@ -515,17 +515,17 @@ if (status == 0)
     tok->merges = malloc((size_t)(vocab_size - 256 + 1) * sizeof *tok->merges);
 if (status == 0 && !tok->merges)
     status = -1;
-#line 627 "book/03-tokenizer.nw"
+#line 638 "book/03-tokenizer.nw"
     
-#line 666 "book/03-tokenizer.nw"
+#line 677 "book/03-tokenizer.nw"
 for (size_t i = 0; status == 0 && i < n_texts; i++)
     if (pretokenize(&tr.pre, texts[i], lens[i], count_word, &tr) != 0)
         status = -1;
 if (progress && status == 0)
     fprintf(progress, "tokenizer train: %zu distinct words\n", tr.words.n);
-#line 628 "book/03-tokenizer.nw"
+#line 639 "book/03-tokenizer.nw"
     
-#line 710 "book/03-tokenizer.nw"
+#line 724 "book/03-tokenizer.nw"
 size_t nw = tr.words.n, sym_cap = 0, len_cap = 0;
 if (status == 0 && (grow(&tr.sym, &sym_cap, tr.words.pool_len + 1, sizeof *tr.sym) != 0
                     || grow(&tr.word_len, &len_cap, nw + 1, sizeof *tr.word_len) != 0))
@@ -540,9 +540,9 @@ for (size_t w = 0; status == 0 && w < nw; w++) {
         if (pair_add(&tr, sym[i], sym[i + 1], tr.freq[w], (int32_t)w) < 0)
             status = -1;
 }
-#line 629 "book/03-tokenizer.nw"
+#line 640 "book/03-tokenizer.nw"
     
-#line 797 "book/03-tokenizer.nw"
+#line 811 "book/03-tokenizer.nw"
 size_t *token_len = status == 0 ? malloc((size_t)vocab_size * sizeof *token_len) : NULL;
 if (!token_len)
     status = -1;
@@ -563,16 +563,16 @@ while (status == 0 && 256 + n_merges < vocab_size) {
     token_len[c] = token_len[p->a] + token_len[p->b];
     status = merge_everywhere(&tr, r, c);
     
-#line 821 "book/03-tokenizer.nw"
+#line 835 "book/03-tokenizer.nw"
 if (progress && (n_merges % 256 == 0 || 256 + n_merges == vocab_size)) {
     fprintf(progress, "\rtokenizer train: %d of %d merges", n_merges, vocab_size - 256);
     fflush(progress);
 }
-#line 817 "book/03-tokenizer.nw"
+#line 831 "book/03-tokenizer.nw"
 }
-#line 630 "book/03-tokenizer.nw"
+#line 641 "book/03-tokenizer.nw"
     
-#line 902 "book/03-tokenizer.nw"
+#line 916 "book/03-tokenizer.nw"
 if (progress && status == 0)
     fprintf(progress, "\n");
 free(token_len);
@@ -585,11 +585,11 @@ if (status == 0) {
     snprintf(err, errlen, "out of memory");
 tokenizer_free(tok);
 return NULL;
-#line 631 "book/03-tokenizer.nw"
+#line 642 "book/03-tokenizer.nw"
 }
-#line 981 "book/03-tokenizer.nw"
+#line 995 "book/03-tokenizer.nw"
 enum { LONG_PIECE = 256 };
-#line 1024 "book/03-tokenizer.nw"
+#line 1038 "book/03-tokenizer.nw"
 static void heap_push_min(uint64_t *h, size_t *n, uint64_t x)
 {
     size_t i = (*n)++;
@@ -613,7 +613,7 @@ static uint64_t heap_pop_min(uint64_t *h, size_t *n)
         h[i] = x;
     return top;
 }
-#line 1050 "book/03-tokenizer.nw"
+#line 1064 "book/03-tokenizer.nw"
 /* Push the rank of the pair at positions i, j, if it is a merge. */
 static void push_pair_rank(const struct tokenizer *tok, const int32_t *ids, size_t i,
                            size_t j, uint64_t *heap, size_t *hn)
@@ -623,7 +623,7 @@ static void push_pair_rank(const struct tokenizer *tok, const int32_t *ids, size
         heap_push_min(heap, hn, (uint64_t)r << 32 | i);
 }
 
-#line 984 "book/03-tokenizer.nw"
+#line 998 "book/03-tokenizer.nw"
 static size_t encode_long_piece(const struct tokenizer *tok, int32_t *ids, size_t n)
 {
     size_t *next = malloc(n * sizeof *next), *prev = malloc(n * sizeof *prev), hn = 0;
@@ -637,7 +637,7 @@ static size_t encode_long_piece(const struct tokenizer *tok, int32_t *ids, size_
     for (size_t i = 0; i + 1 < n; i++)
         push_pair_rank(tok, ids, i, i + 1, heap, &hn);
     
-#line 1006 "book/03-tokenizer.nw"
+#line 1020 "book/03-tokenizer.nw"
 while (hn > 0) {
     uint64_t top = heap_pop_min(heap, &hn);
     int32_t r = (int32_t)(top >> 32);
@@ -653,7 +653,7 @@ while (hn > 0) {
     if (next[i] < n)
         push_pair_rank(tok, ids, i, next[i], heap, &hn);
 }
-#line 997 "book/03-tokenizer.nw"
+#line 1011 "book/03-tokenizer.nw"
     size_t k = 0;
     for (size_t i = 0; i < n; i = next[i])
         ids[k++] = ids[i];
@@ -661,7 +661,7 @@ while (hn > 0) {
     return k;
 }
 
-#line 949 "book/03-tokenizer.nw"
+#line 963 "book/03-tokenizer.nw"
 static size_t encode_piece(const struct tokenizer *tok, const unsigned char *p, size_t n,
                            int32_t *ids)
 {
@@ -683,7 +683,7 @@ static size_t encode_piece(const struct tokenizer *tok, const unsigned char *p, 
         n = respell(ids, n, m->left, m->right, m->token);
     }
 }
-#line 1061 "book/03-tokenizer.nw"
+#line 1075 "book/03-tokenizer.nw"
 struct encoding { const struct tokenizer *tok; int32_t *ids; size_t n; };
 
 static int encode_one_piece(void *ctx, const unsigned char *piece, size_t len)
@@ -701,7 +701,7 @@ int tokenizer_encode(struct tokenizer *tok, const unsigned char *text, size_t le
     *n_ids = e.n;
     return status;
 }
-#line 1092 "book/03-tokenizer.nw"
+#line 1106 "book/03-tokenizer.nw"
 const unsigned char *tokenizer_token(const struct tokenizer *tok, int32_t id, size_t *len)
 {
     if (id < 0 || id >= tok->n_tokens)
@@ -724,7 +724,7 @@ int tokenizer_decode(const struct tokenizer *tok, const int32_t *ids, size_t n,
     }
     return 0;
 }
-#line 1144 "book/03-tokenizer.nw"
+#line 1158 "book/03-tokenizer.nw"
 int tokenizer_save(const struct tokenizer *tok, FILE *f)
 {
     for (int b = 0; b < 256; b++)
@@ -738,7 +738,7 @@ int tokenizer_save(const struct tokenizer *tok, FILE *f)
         fprintf(f, "%d %d\n", tok->merges[m].left, tok->merges[m].right);
     return ferror(f) ? -1 : 0;
 }
-#line 1162 "book/03-tokenizer.nw"
+#line 1176 "book/03-tokenizer.nw"
 enum { TOKENIZER_FILE_MAX = 64 << 20 };
 
 /* The contents of path, NUL-terminated, size in *len; NULL with err. */
@@ -763,7 +763,7 @@ static char *read_whole(const char *path, size_t *len, char *err, size_t errlen)
         fclose(f);
     return s;
 }
-#line 1191 "book/03-tokenizer.nw"
+#line 1205 "book/03-tokenizer.nw"
 static int next_number(const char **p, char stop, long *n)
 {
     const char *s = *p;
@@ -776,7 +776,7 @@ static int next_number(const char **p, char stop, long *n)
     *p = s + 1;
     return 0;
 }
-#line 1206 "book/03-tokenizer.nw"
+#line 1220 "book/03-tokenizer.nw"
 static struct tokenizer *load_longhand(const char *path, char *err, size_t errlen)
 {
     size_t size;
@@ -795,7 +795,7 @@ static struct tokenizer *load_longhand(const char *path, char *err, size_t errle
     if (tok && !(tok->merges = malloc(((size_t)n_merges + 1) * sizeof *tok->merges)))
         ok = 0;
     
-#line 1229 "book/03-tokenizer.nw"
+#line 1243 "book/03-tokenizer.nw"
 for (long m = 0; ok && m < n_merges; m++) {
     long a, b;
     line++;
@@ -806,9 +806,9 @@ if (ok && *p != '\0')
     line++, ok = 0;
 if (ok && (size_t)(p - text) != size)
     ok = 0;                                       /* a NUL byte inside the file */
-#line 1224 "book/03-tokenizer.nw"
+#line 1238 "book/03-tokenizer.nw"
     
-#line 1242 "book/03-tokenizer.nw"
+#line 1256 "book/03-tokenizer.nw"
 free(text);
 if (!ok) {
     snprintf(err, errlen, "%s:%d: not a longhand tokenizer file (want 'longhand-bpe 1', "
@@ -824,9 +824,9 @@ if (spell_merges(tok, why, sizeof why) != 0 || tokenizer_index(tok, why, sizeof 
     return NULL;
 }
 return tok;
-#line 1225 "book/03-tokenizer.nw"
+#line 1239 "book/03-tokenizer.nw"
 }
-#line 1274 "book/03-tokenizer.nw"
+#line 1288 "book/03-tokenizer.nw"
 /* GPT-2's table: the code point that stands for each byte. */
 static void gpt2_byte_chars(int32_t char_of_byte[256])
 {
@@ -836,7 +836,7 @@ static void gpt2_byte_chars(int32_t char_of_byte[256])
         char_of_byte[b] = printable ? b : next++;
     }
 }
-#line 1289 "book/03-tokenizer.nw"
+#line 1303 "book/03-tokenizer.nw"
 /* The bytes that GPT-2's string s[0..n) stands for, into out; their number, or -1. */
 static long gpt2_bytes(const int byte_of_char[512], const unsigned char *s, size_t n,
                        unsigned char out[TOKEN_BYTES_MAX])
@@ -854,7 +854,7 @@ static long gpt2_bytes(const int byte_of_char[512], const unsigned char *s, size
     }
     return k;
 }
-#line 1312 "book/03-tokenizer.nw"
+#line 1326 "book/03-tokenizer.nw"
 struct gpt2_loader {
     int byte_of_char[512];
     struct string_map strings;   /* token bytes -> entry */
@@ -864,7 +864,7 @@ static int read_encoder(struct gpt2_loader *ld, struct tokenizer *tok, const cha
                         char *err, size_t errlen);
 static int read_merges(struct gpt2_loader *ld, struct tokenizer *tok, const char *dir,
                        char *err, size_t errlen);
-
+#line 1339 "book/03-tokenizer.nw"
 static struct tokenizer *load_gpt2(const char *dir, char *err, size_t errlen)
 {
     struct gpt2_loader ld = { .id_of_entry = NULL };
@@ -887,7 +887,7 @@ static struct tokenizer *load_gpt2(const char *dir, char *err, size_t errlen)
     tokenizer_free(tok);
     return NULL;
 }
-#line 1347 "book/03-tokenizer.nw"
+#line 1364 "book/03-tokenizer.nw"
 struct tokenizer *tokenizer_load(const char *path, char *err, size_t errlen)
 {
     struct stat st;
@@ -897,7 +897,7 @@ struct tokenizer *tokenizer_load(const char *path, char *err, size_t errlen)
     }
     return S_ISDIR(st.st_mode) ? load_gpt2(path, err, errlen) : load_longhand(path, err, errlen);
 }
-#line 1362 "book/03-tokenizer.nw"
+#line 1379 "book/03-tokenizer.nw"
 static int encoder_tokens(struct gpt2_loader *ld, struct tokenizer *tok, json_object *root,
                           const char *path, char *err, size_t errlen);
 
@@ -916,7 +916,7 @@ static int read_encoder(struct gpt2_loader *ld, struct tokenizer *tok, const cha
     json_object_put(root);
     return status;
 }
-#line 1383 "book/03-tokenizer.nw"
+#line 1400 "book/03-tokenizer.nw"
 static int encoder_tokens(struct gpt2_loader *ld, struct tokenizer *tok, json_object *root,
                           const char *path, char *err, size_t errlen)
 {
@@ -932,7 +932,7 @@ static int encoder_tokens(struct gpt2_loader *ld, struct tokenizer *tok, json_ob
     for (size_t i = 0; status == 0 && i < V; i++)
         entry_of_id[i] = -1;
     
-#line 1405 "book/03-tokenizer.nw"
+#line 1422 "book/03-tokenizer.nw"
 struct json_object_iterator it = json_object_iter_begin(root),
                             end = json_object_iter_end(root);
 for (; status == 0 && !json_object_iter_equal(&it, &end); json_object_iter_next(&it)) {
@@ -951,9 +951,9 @@ for (; status == 0 && !json_object_iter_equal(&it, &end); json_object_iter_next(
     } else
         entry_of_id[id] = e, ld->id_of_entry[e] = (int32_t)id;
 }
-#line 1398 "book/03-tokenizer.nw"
+#line 1415 "book/03-tokenizer.nw"
     
-#line 1428 "book/03-tokenizer.nw"
+#line 1445 "book/03-tokenizer.nw"
 tok->n_tokens = (int)V;
 tok->token_offset = status == 0 ? malloc((V + 1) * sizeof *tok->token_offset) : NULL;
 tok->bytes = tok->token_offset ? malloc(ld->strings.pool_len + 1) : NULL;
@@ -975,11 +975,11 @@ for (int b = 0; status == 0 && b < 256; b++) {
     else
         tok->byte_token[b] = ld->id_of_entry[e];
 }
-#line 1399 "book/03-tokenizer.nw"
+#line 1416 "book/03-tokenizer.nw"
     free(entry_of_id);
     return status;
 }
-#line 1455 "book/03-tokenizer.nw"
+#line 1472 "book/03-tokenizer.nw"
 static int read_merges(struct gpt2_loader *ld, struct tokenizer *tok, const char *dir,
                        char *err, size_t errlen)
 {
@@ -997,7 +997,7 @@ static int read_merges(struct gpt2_loader *ld, struct tokenizer *tok, const char
         char *eol = line + strcspn(line, "\n");
         lineno++;
         
-#line 1483 "book/03-tokenizer.nw"
+#line 1500 "book/03-tokenizer.nw"
 char *space = memchr(line, ' ', (size_t)(eol - line));
 unsigned char both[2 * TOKEN_BYTES_MAX];
 long na = space ? gpt2_bytes(ld->byte_of_char, (unsigned char *)line,
@@ -1012,7 +1012,7 @@ if (ec < 0 || tok->n_merges >= tok->n_tokens)
 else
     tok->merges[tok->n_merges++] = (struct bpe_merge){
         ld->id_of_entry[ea], ld->id_of_entry[eb], ld->id_of_entry[ec], 0 };
-#line 1472 "book/03-tokenizer.nw"
+#line 1489 "book/03-tokenizer.nw"
         line = eol + (*eol == '\n');
     }
     if (status != 0)

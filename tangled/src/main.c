@@ -5,7 +5,7 @@
 #include "cli.h"
 #line 974 "book/01-numbers.nw"
 #include "trace.h"
-#line 1567 "book/03-tokenizer.nw"
+#line 1568 "book/03-tokenizer.nw"
 #include <stdlib.h>
 #include <time.h>
 #include <unistd.h>
@@ -62,7 +62,7 @@ if (status != 0)
 return status == 0 ? 0 : 1;
 #line 994 "book/01-numbers.nw"
 }
-#line 1617 "book/03-tokenizer.nw"
+#line 1618 "book/03-tokenizer.nw"
 /* All of f, in a buffer with one spare byte; NULL if out of memory or on error. */
 static unsigned char *read_stream(FILE *f, size_t *len)
 {
@@ -81,7 +81,7 @@ static unsigned char *read_stream(FILE *f, size_t *len)
         free(buf), buf = NULL;
     return buf;
 }
-#line 1642 "book/03-tokenizer.nw"
+#line 1643 "book/03-tokenizer.nw"
 static int train_corpus(char **files, int n_files, int vocab_size, const char *out);
 
 static int tokenizer_train_cmd(int argc, char **argv)
@@ -107,7 +107,7 @@ static int tokenizer_train_cmd(int argc, char **argv)
                            "and at least one corpus file");
     return train_corpus(argv + optind, argc - optind, (int)vocab_size, out);
 }
-#line 1670 "book/03-tokenizer.nw"
+#line 1671 "book/03-tokenizer.nw"
 static int train_corpus(char **files, int n_files, int vocab_size, const char *out)
 {
     unsigned char **texts = calloc((size_t)n_files, sizeof *texts);
@@ -123,7 +123,7 @@ static int train_corpus(char **files, int n_files, int vocab_size, const char *o
             fclose(f);
     }
     
-#line 1693 "book/03-tokenizer.nw"
+#line 1694 "book/03-tokenizer.nw"
 char err[512];
 struct tokenizer *tok = NULL;
 if (status == 0 && !(tok = tokenizer_train((const unsigned char *const *)texts, lens,
@@ -138,13 +138,13 @@ if (tok && (!f || tokenizer_save(tok, f) != 0 || (f != stdout && fclose(f) != 0)
     status = 1;
 }
 tokenizer_free(tok);
-#line 1685 "book/03-tokenizer.nw"
+#line 1686 "book/03-tokenizer.nw"
     for (int i = 0; texts && i < n_files; i++)
         free(texts[i]);
     free(texts), free(lens);
     return status;
 }
-#line 1712 "book/03-tokenizer.nw"
+#line 1713 "book/03-tokenizer.nw"
 /* Parse --tokenizer PATH into *tok; 0, or the exit status to return. */
 static int tokenizer_option(int argc, char **argv, const char *cmd, const char *help,
                             struct tokenizer **tok)
@@ -169,7 +169,7 @@ static int tokenizer_option(int argc, char **argv, const char *cmd, const char *
     }
     return 0;
 }
-#line 1739 "book/03-tokenizer.nw"
+#line 1740 "book/03-tokenizer.nw"
 static int tokenizer_encode_cmd(int argc, char **argv)
 {
     struct tokenizer *tok = NULL;
@@ -191,7 +191,7 @@ static int tokenizer_encode_cmd(int argc, char **argv)
     free(ids), free(text), tokenizer_free(tok);
     return status;
 }
-#line 1765 "book/03-tokenizer.nw"
+#line 1766 "book/03-tokenizer.nw"
 static int tokenizer_decode_cmd(int argc, char **argv)
 {
     struct tokenizer *tok = NULL;
@@ -205,7 +205,7 @@ static int tokenizer_decode_cmd(int argc, char **argv)
         text[len] = '\0';
     for (status = text ? 0 : 1; status == 0;) {
         
-#line 1785 "book/03-tokenizer.nw"
+#line 1786 "book/03-tokenizer.nw"
 p += strspn(p, " \t\r\n");
 if (*p == '\0')
     break;
@@ -221,12 +221,12 @@ if (!s) {
     status = 1;
 } else
     fwrite(s, 1, k, stdout), p = end;
-#line 1778 "book/03-tokenizer.nw"
+#line 1779 "book/03-tokenizer.nw"
     }
     free(text), tokenizer_free(tok);
     return fflush(stdout) == 0 ? status : 1;
 }
-#line 1808 "book/03-tokenizer.nw"
+#line 1809 "book/03-tokenizer.nw"
 static double seconds_now(void)
 {
     struct timespec ts;
@@ -245,7 +245,7 @@ static double median(double *x, int n)
     qsort(x, (size_t)n, sizeof *x, compare_doubles);
     return n % 2 ? x[n / 2] : (x[n / 2 - 1] + x[n / 2]) / 2;
 }
-#line 1829 "book/03-tokenizer.nw"
+#line 1830 "book/03-tokenizer.nw"
 struct bench_options { const char *corpus, *text, *tokenizer; long vocab_size, repeat; };
 static int run_bench(const struct bench_options *o);
 
@@ -259,7 +259,7 @@ static int tokenizer_bench_cmd(int argc, char **argv)
     struct bench_options o = { .vocab_size = 4096, .repeat = 5 };
     for (int c; (c = getopt_long(argc, argv, "c:x:t:v:r:h", options, NULL)) != -1;) {
         
-#line 1851 "book/03-tokenizer.nw"
+#line 1852 "book/03-tokenizer.nw"
 switch (c) {
 case 'c': o.corpus = optarg; break;
 case 'x': o.text = optarg; break;
@@ -275,14 +275,14 @@ case 'h':
 default:
     return usage_error("tokenizer bench", "unknown option");
 }
-#line 1842 "book/03-tokenizer.nw"
+#line 1843 "book/03-tokenizer.nw"
     }
     if (!o.corpus || !o.text || !o.tokenizer || optind != argc || o.repeat < 1
         || o.repeat > 100 || o.vocab_size < 256 || o.vocab_size > 1 << 20)
         return usage_error("tokenizer bench", "want --corpus, --text and --tokenizer");
     return run_bench(&o);
 }
-#line 1871 "book/03-tokenizer.nw"
+#line 1872 "book/03-tokenizer.nw"
 static int run_bench(const struct bench_options *o)
 {
     size_t n_corpus = 0, n_text = 0, n_ids = 0;
@@ -296,7 +296,7 @@ static int run_bench(const struct bench_options *o)
     int status = gpt && ids ? 0 : 1;
     for (int r = 0; status == 0 && r < o->repeat; r++) {
         
-#line 1902 "book/03-tokenizer.nw"
+#line 1903 "book/03-tokenizer.nw"
 const unsigned char *texts[1] = { corpus };
 double t0 = seconds_now();
 struct tokenizer *tok = tokenizer_train(texts, &n_corpus, 1, (int)o->vocab_size, NULL,
@@ -308,7 +308,7 @@ train_s[r] = t1 - t0, encode_s[r] = t2 - t1;
 if (!tok || failed)
     status = 1;
 tokenizer_free(tok);
-#line 1884 "book/03-tokenizer.nw"
+#line 1885 "book/03-tokenizer.nw"
     }
     if (status == 0)
         printf("train  %.3f s  (median of %ld; %zu bytes to %ld tokens)\n"
@@ -325,7 +325,7 @@ tokenizer_free(tok);
     return status;
 }
 
-#line 1584 "book/03-tokenizer.nw"
+#line 1585 "book/03-tokenizer.nw"
 static int cmd_tokenizer(int argc, char **argv)
 {
     static const char usage[] =
@@ -337,7 +337,7 @@ static int cmd_tokenizer(int argc, char **argv)
         "PATH is a file written by 'tokenizer train' or a directory holding GPT-2's\n"
         "encoder.json and vocab.bpe.  Ids are printed on one line, separated by spaces.\n";
     
-#line 1599 "book/03-tokenizer.nw"
+#line 1600 "book/03-tokenizer.nw"
 if (argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "help") == 0)) {
     fputs(usage, stdout);
     return 0;
@@ -351,7 +351,7 @@ for (size_t i = 0; argc >= 2 && i < sizeof subcommands / sizeof *subcommands; i+
         return subcommands[i].run(argc - 1, argv + 1);
 fputs(usage, stderr);
 return 2;
-#line 1595 "book/03-tokenizer.nw"
+#line 1596 "book/03-tokenizer.nw"
 }
 
 #line 650 "book/01-numbers.nw"
@@ -359,7 +359,7 @@ static const struct command commands[] = {
     
 #line 1033 "book/01-numbers.nw"
 { "trace", cmd_trace, "run the worked example, writing the book's tables" },
-#line 1574 "book/03-tokenizer.nw"
+#line 1575 "book/03-tokenizer.nw"
 { "tokenizer", cmd_tokenizer, "train a BPE tokenizer; encode and decode text" },
 #line 652 "book/01-numbers.nw"
 };

@@ -1,4 +1,4 @@
-#line 179 "book/03-tokenizer.nw"
+#line 180 "book/03-tokenizer.nw"
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,7 +8,7 @@
 #include <json-c/json.h>
 #include "tokenizer.h"
 
-#line 207 "book/03-tokenizer.nw"
+#line 208 "book/03-tokenizer.nw"
 enum { TOKENS_MAX = 1 << 20, TOKEN_BYTES_MAX = 1024 };
 struct pretokenizer { pcre2_code *pattern; pcre2_match_data *match; };
 struct pair_map { uint64_t *keys; int32_t *values; size_t cap, n; };
@@ -23,7 +23,7 @@ struct tokenizer {
     struct pretokenizer pre;
     struct cached_piece *cache;  /* [CACHE_SLOTS]: recent short pieces' ids */
 };
-#line 224 "book/03-tokenizer.nw"
+#line 225 "book/03-tokenizer.nw"
 int tokenizer_vocab_size(const struct tokenizer *tok) { return tok->n_tokens; }
 
 const struct bpe_merge *tokenizer_merges(const struct tokenizer *tok, int *n)
@@ -31,7 +31,7 @@ const struct bpe_merge *tokenizer_merges(const struct tokenizer *tok, int *n)
     *n = tok->n_merges;
     return tok->merges;
 }
-#line 1086 "book/03-tokenizer.nw"
+#line 1087 "book/03-tokenizer.nw"
 enum { CACHE_SLOTS = 1 << 14, CACHE_PIECE_MAX = 16 };
 struct cached_piece {
     uint64_t hash;                     /* of the piece; 0 = empty */
@@ -39,7 +39,7 @@ struct cached_piece {
     unsigned char bytes[CACHE_PIECE_MAX];
     int32_t ids[CACHE_PIECE_MAX];
 };
-#line 241 "book/03-tokenizer.nw"
+#line 242 "book/03-tokenizer.nw"
 #define EMPTY_KEY UINT64_MAX
 static uint64_t pair_key(int32_t a, int32_t b)
 {
@@ -61,7 +61,7 @@ static int32_t pair_get(const struct pair_map *m, int32_t a, int32_t b)
     size_t i = pair_slot(m, pair_key(a, b));
     return m->keys[i] == EMPTY_KEY ? -1 : m->values[i];
 }
-#line 267 "book/03-tokenizer.nw"
+#line 268 "book/03-tokenizer.nw"
 static int pair_grow(struct pair_map *m)
 {
     struct pair_map g = { .cap = m->cap ? 2 * m->cap : 1024, .n = m->n };
@@ -81,7 +81,7 @@ static int pair_grow(struct pair_map *m)
     *m = g;
     return 0;
 }
-#line 290 "book/03-tokenizer.nw"
+#line 291 "book/03-tokenizer.nw"
 static int pair_put(struct pair_map *m, int32_t a, int32_t b, int32_t value)
 {
     if (2 * (m->n + 1) > m->cap && pair_grow(m) != 0)
@@ -91,7 +91,7 @@ static int pair_put(struct pair_map *m, int32_t a, int32_t b, int32_t value)
     m->keys[i] = pair_key(a, b), m->values[i] = value;
     return 0;
 }
-#line 306 "book/03-tokenizer.nw"
+#line 307 "book/03-tokenizer.nw"
 struct string_map {
     uint64_t *hashes;             /* [cap], 0 = empty */
     int32_t *slot_entry;          /* [cap] */
@@ -114,7 +114,7 @@ static uint64_t hash_bytes(const unsigned char *s, size_t n)
     h = (h ^ w) * 0xc4ceb9fe1a85ec53u;
     return (h ^ h >> 29) | 1;
 }
-#line 331 "book/03-tokenizer.nw"
+#line 332 "book/03-tokenizer.nw"
 static size_t string_slot(const struct string_map *m, const unsigned char *s,
                           size_t n, uint64_t h)
 {
@@ -136,7 +136,7 @@ static int32_t string_find(const struct string_map *m, const unsigned char *s, s
     size_t i = string_slot(m, s, n, hash_bytes(s, n));
     return m->hashes[i] ? m->slot_entry[i] : -1;
 }
-#line 357 "book/03-tokenizer.nw"
+#line 358 "book/03-tokenizer.nw"
 static int grow(void *pp, size_t *cap, size_t need, size_t size)
 {
     if (need <= *cap)
@@ -150,7 +150,7 @@ static int grow(void *pp, size_t *cap, size_t need, size_t size)
     *(void **)pp = p, *cap = c;
     return 0;
 }
-#line 375 "book/03-tokenizer.nw"
+#line 376 "book/03-tokenizer.nw"
 static int string_rehash(struct string_map *m)
 {
     size_t cap = m->cap ? 2 * m->cap : 1024;
@@ -171,7 +171,7 @@ static int string_rehash(struct string_map *m)
     m->hashes = h, m->slot_entry = e, m->cap = cap;
     return 0;
 }
-#line 398 "book/03-tokenizer.nw"
+#line 399 "book/03-tokenizer.nw"
 /* The entry of s[0..n), added if new; -1 if out of memory. */
 static int32_t string_intern(struct string_map *m, const unsigned char *s, size_t n)
 {
@@ -197,7 +197,7 @@ static void string_map_free(struct string_map *m)
 {
     free(m->hashes), free(m->slot_entry), free(m->offset), free(m->length), free(m->pool);
 }
-#line 434 "book/03-tokenizer.nw"
+#line 435 "book/03-tokenizer.nw"
 static const char gpt2_pattern[] =
     "'s|'t|'re|'ve|'m|'ll|'d| ?\\p{L}+| ?\\p{N}+| ?[^\\s\\p{L}\\p{N}]+"
     "|\\s+(?!\\S)|\\s+";
@@ -221,7 +221,7 @@ static void pretokenizer_close(struct pretokenizer *pre)
     pcre2_match_data_free(pre->match);
     pcre2_code_free(pre->pattern);
 }
-#line 464 "book/03-tokenizer.nw"
+#line 465 "book/03-tokenizer.nw"
 typedef int (*piece_fn)(void *ctx, const unsigned char *piece, size_t len);
 
 static int pretokenize(const struct pretokenizer *pre, const unsigned char *text,
@@ -242,14 +242,14 @@ static int pretokenize(const struct pretokenizer *pre, const unsigned char *text
     }
     return 0;
 }
-#line 494 "book/03-tokenizer.nw"
+#line 495 "book/03-tokenizer.nw"
 static int spell_merges(struct tokenizer *tok, char *err, size_t errlen)
 {
     size_t V = (size_t)tok->n_tokens, total = 256;
     tok->token_offset = malloc((V + 1) * sizeof *tok->token_offset);
     for (int m = 0; tok->token_offset && m < tok->n_merges; m++) {
         
-#line 516 "book/03-tokenizer.nw"
+#line 517 "book/03-tokenizer.nw"
 const struct bpe_merge *mg = &tok->merges[m];
 if (mg->left < 0 || mg->right < 0 || mg->left >= 256 + m || mg->right >= 256 + m) {
     snprintf(err, errlen, "merge %d uses a token that does not exist yet", m + 1);
@@ -267,7 +267,7 @@ if (len_of[0] + len_of[1] > TOKEN_BYTES_MAX) {
 tok->token_offset[256 + m] = total;          /* lengths for now; offsets below */
 tok->token_offset[256 + m + 1] = total + len_of[0] + len_of[1];
 total += len_of[0] + len_of[1];
-#line 500 "book/03-tokenizer.nw"
+#line 501 "book/03-tokenizer.nw"
     }
     tok->bytes = tok->token_offset ? malloc(total) : NULL;
     if (!tok->bytes) {
@@ -278,7 +278,7 @@ total += len_of[0] + len_of[1];
         tok->byte_token[b] = b, tok->bytes[b] = (unsigned char)b, tok->token_offset[b] = (size_t)b;
     tok->token_offset[256] = 256;
     
-#line 536 "book/03-tokenizer.nw"
+#line 537 "book/03-tokenizer.nw"
 for (int m = 0; m < tok->n_merges; m++) {
     const struct bpe_merge *mg = &tok->merges[m];
     unsigned char *out = tok->bytes + tok->token_offset[256 + m];
@@ -287,10 +287,10 @@ for (int m = 0; m < tok->n_merges; m++) {
     memcpy(out, tok->bytes + tok->token_offset[mg->left], ll);
     memcpy(out + ll, tok->bytes + tok->token_offset[mg->right], lr);
 }
-#line 510 "book/03-tokenizer.nw"
+#line 511 "book/03-tokenizer.nw"
     return 0;
 }
-#line 551 "book/03-tokenizer.nw"
+#line 552 "book/03-tokenizer.nw"
 static int tokenizer_index(struct tokenizer *tok, char *err, size_t errlen)
 {
     for (int m = 0; m < tok->n_merges; m++) {
@@ -308,7 +308,7 @@ static int tokenizer_index(struct tokenizer *tok, char *err, size_t errlen)
     tok->cache = calloc(CACHE_SLOTS, sizeof *tok->cache);   /* none: encode uncached */
     return 0;
 }
-#line 573 "book/03-tokenizer.nw"
+#line 574 "book/03-tokenizer.nw"
 void tokenizer_free(struct tokenizer *tok)
 {
     if (!tok)
@@ -318,7 +318,7 @@ void tokenizer_free(struct tokenizer *tok)
     pretokenizer_close(&tok->pre);
     free(tok);
 }
-#line 602 "book/03-tokenizer.nw"
+#line 603 "book/03-tokenizer.nw"
 struct pair_record {
     int32_t a, b;                /* the pair */
     int32_t touched;             /* the last merge that grew its count */
@@ -342,7 +342,7 @@ struct trainer {
     int32_t *grown;              /* records grown by the current merge */
     size_t n_grown, grown_cap;
 };
-#line 665 "book/03-tokenizer.nw"
+#line 666 "book/03-tokenizer.nw"
 static int count_word(void *ctx, const unsigned char *piece, size_t len)
 {
     struct trainer *tr = ctx;
@@ -355,7 +355,7 @@ static int count_word(void *ctx, const unsigned char *piece, size_t len)
     tr->freq[w]++;
     return 0;
 }
-#line 692 "book/03-tokenizer.nw"
+#line 693 "book/03-tokenizer.nw"
 static int32_t pair_record(struct trainer *tr, int32_t a, int32_t b)
 {
     int32_t r = pair_get(&tr->pairs, a, b);
@@ -368,7 +368,7 @@ static int32_t pair_record(struct trainer *tr, int32_t a, int32_t b)
     tr->rec[n] = (struct pair_record){ .a = a, .b = b, .touched = -1 };
     return (int32_t)tr->n_records++;
 }
-#line 708 "book/03-tokenizer.nw"
+#line 709 "book/03-tokenizer.nw"
 static int32_t pair_add(struct trainer *tr, int32_t a, int32_t b, int64_t df, int32_t w)
 {
     int32_t r = pair_record(tr, a, b);
@@ -383,7 +383,7 @@ static int32_t pair_add(struct trainer *tr, int32_t a, int32_t b, int64_t df, in
     }
     return r;
 }
-#line 747 "book/03-tokenizer.nw"
+#line 748 "book/03-tokenizer.nw"
 static int heap_before(const struct heap_entry *x, const struct heap_entry *y)
 {
     if (x->count != y->count)
@@ -404,7 +404,7 @@ static int heap_push(struct trainer *tr, int64_t count, int32_t a, int32_t b)
     tr->heap[i] = e;
     return 0;
 }
-#line 770 "book/03-tokenizer.nw"
+#line 771 "book/03-tokenizer.nw"
 static struct heap_entry heap_pop(struct trainer *tr)
 {
     struct heap_entry top = tr->heap[0], e = tr->heap[--tr->heap_n];
@@ -421,7 +421,7 @@ static struct heap_entry heap_pop(struct trainer *tr)
         tr->heap[i] = e;
     return top;
 }
-#line 793 "book/03-tokenizer.nw"
+#line 794 "book/03-tokenizer.nw"
 static int32_t best_pair(struct trainer *tr, const size_t *token_len)
 {
     while (tr->heap_n > 0) {
@@ -437,7 +437,7 @@ static int32_t best_pair(struct trainer *tr, const size_t *token_len)
     }
     return -1;
 }
-#line 851 "book/03-tokenizer.nw"
+#line 852 "book/03-tokenizer.nw"
 static int word_has_pair(const int32_t *sym, int32_t len, int32_t a, int32_t b)
 {
     for (int32_t i = 0; i + 1 < len; i++)
@@ -457,7 +457,7 @@ static size_t respell(int32_t *sym, size_t len, int32_t a, int32_t b, int32_t c)
             sym[j++] = sym[i];
     return j;
 }
-#line 873 "book/03-tokenizer.nw"
+#line 874 "book/03-tokenizer.nw"
 static int merge_everywhere(struct trainer *tr, int32_t r, int32_t c)
 {
     int32_t a = tr->rec[r].a, b = tr->rec[r].b;
@@ -468,7 +468,7 @@ static int merge_everywhere(struct trainer *tr, int32_t r, int32_t c)
         if (!word_has_pair(sym, tr->word_len[w], a, b))
             continue;
         
-#line 898 "book/03-tokenizer.nw"
+#line 899 "book/03-tokenizer.nw"
 int64_t f = tr->freq[w];
 for (int32_t i = 0; i + 1 < tr->word_len[w]; i++)
     tr->rec[pair_get(&tr->pairs, sym[i], sym[i + 1])].count -= f;
@@ -485,7 +485,7 @@ for (int32_t i = 0; i + 1 < tr->word_len[w]; i++) {
         tr->grown[tr->n_grown++] = q;
     }
 }
-#line 883 "book/03-tokenizer.nw"
+#line 884 "book/03-tokenizer.nw"
     }
     free(tr->rec[r].words);
     tr->rec[r].words = NULL, tr->rec[r].n_words = tr->rec[r].words_cap = 0;
@@ -496,7 +496,7 @@ for (int32_t i = 0; i + 1 < tr->word_len[w]; i++) {
     }
     return 0;
 }
-#line 934 "book/03-tokenizer.nw"
+#line 935 "book/03-tokenizer.nw"
 static void trainer_free(struct trainer *tr)
 {
     pretokenizer_close(&tr->pre);
@@ -507,13 +507,13 @@ static void trainer_free(struct trainer *tr)
     free(tr->freq), free(tr->sym), free(tr->word_len), free(tr->heap), free(tr->grown);
 }
 
-#line 636 "book/03-tokenizer.nw"
+#line 637 "book/03-tokenizer.nw"
 struct tokenizer *tokenizer_train(const unsigned char *const *texts, const size_t *lens,
                                   size_t n_texts, int vocab_size, FILE *progress,
                                   char *err, size_t errlen)
 {
     
-#line 649 "book/03-tokenizer.nw"
+#line 650 "book/03-tokenizer.nw"
 if (vocab_size < 256 || vocab_size > TOKENS_MAX) {
     snprintf(err, errlen, "the vocabulary size must be from 256 to %d", TOKENS_MAX);
     return NULL;
@@ -525,17 +525,17 @@ if (status == 0)
     tok->merges = malloc((size_t)(vocab_size - 256 + 1) * sizeof *tok->merges);
 if (status == 0 && !tok->merges)
     status = -1;
-#line 641 "book/03-tokenizer.nw"
+#line 642 "book/03-tokenizer.nw"
     
-#line 680 "book/03-tokenizer.nw"
+#line 681 "book/03-tokenizer.nw"
 for (size_t i = 0; status == 0 && i < n_texts; i++)
     if (pretokenize(&tr.pre, texts[i], lens[i], count_word, &tr) != 0)
         status = -1;
 if (progress && status == 0)
     fprintf(progress, "tokenizer train: %zu distinct words\n", tr.words.n);
-#line 642 "book/03-tokenizer.nw"
+#line 643 "book/03-tokenizer.nw"
     
-#line 727 "book/03-tokenizer.nw"
+#line 728 "book/03-tokenizer.nw"
 size_t nw = tr.words.n, sym_cap = 0, len_cap = 0;
 if (status == 0 && (grow(&tr.sym, &sym_cap, tr.words.pool_len + 1, sizeof *tr.sym) != 0
                     || grow(&tr.word_len, &len_cap, nw + 1, sizeof *tr.word_len) != 0))
@@ -550,9 +550,9 @@ for (size_t w = 0; status == 0 && w < nw; w++) {
         if (pair_add(&tr, sym[i], sym[i + 1], tr.freq[w], (int32_t)w) < 0)
             status = -1;
 }
-#line 643 "book/03-tokenizer.nw"
+#line 644 "book/03-tokenizer.nw"
     
-#line 814 "book/03-tokenizer.nw"
+#line 815 "book/03-tokenizer.nw"
 size_t *token_len = status == 0 ? malloc((size_t)vocab_size * sizeof *token_len) : NULL;
 if (!token_len)
     status = -1;
@@ -573,16 +573,16 @@ while (status == 0 && 256 + n_merges < vocab_size) {
     token_len[c] = token_len[p->a] + token_len[p->b];
     status = merge_everywhere(&tr, r, c);
     
-#line 838 "book/03-tokenizer.nw"
+#line 839 "book/03-tokenizer.nw"
 if (progress && (n_merges % 256 == 0 || 256 + n_merges == vocab_size)) {
     fprintf(progress, "\rtokenizer train: %d of %d merges", n_merges, vocab_size - 256);
     fflush(progress);
 }
-#line 834 "book/03-tokenizer.nw"
+#line 835 "book/03-tokenizer.nw"
 }
-#line 644 "book/03-tokenizer.nw"
+#line 645 "book/03-tokenizer.nw"
     
-#line 919 "book/03-tokenizer.nw"
+#line 920 "book/03-tokenizer.nw"
 if (progress && status == 0)
     fprintf(progress, "\n");
 free(token_len);
@@ -595,11 +595,11 @@ if (status == 0) {
     snprintf(err, errlen, "out of memory");
 tokenizer_free(tok);
 return NULL;
-#line 645 "book/03-tokenizer.nw"
+#line 646 "book/03-tokenizer.nw"
 }
-#line 998 "book/03-tokenizer.nw"
+#line 999 "book/03-tokenizer.nw"
 enum { LONG_PIECE = 256 };
-#line 1041 "book/03-tokenizer.nw"
+#line 1042 "book/03-tokenizer.nw"
 static void heap_push_min(uint64_t *h, size_t *n, uint64_t x)
 {
     size_t i = (*n)++;
@@ -623,7 +623,7 @@ static uint64_t heap_pop_min(uint64_t *h, size_t *n)
         h[i] = x;
     return top;
 }
-#line 1067 "book/03-tokenizer.nw"
+#line 1068 "book/03-tokenizer.nw"
 /* Push the rank of the pair at positions i, j, if it is a merge. */
 static void push_pair_rank(const struct tokenizer *tok, const int32_t *ids, size_t i,
                            size_t j, uint64_t *heap, size_t *hn)
@@ -633,7 +633,7 @@ static void push_pair_rank(const struct tokenizer *tok, const int32_t *ids, size
         heap_push_min(heap, hn, (uint64_t)r << 32 | i);
 }
 
-#line 1001 "book/03-tokenizer.nw"
+#line 1002 "book/03-tokenizer.nw"
 static size_t encode_long_piece(const struct tokenizer *tok, int32_t *ids, size_t n)
 {
     size_t *next = malloc(n * sizeof *next), *prev = malloc(n * sizeof *prev), hn = 0;
@@ -647,7 +647,7 @@ static size_t encode_long_piece(const struct tokenizer *tok, int32_t *ids, size_
     for (size_t i = 0; i + 1 < n; i++)
         push_pair_rank(tok, ids, i, i + 1, heap, &hn);
     
-#line 1023 "book/03-tokenizer.nw"
+#line 1024 "book/03-tokenizer.nw"
 while (hn > 0) {
     uint64_t top = heap_pop_min(heap, &hn);
     int32_t r = (int32_t)(top >> 32);
@@ -663,7 +663,7 @@ while (hn > 0) {
     if (next[i] < n)
         push_pair_rank(tok, ids, i, next[i], heap, &hn);
 }
-#line 1014 "book/03-tokenizer.nw"
+#line 1015 "book/03-tokenizer.nw"
     size_t k = 0;
     for (size_t i = 0; i < n; i = next[i])
         ids[k++] = ids[i];
@@ -671,7 +671,7 @@ while (hn > 0) {
     return k;
 }
 
-#line 966 "book/03-tokenizer.nw"
+#line 967 "book/03-tokenizer.nw"
 static size_t encode_piece(const struct tokenizer *tok, const unsigned char *p, size_t n,
                            int32_t *ids)
 {
@@ -693,7 +693,7 @@ static size_t encode_piece(const struct tokenizer *tok, const unsigned char *p, 
         n = respell(ids, n, m->left, m->right, m->token);
     }
 }
-#line 1096 "book/03-tokenizer.nw"
+#line 1097 "book/03-tokenizer.nw"
 static size_t encode_cached(struct tokenizer *tok, const unsigned char *p, size_t n,
                             int32_t *ids)
 {
@@ -710,7 +710,7 @@ static size_t encode_cached(struct tokenizer *tok, const unsigned char *p, size_
     memcpy(c->bytes, p, n), memcpy(c->ids, ids, k * sizeof *ids);
     return k;
 }
-#line 1115 "book/03-tokenizer.nw"
+#line 1116 "book/03-tokenizer.nw"
 struct encoding { struct tokenizer *tok; int32_t *ids; size_t n; };
 
 static int encode_one_piece(void *ctx, const unsigned char *piece, size_t len)
@@ -728,7 +728,7 @@ int tokenizer_encode(struct tokenizer *tok, const unsigned char *text, size_t le
     *n_ids = e.n;
     return status;
 }
-#line 1146 "book/03-tokenizer.nw"
+#line 1147 "book/03-tokenizer.nw"
 const unsigned char *tokenizer_token(const struct tokenizer *tok, int32_t id, size_t *len)
 {
     if (id < 0 || id >= tok->n_tokens)
@@ -751,7 +751,7 @@ int tokenizer_decode(const struct tokenizer *tok, const int32_t *ids, size_t n,
     }
     return 0;
 }
-#line 1198 "book/03-tokenizer.nw"
+#line 1199 "book/03-tokenizer.nw"
 int tokenizer_save(const struct tokenizer *tok, FILE *f)
 {
     for (int b = 0; b < 256; b++)
@@ -765,7 +765,7 @@ int tokenizer_save(const struct tokenizer *tok, FILE *f)
         fprintf(f, "%d %d\n", tok->merges[m].left, tok->merges[m].right);
     return ferror(f) ? -1 : 0;
 }
-#line 1216 "book/03-tokenizer.nw"
+#line 1217 "book/03-tokenizer.nw"
 enum { TOKENIZER_FILE_MAX = 64 << 20 };
 
 /* The contents of path, NUL-terminated, size in *len; NULL with err. */
@@ -790,7 +790,7 @@ static char *read_whole(const char *path, size_t *len, char *err, size_t errlen)
         fclose(f);
     return s;
 }
-#line 1245 "book/03-tokenizer.nw"
+#line 1246 "book/03-tokenizer.nw"
 static int next_number(const char **p, char stop, long *n)
 {
     const char *s = *p;
@@ -803,7 +803,7 @@ static int next_number(const char **p, char stop, long *n)
     *p = s + 1;
     return 0;
 }
-#line 1260 "book/03-tokenizer.nw"
+#line 1261 "book/03-tokenizer.nw"
 static struct tokenizer *load_longhand(const char *path, char *err, size_t errlen)
 {
     size_t size;
@@ -822,7 +822,7 @@ static struct tokenizer *load_longhand(const char *path, char *err, size_t errle
     if (tok && !(tok->merges = malloc(((size_t)n_merges + 1) * sizeof *tok->merges)))
         ok = 0;
     
-#line 1283 "book/03-tokenizer.nw"
+#line 1284 "book/03-tokenizer.nw"
 for (long m = 0; ok && m < n_merges; m++) {
     long a, b;
     line++;
@@ -833,9 +833,9 @@ if (ok && *p != '\0')
     line++, ok = 0;
 if (ok && (size_t)(p - text) != size)
     ok = 0;                                       /* a NUL byte inside the file */
-#line 1278 "book/03-tokenizer.nw"
+#line 1279 "book/03-tokenizer.nw"
     
-#line 1296 "book/03-tokenizer.nw"
+#line 1297 "book/03-tokenizer.nw"
 free(text);
 if (!ok) {
     snprintf(err, errlen, "%s:%d: not a longhand tokenizer file (want 'longhand-bpe 1', "
@@ -851,9 +851,9 @@ if (spell_merges(tok, why, sizeof why) != 0 || tokenizer_index(tok, why, sizeof 
     return NULL;
 }
 return tok;
-#line 1279 "book/03-tokenizer.nw"
+#line 1280 "book/03-tokenizer.nw"
 }
-#line 1328 "book/03-tokenizer.nw"
+#line 1329 "book/03-tokenizer.nw"
 /* GPT-2's table: the code point that stands for each byte. */
 static void gpt2_byte_chars(int32_t char_of_byte[256])
 {
@@ -863,7 +863,7 @@ static void gpt2_byte_chars(int32_t char_of_byte[256])
         char_of_byte[b] = printable ? b : next++;
     }
 }
-#line 1343 "book/03-tokenizer.nw"
+#line 1344 "book/03-tokenizer.nw"
 /* The bytes that GPT-2's string s[0..n) stands for, into out; their number, or -1. */
 static long gpt2_bytes(const int byte_of_char[512], const unsigned char *s, size_t n,
                        unsigned char out[TOKEN_BYTES_MAX])
@@ -881,7 +881,7 @@ static long gpt2_bytes(const int byte_of_char[512], const unsigned char *s, size
     }
     return k;
 }
-#line 1366 "book/03-tokenizer.nw"
+#line 1367 "book/03-tokenizer.nw"
 struct gpt2_loader {
     int byte_of_char[512];
     struct string_map strings;   /* token bytes -> entry */
@@ -891,7 +891,7 @@ static int read_encoder(struct gpt2_loader *ld, struct tokenizer *tok, const cha
                         char *err, size_t errlen);
 static int read_merges(struct gpt2_loader *ld, struct tokenizer *tok, const char *dir,
                        char *err, size_t errlen);
-#line 1379 "book/03-tokenizer.nw"
+#line 1380 "book/03-tokenizer.nw"
 static struct tokenizer *load_gpt2(const char *dir, char *err, size_t errlen)
 {
     struct gpt2_loader ld = { .id_of_entry = NULL };
@@ -914,7 +914,7 @@ static struct tokenizer *load_gpt2(const char *dir, char *err, size_t errlen)
     tokenizer_free(tok);
     return NULL;
 }
-#line 1404 "book/03-tokenizer.nw"
+#line 1405 "book/03-tokenizer.nw"
 struct tokenizer *tokenizer_load(const char *path, char *err, size_t errlen)
 {
     struct stat st;
@@ -924,7 +924,7 @@ struct tokenizer *tokenizer_load(const char *path, char *err, size_t errlen)
     }
     return S_ISDIR(st.st_mode) ? load_gpt2(path, err, errlen) : load_longhand(path, err, errlen);
 }
-#line 1419 "book/03-tokenizer.nw"
+#line 1420 "book/03-tokenizer.nw"
 static int encoder_tokens(struct gpt2_loader *ld, struct tokenizer *tok, json_object *root,
                           const char *path, char *err, size_t errlen);
 
@@ -943,7 +943,7 @@ static int read_encoder(struct gpt2_loader *ld, struct tokenizer *tok, const cha
     json_object_put(root);
     return status;
 }
-#line 1440 "book/03-tokenizer.nw"
+#line 1441 "book/03-tokenizer.nw"
 static int encoder_tokens(struct gpt2_loader *ld, struct tokenizer *tok, json_object *root,
                           const char *path, char *err, size_t errlen)
 {
@@ -959,7 +959,7 @@ static int encoder_tokens(struct gpt2_loader *ld, struct tokenizer *tok, json_ob
     for (size_t i = 0; status == 0 && i < V; i++)
         entry_of_id[i] = -1;
     
-#line 1462 "book/03-tokenizer.nw"
+#line 1463 "book/03-tokenizer.nw"
 struct json_object_iterator it = json_object_iter_begin(root),
                             end = json_object_iter_end(root);
 for (; status == 0 && !json_object_iter_equal(&it, &end); json_object_iter_next(&it)) {
@@ -978,9 +978,9 @@ for (; status == 0 && !json_object_iter_equal(&it, &end); json_object_iter_next(
     } else
         entry_of_id[id] = e, ld->id_of_entry[e] = (int32_t)id;
 }
-#line 1455 "book/03-tokenizer.nw"
+#line 1456 "book/03-tokenizer.nw"
     
-#line 1485 "book/03-tokenizer.nw"
+#line 1486 "book/03-tokenizer.nw"
 tok->n_tokens = (int)V;
 tok->token_offset = status == 0 ? malloc((V + 1) * sizeof *tok->token_offset) : NULL;
 tok->bytes = tok->token_offset ? malloc(ld->strings.pool_len + 1) : NULL;
@@ -1002,11 +1002,11 @@ for (int b = 0; status == 0 && b < 256; b++) {
     else
         tok->byte_token[b] = ld->id_of_entry[e];
 }
-#line 1456 "book/03-tokenizer.nw"
+#line 1457 "book/03-tokenizer.nw"
     free(entry_of_id);
     return status;
 }
-#line 1512 "book/03-tokenizer.nw"
+#line 1513 "book/03-tokenizer.nw"
 static int read_merges(struct gpt2_loader *ld, struct tokenizer *tok, const char *dir,
                        char *err, size_t errlen)
 {
@@ -1024,7 +1024,7 @@ static int read_merges(struct gpt2_loader *ld, struct tokenizer *tok, const char
         char *eol = line + strcspn(line, "\n");
         lineno++;
         
-#line 1540 "book/03-tokenizer.nw"
+#line 1541 "book/03-tokenizer.nw"
 char *space = memchr(line, ' ', (size_t)(eol - line));
 unsigned char both[2 * TOKEN_BYTES_MAX];
 long na = space ? gpt2_bytes(ld->byte_of_char, (unsigned char *)line,
@@ -1039,7 +1039,7 @@ if (ec < 0 || tok->n_merges >= tok->n_tokens)
 else
     tok->merges[tok->n_merges++] = (struct bpe_merge){
         ld->id_of_entry[ea], ld->id_of_entry[eb], ld->id_of_entry[ec], 0 };
-#line 1529 "book/03-tokenizer.nw"
+#line 1530 "book/03-tokenizer.nw"
         line = eol + (*eol == '\n');
     }
     if (status != 0)

@@ -8,7 +8,7 @@
 #include <float.h>
 #include <math.h>
 #include "numbers.h"
-#line 1956 "book/03-tokenizer.nw"
+#line 1957 "book/03-tokenizer.nw"
 #include "tokenizer.h"
 
 #line 773 "book/01-numbers.nw"
@@ -166,7 +166,7 @@ trace_value(t, "InitSampleStd", "%.5f", sqrt(ss / (double)n));
     gsl_rng_free(rng);
     free(wte);
 }
-#line 1991 "book/03-tokenizer.nw"
+#line 1992 "book/03-tokenizer.nw"
 static void write_token_cell(FILE *f, const struct tokenizer *tok, int32_t id)
 {
     size_t n = 0;
@@ -182,7 +182,7 @@ static void write_token_cell(FILE *f, const struct tokenizer *tok, int32_t id)
     fputc('`', f);
 }
 
-#line 1966 "book/03-tokenizer.nw"
+#line 1967 "book/03-tokenizer.nw"
 static void trace_tokenizer(struct trace *t)
 {
     const unsigned char *text = (const unsigned char *)t->ex.text;
@@ -196,7 +196,7 @@ static void trace_tokenizer(struct trace *t)
         t->failed = 1;
     } else {
         
-#line 2008 "book/03-tokenizer.nw"
+#line 2009 "book/03-tokenizer.nw"
 int n_merges;
 const struct bpe_merge *merges = tokenizer_merges(tok, &n_merges);
 FILE *f = trace_table(t, "tokenizer-merges");
@@ -212,7 +212,7 @@ if (f) {
     }
 }
 trace_close(t, f);
-#line 2026 "book/03-tokenizer.nw"
+#line 2027 "book/03-tokenizer.nw"
 trace_value(t, "TokMergesWanted", "%d", t->ex.model.vocab_size - 256);
 trace_value(t, "TokMergesLearned", "%d", n_merges);
 trace_value(t, "TokLastId", "%d", tokenizer_vocab_size(tok) - 1);
@@ -220,9 +220,9 @@ trace_value(t, "TokFirstCount", "%lld", n_merges ? (long long)merges[0].count : 
 trace_value(t, "TokStopReason", "%s", 256 + n_merges < t->ex.model.vocab_size
             ? "every piece is a single token and no pair is left"
             : "the vocabulary is full");
-#line 1979 "book/03-tokenizer.nw"
+#line 1980 "book/03-tokenizer.nw"
         
-#line 2036 "book/03-tokenizer.nw"
+#line 2037 "book/03-tokenizer.nw"
 f = trace_table(t, "tokenizer-sentence");
 if (f) {
     fprintf(f, "position\ttoken\tid\n");
@@ -239,7 +239,7 @@ for (size_t i = 0, at = 0; i < n && at + 16 < sizeof list; i++)
 trace_value(t, "TokSentenceIds", "%s", list);
 trace_value(t, "TokSentenceBytes", "%zu", len);
 trace_value(t, "TokSentenceTokens", "%zu", n);
-#line 1980 "book/03-tokenizer.nw"
+#line 1981 "book/03-tokenizer.nw"
     }
     free(ids);
     tokenizer_free(tok);
@@ -254,7 +254,7 @@ trace_example(t);
 trace_sums(t);
 trace_layout(t);
 trace_init(t);
-#line 1960 "book/03-tokenizer.nw"
+#line 1961 "book/03-tokenizer.nw"
 trace_tokenizer(t);
 #line 765 "book/01-numbers.nw"
     return t->failed ? -1 : 0;

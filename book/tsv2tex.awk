@@ -4,7 +4,8 @@
 #                                          numbers, $math$, `code` or plain text
 #                                          (escaped), and numeric columns align right
 #   awk -v mode=values -f tsv2tex.awk V.tsv   rows "name<TAB>value" become
-#                                          \newcommand{\name}{value}
+#                                          \newcommand{\name}{value}; whole numbers
+#                                          stay bare so that LaTeX can count with them
 BEGIN { FS = "\t" }
 function numeric(s) { return s ~ /^[-+]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][-+]?[0-9]+)?$/ }
 # A number as it should print: a true minus sign, powers of ten as 10^k.
@@ -28,7 +29,8 @@ mode == "values" {
         printf "tsv2tex: %s:%d: want name<TAB>value with a letters-only name\n", FILENAME, NR > "/dev/stderr"
         exit 1
     }
-    printf "\\newcommand{\\%s}{%s}\n", $1, cell($2); next
+    # A whole number stays bare, so that it can also count (\numexpr, \foreach).
+    printf "\\newcommand{\\%s}{%s}\n", $1, ($2 ~ /^[0-9]+$/ ? $2 : cell($2)); next
 }
 { rows[NR] = $0; if (NF > ncol) ncol = NF
   for (i = 1; i <= NF; i++) if (NR > 1 && !numeric($i) && $i !~ /^[-+]?(nan|inf)$/) text[i] = 1 }

@@ -5,6 +5,11 @@
 #include "cli.h"
 #line 1073 "book/01-numbers.nw"
 #include "trace.h"
+#line 1568 "book/03-tokenizer.nw"
+#include <stdlib.h>
+#include <time.h>
+#include <unistd.h>
+#include "tokenizer.h"
 
 #line 1077 "book/01-numbers.nw"
 static int cmd_trace(int argc, char **argv)
@@ -57,12 +62,305 @@ if (status != 0)
 return status == 0 ? 0 : 1;
 #line 1093 "book/01-numbers.nw"
 }
+#line 1618 "book/03-tokenizer.nw"
+/* All of f, in a buffer with one spare byte; NULL if out of memory or on error. */
+static unsigned char *read_stream(FILE *f, size_t *len)
+{
+    size_t cap = 1 << 16;
+    unsigned char *buf = malloc(cap), *p;
+    *len = 0;
+    while (buf) {
+        *len += fread(buf + *len, 1, cap - *len - 1, f);
+        if (*len < cap - 1)
+            break;
+        if (!(p = realloc(buf, cap *= 2)))
+            free(buf);
+        buf = p;
+    }
+    if (buf && ferror(f))
+        free(buf), buf = NULL;
+    return buf;
+}
+#line 1643 "book/03-tokenizer.nw"
+static int train_corpus(char **files, int n_files, int vocab_size, const char *out);
+
+static int tokenizer_train_cmd(int argc, char **argv)
+{
+    static const struct option options[] = {
+        { "vocab-size", required_argument, 0, 'v' }, { "output", required_argument, 0, 'o' },
+        { "help", no_argument, 0, 'h' }, { 0, 0, 0, 0 },
+    };
+    long vocab_size = 0;
+    const char *out = NULL;
+    for (int c; (c = getopt_long(argc, argv, "v:o:h", options, NULL)) != -1;) {
+        if (c == 'v')
+            vocab_size = strtol(optarg, NULL, 10);
+        else if (c == 'o')
+            out = optarg;
+        else
+            return c == 'h' ? (puts("usage: longhand tokenizer train --vocab-size N "
+                                    "[-o FILE] CORPUS..."), 0)
+                            : usage_error("tokenizer train", "unknown option");
+    }
+    if (vocab_size < 256 || vocab_size > 1 << 20 || optind >= argc)
+        return usage_error("tokenizer train", "want --vocab-size from 256 to 1048576 "
+                           "and at least one corpus file");
+    return train_corpus(argv + optind, argc - optind, (int)vocab_size, out);
+}
+#line 1671 "book/03-tokenizer.nw"
+static int train_corpus(char **files, int n_files, int vocab_size, const char *out)
+{
+    unsigned char **texts = calloc((size_t)n_files, sizeof *texts);
+    size_t *lens = calloc((size_t)n_files, sizeof *lens);
+    int status = texts && lens ? 0 : 1;
+    for (int i = 0; status == 0 && i < n_files; i++) {
+        FILE *f = fopen(files[i], "rb");
+        if (!f || !(texts[i] = read_stream(f, &lens[i]))) {
+            fprintf(stderr, "longhand tokenizer train: %s: %s\n", files[i], strerror(errno));
+            status = 1;
+        }
+        if (f)
+            fclose(f);
+    }
+    
+#line 1694 "book/03-tokenizer.nw"
+char err[512];
+struct tokenizer *tok = NULL;
+if (status == 0 && !(tok = tokenizer_train((const unsigned char *const *)texts, lens,
+                                           (size_t)n_files, vocab_size,
+                                           isatty(2) ? stderr : NULL, err, sizeof err))) {
+    fprintf(stderr, "longhand tokenizer train: %s\n", err);
+    status = 1;
+}
+FILE *f = tok ? (out ? fopen(out, "w") : stdout) : NULL;
+if (tok && (!f || tokenizer_save(tok, f) != 0 || (f != stdout && fclose(f) != 0))) {
+    fprintf(stderr, "longhand tokenizer train: cannot write %s\n", out ? out : "output");
+    status = 1;
+}
+tokenizer_free(tok);
+#line 1686 "book/03-tokenizer.nw"
+    for (int i = 0; texts && i < n_files; i++)
+        free(texts[i]);
+    free(texts), free(lens);
+    return status;
+}
+#line 1713 "book/03-tokenizer.nw"
+/* Parse --tokenizer PATH into *tok; 0, or the exit status to return. */
+static int tokenizer_option(int argc, char **argv, const char *cmd, const char *help,
+                            struct tokenizer **tok)
+{
+    static const struct option options[] = {
+        { "tokenizer", required_argument, 0, 't' }, { "help", no_argument, 0, 'h' },
+        { 0, 0, 0, 0 },
+    };
+    const char *path = NULL;
+    for (int c; (c = getopt_long(argc, argv, "t:h", options, NULL)) != -1;) {
+        if (c == 't')
+            path = optarg;
+        else
+            return c == 'h' ? (puts(help), -1) : usage_error(cmd, "unknown option");
+    }
+    if (!path || optind != argc)
+        return usage_error(cmd, "want --tokenizer PATH and no other arguments");
+    char err[512];
+    if (!(*tok = tokenizer_load(path, err, sizeof err))) {
+        fprintf(stderr, "longhand %s: %s\n", cmd, err);
+        return 1;
+    }
+    return 0;
+}
+#line 1740 "book/03-tokenizer.nw"
+static int tokenizer_encode_cmd(int argc, char **argv)
+{
+    struct tokenizer *tok = NULL;
+    int status = tokenizer_option(argc, argv, "tokenizer encode", "usage: longhand "
+                                  "tokenizer encode --tokenizer PATH < text", &tok);
+    if (status != 0)
+        return status < 0 ? 0 : status;
+    size_t len, n = 0;
+    unsigned char *text = read_stream(stdin, &len);
+    int32_t *ids = text ? malloc((len + 1) * sizeof *ids) : NULL;
+    if (!ids || tokenizer_encode(tok, text, len, ids, &n) != 0) {
+        fprintf(stderr, "longhand tokenizer encode: cannot read or encode the input\n");
+        status = 1;
+    }
+    for (size_t i = 0; status == 0 && i < n; i++)
+        printf(i ? " %d" : "%d", ids[i]);
+    if (status == 0 && (putchar('\n') == EOF || fflush(stdout) != 0))
+        status = 1;
+    free(ids), free(text), tokenizer_free(tok);
+    return status;
+}
+#line 1766 "book/03-tokenizer.nw"
+static int tokenizer_decode_cmd(int argc, char **argv)
+{
+    struct tokenizer *tok = NULL;
+    int status = tokenizer_option(argc, argv, "tokenizer decode", "usage: longhand "
+                                  "tokenizer decode --tokenizer PATH < ids", &tok);
+    if (status != 0)
+        return status < 0 ? 0 : status;
+    size_t len;
+    char *text = (char *)read_stream(stdin, &len), *p = text, *end;
+    if (text)
+        text[len] = '\0';
+    for (status = text ? 0 : 1; status == 0;) {
+        
+#line 1786 "book/03-tokenizer.nw"
+p += strspn(p, " \t\r\n");
+if (*p == '\0')
+    break;
+errno = 0;
+long id = *p >= '0' && *p <= '9' ? strtol(p, &end, 10) : -1;
+size_t k;
+const unsigned char *s = id >= 0 && id <= INT32_MAX && !errno && strchr(" \t\r\n", *end)
+                         ? tokenizer_token(tok, (int32_t)id, &k) : NULL;
+if (!s) {
+    int shown = (int)strcspn(p, " \t\r\n");
+    fprintf(stderr, "longhand tokenizer decode: '%.*s' is not a token id (0 to %d)\n",
+            shown < 20 ? shown : 20, p, tokenizer_vocab_size(tok) - 1);
+    status = 1;
+} else
+    fwrite(s, 1, k, stdout), p = end;
+#line 1779 "book/03-tokenizer.nw"
+    }
+    free(text), tokenizer_free(tok);
+    return fflush(stdout) == 0 ? status : 1;
+}
+#line 1809 "book/03-tokenizer.nw"
+static double seconds_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static int compare_doubles(const void *x, const void *y)
+{
+    double a = *(const double *)x, b = *(const double *)y;
+    return (a > b) - (a < b);
+}
+
+static double median(double *x, int n)
+{
+    qsort(x, (size_t)n, sizeof *x, compare_doubles);
+    return n % 2 ? x[n / 2] : (x[n / 2 - 1] + x[n / 2]) / 2;
+}
+#line 1830 "book/03-tokenizer.nw"
+struct bench_options { const char *corpus, *text, *tokenizer; long vocab_size, repeat; };
+static int run_bench(const struct bench_options *o);
+
+static int tokenizer_bench_cmd(int argc, char **argv)
+{
+    static const struct option options[] = {
+        { "corpus", required_argument, 0, 'c' }, { "text", required_argument, 0, 'x' },
+        { "tokenizer", required_argument, 0, 't' }, { "vocab-size", required_argument, 0, 'v' },
+        { "repeat", required_argument, 0, 'r' }, { "help", no_argument, 0, 'h' }, { 0, 0, 0, 0 },
+    };
+    struct bench_options o = { .vocab_size = 4096, .repeat = 5 };
+    for (int c; (c = getopt_long(argc, argv, "c:x:t:v:r:h", options, NULL)) != -1;) {
+        
+#line 1852 "book/03-tokenizer.nw"
+switch (c) {
+case 'c': o.corpus = optarg; break;
+case 'x': o.text = optarg; break;
+case 't': o.tokenizer = optarg; break;
+case 'v': o.vocab_size = strtol(optarg, NULL, 10); break;
+case 'r': o.repeat = strtol(optarg, NULL, 10); break;
+case 'h':
+    puts("usage: longhand tokenizer bench --corpus FILE --text FILE --tokenizer PATH\n"
+         "                                [--vocab-size N] [--repeat N]\n\n"
+         "Train on FILE to N tokens (default 4096) and encode the text with PATH,\n"
+         "each N times (default 5); print the median time and throughput.");
+    return 0;
+default:
+    return usage_error("tokenizer bench", "unknown option");
+}
+#line 1843 "book/03-tokenizer.nw"
+    }
+    if (!o.corpus || !o.text || !o.tokenizer || optind != argc || o.repeat < 1
+        || o.repeat > 100 || o.vocab_size < 256 || o.vocab_size > 1 << 20)
+        return usage_error("tokenizer bench", "want --corpus, --text and --tokenizer");
+    return run_bench(&o);
+}
+#line 1872 "book/03-tokenizer.nw"
+static int run_bench(const struct bench_options *o)
+{
+    size_t n_corpus = 0, n_text = 0, n_ids = 0;
+    FILE *fc = fopen(o->corpus, "rb"), *ft = fopen(o->text, "rb");
+    unsigned char *corpus = fc ? read_stream(fc, &n_corpus) : NULL;
+    unsigned char *text = ft ? read_stream(ft, &n_text) : NULL;
+    char err[512] = "cannot read the corpus or the text";
+    struct tokenizer *gpt = corpus && text ? tokenizer_load(o->tokenizer, err, sizeof err) : NULL;
+    int32_t *ids = malloc((n_text + 1) * sizeof *ids);
+    double train_s[100], encode_s[100];
+    int status = gpt && ids ? 0 : 1;
+    for (int r = 0; status == 0 && r < o->repeat; r++) {
+        
+#line 1903 "book/03-tokenizer.nw"
+const unsigned char *texts[1] = { corpus };
+double t0 = seconds_now();
+struct tokenizer *tok = tokenizer_train(texts, &n_corpus, 1, (int)o->vocab_size, NULL,
+                                        err, sizeof err);
+double t1 = seconds_now();
+int failed = tokenizer_encode(gpt, text, n_text, ids, &n_ids);
+double t2 = seconds_now();
+train_s[r] = t1 - t0, encode_s[r] = t2 - t1;
+if (!tok || failed)
+    status = 1;
+tokenizer_free(tok);
+#line 1885 "book/03-tokenizer.nw"
+    }
+    if (status == 0)
+        printf("train  %.3f s  (median of %ld; %zu bytes to %ld tokens)\n"
+               "encode %.2f MB/s  (median of %ld; %zu bytes to %zu tokens)\n",
+               median(train_s, (int)o->repeat), o->repeat, n_corpus, o->vocab_size,
+               n_text / 1e6 / median(encode_s, (int)o->repeat), o->repeat, n_text, n_ids);
+    else
+        fprintf(stderr, "longhand tokenizer bench: %s\n", err);
+    if (fc)
+        fclose(fc);
+    if (ft)
+        fclose(ft);
+    free(corpus), free(text), free(ids), tokenizer_free(gpt);
+    return status;
+}
+
+#line 1585 "book/03-tokenizer.nw"
+static int cmd_tokenizer(int argc, char **argv)
+{
+    static const char usage[] =
+        "usage: longhand tokenizer train --vocab-size N [-o FILE] CORPUS...\n"
+        "       longhand tokenizer encode --tokenizer PATH   < text > ids\n"
+        "       longhand tokenizer decode --tokenizer PATH   < ids > text\n"
+        "       longhand tokenizer bench --corpus FILE --text FILE --tokenizer PATH\n"
+        "                                [--vocab-size N] [--repeat N]\n\n"
+        "PATH is a file written by 'tokenizer train' or a directory holding GPT-2's\n"
+        "encoder.json and vocab.bpe.  Ids are printed on one line, separated by spaces.\n";
+    
+#line 1600 "book/03-tokenizer.nw"
+if (argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "help") == 0)) {
+    fputs(usage, stdout);
+    return 0;
+}
+static const struct command subcommands[] = {
+    { "train", tokenizer_train_cmd, "" }, { "encode", tokenizer_encode_cmd, "" },
+    { "decode", tokenizer_decode_cmd, "" }, { "bench", tokenizer_bench_cmd, "" },
+};
+for (size_t i = 0; argc >= 2 && i < sizeof subcommands / sizeof *subcommands; i++)
+    if (strcmp(argv[1], subcommands[i].name) == 0)
+        return subcommands[i].run(argc - 1, argv + 1);
+fputs(usage, stderr);
+return 2;
+#line 1596 "book/03-tokenizer.nw"
+}
 
 #line 711 "book/01-numbers.nw"
 static const struct command commands[] = {
     
 #line 1132 "book/01-numbers.nw"
 { "trace", cmd_trace, "run the worked example, writing the book's tables" },
+#line 1575 "book/03-tokenizer.nw"
+{ "tokenizer", cmd_tokenizer, "train a BPE tokenizer; encode and decode text" },
 #line 713 "book/01-numbers.nw"
 };
 enum { NUM_COMMANDS = sizeof commands / sizeof commands[0] };

@@ -9,6 +9,8 @@
 #include <math.h>
 #include <gsl/gsl_fit.h>
 #include "numbers.h"
+#line 1957 "book/03-tokenizer.nw"
+#include "tokenizer.h"
 
 #line 836 "book/01-numbers.nw"
 FILE *trace_table(struct trace *t, const char *name)
@@ -181,6 +183,84 @@ trace_value(t, "InitSampleStd", "%.5f", sqrt(ss / (double)n));
     trace_close(t, f);
     gsl_rng_free(rng);
 }
+#line 1992 "book/03-tokenizer.nw"
+static void write_token_cell(FILE *f, const struct tokenizer *tok, int32_t id)
+{
+    size_t n = 0;
+    const unsigned char *s = tokenizer_token(tok, id, &n);
+    fputc('`', f);
+    for (size_t i = 0; s && i < n; i++)
+        if (s[i] == ' ')
+            fputc('_', f);
+        else if (s[i] > ' ' && s[i] < 0x7f && !strchr("_\\`", s[i]))
+            fputc(s[i], f);
+        else
+            fprintf(f, "\\x%02x", s[i]);
+    fputc('`', f);
+}
+
+#line 1967 "book/03-tokenizer.nw"
+static void trace_tokenizer(struct trace *t)
+{
+    const unsigned char *text = (const unsigned char *)t->ex.text;
+    size_t len = strlen(t->ex.text), n = 0;
+    char err[256];
+    struct tokenizer *tok = tokenizer_train(&text, &len, 1, t->ex.model.vocab_size, NULL,
+                                            err, sizeof err);
+    int32_t *ids = malloc((len + 1) * sizeof *ids);
+    if (!tok || !ids || tokenizer_encode(tok, text, len, ids, &n) != 0) {
+        fprintf(stderr, "longhand trace: tokenizer: %s\n", tok ? "cannot encode" : err);
+        t->failed = 1;
+    } else {
+        
+#line 2009 "book/03-tokenizer.nw"
+int n_merges;
+const struct bpe_merge *merges = tokenizer_merges(tok, &n_merges);
+FILE *f = trace_table(t, "tokenizer-merges");
+if (f) {
+    fprintf(f, "rank $m$\tnew id\tleft id\tright id\tleft\tright\tnew token\tcount\n");
+    for (int m = 0; m < n_merges; m++) {
+        const struct bpe_merge *mg = &merges[m];
+        fprintf(f, "%d\t%d\t%d\t%d\t", m, mg->token, mg->left, mg->right);
+        write_token_cell(f, tok, mg->left), fputc('\t', f);
+        write_token_cell(f, tok, mg->right), fputc('\t', f);
+        write_token_cell(f, tok, mg->token);
+        fprintf(f, "\t%lld\n", (long long)mg->count);
+    }
+}
+trace_close(t, f);
+#line 2027 "book/03-tokenizer.nw"
+trace_value(t, "TokMergesWanted", "%d", t->ex.model.vocab_size - 256);
+trace_value(t, "TokMergesLearned", "%d", n_merges);
+trace_value(t, "TokLastId", "%d", tokenizer_vocab_size(tok) - 1);
+trace_value(t, "TokFirstCount", "%lld", n_merges ? (long long)merges[0].count : 0LL);
+trace_value(t, "TokStopReason", "%s", 256 + n_merges < t->ex.model.vocab_size
+            ? "every piece is a single token and no pair is left"
+            : "the vocabulary is full");
+#line 1980 "book/03-tokenizer.nw"
+        
+#line 2037 "book/03-tokenizer.nw"
+f = trace_table(t, "tokenizer-sentence");
+if (f) {
+    fprintf(f, "position\ttoken\tid\n");
+    for (size_t i = 0; i < n; i++) {
+        fprintf(f, "%zu\t", i);
+        write_token_cell(f, tok, ids[i]);
+        fprintf(f, "\t%d\n", ids[i]);
+    }
+}
+trace_close(t, f);
+char list[EXAMPLE_TEXT_MAX * 8] = "";
+for (size_t i = 0, at = 0; i < n && at + 16 < sizeof list; i++)
+    at += (size_t)snprintf(list + at, sizeof list - at, i ? " %d" : "%d", ids[i]);
+trace_value(t, "TokSentenceIds", "%s", list);
+trace_value(t, "TokSentenceBytes", "%zu", len);
+trace_value(t, "TokSentenceTokens", "%zu", n);
+#line 1981 "book/03-tokenizer.nw"
+    }
+    free(ids);
+    tokenizer_free(tok);
+}
 
 #line 824 "book/01-numbers.nw"
 int trace_run(struct trace *t)
@@ -191,6 +271,8 @@ trace_example(t);
 trace_sums(t);
 trace_layout(t);
 trace_init(t);
+#line 1961 "book/03-tokenizer.nw"
+trace_tokenizer(t);
 #line 827 "book/01-numbers.nw"
     
 #line 1016 "book/01-numbers.nw"

@@ -11,6 +11,11 @@
 #include "numbers.h"
 #line 1957 "book/03-tokenizer.nw"
 #include "tokenizer.h"
+#line 211 "book/04-embeddings.nw"
+#include "embedding.h"
+#line 313 "book/05-layernorm.nw"
+#include <gsl/gsl_statistics_float.h>
+#include "layernorm.h"
 
 #line 836 "book/01-numbers.nw"
 FILE *trace_table(struct trace *t, const char *name)
@@ -183,7 +188,7 @@ trace_value(t, "InitSampleStd", "%.5f", sqrt(ss / (double)n));
     trace_close(t, f);
     gsl_rng_free(rng);
 }
-#line 1992 "book/03-tokenizer.nw"
+#line 2022 "book/03-tokenizer.nw"
 static void write_token_cell(FILE *f, const struct tokenizer *tok, int32_t id)
 {
     size_t n = 0;
@@ -213,7 +218,7 @@ static void trace_tokenizer(struct trace *t)
         t->failed = 1;
     } else {
         
-#line 2009 "book/03-tokenizer.nw"
+#line 2039 "book/03-tokenizer.nw"
 int n_merges;
 const struct bpe_merge *merges = tokenizer_merges(tok, &n_merges);
 FILE *f = trace_table(t, "tokenizer-merges");
@@ -229,7 +234,7 @@ if (f) {
     }
 }
 trace_close(t, f);
-#line 2027 "book/03-tokenizer.nw"
+#line 2057 "book/03-tokenizer.nw"
 trace_value(t, "TokMergesWanted", "%d", t->ex.model.vocab_size - 256);
 trace_value(t, "TokMergesLearned", "%d", n_merges);
 trace_value(t, "TokLastId", "%d", tokenizer_vocab_size(tok) - 1);
@@ -239,7 +244,7 @@ trace_value(t, "TokStopReason", "%s", 256 + n_merges < t->ex.model.vocab_size
             : "the vocabulary is full");
 #line 1980 "book/03-tokenizer.nw"
         
-#line 2037 "book/03-tokenizer.nw"
+#line 2067 "book/03-tokenizer.nw"
 f = trace_table(t, "tokenizer-sentence");
 if (f) {
     fprintf(f, "position\ttoken\tid\n");
@@ -257,9 +262,207 @@ trace_value(t, "TokSentenceIds", "%s", list);
 trace_value(t, "TokSentenceBytes", "%zu", len);
 trace_value(t, "TokSentenceTokens", "%zu", n);
 #line 1981 "book/03-tokenizer.nw"
+        
+#line 2004 "book/03-tokenizer.nw"
+t->tok = tok;
+tok = NULL;
+if (n > (size_t)t->ex.model.max_seq_len) {
+    fprintf(stderr, "longhand trace: the sentence has %zu tokens, more than the "
+            "context of %d\n", n, t->ex.model.max_seq_len);
+    t->failed = 1;
+} else if ((t->tokens = malloc((n + 1) * sizeof *t->tokens))) {
+    for (size_t i = 0; i < n; i++)
+        t->tokens[i] = ids[i];
+    t->num_tokens = (int)n;
+}
+#line 1982 "book/03-tokenizer.nw"
     }
     free(ids);
     tokenizer_free(tok);
+}
+#line 219 "book/04-embeddings.nw"
+enum { EXAMPLE_COLS = 4, EXAMPLE_ROWS = 8 };
+
+static void trace_embedding(struct trace *t)
+{
+    int T = t->num_tokens, C = t->ex.model.channels;
+    if (t->params && t->tokens)
+        t->embedded = malloc((size_t)T * C * sizeof *t->embedded);
+    if (!t->embedded || embedding_forward(t->embedded, t->tokens, t->param[0], t->param[1],
+                                          1, T, C, t->ex.model.vocab_size) != 0) {
+        t->failed = 1;
+        return;
+    }
+    trace_value(t, "EmbedTokens", "%d", T);
+    
+#line 240 "book/04-embeddings.nw"
+FILE *f = trace_table(t, "embedding-forward");
+if (f) {
+    fprintf(f, "$t$\ttoken\t$x_t$\t$W_{\\mathrm{te}}[x_t]_0$\t$W_{\\mathrm{te}}[x_t]_1$"
+               "\t$W_{\\mathrm{pe}}[t]_0$\t$W_{\\mathrm{pe}}[t]_1$\t$h_{t,0}$\t$h_{t,1}$\n");
+    for (int i = 0; i < T && i < EXAMPLE_ROWS; i++) {
+        const float *te = t->param[0] + (size_t)t->tokens[i] * C,
+                    *pe = t->param[1] + (size_t)i * C, *h = t->embedded + (size_t)i * C;
+        fprintf(f, "%d\t", i);
+        write_token_cell(f, t->tok, t->tokens[i]);
+        fprintf(f, "\t%d\t%.5f\t%.5f\t%.5f\t%.5f\t%.5f\t%.5f\n", t->tokens[i],
+                te[0], te[C > 1], pe[0], pe[C > 1], h[0], h[C > 1]);
+    }
+}
+trace_close(t, f);
+#line 233 "book/04-embeddings.nw"
+    
+#line 261 "book/04-embeddings.nw"
+float *dh = malloc((size_t)T * C * sizeof *dh);
+float *dwte = calloc((size_t)t->ex.model.padded_vocab_size * C, sizeof *dwte);
+float *dwpe = calloc((size_t)T * C, sizeof *dwpe);
+gsl_rng *rng = rng_create(t->ex.seed + 1);
+if (dh && dwte && dwpe && rng) {
+    fill_normal(rng, dh, (size_t)T * C, 1.0);
+    embedding_backward(dwte, dwpe, dh, t->tokens, 1, T, C);
+    
+#line 277 "book/04-embeddings.nw"
+int k = t->tokens[0], count = 0;
+for (int i = 0; i < T; i++) {
+    int c = 0;
+    for (int j = 0; j < T; j++)
+        c += t->tokens[j] == t->tokens[i];
+    if (c > count || (c == count && t->tokens[i] < k)) {
+        k = t->tokens[i];
+        count = c;
+    }
+}
+#line 269 "book/04-embeddings.nw"
+    
+#line 290 "book/04-embeddings.nw"
+f = trace_table(t, "embedding-backward");
+char positions[256] = "";
+if (f) {
+    fprintf(f, "row");
+    for (int c = 0; c < EXAMPLE_COLS && c < C; c++)
+        fprintf(f, "\tchannel %d", c);
+    for (int i = 0; i < T; i++)
+        if (t->tokens[i] == k) {
+            size_t at = strlen(positions);
+            snprintf(positions + at, sizeof positions - at, at ? ", %d" : "%d", i);
+            fprintf(f, "\n$dh_{%d}$", i);
+            for (int c = 0; c < EXAMPLE_COLS && c < C; c++)
+                fprintf(f, "\t%.4f", dh[(size_t)i * C + c]);
+        }
+    fprintf(f, "\n$dW_{\\mathrm{te}}[%d]$", k);
+    for (int c = 0; c < EXAMPLE_COLS && c < C; c++)
+        fprintf(f, "\t%.4f", dwte[(size_t)k * C + c]);
+    fputc('\n', f);
+}
+trace_close(t, f);
+trace_value(t, "EmbedRepeatedCount", "%d", count);
+trace_value(t, "EmbedRepeatedPositions", "%s", positions);
+char *cell = NULL;
+size_t cell_len = 0;
+FILE *m = open_memstream(&cell, &cell_len); /* the token as a table cell */
+if (m) {
+    write_token_cell(m, t->tok, k);
+    fclose(m);
+    trace_value(t, "EmbedRepeatedToken", "%s", cell);
+}
+free(cell);
+#line 270 "book/04-embeddings.nw"
+} else
+    t->failed = 1;
+gsl_rng_free(rng);
+free(dh); free(dwte); free(dwpe);
+#line 234 "book/04-embeddings.nw"
+}
+#line 322 "book/05-layernorm.nw"
+static void trace_layernorm(struct trace *t)
+{
+    int T = t->num_tokens, C = t->ex.model.channels;
+    float *mean = malloc((size_t)T * sizeof *mean), *rstd = malloc((size_t)T * sizeof *rstd);
+    float *dy = malloc((size_t)T * C * sizeof *dy), *dx = calloc((size_t)T * C, sizeof *dx);
+    float *dw = calloc((size_t)C, sizeof *dw), *db = calloc((size_t)C, sizeof *db);
+    t->ln1 = malloc((size_t)T * C * sizeof *t->ln1);
+    if (!t->embedded || !mean || !rstd || !dy || !dx || !dw || !db || !t->ln1
+        || layernorm_forward(t->ln1, mean, rstd, t->embedded, t->param[2], t->param[3],
+                             1, T, C) != 0)
+        t->failed = 1;
+    else {
+        
+#line 346 "book/05-layernorm.nw"
+FILE *f = trace_table(t, "layernorm-moments");
+if (f) {
+    fprintf(f, "$t$\t$\\mu$\t$\\sigma^2$\t$r$\n");
+    for (int i = 0; i < T; i++)
+        fprintf(f, "%d\t%.5f\t%.3e\t%.2f\n", i, mean[i],
+                1.0 / ((double)rstd[i] * rstd[i]) - LAYERNORM_EPS, rstd[i]);
+}
+trace_close(t, f);
+f = trace_table(t, "layernorm-out");
+if (f) {
+    fprintf(f, "$t$");
+    for (int c = 0; c < EXAMPLE_COLS && c < C; c++)
+        fprintf(f, "\t$y_{t,%d}$", c);
+    fprintf(f, "\tmean\tvariance\n");
+    for (int i = 0; i < T; i++) {
+        const float *y = t->ln1 + (size_t)i * C;
+        fprintf(f, "%d", i);
+        for (int c = 0; c < EXAMPLE_COLS && c < C; c++)
+            fprintf(f, "\t%.4f", y[c]);
+        fprintf(f, "\t%.1e\t%.6f\n", gsl_stats_float_mean(y, 1, C),
+                gsl_stats_float_variance_with_fixed_mean(y, 1, C, 0.0));
+    }
+}
+trace_close(t, f);
+#line 335 "book/05-layernorm.nw"
+        
+#line 378 "book/05-layernorm.nw"
+gsl_rng *rng = rng_create(t->ex.seed + 1);
+if (rng) {
+    fill_normal(rng, dy, (size_t)T * C, 1.0);
+    gsl_rng_free(rng);
+}
+layernorm_backward(dx, dw, db, dy, t->embedded, t->param[2], mean, rstd, 1, T, C);
+#line 414 "book/05-layernorm.nw"
+f = trace_table(t, "layernorm-dx");
+if (f) {
+    fprintf(f, "$t$");
+    for (int c = 0; c < EXAMPLE_COLS && c < C; c++)
+        fprintf(f, "\t$dx_{t,%d}$", c);
+    fputc('\n', f);
+    for (int i = 0; i < T && i < EXAMPLE_ROWS; i++) {
+        fprintf(f, "%d", i);
+        for (int c = 0; c < EXAMPLE_COLS && c < C; c++)
+            fprintf(f, "\t%.4f", dx[(size_t)i * C + c]);
+        fputc('\n', f);
+    }
+}
+trace_close(t, f);
+#line 385 "book/05-layernorm.nw"
+double max_sum = 0, max_dot = 0, max_residual = 0;
+for (int i = 0; i < T; i++) {
+    double sum = 0, dot = 0;
+    for (int c = 0; c < C; c++) {
+        sum += dx[(size_t)i * C + c];
+        dot += (double)dx[(size_t)i * C + c] * t->ln1[(size_t)i * C + c];
+    }
+    max_sum = fmax(max_sum, fabs(sum));
+    max_dot = fmax(max_dot, fabs(dot));
+    
+#line 404 "book/05-layernorm.nw"
+double gxhat = 0, xhat2 = 0;
+for (int c = 0; c < C; c++) {
+    double xhat = t->ln1[(size_t)i * C + c];
+    gxhat += dy[(size_t)i * C + c] * xhat;
+    xhat2 += xhat * xhat;
+}
+max_residual = fmax(max_residual, fabs(dot - rstd[i] * gxhat / C * (C - xhat2)));
+#line 395 "book/05-layernorm.nw"
+}
+trace_value(t, "LayerNormDxRowSumMax", "%.1e", max_sum);
+trace_value(t, "LayerNormDxDotMax", "%.2f", max_dot);
+trace_value(t, "LayerNormDxDotResidual", "%.1e", max_residual);
+#line 336 "book/05-layernorm.nw"
+    }
+    free(mean); free(rstd); free(dy); free(dx); free(dw); free(db);
 }
 
 #line 824 "book/01-numbers.nw"
@@ -273,10 +476,21 @@ trace_layout(t);
 trace_init(t);
 #line 1961 "book/03-tokenizer.nw"
 trace_tokenizer(t);
+#line 215 "book/04-embeddings.nw"
+trace_embedding(t);
+#line 318 "book/05-layernorm.nw"
+trace_layernorm(t);
 #line 827 "book/01-numbers.nw"
     
 #line 1016 "book/01-numbers.nw"
 free(t->params);
+#line 1999 "book/03-tokenizer.nw"
+tokenizer_free(t->tok);
+free(t->tokens);
+#line 207 "book/04-embeddings.nw"
+free(t->embedded);
+#line 309 "book/05-layernorm.nw"
+free(t->ln1);
 #line 828 "book/01-numbers.nw"
     return t->failed ? -1 : 0;
 }

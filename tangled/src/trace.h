@@ -13,6 +13,14 @@ struct trace {
 #line 1011 "book/01-numbers.nw"
 float *params;                      /* the example model's parameters */
 float *param[NUM_PARAM_TENSORS];    /* a view of each tensor in params */
+#line 1993 "book/03-tokenizer.nw"
+struct tokenizer *tok;              /* the example's tokenizer */
+int *tokens;                        /* the sentence's token ids [num_tokens] */
+int num_tokens;                     /* T, the sentence's length in tokens */
+#line 203 "book/04-embeddings.nw"
+float *embedded;                    /* the embedding layer's output [T x C] */
+#line 305 "book/05-layernorm.nw"
+float *ln1;                         /* the first LayerNorm's output [T x C] */
 #line 801 "book/01-numbers.nw"
 };
 /* Open DIR/NAME.tsv for one table; NULL (and t->failed set) on failure. */

@@ -1,6 +1,9 @@
-#line 765 "book/01-numbers.nw"
+#line 766 "book/01-numbers.nw"
+#include <errno.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include "cli.h"
 
 int usage_error(const char *cmd, const char *fmt, ...)
@@ -12,4 +15,26 @@ int usage_error(const char *cmd, const char *fmt, ...)
     fprintf(stderr, "\n(try 'longhand %s --help')\n", cmd);
     va_end(ap);
     return 2;
+}
+#line 797 "book/01-numbers.nw"
+int parse_long(const char *text, long lo, long hi, long *out)
+{
+    char *end;
+    errno = 0;
+    long n = strtol(text, &end, 10);
+    if (end == text || *end != '\0' || errno == ERANGE || n < lo || n > hi)
+        return -1;
+    *out = n;
+    return 0;
+}
+
+int parse_double(const char *text, double lo, double hi, double *out)
+{
+    char *end;
+    errno = 0;
+    double x = strtod(text, &end);
+    if (end == text || *end != '\0' || errno == ERANGE || !isfinite(x) || x < lo || x > hi)
+        return -1;
+    *out = x;
+    return 0;
 }

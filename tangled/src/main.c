@@ -3,7 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 #include "cli.h"
-#line 1073 "book/01-numbers.nw"
+#line 1112 "book/01-numbers.nw"
 #include "trace.h"
 #line 1568 "book/03-tokenizer.nw"
 #include <stdlib.h>
@@ -11,7 +11,7 @@
 #include <unistd.h>
 #include "tokenizer.h"
 
-#line 1077 "book/01-numbers.nw"
+#line 1116 "book/01-numbers.nw"
 static int cmd_trace(int argc, char **argv)
 {
     static const struct option options[] = {
@@ -24,7 +24,7 @@ static int cmd_trace(int argc, char **argv)
     int c;
     while ((c = getopt_long(argc, argv, "e:o:h", options, NULL)) != -1) {
         
-#line 1097 "book/01-numbers.nw"
+#line 1136 "book/01-numbers.nw"
 switch (c) {
 case 'e': example = optarg; break;
 case 'o': dir = optarg; break;
@@ -37,12 +37,12 @@ case 'h':
 default:
     return usage_error("trace", "unknown option");
 }
-#line 1089 "book/01-numbers.nw"
+#line 1128 "book/01-numbers.nw"
     }
     if (!dir || optind != argc)
         return usage_error("trace", "want -o DIR and no other arguments");
     
-#line 1112 "book/01-numbers.nw"
+#line 1151 "book/01-numbers.nw"
 struct trace t = { .dir = dir };
 char err[1024], path[4096];
 if (example_read(example, &t.ex, err, sizeof err) != 0) {
@@ -60,7 +60,7 @@ if (ferror(t.values) | fclose(t.values))
 if (status != 0)
     fprintf(stderr, "longhand trace: could not write every file in %s\n", dir);
 return status == 0 ? 0 : 1;
-#line 1093 "book/01-numbers.nw"
+#line 1132 "book/01-numbers.nw"
 }
 #line 1618 "book/03-tokenizer.nw"
 /* All of f, in a buffer with one spare byte; NULL if out of memory or on error. */
@@ -93,8 +93,11 @@ static int tokenizer_train_cmd(int argc, char **argv)
     long vocab_size = 0;
     const char *out = NULL;
     for (int c; (c = getopt_long(argc, argv, "v:o:h", options, NULL)) != -1;) {
-        if (c == 'v')
-            vocab_size = strtol(optarg, NULL, 10);
+        if (c == 'v') {
+            if (parse_long(optarg, 256, 1 << 20, &vocab_size) != 0)
+                return usage_error("tokenizer train", "--vocab-size wants a whole number "
+                                   "from 256 to 1048576");
+        }
         else if (c == 'o')
             out = optarg;
         else
@@ -107,7 +110,7 @@ static int tokenizer_train_cmd(int argc, char **argv)
                            "and at least one corpus file");
     return train_corpus(argv + optind, argc - optind, (int)vocab_size, out);
 }
-#line 1671 "book/03-tokenizer.nw"
+#line 1674 "book/03-tokenizer.nw"
 static int train_corpus(char **files, int n_files, int vocab_size, const char *out)
 {
     unsigned char **texts = calloc((size_t)n_files, sizeof *texts);
@@ -123,7 +126,7 @@ static int train_corpus(char **files, int n_files, int vocab_size, const char *o
             fclose(f);
     }
     
-#line 1694 "book/03-tokenizer.nw"
+#line 1697 "book/03-tokenizer.nw"
 char err[512];
 struct tokenizer *tok = NULL;
 if (status == 0 && !(tok = tokenizer_train((const unsigned char *const *)texts, lens,
@@ -138,13 +141,13 @@ if (tok && (!f || tokenizer_save(tok, f) != 0 || (f != stdout && fclose(f) != 0)
     status = 1;
 }
 tokenizer_free(tok);
-#line 1686 "book/03-tokenizer.nw"
+#line 1689 "book/03-tokenizer.nw"
     for (int i = 0; texts && i < n_files; i++)
         free(texts[i]);
     free(texts), free(lens);
     return status;
 }
-#line 1713 "book/03-tokenizer.nw"
+#line 1716 "book/03-tokenizer.nw"
 /* Parse --tokenizer PATH into *tok; 0, or the exit status to return. */
 static int tokenizer_option(int argc, char **argv, const char *cmd, const char *help,
                             struct tokenizer **tok)
@@ -169,7 +172,7 @@ static int tokenizer_option(int argc, char **argv, const char *cmd, const char *
     }
     return 0;
 }
-#line 1740 "book/03-tokenizer.nw"
+#line 1743 "book/03-tokenizer.nw"
 static int tokenizer_encode_cmd(int argc, char **argv)
 {
     struct tokenizer *tok = NULL;
@@ -191,7 +194,7 @@ static int tokenizer_encode_cmd(int argc, char **argv)
     free(ids), free(text), tokenizer_free(tok);
     return status;
 }
-#line 1766 "book/03-tokenizer.nw"
+#line 1769 "book/03-tokenizer.nw"
 static int tokenizer_decode_cmd(int argc, char **argv)
 {
     struct tokenizer *tok = NULL;
@@ -205,7 +208,7 @@ static int tokenizer_decode_cmd(int argc, char **argv)
         text[len] = '\0';
     for (status = text ? 0 : 1; status == 0;) {
         
-#line 1786 "book/03-tokenizer.nw"
+#line 1789 "book/03-tokenizer.nw"
 p += strspn(p, " \t\r\n");
 if (*p == '\0')
     break;
@@ -221,12 +224,12 @@ if (!s) {
     status = 1;
 } else
     fwrite(s, 1, k, stdout), p = end;
-#line 1779 "book/03-tokenizer.nw"
+#line 1782 "book/03-tokenizer.nw"
     }
     free(text), tokenizer_free(tok);
     return fflush(stdout) == 0 ? status : 1;
 }
-#line 1809 "book/03-tokenizer.nw"
+#line 1812 "book/03-tokenizer.nw"
 static double seconds_now(void)
 {
     struct timespec ts;
@@ -245,7 +248,7 @@ static double median(double *x, int n)
     qsort(x, (size_t)n, sizeof *x, compare_doubles);
     return n % 2 ? x[n / 2] : (x[n / 2 - 1] + x[n / 2]) / 2;
 }
-#line 1830 "book/03-tokenizer.nw"
+#line 1833 "book/03-tokenizer.nw"
 struct bench_options { const char *corpus, *text, *tokenizer; long vocab_size, repeat; };
 static int run_bench(const struct bench_options *o);
 
@@ -259,13 +262,19 @@ static int tokenizer_bench_cmd(int argc, char **argv)
     struct bench_options o = { .vocab_size = 4096, .repeat = 5 };
     for (int c; (c = getopt_long(argc, argv, "c:x:t:v:r:h", options, NULL)) != -1;) {
         
-#line 1852 "book/03-tokenizer.nw"
+#line 1855 "book/03-tokenizer.nw"
 switch (c) {
 case 'c': o.corpus = optarg; break;
 case 'x': o.text = optarg; break;
 case 't': o.tokenizer = optarg; break;
-case 'v': o.vocab_size = strtol(optarg, NULL, 10); break;
-case 'r': o.repeat = strtol(optarg, NULL, 10); break;
+case 'v':
+    if (parse_long(optarg, 256, 1 << 20, &o.vocab_size) != 0)
+        return usage_error("tokenizer bench", "--vocab-size wants 256 to 1048576");
+    break;
+case 'r':
+    if (parse_long(optarg, 1, 100, &o.repeat) != 0)
+        return usage_error("tokenizer bench", "--repeat wants 1 to 100");
+    break;
 case 'h':
     puts("usage: longhand tokenizer bench --corpus FILE --text FILE --tokenizer PATH\n"
          "                                [--vocab-size N] [--repeat N]\n\n"
@@ -275,14 +284,14 @@ case 'h':
 default:
     return usage_error("tokenizer bench", "unknown option");
 }
-#line 1843 "book/03-tokenizer.nw"
+#line 1846 "book/03-tokenizer.nw"
     }
     if (!o.corpus || !o.text || !o.tokenizer || optind != argc || o.repeat < 1
         || o.repeat > 100 || o.vocab_size < 256 || o.vocab_size > 1 << 20)
         return usage_error("tokenizer bench", "want --corpus, --text and --tokenizer");
     return run_bench(&o);
 }
-#line 1872 "book/03-tokenizer.nw"
+#line 1881 "book/03-tokenizer.nw"
 static int run_bench(const struct bench_options *o)
 {
     size_t n_corpus = 0, n_text = 0, n_ids = 0;
@@ -296,7 +305,7 @@ static int run_bench(const struct bench_options *o)
     int status = gpt && ids ? 0 : 1;
     for (int r = 0; status == 0 && r < o->repeat; r++) {
         
-#line 1903 "book/03-tokenizer.nw"
+#line 1912 "book/03-tokenizer.nw"
 const unsigned char *texts[1] = { corpus };
 double t0 = seconds_now();
 struct tokenizer *tok = tokenizer_train(texts, &n_corpus, 1, (int)o->vocab_size, NULL,
@@ -308,7 +317,7 @@ train_s[r] = t1 - t0, encode_s[r] = t2 - t1;
 if (!tok || failed)
     status = 1;
 tokenizer_free(tok);
-#line 1885 "book/03-tokenizer.nw"
+#line 1894 "book/03-tokenizer.nw"
     }
     if (status == 0)
         printf("train  %.3f s  (median of %ld; %zu bytes to %ld tokens)\n"
@@ -357,7 +366,7 @@ return 2;
 #line 711 "book/01-numbers.nw"
 static const struct command commands[] = {
     
-#line 1132 "book/01-numbers.nw"
+#line 1171 "book/01-numbers.nw"
 { "trace", cmd_trace, "run the worked example, writing the book's tables" },
 #line 1575 "book/03-tokenizer.nw"
 { "tokenizer", cmd_tokenizer, "train a BPE tokenizer; encode and decode text" },

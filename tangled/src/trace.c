@@ -1,15 +1,15 @@
-#line 814 "book/01-numbers.nw"
+#line 853 "book/01-numbers.nw"
 #include <errno.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include "trace.h"
-#line 873 "book/01-numbers.nw"
+#line 912 "book/01-numbers.nw"
 #include <float.h>
 #include <math.h>
 #include <gsl/gsl_fit.h>
 #include "numbers.h"
-#line 1957 "book/03-tokenizer.nw"
+#line 1966 "book/03-tokenizer.nw"
 #include "tokenizer.h"
 #line 211 "book/04-embeddings.nw"
 #include "embedding.h"
@@ -17,7 +17,7 @@
 #include <gsl/gsl_statistics_float.h>
 #include "layernorm.h"
 
-#line 836 "book/01-numbers.nw"
+#line 875 "book/01-numbers.nw"
 FILE *trace_table(struct trace *t, const char *name)
 {
     char path[4096];
@@ -45,7 +45,7 @@ void trace_value(struct trace *t, const char *name, const char *fmt, ...)
     fputc('\n', t->values);
     va_end(ap);
 }
-#line 887 "book/01-numbers.nw"
+#line 926 "book/01-numbers.nw"
 static void trace_example(struct trace *t)
 {
     const struct worked_example *ex = &t->ex;
@@ -58,7 +58,7 @@ static void trace_example(struct trace *t)
     trace_value(t, "ExampleVocab", "%d", ex->model.vocab_size);
     trace_value(t, "UnitRoundoff", "%.3g", FLT_EPSILON / 2);
 }
-#line 908 "book/01-numbers.nw"
+#line 947 "book/01-numbers.nw"
 enum { SUM_ROWS = 16, SUM_LOG2_MIN = 4, SUM_LOG2_MAX = 20 };
 
 static void trace_sums(struct trace *t)
@@ -74,7 +74,7 @@ static void trace_sums(struct trace *t)
         size_t nfit = 0;
         for (int log2n = SUM_LOG2_MIN; log2n <= SUM_LOG2_MAX; log2n += 2) {
             
-#line 940 "book/01-numbers.nw"
+#line 979 "book/01-numbers.nw"
 size_t n = (size_t)1 << log2n;
 fill_uniform(rng, x, SUM_ROWS * n);
 double err[2] = { 0, 0 };
@@ -98,16 +98,16 @@ if (log2n == SUM_LOG2_MAX) {
     trace_value(t, "SumDigitsSequential", "%.1f", fmin(digits, -log10(err[0])));
     trace_value(t, "SumDigitsPairwise", "%.1f", fmin(digits, -log10(err[1])));
 }
-#line 923 "book/01-numbers.nw"
+#line 962 "book/01-numbers.nw"
         }
         
-#line 968 "book/01-numbers.nw"
+#line 1007 "book/01-numbers.nw"
 double c0, c1, cov00, cov01, cov11, sumsq;
 gsl_fit_linear(logn, 1, logerr, 1, nfit, &c0, &c1, &cov00, &cov01, &cov11, &sumsq);
 trace_value(t, "SumSequentialSlope", "%.2f", c1);
-#line 925 "book/01-numbers.nw"
+#line 964 "book/01-numbers.nw"
         
-#line 974 "book/01-numbers.nw"
+#line 1013 "book/01-numbers.nw"
 size_t nones = (size_t)1 << 25;
 float *ones = malloc(nones * sizeof *ones);
 if (ones) {
@@ -119,7 +119,7 @@ if (ones) {
     free(ones);
 } else
     t->failed = 1;
-#line 926 "book/01-numbers.nw"
+#line 965 "book/01-numbers.nw"
         trace_value(t, "SumRows", "%d", SUM_ROWS);
         trace_value(t, "SumLargestN", "%zu", nmax);
     } else
@@ -128,7 +128,7 @@ if (ones) {
     gsl_rng_free(rng);
     free(x);
 }
-#line 989 "book/01-numbers.nw"
+#line 1028 "book/01-numbers.nw"
 static void trace_layout(struct trace *t)
 {
     size_t sizes[NUM_PARAM_TENSORS], offset = 0;
@@ -146,7 +146,7 @@ static void trace_layout(struct trace *t)
     trace_value(t, "ParamCount", "%zu", total);
     trace_value(t, "ParamShareWte", "%.0f", 100.0 * (double)sizes[0] / (double)total);
 }
-#line 1023 "book/01-numbers.nw"
+#line 1062 "book/01-numbers.nw"
 enum { INIT_ROWS = 4, INIT_COLS = 6 };
 
 static void trace_init(struct trace *t)
@@ -163,7 +163,7 @@ static void trace_init(struct trace *t)
         float *wte = t->param[0];
         size_t n = sizes[0];
         
-#line 1048 "book/01-numbers.nw"
+#line 1087 "book/01-numbers.nw"
 int cols = m->channels < INIT_COLS ? m->channels : INIT_COLS;
 fprintf(f, "row");
 for (int c = 0; c < cols; c++)
@@ -175,20 +175,20 @@ for (int r = 0; r < INIT_ROWS; r++) {
         fprintf(f, "\t%.5f", wte[(size_t)r * m->channels + c]);
     fputc('\n', f);
 }
-#line 1039 "book/01-numbers.nw"
+#line 1078 "book/01-numbers.nw"
         
-#line 1062 "book/01-numbers.nw"
+#line 1101 "book/01-numbers.nw"
 double ss = 0;
 for (size_t i = 0; i < n; i++)
     ss += (double)wte[i] * wte[i];
 trace_value(t, "InitSampleStd", "%.5f", sqrt(ss / (double)n));
-#line 1040 "book/01-numbers.nw"
+#line 1079 "book/01-numbers.nw"
     } else
         t->failed = 1;
     trace_close(t, f);
     gsl_rng_free(rng);
 }
-#line 2022 "book/03-tokenizer.nw"
+#line 2031 "book/03-tokenizer.nw"
 static void write_token_cell(FILE *f, const struct tokenizer *tok, int32_t id)
 {
     size_t n = 0;
@@ -204,7 +204,7 @@ static void write_token_cell(FILE *f, const struct tokenizer *tok, int32_t id)
     fputc('`', f);
 }
 
-#line 1967 "book/03-tokenizer.nw"
+#line 1976 "book/03-tokenizer.nw"
 static void trace_tokenizer(struct trace *t)
 {
     const unsigned char *text = (const unsigned char *)t->ex.text;
@@ -218,7 +218,7 @@ static void trace_tokenizer(struct trace *t)
         t->failed = 1;
     } else {
         
-#line 2039 "book/03-tokenizer.nw"
+#line 2048 "book/03-tokenizer.nw"
 int n_merges;
 const struct bpe_merge *merges = tokenizer_merges(tok, &n_merges);
 FILE *f = trace_table(t, "tokenizer-merges");
@@ -234,7 +234,7 @@ if (f) {
     }
 }
 trace_close(t, f);
-#line 2057 "book/03-tokenizer.nw"
+#line 2066 "book/03-tokenizer.nw"
 trace_value(t, "TokMergesWanted", "%d", t->ex.model.vocab_size - 256);
 trace_value(t, "TokMergesLearned", "%d", n_merges);
 trace_value(t, "TokLastId", "%d", tokenizer_vocab_size(tok) - 1);
@@ -242,9 +242,9 @@ trace_value(t, "TokFirstCount", "%lld", n_merges ? (long long)merges[0].count : 
 trace_value(t, "TokStopReason", "%s", 256 + n_merges < t->ex.model.vocab_size
             ? "every piece is a single token and no pair is left"
             : "the vocabulary is full");
-#line 1980 "book/03-tokenizer.nw"
+#line 1989 "book/03-tokenizer.nw"
         
-#line 2067 "book/03-tokenizer.nw"
+#line 2076 "book/03-tokenizer.nw"
 f = trace_table(t, "tokenizer-sentence");
 if (f) {
     fprintf(f, "position\ttoken\tid\n");
@@ -261,9 +261,9 @@ for (size_t i = 0, at = 0; i < n && at + 16 < sizeof list; i++)
 trace_value(t, "TokSentenceIds", "%s", list);
 trace_value(t, "TokSentenceBytes", "%zu", len);
 trace_value(t, "TokSentenceTokens", "%zu", n);
-#line 1981 "book/03-tokenizer.nw"
+#line 1990 "book/03-tokenizer.nw"
         
-#line 2004 "book/03-tokenizer.nw"
+#line 2013 "book/03-tokenizer.nw"
 t->tok = tok;
 tok = NULL;
 if (n > (size_t)t->ex.model.max_seq_len) {
@@ -275,7 +275,7 @@ if (n > (size_t)t->ex.model.max_seq_len) {
         t->tokens[i] = ids[i];
     t->num_tokens = (int)n;
 }
-#line 1982 "book/03-tokenizer.nw"
+#line 1991 "book/03-tokenizer.nw"
     }
     free(ids);
     tokenizer_free(tok);
@@ -465,32 +465,32 @@ trace_value(t, "LayerNormDxDotResidual", "%.1e", max_residual);
     free(mean); free(rstd); free(dy); free(dx); free(dw); free(db);
 }
 
-#line 824 "book/01-numbers.nw"
+#line 863 "book/01-numbers.nw"
 int trace_run(struct trace *t)
 {
     
-#line 880 "book/01-numbers.nw"
+#line 919 "book/01-numbers.nw"
 trace_example(t);
 trace_sums(t);
 trace_layout(t);
 trace_init(t);
-#line 1961 "book/03-tokenizer.nw"
+#line 1970 "book/03-tokenizer.nw"
 trace_tokenizer(t);
 #line 215 "book/04-embeddings.nw"
 trace_embedding(t);
 #line 318 "book/05-layernorm.nw"
 trace_layernorm(t);
-#line 827 "book/01-numbers.nw"
+#line 866 "book/01-numbers.nw"
     
-#line 1016 "book/01-numbers.nw"
+#line 1055 "book/01-numbers.nw"
 free(t->params);
-#line 1999 "book/03-tokenizer.nw"
+#line 2008 "book/03-tokenizer.nw"
 tokenizer_free(t->tok);
 free(t->tokens);
 #line 207 "book/04-embeddings.nw"
 free(t->embedded);
 #line 309 "book/05-layernorm.nw"
 free(t->ln1);
-#line 828 "book/01-numbers.nw"
+#line 867 "book/01-numbers.nw"
     return t->failed ? -1 : 0;
 }

@@ -1,4 +1,4 @@
-#line 790 "book/01-numbers.nw"
+#line 829 "book/01-numbers.nw"
 #ifndef LONGHAND_TRACE_H
 #define LONGHAND_TRACE_H
 #include <stdio.h>
@@ -10,10 +10,10 @@ struct trace {
     struct worked_example ex;  /* what to run */
     int failed;                /* set by any write that failed */
     
-#line 1011 "book/01-numbers.nw"
+#line 1050 "book/01-numbers.nw"
 float *params;                      /* the example model's parameters */
 float *param[NUM_PARAM_TENSORS];    /* a view of each tensor in params */
-#line 1993 "book/03-tokenizer.nw"
+#line 2002 "book/03-tokenizer.nw"
 struct tokenizer *tok;              /* the example's tokenizer */
 int *tokens;                        /* the sentence's token ids [num_tokens] */
 int num_tokens;                     /* T, the sentence's length in tokens */
@@ -21,7 +21,7 @@ int num_tokens;                     /* T, the sentence's length in tokens */
 float *embedded;                    /* the embedding layer's output [T x C] */
 #line 305 "book/05-layernorm.nw"
 float *ln1;                         /* the first LayerNorm's output [T x C] */
-#line 801 "book/01-numbers.nw"
+#line 840 "book/01-numbers.nw"
 };
 /* Open DIR/NAME.tsv for one table; NULL (and t->failed set) on failure. */
 FILE *trace_table(struct trace *t, const char *name);

@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "matmul.h"
-#line 376 "book/02-matmul.nw"
+#line 382 "book/02-matmul.nw"
 #if defined(__x86_64__) && defined(__GNUC__)
 #include <immintrin.h>
 #define MATMUL_HAVE_AVX512 1
@@ -22,19 +22,20 @@ void gemm_naive(int M, int N, int K, const float *A, const float *B, float *C)
             C[(size_t)i * N + j] += s;
         }
 }
-#line 150 "book/02-matmul.nw"
+#line 153 "book/02-matmul.nw"
 void gemm_reordered(int M, int N, int K, const float *A, const float *B, float *C)
 {
     for (int i = 0; i < M; i++) {
         float *c = C + (size_t)i * N;
         for (int k = 0; k < K; k++) {
             const float a = A[(size_t)i * K + k], *b = B + (size_t)k * N;
+            #pragma omp simd
             for (int j = 0; j < N; j++)
                 c[j] += a * b[j];
         }
     }
 }
-#line 194 "book/02-matmul.nw"
+#line 198 "book/02-matmul.nw"
 void gemm_blocked(int M, int N, int K, const float *A, const float *B, float *C)
 {
     for (int jc = 0; jc < N; jc += MATMUL_NB) {
@@ -45,6 +46,7 @@ void gemm_blocked(int M, int N, int K, const float *A, const float *B, float *C)
                 float *c = C + (size_t)i * N + jc;
                 for (int k = pc; k < pc + kc; k++) {
                     const float a = A[(size_t)i * K + k], *b = B + (size_t)k * N + jc;
+                    #pragma omp simd
                     for (int j = 0; j < nc; j++)
                         c[j] += a * b[j];
                 }
@@ -52,7 +54,7 @@ void gemm_blocked(int M, int N, int K, const float *A, const float *B, float *C)
         }
     }
 }
-#line 294 "book/02-matmul.nw"
+#line 299 "book/02-matmul.nw"
 static void pack_a(struct matrix A, int i0, int mc, int p0, int kc, float *packed)
 {
     for (int ir = 0; ir < mc; ir += MATMUL_MR, packed += (size_t)MATMUL_MR * kc) {
@@ -70,7 +72,7 @@ static void pack_a(struct matrix A, int i0, int mc, int p0, int kc, float *packe
                     packed[k * MATMUL_MR + i] = a[i * A.rs + k * A.cs];
     }
 }
-#line 318 "book/02-matmul.nw"
+#line 323 "book/02-matmul.nw"
 static void pack_b(struct matrix B, int p0, int kc, int j0, int nc, float *packed)
 {
     #pragma omp for schedule(static)
@@ -90,7 +92,7 @@ static void pack_b(struct matrix B, int p0, int kc, int j0, int nc, float *packe
                     out[k * MATMUL_NR + j] = b[k * B.rs + j * B.cs];
     }
 }
-#line 530 "book/02-matmul.nw"
+#line 536 "book/02-matmul.nw"
 static _Thread_local float *packed_a_cache, *packed_b_cache;
 
 static float *packing_buffer(float **cache, size_t floats)
@@ -101,7 +103,7 @@ static float *packing_buffer(float **cache, size_t floats)
     }
     return *cache;
 }
-#line 355 "book/02-matmul.nw"
+#line 360 "book/02-matmul.nw"
 typedef void (*kernel_fn)(int kc, const float *a, const float *b, float *c, ptrdiff_t ldc);
 
 static void kernel_portable(int kc, const float *a, const float *b, float *c, ptrdiff_t ldc)
@@ -109,13 +111,14 @@ static void kernel_portable(int kc, const float *a, const float *b, float *c, pt
     float acc[MATMUL_MR][MATMUL_NR] = { { 0 } };
     for (int k = 0; k < kc; k++, a += MATMUL_MR, b += MATMUL_NR)
         for (int i = 0; i < MATMUL_MR; i++)
+            #pragma omp simd
             for (int j = 0; j < MATMUL_NR; j++)
                 acc[i][j] = fmaf(a[i], b[j], acc[i][j]);
     for (int i = 0; i < MATMUL_MR; i++)
         for (int j = 0; j < MATMUL_NR; j++)
             c[i * ldc + j] += acc[i][j];
 }
-#line 383 "book/02-matmul.nw"
+#line 389 "book/02-matmul.nw"
 #ifdef MATMUL_HAVE_AVX512
 __attribute__((target("avx512f")))
 static void kernel_avx512(int kc, const float *a, const float *b, float *c, ptrdiff_t ldc)
@@ -126,7 +129,7 @@ static void kernel_avx512(int kc, const float *a, const float *b, float *c, ptrd
         acc[i][0] = acc[i][1] = _mm512_setzero_ps();
     for (int k = 0; k < kc; k++, a += MATMUL_MR, b += MATMUL_NR) {
         
-#line 405 "book/02-matmul.nw"
+#line 411 "book/02-matmul.nw"
 __m512 b0 = _mm512_load_ps(b), b1 = _mm512_load_ps(b + 16);
 #pragma GCC unroll 16
 for (int i = 0; i < MATMUL_MR; i++) {
@@ -134,7 +137,7 @@ for (int i = 0; i < MATMUL_MR; i++) {
     acc[i][0] = _mm512_fmadd_ps(ai, b0, acc[i][0]);
     acc[i][1] = _mm512_fmadd_ps(ai, b1, acc[i][1]);
 }
-#line 393 "book/02-matmul.nw"
+#line 399 "book/02-matmul.nw"
     }
     #pragma GCC unroll 16
     for (int i = 0; i < MATMUL_MR; i++) {
@@ -144,7 +147,7 @@ for (int i = 0; i < MATMUL_MR; i++) {
     }
 }
 #endif
-#line 427 "book/02-matmul.nw"
+#line 433 "book/02-matmul.nw"
 int matmul_have_avx512(void)
 {
 #ifdef MATMUL_HAVE_AVX512
@@ -163,7 +166,7 @@ static kernel_fn choose_kernel(enum matmul_kernel which)
     (void)which;
     return kernel_portable;
 }
-#line 465 "book/02-matmul.nw"
+#line 471 "book/02-matmul.nw"
 void gemm_strided(int M, int N, int K, struct matrix A, struct matrix B,
                   float *C, ptrdiff_t ldc, enum matmul_kernel kernel, int threaded)
 {
@@ -172,12 +175,12 @@ void gemm_strided(int M, int N, int K, struct matrix A, struct matrix B,
     kernel_fn run = choose_kernel(kernel);
     int threads = threaded ? omp_get_max_threads() : 1;
     
-#line 559 "book/02-matmul.nw"
+#line 565 "book/02-matmul.nw"
 int blocks = (M + MATMUL_MC - 1) / MATMUL_MC;
 blocks = (blocks + threads - 1) / threads * threads;
 int mb = (M + blocks - 1) / blocks;
 mb = (mb + MATMUL_MR - 1) / MATMUL_MR * MATMUL_MR;
-#line 473 "book/02-matmul.nw"
+#line 479 "book/02-matmul.nw"
     float *packed_b = packing_buffer(&packed_b_cache, (size_t)MATMUL_KC * MATMUL_NC);
     #pragma omp parallel num_threads(threads)
     {
@@ -188,7 +191,7 @@ mb = (mb + MATMUL_MR - 1) / MATMUL_MR * MATMUL_MR;
                 int kc = K - pc < MATMUL_KC ? K - pc : MATMUL_KC;
                 pack_b(B, pc, kc, jc, nc, packed_b);
                 
-#line 493 "book/02-matmul.nw"
+#line 499 "book/02-matmul.nw"
 #pragma omp for schedule(static)
 for (int ic = 0; ic < M; ic += mb) {
     int mc = M - ic < mb ? M - ic : mb;
@@ -203,7 +206,7 @@ for (int ic = 0; ic < M; ic += mb) {
                 run(kc, a, b, c, ldc);
             else
                 
-#line 512 "book/02-matmul.nw"
+#line 518 "book/02-matmul.nw"
 {
     float tile[MATMUL_MR * MATMUL_NR] = { 0 };
     run(kc, a, b, tile, MATMUL_NR);
@@ -211,14 +214,14 @@ for (int ic = 0; ic < M; ic += mb) {
         for (int j = 0; j < nr; j++)
             c[i * ldc + j] += tile[i * MATMUL_NR + j];
 }
-#line 507 "book/02-matmul.nw"
+#line 513 "book/02-matmul.nw"
         }
 }
-#line 483 "book/02-matmul.nw"
+#line 489 "book/02-matmul.nw"
             }
     }
 }
-#line 578 "book/02-matmul.nw"
+#line 584 "book/02-matmul.nw"
 static void gemm_row_major(int M, int N, int K, const float *A, const float *B,
                            float *C, enum matmul_kernel kernel, int threaded)
 {
@@ -237,13 +240,13 @@ void gemm_threaded(int M, int N, int K, const float *A, const float *B, float *C
 {
     gemm_row_major(M, N, K, A, B, C, MATMUL_KERNEL_BEST, 1);
 }
-#line 609 "book/02-matmul.nw"
+#line 615 "book/02-matmul.nw"
 const struct gemm_variant gemm_variants[NUM_GEMM_VARIANTS] = {
     { "naive", gemm_naive },   { "reordered", gemm_reordered },
     { "blocked", gemm_blocked }, { "packed", gemm_packed },
     { "simd", gemm_simd },     { "threaded", gemm_threaded },
 };
-#line 638 "book/02-matmul.nw"
+#line 644 "book/02-matmul.nw"
 void matmul_forward(float *out, const float *inp, const float *weight, const float *bias,
                     int BT, int C, int OC)
 {
@@ -254,7 +257,7 @@ void matmul_forward(float *out, const float *inp, const float *weight, const flo
     struct matrix X = { inp, C, 1 }, Wt = { weight, 1, C };
     gemm_strided(BT, OC, C, X, Wt, out, OC, MATMUL_KERNEL_BEST, 1);
 }
-#line 684 "book/02-matmul.nw"
+#line 690 "book/02-matmul.nw"
 void matmul_backward(float *dinp, float *dweight, float *dbias, const float *dout,
                      const float *inp, const float *weight, int BT, int C, int OC)
 {
@@ -264,7 +267,7 @@ void matmul_backward(float *dinp, float *dweight, float *dbias, const float *dou
     gemm_strided(OC, C, BT, Gt, X, dweight, C, MATMUL_KERNEL_BEST, 1);
     if (dbias)
         
-#line 701 "book/02-matmul.nw"
+#line 707 "book/02-matmul.nw"
 {
     enum { COLUMNS = 64 };
     #pragma omp parallel for schedule(static)
@@ -275,9 +278,9 @@ void matmul_backward(float *dinp, float *dweight, float *dbias, const float *dou
                 dbias[o] += dout[(size_t)r * OC + o];
     }
 }
-#line 693 "book/02-matmul.nw"
+#line 699 "book/02-matmul.nw"
 }
-#line 729 "book/02-matmul.nw"
+#line 735 "book/02-matmul.nw"
 int matmul_check_sizes(long M, long N, long K)
 {
     const long max = MATMUL_MAX_DIM, limit = 1L << 31;
@@ -287,7 +290,7 @@ int matmul_check_sizes(long M, long N, long K)
         return -1;
     return 0;
 }
-#line 756 "book/02-matmul.nw"
+#line 762 "book/02-matmul.nw"
 enum { PEAK_CHAINS = 24 };
 #ifdef MATMUL_HAVE_AVX512
 __attribute__((target("avx512f")))
@@ -306,7 +309,7 @@ static float fma_chains_avx512(long iters)
     return s;
 }
 #endif
-#line 777 "book/02-matmul.nw"
+#line 783 "book/02-matmul.nw"
 static float fma_chains_portable(long iters)
 {
     float x[PEAK_CHAINS], s = 0;
@@ -319,7 +322,7 @@ static float fma_chains_portable(long iters)
         s += x[c];
     return s;
 }
-#line 794 "book/02-matmul.nw"
+#line 800 "book/02-matmul.nw"
 double matmul_peak_gflops(int threads)
 {
     const long iters = 1L << 22;

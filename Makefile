@@ -196,7 +196,7 @@ build/bench/longhand-openblas: tangled/src/main.c build/liblonghand.a | build/be
 bench: $(BENCH_BIN) book/tsv2tex.awk book/bench-pivot.awk build/stamps/tables | build/bench
 	for mode in ladder model; do \
 	  for t in $(BENCH_THREADS); do \
-	    OMP_NUM_THREADS=$$t OPENBLAS_NUM_THREADS=$$t $(BENCH_BIN) bench matmul --threads $$t \
+	    OMP_NUM_THREADS=$$t OPENBLAS_NUM_THREADS=$$t $(if $(OPENBLAS_CORETYPE),OPENBLAS_CORETYPE=$(OPENBLAS_CORETYPE)) $(BENCH_BIN) bench matmul --threads $$t \
 	      --reps $(BENCH_REPS) $$([ $$mode = model ] && echo --model --rows $(BENCH_ROWS) \
 	                                                || echo --sizes $(BENCH_SIZES)); \
 	  done | awk 'NR == 1 || !/^variant/' > build/bench/matmul-$$mode.tsv; \

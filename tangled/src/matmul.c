@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "matmul.h"
-#line 382 "book/02-matmul.nw"
+#line 379 "book/02-matmul.nw"
 #if defined(__x86_64__) && defined(__GNUC__)
 #include <immintrin.h>
 #define MATMUL_HAVE_AVX512 1
@@ -72,10 +72,9 @@ static void pack_a(struct matrix A, int i0, int mc, int p0, int kc, float *packe
                     packed[k * MATMUL_MR + i] = a[i * A.rs + k * A.cs];
     }
 }
-#line 323 "book/02-matmul.nw"
+#line 321 "book/02-matmul.nw"
 static void pack_b(struct matrix B, int p0, int kc, int j0, int nc, float *packed)
 {
-    #pragma omp for schedule(static)
     for (int jr = 0; jr < nc; jr += MATMUL_NR) {
         int nr = nc - jr < MATMUL_NR ? nc - jr : MATMUL_NR;
         float *out = packed + (size_t)jr * kc;
@@ -92,7 +91,7 @@ static void pack_b(struct matrix B, int p0, int kc, int j0, int nc, float *packe
                     out[k * MATMUL_NR + j] = b[k * B.rs + j * B.cs];
     }
 }
-#line 536 "book/02-matmul.nw"
+#line 517 "book/02-matmul.nw"
 static _Thread_local float *packed_a_cache, *packed_b_cache;
 
 static float *packing_buffer(float **cache, size_t floats)
@@ -103,7 +102,7 @@ static float *packing_buffer(float **cache, size_t floats)
     }
     return *cache;
 }
-#line 360 "book/02-matmul.nw"
+#line 357 "book/02-matmul.nw"
 typedef void (*kernel_fn)(int kc, const float *a, const float *b, float *c, ptrdiff_t ldc);
 
 static void kernel_portable(int kc, const float *a, const float *b, float *c, ptrdiff_t ldc)
@@ -118,7 +117,7 @@ static void kernel_portable(int kc, const float *a, const float *b, float *c, pt
         for (int j = 0; j < MATMUL_NR; j++)
             c[i * ldc + j] += acc[i][j];
 }
-#line 389 "book/02-matmul.nw"
+#line 386 "book/02-matmul.nw"
 #ifdef MATMUL_HAVE_AVX512
 __attribute__((target("avx512f")))
 static void kernel_avx512(int kc, const float *a, const float *b, float *c, ptrdiff_t ldc)
@@ -129,7 +128,7 @@ static void kernel_avx512(int kc, const float *a, const float *b, float *c, ptrd
         acc[i][0] = acc[i][1] = _mm512_setzero_ps();
     for (int k = 0; k < kc; k++, a += MATMUL_MR, b += MATMUL_NR) {
         
-#line 411 "book/02-matmul.nw"
+#line 408 "book/02-matmul.nw"
 __m512 b0 = _mm512_load_ps(b), b1 = _mm512_load_ps(b + 16);
 #pragma GCC unroll 16
 for (int i = 0; i < MATMUL_MR; i++) {
@@ -137,7 +136,7 @@ for (int i = 0; i < MATMUL_MR; i++) {
     acc[i][0] = _mm512_fmadd_ps(ai, b0, acc[i][0]);
     acc[i][1] = _mm512_fmadd_ps(ai, b1, acc[i][1]);
 }
-#line 399 "book/02-matmul.nw"
+#line 396 "book/02-matmul.nw"
     }
     #pragma GCC unroll 16
     for (int i = 0; i < MATMUL_MR; i++) {
@@ -147,7 +146,7 @@ for (int i = 0; i < MATMUL_MR; i++) {
     }
 }
 #endif
-#line 433 "book/02-matmul.nw"
+#line 430 "book/02-matmul.nw"
 int matmul_have_avx512(void)
 {
 #ifdef MATMUL_HAVE_AVX512
@@ -166,47 +165,33 @@ static kernel_fn choose_kernel(enum matmul_kernel which)
     (void)which;
     return kernel_portable;
 }
-#line 471 "book/02-matmul.nw"
-void gemm_strided(int M, int N, int K, struct matrix A, struct matrix B,
-                  float *C, ptrdiff_t ldc, enum matmul_kernel kernel, int threaded)
+#line 461 "book/02-matmul.nw"
+static void gemm_serial(int M, int N, int K, struct matrix A, struct matrix B,
+                        float *C, ptrdiff_t ldc, kernel_fn run)
 {
-    if (M <= 0 || N <= 0 || K <= 0)
-        return;
-    kernel_fn run = choose_kernel(kernel);
-    int threads = threaded ? omp_get_max_threads() : 1;
-    
-#line 565 "book/02-matmul.nw"
-int blocks = (M + MATMUL_MC - 1) / MATMUL_MC;
-blocks = (blocks + threads - 1) / threads * threads;
-int mb = (M + blocks - 1) / blocks;
-mb = (mb + MATMUL_MR - 1) / MATMUL_MR * MATMUL_MR;
-#line 479 "book/02-matmul.nw"
+    float *packed_a = packing_buffer(&packed_a_cache, (size_t)MATMUL_MC * MATMUL_KC);
     float *packed_b = packing_buffer(&packed_b_cache, (size_t)MATMUL_KC * MATMUL_NC);
-    #pragma omp parallel num_threads(threads)
-    {
-        float *packed_a = packing_buffer(&packed_a_cache, (size_t)MATMUL_MC * MATMUL_KC);
-        for (int jc = 0; jc < N; jc += MATMUL_NC)
-            for (int pc = 0; pc < K; pc += MATMUL_KC) {
-                int nc = N - jc < MATMUL_NC ? N - jc : MATMUL_NC;
-                int kc = K - pc < MATMUL_KC ? K - pc : MATMUL_KC;
-                pack_b(B, pc, kc, jc, nc, packed_b);
+    for (int jc = 0; jc < N; jc += MATMUL_NC) {
+        int nc = N - jc < MATMUL_NC ? N - jc : MATMUL_NC;
+        for (int pc = 0; pc < K; pc += MATMUL_KC) {
+            int kc = K - pc < MATMUL_KC ? K - pc : MATMUL_KC;
+            pack_b(B, pc, kc, jc, nc, packed_b);
+            for (int ic = 0; ic < M; ic += MATMUL_MC) {
+                int mc = M - ic < MATMUL_MC ? M - ic : MATMUL_MC;
+                pack_a(A, ic, mc, pc, kc, packed_a);
                 
+#line 485 "book/02-matmul.nw"
+for (int jr = 0; jr < nc; jr += MATMUL_NR)
+    for (int ir = 0; ir < mc; ir += MATMUL_MR) {
+        int mr = mc - ir < MATMUL_MR ? mc - ir : MATMUL_MR;
+        int nr = nc - jr < MATMUL_NR ? nc - jr : MATMUL_NR;
+        const float *a = packed_a + (size_t)ir * kc, *b = packed_b + (size_t)jr * kc;
+        float *c = C + (ic + ir) * ldc + jc + jr;
+        if (mr == MATMUL_MR && nr == MATMUL_NR)
+            run(kc, a, b, c, ldc);
+        else
+            
 #line 499 "book/02-matmul.nw"
-#pragma omp for schedule(static)
-for (int ic = 0; ic < M; ic += mb) {
-    int mc = M - ic < mb ? M - ic : mb;
-    pack_a(A, ic, mc, pc, kc, packed_a);
-    for (int jr = 0; jr < nc; jr += MATMUL_NR)
-        for (int ir = 0; ir < mc; ir += MATMUL_MR) {
-            int mr = mc - ir < MATMUL_MR ? mc - ir : MATMUL_MR;
-            int nr = nc - jr < MATMUL_NR ? nc - jr : MATMUL_NR;
-            const float *a = packed_a + (size_t)ir * kc, *b = packed_b + (size_t)jr * kc;
-            float *c = C + (ic + ir) * ldc + jc + jr;
-            if (mr == MATMUL_MR && nr == MATMUL_NR)
-                run(kc, a, b, c, ldc);
-            else
-                
-#line 518 "book/02-matmul.nw"
 {
     float tile[MATMUL_MR * MATMUL_NR] = { 0 };
     run(kc, a, b, tile, MATMUL_NR);
@@ -214,14 +199,44 @@ for (int ic = 0; ic < M; ic += mb) {
         for (int j = 0; j < nr; j++)
             c[i * ldc + j] += tile[i * MATMUL_NR + j];
 }
-#line 513 "book/02-matmul.nw"
-        }
-}
-#line 489 "book/02-matmul.nw"
+#line 495 "book/02-matmul.nw"
+    }
+#line 475 "book/02-matmul.nw"
             }
+        }
     }
 }
-#line 584 "book/02-matmul.nw"
+#line 560 "book/02-matmul.nw"
+void gemm_strided(int M, int N, int K, struct matrix A, struct matrix B,
+                  float *C, ptrdiff_t ldc, enum matmul_kernel kernel, int threaded)
+{
+    if (M <= 0 || N <= 0 || K <= 0)
+        return;
+    kernel_fn run = choose_kernel(kernel);
+    int by_columns = N >= M, step = by_columns ? MATMUL_NR : MATMUL_MR;
+    int length = by_columns ? N : M, panels = (length + step - 1) / step;
+    int threads = threaded ? omp_get_max_threads() : 1;
+    if (threads > panels)
+        threads = panels;
+    #pragma omp parallel num_threads(threads)
+    {
+        
+#line 581 "book/02-matmul.nw"
+int t = omp_get_thread_num(), T = omp_get_num_threads();
+int lo = (int)((long)panels * t / T) * step, hi = (int)((long)panels * (t + 1) / T) * step;
+if (hi > length)
+    hi = length;
+if (by_columns) {
+    struct matrix b = { B.p + lo * B.cs, B.rs, B.cs };
+    gemm_serial(M, hi - lo, K, A, b, C + lo, ldc, run);
+} else {
+    struct matrix a = { A.p + lo * A.rs, A.rs, A.cs };
+    gemm_serial(hi - lo, N, K, a, B, C + lo * ldc, ldc, run);
+}
+#line 574 "book/02-matmul.nw"
+    }
+}
+#line 607 "book/02-matmul.nw"
 static void gemm_row_major(int M, int N, int K, const float *A, const float *B,
                            float *C, enum matmul_kernel kernel, int threaded)
 {
@@ -240,13 +255,13 @@ void gemm_threaded(int M, int N, int K, const float *A, const float *B, float *C
 {
     gemm_row_major(M, N, K, A, B, C, MATMUL_KERNEL_BEST, 1);
 }
-#line 615 "book/02-matmul.nw"
+#line 638 "book/02-matmul.nw"
 const struct gemm_variant gemm_variants[NUM_GEMM_VARIANTS] = {
     { "naive", gemm_naive },   { "reordered", gemm_reordered },
     { "blocked", gemm_blocked }, { "packed", gemm_packed },
     { "simd", gemm_simd },     { "threaded", gemm_threaded },
 };
-#line 644 "book/02-matmul.nw"
+#line 667 "book/02-matmul.nw"
 void matmul_forward(float *out, const float *inp, const float *weight, const float *bias,
                     int BT, int C, int OC)
 {
@@ -257,7 +272,7 @@ void matmul_forward(float *out, const float *inp, const float *weight, const flo
     struct matrix X = { inp, C, 1 }, Wt = { weight, 1, C };
     gemm_strided(BT, OC, C, X, Wt, out, OC, MATMUL_KERNEL_BEST, 1);
 }
-#line 690 "book/02-matmul.nw"
+#line 713 "book/02-matmul.nw"
 void matmul_backward(float *dinp, float *dweight, float *dbias, const float *dout,
                      const float *inp, const float *weight, int BT, int C, int OC)
 {
@@ -267,7 +282,7 @@ void matmul_backward(float *dinp, float *dweight, float *dbias, const float *dou
     gemm_strided(OC, C, BT, Gt, X, dweight, C, MATMUL_KERNEL_BEST, 1);
     if (dbias)
         
-#line 707 "book/02-matmul.nw"
+#line 730 "book/02-matmul.nw"
 {
     enum { COLUMNS = 64 };
     #pragma omp parallel for schedule(static)
@@ -278,9 +293,9 @@ void matmul_backward(float *dinp, float *dweight, float *dbias, const float *dou
                 dbias[o] += dout[(size_t)r * OC + o];
     }
 }
-#line 699 "book/02-matmul.nw"
+#line 722 "book/02-matmul.nw"
 }
-#line 735 "book/02-matmul.nw"
+#line 758 "book/02-matmul.nw"
 int matmul_check_sizes(long M, long N, long K)
 {
     const long max = MATMUL_MAX_DIM, limit = 1L << 31;
@@ -290,7 +305,7 @@ int matmul_check_sizes(long M, long N, long K)
         return -1;
     return 0;
 }
-#line 762 "book/02-matmul.nw"
+#line 785 "book/02-matmul.nw"
 enum { PEAK_CHAINS = 24 };
 #ifdef MATMUL_HAVE_AVX512
 __attribute__((target("avx512f")))
@@ -309,7 +324,7 @@ static float fma_chains_avx512(long iters)
     return s;
 }
 #endif
-#line 783 "book/02-matmul.nw"
+#line 806 "book/02-matmul.nw"
 static float fma_chains_portable(long iters)
 {
     float x[PEAK_CHAINS], s = 0;
@@ -322,7 +337,7 @@ static float fma_chains_portable(long iters)
         s += x[c];
     return s;
 }
-#line 800 "book/02-matmul.nw"
+#line 823 "book/02-matmul.nw"
 double matmul_peak_gflops(int threads)
 {
     const long iters = 1L << 22;

@@ -5,7 +5,7 @@
 #include "cli.h"
 #line 974 "book/01-numbers.nw"
 #include "trace.h"
-#line 855 "book/02-matmul.nw"
+#line 847 "book/02-matmul.nw"
 #include <omp.h>
 #include <stdlib.h>
 #include "matmul.h"
@@ -61,14 +61,14 @@ if (status != 0)
 return status == 0 ? 0 : 1;
 #line 994 "book/01-numbers.nw"
 }
-#line 901 "book/02-matmul.nw"
+#line 893 "book/02-matmul.nw"
 struct bench_matmul_options {
     int sizes[16], nsizes;     /* --sizes: the ladder's square sizes */
     int rows[8], nrows;        /* --rows: the model's B*T values */
     int threads[8], nthreads;  /* --threads */
     int reps, naive_max, model, latex;
 };
-#line 917 "book/02-matmul.nw"
+#line 909 "book/02-matmul.nw"
 static int parse_sizes(const char *s, int *out, int max)
 {
     int n = 0;
@@ -82,7 +82,7 @@ static int parse_sizes(const char *s, int *out, int max)
     } while (*end == ',');
     return *end == '\0' ? n : -1;
 }
-#line 1000 "book/02-matmul.nw"
+#line 992 "book/02-matmul.nw"
 static int compare_doubles(const void *a, const void *b)
 {
     double x = *(const double *)a, y = *(const double *)b;
@@ -94,7 +94,7 @@ static double median(double *x, int n)
     qsort(x, (size_t)n, sizeof *x, compare_doubles);
     return n % 2 ? x[n / 2] : (x[n / 2 - 1] + x[n / 2]) / 2;
 }
-#line 1023 "book/02-matmul.nw"
+#line 1015 "book/02-matmul.nw"
 #ifdef LONGHAND_OPENBLAS
 #include <cblas.h>
 enum { HAVE_OPENBLAS = 1 };
@@ -112,7 +112,7 @@ static void openblas_product(int M, int N, int K, struct matrix A, struct matrix
     (void)M, (void)N, (void)K, (void)A, (void)B, (void)C;
 }
 #endif
-#line 1043 "book/02-matmul.nw"
+#line 1035 "book/02-matmul.nw"
 static void print_row(const struct bench_matmul_options *o, const char *name,
                       int M, int N, int K, int threads, double gflops, double peak,
                       double openblas)
@@ -143,7 +143,7 @@ static void print_footer(const struct bench_matmul_options *o)
     if (o->latex)
         puts("\\end{tabular}");
 }
-#line 1079 "book/02-matmul.nw"
+#line 1071 "book/02-matmul.nw"
 enum { MAX_ROUNDS = 1000 };
 static int bench_ladder(const struct bench_matmul_options *o)
 {
@@ -163,7 +163,7 @@ static int bench_ladder(const struct bench_matmul_options *o)
             for (size_t i = 0; i < nn; i++)
                 A[i] = 2.0f * (float)rand() / RAND_MAX - 1, B[i] = 2.0f * (float)rand() / RAND_MAX - 1;
             
-#line 1107 "book/02-matmul.nw"
+#line 1099 "book/02-matmul.nw"
 static double t[NUM_GEMM_VARIANTS + 1][MAX_ROUNDS];
 struct matrix a = { A, n, 1 }, b = { B, n, 1 };
 for (int round = -1; round < o->reps; round++)
@@ -186,14 +186,14 @@ for (int v = 0; v < NUM_GEMM_VARIANTS; v++)
         print_row(o, gemm_variants[v].name, n, n, n, threads, flops / median(t[v], o->reps) * 1e-9, peak, openblas);
 if (HAVE_OPENBLAS)
     print_row(o, "OpenBLAS", n, n, n, threads, openblas, peak, openblas);
-#line 1098 "book/02-matmul.nw"
+#line 1090 "book/02-matmul.nw"
             free(A), free(B), free(C);
         }
     }
     print_footer(o);
     return 0;
 }
-#line 1136 "book/02-matmul.nw"
+#line 1128 "book/02-matmul.nw"
 static int bench_model_shape(const struct bench_matmul_options *o, int BT, int C, int OC,
                              int threads, double peak);
 
@@ -214,7 +214,7 @@ static int bench_model(const struct bench_matmul_options *o)
     print_footer(o);
     return 0;
 }
-#line 1163 "book/02-matmul.nw"
+#line 1155 "book/02-matmul.nw"
 static int bench_model_shape(const struct bench_matmul_options *o, int BT, int C, int OC,
                              int threads, double peak)
 {
@@ -233,7 +233,7 @@ static int bench_model_shape(const struct bench_matmul_options *o, int BT, int C
         { "dweight", OC, C, BT, { G, 1, OC }, { X, C, 1 } },
     };
     
-#line 1187 "book/02-matmul.nw"
+#line 1179 "book/02-matmul.nw"
 static double t[6][MAX_ROUNDS];
 for (int round = -1; round < o->reps; round++)
     for (int v = 0; v < (HAVE_OPENBLAS ? 6 : 3); v++) {
@@ -251,11 +251,11 @@ for (int v = 0; v < 3; v++) {
     double theirs = HAVE_OPENBLAS ? flops / median(t[v + 3], o->reps) * 1e-9 : 0;
     print_row(o, p[v].name, p[v].M, p[v].N, p[v].K, threads, ours, peak, theirs);
 }
-#line 1181 "book/02-matmul.nw"
+#line 1173 "book/02-matmul.nw"
     free(buf);
     return 0;
 }
-#line 935 "book/02-matmul.nw"
+#line 927 "book/02-matmul.nw"
 static int bench_matmul(int argc, char **argv)
 {
     struct bench_matmul_options o = { .sizes = { 256, 512, 1024 }, .nsizes = 3,
@@ -271,7 +271,7 @@ static int bench_matmul(int argc, char **argv)
     optind = 1;
     while ((c = getopt_long(argc, argv, "s:r:t:n:x:mlh", options, NULL)) != -1) {
         
-#line 959 "book/02-matmul.nw"
+#line 951 "book/02-matmul.nw"
 int bad = 0;
 switch (c) {
 case 's': bad = (o.nsizes = parse_sizes(optarg, o.sizes, 16)) < 0; break;
@@ -283,7 +283,7 @@ case 'm': o.model = 1; break;
 case 'l': o.latex = 1; break;
 case 'h':
     
-#line 979 "book/02-matmul.nw"
+#line 971 "book/02-matmul.nw"
 puts("usage: longhand bench matmul [--sizes N,...] [--threads T,...] [--reps R]\n"
      "                             [--naive-max N] [--model [--rows BT,...]] [--latex]\n\n"
      "Time the matmul ladder on N x N x N products (default 256,512,1024; the naive\n"
@@ -291,35 +291,35 @@ puts("usage: longhand bench matmul [--sizes N,...] [--threads T,...] [--reps R]\
      "both backward products at GPT-2's shapes for B*T in --rows (default 512,4096).\n"
      "Prints variant, M, N, K, threads, GFLOP/s (median of R interleaved rounds,\n"
      "default 5) and % of the measured FMA peak, as TSV or a LaTeX tabular.");
-#line 970 "book/02-matmul.nw"
+#line 962 "book/02-matmul.nw"
     return 0;
 default:
     return usage_error("bench matmul", "unknown option");
 }
 if (bad)
     return usage_error("bench matmul", "bad value '%s' for -%c", optarg, c);
-#line 950 "book/02-matmul.nw"
+#line 942 "book/02-matmul.nw"
     }
     if (optind != argc)
         return usage_error("bench matmul", "unexpected argument '%s'", argv[optind]);
     
-#line 989 "book/02-matmul.nw"
+#line 981 "book/02-matmul.nw"
 for (int i = 0; i < o.nsizes; i++)
     if (matmul_check_sizes(o.sizes[i], o.sizes[i], o.sizes[i]) != 0)
         return usage_error("bench matmul", "size %d too large", o.sizes[i]);
 for (int i = 0; i < o.nrows; i++)
     if (matmul_check_sizes(o.rows[i], 4096, 4096) != 0)
         return usage_error("bench matmul", "rows %d too large", o.rows[i]);
-#line 954 "book/02-matmul.nw"
+#line 946 "book/02-matmul.nw"
     return o.model ? bench_model(&o) : bench_ladder(&o);
 }
 
-#line 863 "book/02-matmul.nw"
+#line 855 "book/02-matmul.nw"
 static const struct command benchmarks[] = {
     
-#line 888 "book/02-matmul.nw"
+#line 880 "book/02-matmul.nw"
 { "matmul", bench_matmul, "GFLOP/s of the matmul ladder or the model's products" },
-#line 865 "book/02-matmul.nw"
+#line 857 "book/02-matmul.nw"
 };
 enum { NUM_BENCHMARKS = sizeof benchmarks / sizeof benchmarks[0] };
 
@@ -342,7 +342,7 @@ static const struct command commands[] = {
     
 #line 1033 "book/01-numbers.nw"
 { "trace", cmd_trace, "run the worked example, writing the book's tables" },
-#line 884 "book/02-matmul.nw"
+#line 876 "book/02-matmul.nw"
 { "bench", cmd_bench, "time a part of the program (bench matmul, ...)" },
 #line 652 "book/01-numbers.nw"
 };

@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "matmul.h"
-#line 379 "book/02-matmul.nw"
+#line 371 "book/02-matmul.nw"
 #if defined(__x86_64__) && defined(__GNUC__)
 #include <immintrin.h>
 #define MATMUL_HAVE_AVX512 1
@@ -54,7 +54,7 @@ void gemm_blocked(int M, int N, int K, const float *A, const float *B, float *C)
         }
     }
 }
-#line 299 "book/02-matmul.nw"
+#line 301 "book/02-matmul.nw"
 static void pack_a(struct matrix A, int i0, int mc, int p0, int kc, float *packed)
 {
     for (int ir = 0; ir < mc; ir += MATMUL_MR, packed += (size_t)MATMUL_MR * kc) {
@@ -62,17 +62,12 @@ static void pack_a(struct matrix A, int i0, int mc, int p0, int kc, float *packe
         const float *a = A.p + (i0 + ir) * A.rs + p0 * A.cs;
         if (mr < MATMUL_MR)
             memset(packed, 0, sizeof(float) * MATMUL_MR * kc);
-        if (A.cs == 1) {
+        for (int k = 0; k < kc; k++)
             for (int i = 0; i < mr; i++)
-                for (int k = 0; k < kc; k++)
-                    packed[k * MATMUL_MR + i] = a[i * A.rs + k];
-        } else
-            for (int k = 0; k < kc; k++)
-                for (int i = 0; i < mr; i++)
-                    packed[k * MATMUL_MR + i] = a[i * A.rs + k * A.cs];
+                packed[k * MATMUL_MR + i] = a[i * A.rs + k * A.cs];
     }
 }
-#line 321 "book/02-matmul.nw"
+#line 318 "book/02-matmul.nw"
 static void pack_b(struct matrix B, int p0, int kc, int j0, int nc, float *packed)
 {
     for (int jr = 0; jr < nc; jr += MATMUL_NR) {
@@ -81,17 +76,12 @@ static void pack_b(struct matrix B, int p0, int kc, int j0, int nc, float *packe
         const float *b = B.p + p0 * B.rs + (j0 + jr) * B.cs;
         if (nr < MATMUL_NR)
             memset(out, 0, sizeof(float) * MATMUL_NR * kc);
-        if (B.rs == 1 && B.cs != 1) {
+        for (int k = 0; k < kc; k++)
             for (int j = 0; j < nr; j++)
-                for (int k = 0; k < kc; k++)
-                    out[k * MATMUL_NR + j] = b[j * B.cs + k];
-        } else
-            for (int k = 0; k < kc; k++)
-                for (int j = 0; j < nr; j++)
-                    out[k * MATMUL_NR + j] = b[k * B.rs + j * B.cs];
+                out[k * MATMUL_NR + j] = b[k * B.rs + j * B.cs];
     }
 }
-#line 517 "book/02-matmul.nw"
+#line 509 "book/02-matmul.nw"
 static _Thread_local float *packed_a_cache, *packed_b_cache;
 
 static float *packing_buffer(float **cache, size_t floats)
@@ -102,7 +92,7 @@ static float *packing_buffer(float **cache, size_t floats)
     }
     return *cache;
 }
-#line 357 "book/02-matmul.nw"
+#line 349 "book/02-matmul.nw"
 typedef void (*kernel_fn)(int kc, const float *a, const float *b, float *c, ptrdiff_t ldc);
 
 static void kernel_portable(int kc, const float *a, const float *b, float *c, ptrdiff_t ldc)
@@ -117,7 +107,7 @@ static void kernel_portable(int kc, const float *a, const float *b, float *c, pt
         for (int j = 0; j < MATMUL_NR; j++)
             c[i * ldc + j] += acc[i][j];
 }
-#line 386 "book/02-matmul.nw"
+#line 378 "book/02-matmul.nw"
 #ifdef MATMUL_HAVE_AVX512
 __attribute__((target("avx512f")))
 static void kernel_avx512(int kc, const float *a, const float *b, float *c, ptrdiff_t ldc)
@@ -128,7 +118,7 @@ static void kernel_avx512(int kc, const float *a, const float *b, float *c, ptrd
         acc[i][0] = acc[i][1] = _mm512_setzero_ps();
     for (int k = 0; k < kc; k++, a += MATMUL_MR, b += MATMUL_NR) {
         
-#line 408 "book/02-matmul.nw"
+#line 400 "book/02-matmul.nw"
 __m512 b0 = _mm512_load_ps(b), b1 = _mm512_load_ps(b + 16);
 #pragma GCC unroll 16
 for (int i = 0; i < MATMUL_MR; i++) {
@@ -136,7 +126,7 @@ for (int i = 0; i < MATMUL_MR; i++) {
     acc[i][0] = _mm512_fmadd_ps(ai, b0, acc[i][0]);
     acc[i][1] = _mm512_fmadd_ps(ai, b1, acc[i][1]);
 }
-#line 396 "book/02-matmul.nw"
+#line 388 "book/02-matmul.nw"
     }
     #pragma GCC unroll 16
     for (int i = 0; i < MATMUL_MR; i++) {
@@ -146,7 +136,7 @@ for (int i = 0; i < MATMUL_MR; i++) {
     }
 }
 #endif
-#line 430 "book/02-matmul.nw"
+#line 422 "book/02-matmul.nw"
 int matmul_have_avx512(void)
 {
 #ifdef MATMUL_HAVE_AVX512
@@ -165,7 +155,7 @@ static kernel_fn choose_kernel(enum matmul_kernel which)
     (void)which;
     return kernel_portable;
 }
-#line 461 "book/02-matmul.nw"
+#line 453 "book/02-matmul.nw"
 static void gemm_serial(int M, int N, int K, struct matrix A, struct matrix B,
                         float *C, ptrdiff_t ldc, kernel_fn run)
 {
@@ -180,7 +170,7 @@ static void gemm_serial(int M, int N, int K, struct matrix A, struct matrix B,
                 int mc = M - ic < MATMUL_MC ? M - ic : MATMUL_MC;
                 pack_a(A, ic, mc, pc, kc, packed_a);
                 
-#line 485 "book/02-matmul.nw"
+#line 477 "book/02-matmul.nw"
 for (int jr = 0; jr < nc; jr += MATMUL_NR)
     for (int ir = 0; ir < mc; ir += MATMUL_MR) {
         int mr = mc - ir < MATMUL_MR ? mc - ir : MATMUL_MR;
@@ -191,7 +181,7 @@ for (int jr = 0; jr < nc; jr += MATMUL_NR)
             run(kc, a, b, c, ldc);
         else
             
-#line 499 "book/02-matmul.nw"
+#line 491 "book/02-matmul.nw"
 {
     float tile[MATMUL_MR * MATMUL_NR] = { 0 };
     run(kc, a, b, tile, MATMUL_NR);
@@ -199,14 +189,14 @@ for (int jr = 0; jr < nc; jr += MATMUL_NR)
         for (int j = 0; j < nr; j++)
             c[i * ldc + j] += tile[i * MATMUL_NR + j];
 }
-#line 495 "book/02-matmul.nw"
+#line 487 "book/02-matmul.nw"
     }
-#line 475 "book/02-matmul.nw"
+#line 467 "book/02-matmul.nw"
             }
         }
     }
 }
-#line 560 "book/02-matmul.nw"
+#line 552 "book/02-matmul.nw"
 void gemm_strided(int M, int N, int K, struct matrix A, struct matrix B,
                   float *C, ptrdiff_t ldc, enum matmul_kernel kernel, int threaded)
 {
@@ -221,7 +211,7 @@ void gemm_strided(int M, int N, int K, struct matrix A, struct matrix B,
     #pragma omp parallel num_threads(threads)
     {
         
-#line 581 "book/02-matmul.nw"
+#line 573 "book/02-matmul.nw"
 int t = omp_get_thread_num(), T = omp_get_num_threads();
 int lo = (int)((long)panels * t / T) * step, hi = (int)((long)panels * (t + 1) / T) * step;
 if (hi > length)
@@ -233,10 +223,10 @@ if (by_columns) {
     struct matrix a = { A.p + lo * A.rs, A.rs, A.cs };
     gemm_serial(hi - lo, N, K, a, B, C + lo * ldc, ldc, run);
 }
-#line 574 "book/02-matmul.nw"
+#line 566 "book/02-matmul.nw"
     }
 }
-#line 607 "book/02-matmul.nw"
+#line 599 "book/02-matmul.nw"
 static void gemm_row_major(int M, int N, int K, const float *A, const float *B,
                            float *C, enum matmul_kernel kernel, int threaded)
 {
@@ -255,13 +245,13 @@ void gemm_threaded(int M, int N, int K, const float *A, const float *B, float *C
 {
     gemm_row_major(M, N, K, A, B, C, MATMUL_KERNEL_BEST, 1);
 }
-#line 638 "book/02-matmul.nw"
+#line 630 "book/02-matmul.nw"
 const struct gemm_variant gemm_variants[NUM_GEMM_VARIANTS] = {
     { "naive", gemm_naive },   { "reordered", gemm_reordered },
     { "blocked", gemm_blocked }, { "packed", gemm_packed },
     { "simd", gemm_simd },     { "threaded", gemm_threaded },
 };
-#line 667 "book/02-matmul.nw"
+#line 659 "book/02-matmul.nw"
 void matmul_forward(float *out, const float *inp, const float *weight, const float *bias,
                     int BT, int C, int OC)
 {
@@ -272,7 +262,7 @@ void matmul_forward(float *out, const float *inp, const float *weight, const flo
     struct matrix X = { inp, C, 1 }, Wt = { weight, 1, C };
     gemm_strided(BT, OC, C, X, Wt, out, OC, MATMUL_KERNEL_BEST, 1);
 }
-#line 713 "book/02-matmul.nw"
+#line 705 "book/02-matmul.nw"
 void matmul_backward(float *dinp, float *dweight, float *dbias, const float *dout,
                      const float *inp, const float *weight, int BT, int C, int OC)
 {
@@ -282,7 +272,7 @@ void matmul_backward(float *dinp, float *dweight, float *dbias, const float *dou
     gemm_strided(OC, C, BT, Gt, X, dweight, C, MATMUL_KERNEL_BEST, 1);
     if (dbias)
         
-#line 730 "book/02-matmul.nw"
+#line 722 "book/02-matmul.nw"
 {
     enum { COLUMNS = 64 };
     #pragma omp parallel for schedule(static)
@@ -293,9 +283,9 @@ void matmul_backward(float *dinp, float *dweight, float *dbias, const float *dou
                 dbias[o] += dout[(size_t)r * OC + o];
     }
 }
-#line 722 "book/02-matmul.nw"
+#line 714 "book/02-matmul.nw"
 }
-#line 758 "book/02-matmul.nw"
+#line 750 "book/02-matmul.nw"
 int matmul_check_sizes(long M, long N, long K)
 {
     const long max = MATMUL_MAX_DIM, limit = 1L << 31;
@@ -305,7 +295,7 @@ int matmul_check_sizes(long M, long N, long K)
         return -1;
     return 0;
 }
-#line 785 "book/02-matmul.nw"
+#line 777 "book/02-matmul.nw"
 enum { PEAK_CHAINS = 24 };
 #ifdef MATMUL_HAVE_AVX512
 __attribute__((target("avx512f")))
@@ -324,7 +314,7 @@ static float fma_chains_avx512(long iters)
     return s;
 }
 #endif
-#line 806 "book/02-matmul.nw"
+#line 798 "book/02-matmul.nw"
 static float fma_chains_portable(long iters)
 {
     float x[PEAK_CHAINS], s = 0;
@@ -337,7 +327,7 @@ static float fma_chains_portable(long iters)
         s += x[c];
     return s;
 }
-#line 823 "book/02-matmul.nw"
+#line 815 "book/02-matmul.nw"
 double matmul_peak_gflops(int threads)
 {
     const long iters = 1L << 22;

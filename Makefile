@@ -181,14 +181,18 @@ FORCE:
 # date, to build/bench/, and the tables and the figure the book includes only
 # when they exist.  OPENBLAS=1 (needs libopenblas-dev) adds OpenBLAS as a
 # comparison; only build/bench/longhand-openblas links it.  Each thread count
-# runs in its own process with OPENBLAS_NUM_THREADS set, so that no idle
-# OpenBLAS thread competes with ours; set OPENBLAS_CORETYPE=SkylakeX on AMD
-# Zen 5, which OpenBLAS 0.3.21 mistakes for an AVX2-only CPU.
+# runs in its own process with OPENBLAS_NUM_THREADS set, and with OpenBLAS both
+# libraries' threads sleep as soon as a call ends (OMP_WAIT_POLICY=passive,
+# OPENBLAS_THREAD_TIMEOUT=4) so that neither spins on the cores the other is
+# timed on.  Set OPENBLAS_CORETYPE=SkylakeX on AMD Zen 5, which OpenBLAS 0.3.21
+# mistakes for an AVX2-only CPU.
 BENCH_THREADS ?= 1 2
 BENCH_SIZES   ?= 128,256,512,1024
 BENCH_ROWS    ?= 512,4096
 BENCH_REPS    ?= 5
 BENCH_BIN     := $(if $(OPENBLAS),build/bench/longhand-openblas,build/longhand)
+BENCH_ENV     := $(if $(OPENBLAS),OMP_WAIT_POLICY=passive OPENBLAS_THREAD_TIMEOUT=4) \
+                 $(if $(OPENBLAS_CORETYPE),OPENBLAS_CORETYPE=$(OPENBLAS_CORETYPE))
 build/bench:
 	mkdir -p $@
 build/bench/longhand-openblas: tangled/src/main.c build/liblonghand.a | build/bench
@@ -196,7 +200,7 @@ build/bench/longhand-openblas: tangled/src/main.c build/liblonghand.a | build/be
 bench: $(BENCH_BIN) book/tsv2tex.awk book/bench-pivot.awk build/stamps/tables | build/bench
 	for mode in ladder model; do \
 	  for t in $(BENCH_THREADS); do \
-	    OMP_NUM_THREADS=$$t OPENBLAS_NUM_THREADS=$$t $(if $(OPENBLAS_CORETYPE),OPENBLAS_CORETYPE=$(OPENBLAS_CORETYPE)) $(BENCH_BIN) bench matmul --threads $$t \
+	    OMP_NUM_THREADS=$$t OPENBLAS_NUM_THREADS=$$t $(BENCH_ENV) $(BENCH_BIN) bench matmul --threads $$t \
 	      --reps $(BENCH_REPS) $$([ $$mode = model ] && echo --model --rows $(BENCH_ROWS) \
 	                                                || echo --sizes $(BENCH_SIZES)); \
 	  done | awk 'NR == 1 || !/^variant/' > build/bench/matmul-$$mode.tsv; \

@@ -22,14 +22,14 @@ END {
     if (mode == "figure") figure(); else table()
 }
 function table(   i, t, k, f) {
-    printf "variant\t$M$\t$N$\t$K$"
+    printf "%s", only != "" ? "variant\t$n$" : "product\t$M$\t$N$\t$K$"
     for (t = 1; t <= nthreads; t++)
-        printf "\tGFLOP/s, %s thr.\t\\%% peak%s", threads[t], ratio ? "\tvs OpenBLAS" : ""
+        printf "\tGFLOP/s, $t=%s$\t\\%%%s", threads[t], ratio ? "\tvs OB" : ""
     print ""
     for (i = 1; i <= nkeys; i++) {
         split(keys[i], f, OFS)
         if (only != "" && f[2] != only) continue
-        printf "%s", keys[i]
+        printf "%s", only != "" ? f[1] OFS f[2] : keys[i]
         for (t = 1; t <= nthreads; t++) {
             k = keys[i] SUBSEP threads[t]
             printf "\t%s\t%s%s", (k in gf) ? gf[k] : "--", (k in pct) ? pct[k] : "--",

@@ -5,7 +5,7 @@
 #include "cli.h"
 #line 974 "book/01-numbers.nw"
 #include "trace.h"
-#line 847 "book/02-matmul.nw"
+#line 853 "book/02-matmul.nw"
 #include <omp.h>
 #include <stdlib.h>
 #include "matmul.h"
@@ -61,14 +61,14 @@ if (status != 0)
 return status == 0 ? 0 : 1;
 #line 994 "book/01-numbers.nw"
 }
-#line 893 "book/02-matmul.nw"
+#line 900 "book/02-matmul.nw"
 struct bench_matmul_options {
     int sizes[16], nsizes;     /* --sizes: the ladder's square sizes */
     int rows[8], nrows;        /* --rows: the model's B*T values */
     int threads[8], nthreads;  /* --threads */
     int reps, naive_max, model, latex;
 };
-#line 909 "book/02-matmul.nw"
+#line 916 "book/02-matmul.nw"
 static int parse_sizes(const char *s, int *out, int max)
 {
     int n = 0;
@@ -82,7 +82,7 @@ static int parse_sizes(const char *s, int *out, int max)
     } while (*end == ',');
     return *end == '\0' ? n : -1;
 }
-#line 992 "book/02-matmul.nw"
+#line 1002 "book/02-matmul.nw"
 static int compare_doubles(const void *a, const void *b)
 {
     double x = *(const double *)a, y = *(const double *)b;
@@ -94,11 +94,12 @@ static double median(double *x, int n)
     qsort(x, (size_t)n, sizeof *x, compare_doubles);
     return n % 2 ? x[n / 2] : (x[n / 2 - 1] + x[n / 2]) / 2;
 }
-#line 1015 "book/02-matmul.nw"
+#line 1031 "book/02-matmul.nw"
 #ifdef LONGHAND_OPENBLAS
 #include <cblas.h>
 enum { HAVE_OPENBLAS = 1 };
-static void openblas_product(int M, int N, int K, struct matrix A, struct matrix B, float *C)
+static void openblas_product(int M, int N, int K, struct matrix A, struct matrix B,
+                             float *C)
 {
     enum CBLAS_TRANSPOSE ta = A.cs == 1 ? CblasNoTrans : CblasTrans;
     enum CBLAS_TRANSPOSE tb = B.cs == 1 ? CblasNoTrans : CblasTrans;
@@ -107,12 +108,13 @@ static void openblas_product(int M, int N, int K, struct matrix A, struct matrix
 }
 #else
 enum { HAVE_OPENBLAS = 0 };
-static void openblas_product(int M, int N, int K, struct matrix A, struct matrix B, float *C)
+static void openblas_product(int M, int N, int K, struct matrix A, struct matrix B,
+                             float *C)
 {
     (void)M, (void)N, (void)K, (void)A, (void)B, (void)C;
 }
 #endif
-#line 1035 "book/02-matmul.nw"
+#line 1053 "book/02-matmul.nw"
 static void print_row(const struct bench_matmul_options *o, const char *name,
                       int M, int N, int K, int threads, double gflops, double peak,
                       double openblas)
@@ -143,7 +145,7 @@ static void print_footer(const struct bench_matmul_options *o)
     if (o->latex)
         puts("\\end{tabular}");
 }
-#line 1071 "book/02-matmul.nw"
+#line 1089 "book/02-matmul.nw"
 enum { MAX_ROUNDS = 1000 };
 static int bench_ladder(const struct bench_matmul_options *o)
 {
@@ -155,20 +157,23 @@ static int bench_ladder(const struct bench_matmul_options *o)
         for (int si = 0; si < o->nsizes; si++) {
             int n = o->sizes[si];
             size_t nn = (size_t)n * n;
-            float *A = malloc(nn * sizeof *A), *B = malloc(nn * sizeof *B), *C = calloc(nn, sizeof *C);
+            float *A = malloc(nn * sizeof *A), *B = malloc(nn * sizeof *B);
+            float *C = calloc(nn, sizeof *C);
             if (!A || !B || !C) {
                 fprintf(stderr, "longhand bench matmul: out of memory\n");
                 return 1;
             }
-            for (size_t i = 0; i < nn; i++)
-                A[i] = 2.0f * (float)rand() / RAND_MAX - 1, B[i] = 2.0f * (float)rand() / RAND_MAX - 1;
+            for (size_t i = 0; i < nn; i++) {
+                A[i] = 2.0f * (float)rand() / RAND_MAX - 1;
+                B[i] = 2.0f * (float)rand() / RAND_MAX - 1;
+            }
             
-#line 1099 "book/02-matmul.nw"
+#line 1120 "book/02-matmul.nw"
 static double t[NUM_GEMM_VARIANTS + 1][MAX_ROUNDS];
 struct matrix a = { A, n, 1 }, b = { B, n, 1 };
 for (int round = -1; round < o->reps; round++)
     for (int v = 0; v <= NUM_GEMM_VARIANTS; v++) {
-        if (v < NUM_GEMM_VARIANTS && strcmp(gemm_variants[v].name, "naive") == 0 && n > o->naive_max)
+        if (v == 0 && n > o->naive_max) /* gemm_variants[0] is the naive loop */
             continue;
         if (v == NUM_GEMM_VARIANTS && !HAVE_OPENBLAS)
             continue;
@@ -180,22 +185,25 @@ for (int round = -1; round < o->reps; round++)
         if (round >= 0)
             t[v][round] = omp_get_wtime() - t0;
     }
-double flops = 2.0 * n * n * n, openblas = HAVE_OPENBLAS ? flops / median(t[NUM_GEMM_VARIANTS], o->reps) * 1e-9 : 0;
-for (int v = 0; v < NUM_GEMM_VARIANTS; v++)
-    if (strcmp(gemm_variants[v].name, "naive") != 0 || n <= o->naive_max)
-        print_row(o, gemm_variants[v].name, n, n, n, threads, flops / median(t[v], o->reps) * 1e-9, peak, openblas);
+double flops = 2.0 * n * n * n;
+double openblas = 0;
+if (HAVE_OPENBLAS)
+    openblas = flops / median(t[NUM_GEMM_VARIANTS], o->reps) * 1e-9;
+for (int v = n > o->naive_max ? 1 : 0; v < NUM_GEMM_VARIANTS; v++)
+    print_row(o, gemm_variants[v].name, n, n, n, threads,
+              flops / median(t[v], o->reps) * 1e-9, peak, openblas);
 if (HAVE_OPENBLAS)
     print_row(o, "OpenBLAS", n, n, n, threads, openblas, peak, openblas);
-#line 1090 "book/02-matmul.nw"
+#line 1111 "book/02-matmul.nw"
             free(A), free(B), free(C);
         }
     }
     print_footer(o);
     return 0;
 }
-#line 1128 "book/02-matmul.nw"
-static int bench_model_shape(const struct bench_matmul_options *o, int BT, int C, int OC,
-                             int threads, double peak);
+#line 1152 "book/02-matmul.nw"
+static int bench_model_shape(const struct bench_matmul_options *o, int BT, int C,
+                             int OC, int threads, double peak);
 
 static int bench_model(const struct bench_matmul_options *o)
 {
@@ -214,9 +222,9 @@ static int bench_model(const struct bench_matmul_options *o)
     print_footer(o);
     return 0;
 }
-#line 1155 "book/02-matmul.nw"
-static int bench_model_shape(const struct bench_matmul_options *o, int BT, int C, int OC,
-                             int threads, double peak)
+#line 1180 "book/02-matmul.nw"
+static int bench_model_shape(const struct bench_matmul_options *o, int BT, int C,
+                             int OC, int threads, double peak)
 {
     size_t big = (size_t)BT * (C > OC ? C : OC) + (size_t)OC * C;
     float *buf = calloc(4 * big, sizeof *buf);
@@ -233,15 +241,17 @@ static int bench_model_shape(const struct bench_matmul_options *o, int BT, int C
         { "dweight", OC, C, BT, { G, 1, OC }, { X, C, 1 } },
     };
     
-#line 1179 "book/02-matmul.nw"
+#line 1204 "book/02-matmul.nw"
 static double t[6][MAX_ROUNDS];
 for (int round = -1; round < o->reps; round++)
     for (int v = 0; v < (HAVE_OPENBLAS ? 6 : 3); v++) {
+        int q = v % 3;
         double t0 = omp_get_wtime();
         if (v < 3)
-            gemm_strided(p[v].M, p[v].N, p[v].K, p[v].A, p[v].B, out, p[v].N, MATMUL_KERNEL_BEST, 1);
+            gemm_strided(p[q].M, p[q].N, p[q].K, p[q].A, p[q].B, out, p[q].N,
+                         MATMUL_KERNEL_BEST, 1);
         else
-            openblas_product(p[v - 3].M, p[v - 3].N, p[v - 3].K, p[v - 3].A, p[v - 3].B, out);
+            openblas_product(p[q].M, p[q].N, p[q].K, p[q].A, p[q].B, out);
         if (round >= 0)
             t[v][round] = omp_get_wtime() - t0;
     }
@@ -251,11 +261,11 @@ for (int v = 0; v < 3; v++) {
     double theirs = HAVE_OPENBLAS ? flops / median(t[v + 3], o->reps) * 1e-9 : 0;
     print_row(o, p[v].name, p[v].M, p[v].N, p[v].K, threads, ours, peak, theirs);
 }
-#line 1173 "book/02-matmul.nw"
+#line 1198 "book/02-matmul.nw"
     free(buf);
     return 0;
 }
-#line 927 "book/02-matmul.nw"
+#line 934 "book/02-matmul.nw"
 static int bench_matmul(int argc, char **argv)
 {
     struct bench_matmul_options o = { .sizes = { 256, 512, 1024 }, .nsizes = 3,
@@ -263,15 +273,17 @@ static int bench_matmul(int argc, char **argv)
         .reps = 5, .naive_max = 512 };
     static const struct option options[] = {
         { "sizes", required_argument, 0, 's' }, { "rows", required_argument, 0, 'r' },
-        { "threads", required_argument, 0, 't' }, { "reps", required_argument, 0, 'n' },
+        { "threads", required_argument, 0, 't' },
+        { "reps", required_argument, 0, 'n' },
         { "naive-max", required_argument, 0, 'x' }, { "model", no_argument, 0, 'm' },
-        { "latex", no_argument, 0, 'l' }, { "help", no_argument, 0, 'h' }, { 0, 0, 0, 0 },
+        { "latex", no_argument, 0, 'l' }, { "help", no_argument, 0, 'h' },
+        { 0, 0, 0, 0 },
     };
     int c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "s:r:t:n:x:mlh", options, NULL)) != -1) {
         
-#line 951 "book/02-matmul.nw"
+#line 960 "book/02-matmul.nw"
 int bad = 0;
 switch (c) {
 case 's': bad = (o.nsizes = parse_sizes(optarg, o.sizes, 16)) < 0; break;
@@ -283,52 +295,54 @@ case 'm': o.model = 1; break;
 case 'l': o.latex = 1; break;
 case 'h':
     
-#line 971 "book/02-matmul.nw"
+#line 980 "book/02-matmul.nw"
 puts("usage: longhand bench matmul [--sizes N,...] [--threads T,...] [--reps R]\n"
-     "                             [--naive-max N] [--model [--rows BT,...]] [--latex]\n\n"
+     "         [--naive-max N] [--model [--rows BT,...]] [--latex]\n\n"
      "Time the matmul ladder on N x N x N products (default 256,512,1024; the naive\n"
      "loop only up to --naive-max, default 512), or with --model the forward and\n"
-     "both backward products at GPT-2's shapes for B*T in --rows (default 512,4096).\n"
+     "both backward products at GPT-2's shapes for B*T in --rows\n"
+     "(default 512,4096).\n"
      "Prints variant, M, N, K, threads, GFLOP/s (median of R interleaved rounds,\n"
      "default 5) and % of the measured FMA peak, as TSV or a LaTeX tabular.");
-#line 962 "book/02-matmul.nw"
+#line 971 "book/02-matmul.nw"
     return 0;
 default:
     return usage_error("bench matmul", "unknown option");
 }
 if (bad)
     return usage_error("bench matmul", "bad value '%s' for -%c", optarg, c);
-#line 942 "book/02-matmul.nw"
+#line 951 "book/02-matmul.nw"
     }
     if (optind != argc)
         return usage_error("bench matmul", "unexpected argument '%s'", argv[optind]);
     
-#line 981 "book/02-matmul.nw"
+#line 991 "book/02-matmul.nw"
 for (int i = 0; i < o.nsizes; i++)
     if (matmul_check_sizes(o.sizes[i], o.sizes[i], o.sizes[i]) != 0)
         return usage_error("bench matmul", "size %d too large", o.sizes[i]);
 for (int i = 0; i < o.nrows; i++)
     if (matmul_check_sizes(o.rows[i], 4096, 4096) != 0)
         return usage_error("bench matmul", "rows %d too large", o.rows[i]);
-#line 946 "book/02-matmul.nw"
+#line 955 "book/02-matmul.nw"
     return o.model ? bench_model(&o) : bench_ladder(&o);
 }
 
-#line 855 "book/02-matmul.nw"
+#line 861 "book/02-matmul.nw"
 static const struct command benchmarks[] = {
     
-#line 880 "book/02-matmul.nw"
+#line 887 "book/02-matmul.nw"
 { "matmul", bench_matmul, "GFLOP/s of the matmul ladder or the model's products" },
-#line 857 "book/02-matmul.nw"
+#line 863 "book/02-matmul.nw"
 };
 enum { NUM_BENCHMARKS = sizeof benchmarks / sizeof benchmarks[0] };
 
 static int cmd_bench(int argc, char **argv)
 {
     if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
-        fputs("usage: longhand bench NAME [OPTIONS]\n\nbenchmarks:\n", argc < 2 ? stderr : stdout);
+        FILE *out = argc < 2 ? stderr : stdout;
+        fputs("usage: longhand bench NAME [OPTIONS]\n\nbenchmarks:\n", out);
         for (int i = 0; i < NUM_BENCHMARKS; i++)
-            fprintf(argc < 2 ? stderr : stdout, "  %-10s %s\n", benchmarks[i].name, benchmarks[i].summary);
+            fprintf(out, "  %-10s %s\n", benchmarks[i].name, benchmarks[i].summary);
         return argc < 2 ? 2 : 0;
     }
     for (int i = 0; i < NUM_BENCHMARKS; i++)
@@ -342,7 +356,7 @@ static const struct command commands[] = {
     
 #line 1033 "book/01-numbers.nw"
 { "trace", cmd_trace, "run the worked example, writing the book's tables" },
-#line 876 "book/02-matmul.nw"
+#line 883 "book/02-matmul.nw"
 { "bench", cmd_bench, "time a part of the program (bench matmul, ...)" },
 #line 652 "book/01-numbers.nw"
 };

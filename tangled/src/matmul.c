@@ -5,13 +5,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include "matmul.h"
-#line 371 "book/02-matmul.nw"
+#line 374 "book/02-matmul.nw"
 #if defined(__x86_64__) && defined(__GNUC__)
 #include <immintrin.h>
 #define MATMUL_HAVE_AVX512 1
 #endif
 
-#line 113 "book/02-matmul.nw"
+#line 114 "book/02-matmul.nw"
 void gemm_naive(int M, int N, int K, const float *A, const float *B, float *C)
 {
     for (int i = 0; i < M; i++)
@@ -22,7 +22,7 @@ void gemm_naive(int M, int N, int K, const float *A, const float *B, float *C)
             C[(size_t)i * N + j] += s;
         }
 }
-#line 153 "book/02-matmul.nw"
+#line 154 "book/02-matmul.nw"
 void gemm_reordered(int M, int N, int K, const float *A, const float *B, float *C)
 {
     for (int i = 0; i < M; i++) {
@@ -35,7 +35,7 @@ void gemm_reordered(int M, int N, int K, const float *A, const float *B, float *
         }
     }
 }
-#line 198 "book/02-matmul.nw"
+#line 199 "book/02-matmul.nw"
 void gemm_blocked(int M, int N, int K, const float *A, const float *B, float *C)
 {
     for (int jc = 0; jc < N; jc += MATMUL_NB) {
@@ -54,7 +54,7 @@ void gemm_blocked(int M, int N, int K, const float *A, const float *B, float *C)
         }
     }
 }
-#line 301 "book/02-matmul.nw"
+#line 302 "book/02-matmul.nw"
 static void pack_a(struct matrix A, int i0, int mc, int p0, int kc, float *packed)
 {
     for (int ir = 0; ir < mc; ir += MATMUL_MR, packed += (size_t)MATMUL_MR * kc) {
@@ -67,7 +67,7 @@ static void pack_a(struct matrix A, int i0, int mc, int p0, int kc, float *packe
                 packed[k * MATMUL_MR + i] = a[i * A.rs + k * A.cs];
     }
 }
-#line 318 "book/02-matmul.nw"
+#line 319 "book/02-matmul.nw"
 static void pack_b(struct matrix B, int p0, int kc, int j0, int nc, float *packed)
 {
     for (int jr = 0; jr < nc; jr += MATMUL_NR) {
@@ -81,7 +81,7 @@ static void pack_b(struct matrix B, int p0, int kc, int j0, int nc, float *packe
                 out[k * MATMUL_NR + j] = b[k * B.rs + j * B.cs];
     }
 }
-#line 509 "book/02-matmul.nw"
+#line 514 "book/02-matmul.nw"
 static _Thread_local float *packed_a_cache, *packed_b_cache;
 
 static float *packing_buffer(float **cache, size_t floats)
@@ -92,10 +92,12 @@ static float *packing_buffer(float **cache, size_t floats)
     }
     return *cache;
 }
-#line 349 "book/02-matmul.nw"
-typedef void (*kernel_fn)(int kc, const float *a, const float *b, float *c, ptrdiff_t ldc);
+#line 350 "book/02-matmul.nw"
+typedef void (*kernel_fn)(int kc, const float *a, const float *b, float *c,
+                          ptrdiff_t ldc);
 
-static void kernel_portable(int kc, const float *a, const float *b, float *c, ptrdiff_t ldc)
+static void kernel_portable(int kc, const float *a, const float *b, float *c,
+                            ptrdiff_t ldc)
 {
     float acc[MATMUL_MR][MATMUL_NR] = { { 0 } };
     for (int k = 0; k < kc; k++, a += MATMUL_MR, b += MATMUL_NR)
@@ -107,10 +109,11 @@ static void kernel_portable(int kc, const float *a, const float *b, float *c, pt
         for (int j = 0; j < MATMUL_NR; j++)
             c[i * ldc + j] += acc[i][j];
 }
-#line 378 "book/02-matmul.nw"
+#line 381 "book/02-matmul.nw"
 #ifdef MATMUL_HAVE_AVX512
 __attribute__((target("avx512f")))
-static void kernel_avx512(int kc, const float *a, const float *b, float *c, ptrdiff_t ldc)
+static void kernel_avx512(int kc, const float *a, const float *b, float *c,
+                          ptrdiff_t ldc)
 {
     __m512 acc[MATMUL_MR][2];
     #pragma GCC unroll 16
@@ -118,7 +121,7 @@ static void kernel_avx512(int kc, const float *a, const float *b, float *c, ptrd
         acc[i][0] = acc[i][1] = _mm512_setzero_ps();
     for (int k = 0; k < kc; k++, a += MATMUL_MR, b += MATMUL_NR) {
         
-#line 400 "book/02-matmul.nw"
+#line 404 "book/02-matmul.nw"
 __m512 b0 = _mm512_load_ps(b), b1 = _mm512_load_ps(b + 16);
 #pragma GCC unroll 16
 for (int i = 0; i < MATMUL_MR; i++) {
@@ -126,7 +129,7 @@ for (int i = 0; i < MATMUL_MR; i++) {
     acc[i][0] = _mm512_fmadd_ps(ai, b0, acc[i][0]);
     acc[i][1] = _mm512_fmadd_ps(ai, b1, acc[i][1]);
 }
-#line 388 "book/02-matmul.nw"
+#line 392 "book/02-matmul.nw"
     }
     #pragma GCC unroll 16
     for (int i = 0; i < MATMUL_MR; i++) {
@@ -136,7 +139,7 @@ for (int i = 0; i < MATMUL_MR; i++) {
     }
 }
 #endif
-#line 422 "book/02-matmul.nw"
+#line 427 "book/02-matmul.nw"
 int matmul_have_avx512(void)
 {
 #ifdef MATMUL_HAVE_AVX512
@@ -155,7 +158,7 @@ static kernel_fn choose_kernel(enum matmul_kernel which)
     (void)which;
     return kernel_portable;
 }
-#line 453 "book/02-matmul.nw"
+#line 458 "book/02-matmul.nw"
 static void gemm_serial(int M, int N, int K, struct matrix A, struct matrix B,
                         float *C, ptrdiff_t ldc, kernel_fn run)
 {
@@ -170,7 +173,7 @@ static void gemm_serial(int M, int N, int K, struct matrix A, struct matrix B,
                 int mc = M - ic < MATMUL_MC ? M - ic : MATMUL_MC;
                 pack_a(A, ic, mc, pc, kc, packed_a);
                 
-#line 477 "book/02-matmul.nw"
+#line 482 "book/02-matmul.nw"
 for (int jr = 0; jr < nc; jr += MATMUL_NR)
     for (int ir = 0; ir < mc; ir += MATMUL_MR) {
         int mr = mc - ir < MATMUL_MR ? mc - ir : MATMUL_MR;
@@ -181,7 +184,7 @@ for (int jr = 0; jr < nc; jr += MATMUL_NR)
             run(kc, a, b, c, ldc);
         else
             
-#line 491 "book/02-matmul.nw"
+#line 496 "book/02-matmul.nw"
 {
     float tile[MATMUL_MR * MATMUL_NR] = { 0 };
     run(kc, a, b, tile, MATMUL_NR);
@@ -189,14 +192,14 @@ for (int jr = 0; jr < nc; jr += MATMUL_NR)
         for (int j = 0; j < nr; j++)
             c[i * ldc + j] += tile[i * MATMUL_NR + j];
 }
-#line 487 "book/02-matmul.nw"
+#line 492 "book/02-matmul.nw"
     }
-#line 467 "book/02-matmul.nw"
+#line 472 "book/02-matmul.nw"
             }
         }
     }
 }
-#line 552 "book/02-matmul.nw"
+#line 557 "book/02-matmul.nw"
 void gemm_strided(int M, int N, int K, struct matrix A, struct matrix B,
                   float *C, ptrdiff_t ldc, enum matmul_kernel kernel, int threaded)
 {
@@ -211,9 +214,10 @@ void gemm_strided(int M, int N, int K, struct matrix A, struct matrix B,
     #pragma omp parallel num_threads(threads)
     {
         
-#line 573 "book/02-matmul.nw"
+#line 578 "book/02-matmul.nw"
 int t = omp_get_thread_num(), T = omp_get_num_threads();
-int lo = (int)((long)panels * t / T) * step, hi = (int)((long)panels * (t + 1) / T) * step;
+int lo = (int)((long)panels * t / T) * step;
+int hi = (int)((long)panels * (t + 1) / T) * step;
 if (hi > length)
     hi = length;
 if (by_columns) {
@@ -223,10 +227,10 @@ if (by_columns) {
     struct matrix a = { A.p + lo * A.rs, A.rs, A.cs };
     gemm_serial(hi - lo, N, K, a, B, C + lo * ldc, ldc, run);
 }
-#line 566 "book/02-matmul.nw"
+#line 571 "book/02-matmul.nw"
     }
 }
-#line 599 "book/02-matmul.nw"
+#line 605 "book/02-matmul.nw"
 static void gemm_row_major(int M, int N, int K, const float *A, const float *B,
                            float *C, enum matmul_kernel kernel, int threaded)
 {
@@ -245,15 +249,15 @@ void gemm_threaded(int M, int N, int K, const float *A, const float *B, float *C
 {
     gemm_row_major(M, N, K, A, B, C, MATMUL_KERNEL_BEST, 1);
 }
-#line 630 "book/02-matmul.nw"
+#line 636 "book/02-matmul.nw"
 const struct gemm_variant gemm_variants[NUM_GEMM_VARIANTS] = {
     { "naive", gemm_naive },   { "reordered", gemm_reordered },
     { "blocked", gemm_blocked }, { "packed", gemm_packed },
     { "simd", gemm_simd },     { "threaded", gemm_threaded },
 };
-#line 659 "book/02-matmul.nw"
-void matmul_forward(float *out, const float *inp, const float *weight, const float *bias,
-                    int BT, int C, int OC)
+#line 665 "book/02-matmul.nw"
+void matmul_forward(float *out, const float *inp, const float *weight,
+                    const float *bias, int BT, int C, int OC)
 {
     #pragma omp parallel for schedule(static)
     for (int r = 0; r < BT; r++)
@@ -262,7 +266,7 @@ void matmul_forward(float *out, const float *inp, const float *weight, const flo
     struct matrix X = { inp, C, 1 }, Wt = { weight, 1, C };
     gemm_strided(BT, OC, C, X, Wt, out, OC, MATMUL_KERNEL_BEST, 1);
 }
-#line 705 "book/02-matmul.nw"
+#line 711 "book/02-matmul.nw"
 void matmul_backward(float *dinp, float *dweight, float *dbias, const float *dout,
                      const float *inp, const float *weight, int BT, int C, int OC)
 {
@@ -272,7 +276,7 @@ void matmul_backward(float *dinp, float *dweight, float *dbias, const float *dou
     gemm_strided(OC, C, BT, Gt, X, dweight, C, MATMUL_KERNEL_BEST, 1);
     if (dbias)
         
-#line 722 "book/02-matmul.nw"
+#line 728 "book/02-matmul.nw"
 {
     enum { COLUMNS = 64 };
     #pragma omp parallel for schedule(static)
@@ -283,9 +287,9 @@ void matmul_backward(float *dinp, float *dweight, float *dbias, const float *dou
                 dbias[o] += dout[(size_t)r * OC + o];
     }
 }
-#line 714 "book/02-matmul.nw"
+#line 720 "book/02-matmul.nw"
 }
-#line 750 "book/02-matmul.nw"
+#line 756 "book/02-matmul.nw"
 int matmul_check_sizes(long M, long N, long K)
 {
     const long max = MATMUL_MAX_DIM, limit = 1L << 31;
@@ -295,7 +299,7 @@ int matmul_check_sizes(long M, long N, long K)
         return -1;
     return 0;
 }
-#line 777 "book/02-matmul.nw"
+#line 783 "book/02-matmul.nw"
 enum { PEAK_CHAINS = 24 };
 #ifdef MATMUL_HAVE_AVX512
 __attribute__((target("avx512f")))
@@ -314,7 +318,7 @@ static float fma_chains_avx512(long iters)
     return s;
 }
 #endif
-#line 798 "book/02-matmul.nw"
+#line 804 "book/02-matmul.nw"
 static float fma_chains_portable(long iters)
 {
     float x[PEAK_CHAINS], s = 0;
@@ -327,7 +331,7 @@ static float fma_chains_portable(long iters)
         s += x[c];
     return s;
 }
-#line 815 "book/02-matmul.nw"
+#line 821 "book/02-matmul.nw"
 double matmul_peak_gflops(int threads)
 {
     const long iters = 1L << 22;

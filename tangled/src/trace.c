@@ -8,7 +8,7 @@
 #include <float.h>
 #include <math.h>
 #include "numbers.h"
-#line 1296 "book/02-matmul.nw"
+#line 1324 "book/02-matmul.nw"
 #include "matmul.h"
 
 #line 773 "book/01-numbers.nw"
@@ -166,7 +166,7 @@ trace_value(t, "InitSampleStd", "%.5f", sqrt(ss / (double)n));
     gsl_rng_free(rng);
     free(wte);
 }
-#line 1309 "book/02-matmul.nw"
+#line 1337 "book/02-matmul.nw"
 static double max_error(const float *C, int M, int N, int K, struct matrix A,
                         struct matrix B, double *ratio)
 {
@@ -176,7 +176,8 @@ static double max_error(const float *C, int M, int N, int K, struct matrix A,
         for (int j = 0; j < N; j++) {
             double exact = 0, mag = 0;
             for (int k = 0; k < K; k++) {
-                double ab = (double)A.p[i * A.rs + k * A.cs] * B.p[k * B.rs + j * B.cs];
+                double ab = (double)A.p[i * A.rs + k * A.cs]
+                            * B.p[k * B.rs + j * B.cs];
                 exact += ab, mag += fabs(ab);
             }
             double err = fabs(C[(size_t)i * N + j] - exact);
@@ -186,7 +187,7 @@ static double max_error(const float *C, int M, int N, int K, struct matrix A,
         }
     return worst;
 }
-#line 1331 "book/02-matmul.nw"
+#line 1360 "book/02-matmul.nw"
 enum { MATMUL_BIG_M = 67, MATMUL_BIG_N = 203, MATMUL_BIG_K = 3001 };
 
 static void trace_matmul(struct trace *t)
@@ -197,13 +198,14 @@ static void trace_matmul(struct trace *t)
     float *a[2], *b[2], *out[2][NUM_GEMM_VARIANTS + 3];
     int ok = 1;
     
-#line 1362 "book/02-matmul.nw"
+#line 1391 "book/02-matmul.nw"
 gsl_rng *rng = rng_create(t->ex.seed);
 for (int s = 0; s < 2; s++) {
     size_t mk = (size_t)M[s] * K[s], kn = (size_t)K[s] * N[s];
     a[s] = malloc(mk * sizeof(float)), b[s] = malloc(kn * sizeof(float));
+    size_t most = (size_t)(M[s] > K[s] ? M[s] : K[s]) * (N[s] > K[s] ? N[s] : K[s]);
     for (int v = 0; v < NUM_GEMM_VARIANTS + 3; v++)
-        out[s][v] = calloc((size_t)(M[s] > K[s] ? M[s] : K[s]) * (N[s] > K[s] ? N[s] : K[s]), sizeof(float));
+        out[s][v] = calloc(most, sizeof(float));
     ok = ok && rng && a[s] && b[s];
     for (int v = 0; v < NUM_GEMM_VARIANTS + 3; v++)
         ok = ok && out[s][v];
@@ -212,7 +214,7 @@ for (int s = 0; s < 2; s++) {
     fill_normal(rng, a[s], mk, 1.0);
     fill_normal(rng, b[s], kn, 0.02);
     
-#line 1383 "book/02-matmul.nw"
+#line 1413 "book/02-matmul.nw"
 float *bt = malloc(kn * sizeof(float));
 ok = bt != NULL;
 for (int n = 0; ok && n < N[s]; n++)
@@ -225,41 +227,50 @@ if (!ok)
     break;
 float *y = out[s][NUM_GEMM_VARIANTS], *dx = out[s][NUM_GEMM_VARIANTS + 1];
 matmul_forward(y, a[s], b[s], NULL, M[s], K[s], N[s]);
-matmul_backward(dx, out[s][NUM_GEMM_VARIANTS + 2], NULL, y, a[s], b[s], M[s], K[s], N[s]);
-#line 1376 "book/02-matmul.nw"
+float *dw = out[s][NUM_GEMM_VARIANTS + 2];
+matmul_backward(dx, dw, NULL, y, a[s], b[s], M[s], K[s], N[s]);
+#line 1406 "book/02-matmul.nw"
 }
 gsl_rng_free(rng);
-#line 1341 "book/02-matmul.nw"
+#line 1370 "book/02-matmul.nw"
     FILE *f = ok ? trace_table(t, "matmul-error") : NULL;
     if (f) {
         
-#line 1402 "book/02-matmul.nw"
-fputs("product\terror, example\terror/bound\terror, larger\terror/bound\n", f);
+#line 1433 "book/02-matmul.nw"
+fputs("product\terror, example\tratio\terror, larger\tratio\n", f);
 for (int v = 0; v < NUM_GEMM_VARIANTS + 3; v++) {
-    static const char *model[3] = { "matmul_forward", "backward dinp", "backward dweight" };
-    fprintf(f, v < NUM_GEMM_VARIANTS ? "`gemm_%s`" : "`%s`",
-            v < NUM_GEMM_VARIANTS ? gemm_variants[v].name : model[v - NUM_GEMM_VARIANTS]);
+    static const char *model[3] = { "matmul_forward", "backward dinp",
+                                    "backward dweight" };
+    if (v < NUM_GEMM_VARIANTS)
+        fprintf(f, "`gemm_%s`", gemm_variants[v].name);
+    else
+        fprintf(f, "`%s`", model[v - NUM_GEMM_VARIANTS]);
     for (int s = 0; s < 2; s++) {
-        struct matrix X = { a[s], K[s], 1 }, Wt = { b[s], 1, K[s] }, W = { b[s], K[s], 1 };
+        struct matrix X = { a[s], K[s], 1 }, Wt = { b[s], 1, K[s] };
+        struct matrix W = { b[s], K[s], 1 };
         const float *y = out[s][NUM_GEMM_VARIANTS];
         struct matrix Y = { y, N[s], 1 }, Yt = { y, 1, N[s] };
-        double ratio, err =
-            v <= NUM_GEMM_VARIANTS ? max_error(out[s][v], M[s], N[s], K[s], X, Wt, &ratio)
-            : v == NUM_GEMM_VARIANTS + 1 ? max_error(out[s][v], M[s], K[s], N[s], Y, W, &ratio)
-            : max_error(out[s][v], N[s], K[s], M[s], Yt, X, &ratio);
+        double ratio, err;
+        if (v <= NUM_GEMM_VARIANTS)
+            err = max_error(out[s][v], M[s], N[s], K[s], X, Wt, &ratio);
+        else if (v == NUM_GEMM_VARIANTS + 1)
+            err = max_error(out[s][v], M[s], K[s], N[s], Y, W, &ratio);
+        else
+            err = max_error(out[s][v], N[s], K[s], M[s], Yt, X, &ratio);
         fprintf(f, "\t%.2e\t%.2e", err, ratio);
     }
     fputc('\n', f);
 }
-#line 1344 "book/02-matmul.nw"
+#line 1373 "book/02-matmul.nw"
         trace_close(t, f);
     } else
         t->failed = 1;
     
-#line 1422 "book/02-matmul.nw"
+#line 1460 "book/02-matmul.nw"
 int agree = ok;
 for (int s = 0; ok && s < 2; s++)
-    agree = agree && memcmp(out[s][3], out[s][4], (size_t)M[s] * N[s] * sizeof(float)) == 0;
+    agree = agree && memcmp(out[s][3], out[s][4],
+                            (size_t)M[s] * N[s] * sizeof(float)) == 0;
 trace_value(t, "MatmulKernelsAgree", "%s", agree ? "identical" : "different");
 trace_value(t, "MatmulMR", "%d", MATMUL_MR);
 trace_value(t, "MatmulNR", "%d", MATMUL_NR);
@@ -270,7 +281,7 @@ trace_value(t, "MatmulNB", "%d", MATMUL_NB);
 trace_value(t, "MatmulBigM", "%d", MATMUL_BIG_M);
 trace_value(t, "MatmulBigN", "%d", MATMUL_BIG_N);
 trace_value(t, "MatmulBigK", "%d", MATMUL_BIG_K);
-#line 1348 "book/02-matmul.nw"
+#line 1377 "book/02-matmul.nw"
     for (int s = 0; s < 2; s++) {
         free(a[s]), free(b[s]);
         for (int v = 0; v < NUM_GEMM_VARIANTS + 3; v++)
@@ -287,7 +298,7 @@ trace_example(t);
 trace_sums(t);
 trace_layout(t);
 trace_init(t);
-#line 1300 "book/02-matmul.nw"
+#line 1328 "book/02-matmul.nw"
 trace_matmul(t);
 #line 765 "book/01-numbers.nw"
     return t->failed ? -1 : 0;

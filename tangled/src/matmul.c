@@ -54,32 +54,30 @@ void gemm_blocked(int M, int N, int K, const float *A, const float *B, float *C)
         }
     }
 }
-#line 302 "book/02-matmul.nw"
-static void pack_a(struct matrix A, int i0, int mc, int p0, int kc, float *packed)
+#line 308 "book/02-matmul.nw"
+static void pack_panels(struct matrix X, int i0, int m, int p0, int kc, int width,
+                        float *packed)
 {
-    for (int ir = 0; ir < mc; ir += MATMUL_MR, packed += (size_t)MATMUL_MR * kc) {
-        int mr = mc - ir < MATMUL_MR ? mc - ir : MATMUL_MR;
-        const float *a = A.p + (i0 + ir) * A.rs + p0 * A.cs;
-        if (mr < MATMUL_MR)
-            memset(packed, 0, sizeof(float) * MATMUL_MR * kc);
+    for (int ir = 0; ir < m; ir += width, packed += (size_t)width * kc) {
+        int rows = m - ir < width ? m - ir : width;
+        const float *x = X.p + (i0 + ir) * X.rs + p0 * X.cs;
+        if (rows < width)
+            memset(packed, 0, sizeof(float) * width * kc);
         for (int k = 0; k < kc; k++)
-            for (int i = 0; i < mr; i++)
-                packed[k * MATMUL_MR + i] = a[i * A.rs + k * A.cs];
+            for (int i = 0; i < rows; i++)
+                packed[k * width + i] = x[i * X.rs + k * X.cs];
     }
 }
-#line 319 "book/02-matmul.nw"
+
+static void pack_a(struct matrix A, int i0, int mc, int p0, int kc, float *packed)
+{
+    pack_panels(A, i0, mc, p0, kc, MATMUL_MR, packed);
+}
+
 static void pack_b(struct matrix B, int p0, int kc, int j0, int nc, float *packed)
 {
-    for (int jr = 0; jr < nc; jr += MATMUL_NR) {
-        int nr = nc - jr < MATMUL_NR ? nc - jr : MATMUL_NR;
-        float *out = packed + (size_t)jr * kc;
-        const float *b = B.p + p0 * B.rs + (j0 + jr) * B.cs;
-        if (nr < MATMUL_NR)
-            memset(out, 0, sizeof(float) * MATMUL_NR * kc);
-        for (int k = 0; k < kc; k++)
-            for (int j = 0; j < nr; j++)
-                out[k * MATMUL_NR + j] = b[k * B.rs + j * B.cs];
-    }
+    struct matrix Bt = { B.p, B.cs, B.rs };
+    pack_panels(Bt, j0, nc, p0, kc, MATMUL_NR, packed);
 }
 #line 514 "book/02-matmul.nw"
 static _Thread_local float *packed_a_cache, *packed_b_cache;

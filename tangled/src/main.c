@@ -94,7 +94,7 @@ static double median(double *x, int n)
     qsort(x, (size_t)n, sizeof *x, compare_doubles);
     return n % 2 ? x[n / 2] : (x[n / 2 - 1] + x[n / 2]) / 2;
 }
-#line 1031 "book/02-matmul.nw"
+#line 1033 "book/02-matmul.nw"
 #ifdef LONGHAND_OPENBLAS
 #include <cblas.h>
 enum { HAVE_OPENBLAS = 1 };
@@ -114,7 +114,7 @@ static void openblas_product(int M, int N, int K, struct matrix A, struct matrix
     (void)M, (void)N, (void)K, (void)A, (void)B, (void)C;
 }
 #endif
-#line 1053 "book/02-matmul.nw"
+#line 1055 "book/02-matmul.nw"
 static void print_row(const struct bench_matmul_options *o, const char *name,
                       int M, int N, int K, int threads, double gflops, double peak,
                       double openblas)
@@ -145,7 +145,7 @@ static void print_footer(const struct bench_matmul_options *o)
     if (o->latex)
         puts("\\end{tabular}");
 }
-#line 1089 "book/02-matmul.nw"
+#line 1091 "book/02-matmul.nw"
 enum { MAX_ROUNDS = 1000 };
 static int bench_ladder(const struct bench_matmul_options *o)
 {
@@ -168,7 +168,7 @@ static int bench_ladder(const struct bench_matmul_options *o)
                 B[i] = 2.0f * (float)rand() / RAND_MAX - 1;
             }
             
-#line 1120 "book/02-matmul.nw"
+#line 1122 "book/02-matmul.nw"
 static double t[NUM_GEMM_VARIANTS + 1][MAX_ROUNDS];
 struct matrix a = { A, n, 1 }, b = { B, n, 1 };
 for (int round = -1; round < o->reps; round++)
@@ -194,14 +194,14 @@ for (int v = n > o->naive_max ? 1 : 0; v < NUM_GEMM_VARIANTS; v++)
               flops / median(t[v], o->reps) * 1e-9, peak, openblas);
 if (HAVE_OPENBLAS)
     print_row(o, "OpenBLAS", n, n, n, threads, openblas, peak, openblas);
-#line 1111 "book/02-matmul.nw"
+#line 1113 "book/02-matmul.nw"
             free(A), free(B), free(C);
         }
     }
     print_footer(o);
     return 0;
 }
-#line 1152 "book/02-matmul.nw"
+#line 1154 "book/02-matmul.nw"
 static int bench_model_shape(const struct bench_matmul_options *o, int BT, int C,
                              int OC, int threads, double peak);
 
@@ -222,7 +222,7 @@ static int bench_model(const struct bench_matmul_options *o)
     print_footer(o);
     return 0;
 }
-#line 1180 "book/02-matmul.nw"
+#line 1181 "book/02-matmul.nw"
 static int bench_model_shape(const struct bench_matmul_options *o, int BT, int C,
                              int OC, int threads, double peak)
 {
@@ -241,7 +241,7 @@ static int bench_model_shape(const struct bench_matmul_options *o, int BT, int C
         { "dweight", OC, C, BT, { G, 1, OC }, { X, C, 1 } },
     };
     
-#line 1204 "book/02-matmul.nw"
+#line 1205 "book/02-matmul.nw"
 static double t[6][MAX_ROUNDS];
 for (int round = -1; round < o->reps; round++)
     for (int v = 0; v < (HAVE_OPENBLAS ? 6 : 3); v++) {
@@ -261,7 +261,7 @@ for (int v = 0; v < 3; v++) {
     double theirs = HAVE_OPENBLAS ? flops / median(t[v + 3], o->reps) * 1e-9 : 0;
     print_row(o, p[v].name, p[v].M, p[v].N, p[v].K, threads, ours, peak, theirs);
 }
-#line 1198 "book/02-matmul.nw"
+#line 1199 "book/02-matmul.nw"
     free(buf);
     return 0;
 }

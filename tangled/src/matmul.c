@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "matmul.h"
-#line 374 "book/02-matmul.nw"
+#line 379 "book/02-matmul.nw"
 #if defined(__x86_64__) && defined(__GNUC__)
 #include <immintrin.h>
 #define MATMUL_HAVE_AVX512 1
@@ -54,7 +54,7 @@ void gemm_blocked(int M, int N, int K, const float *A, const float *B, float *C)
         }
     }
 }
-#line 308 "book/02-matmul.nw"
+#line 309 "book/02-matmul.nw"
 static void pack_panels(struct matrix X, int i0, int m, int p0, int kc, int width,
                         float *packed)
 {
@@ -63,9 +63,13 @@ static void pack_panels(struct matrix X, int i0, int m, int p0, int kc, int widt
         const float *x = X.p + (i0 + ir) * X.rs + p0 * X.cs;
         if (rows < width)
             memset(packed, 0, sizeof(float) * width * kc);
-        for (int k = 0; k < kc; k++)
-            for (int i = 0; i < rows; i++)
-                packed[k * width + i] = x[i * X.rs + k * X.cs];
+        if (X.rs == 1) /* each column of the panel is contiguous: copy it */
+            for (int k = 0; k < kc; k++)
+                memcpy(packed + k * width, x + k * X.cs, sizeof(float) * rows);
+        else
+            for (int k = 0; k < kc; k++)
+                for (int i = 0; i < rows; i++)
+                    packed[k * width + i] = x[i * X.rs + k * X.cs];
     }
 }
 
@@ -79,7 +83,7 @@ static void pack_b(struct matrix B, int p0, int kc, int j0, int nc, float *packe
     struct matrix Bt = { B.p, B.cs, B.rs };
     pack_panels(Bt, j0, nc, p0, kc, MATMUL_NR, packed);
 }
-#line 514 "book/02-matmul.nw"
+#line 519 "book/02-matmul.nw"
 static _Thread_local float *packed_a_cache, *packed_b_cache;
 
 static float *packing_buffer(float **cache, size_t floats)
@@ -90,7 +94,7 @@ static float *packing_buffer(float **cache, size_t floats)
     }
     return *cache;
 }
-#line 350 "book/02-matmul.nw"
+#line 355 "book/02-matmul.nw"
 typedef void (*kernel_fn)(int kc, const float *a, const float *b, float *c,
                           ptrdiff_t ldc);
 
@@ -107,7 +111,7 @@ static void kernel_portable(int kc, const float *a, const float *b, float *c,
         for (int j = 0; j < MATMUL_NR; j++)
             c[i * ldc + j] += acc[i][j];
 }
-#line 381 "book/02-matmul.nw"
+#line 386 "book/02-matmul.nw"
 #ifdef MATMUL_HAVE_AVX512
 __attribute__((target("avx512f")))
 static void kernel_avx512(int kc, const float *a, const float *b, float *c,
@@ -119,7 +123,7 @@ static void kernel_avx512(int kc, const float *a, const float *b, float *c,
         acc[i][0] = acc[i][1] = _mm512_setzero_ps();
     for (int k = 0; k < kc; k++, a += MATMUL_MR, b += MATMUL_NR) {
         
-#line 404 "book/02-matmul.nw"
+#line 409 "book/02-matmul.nw"
 __m512 b0 = _mm512_load_ps(b), b1 = _mm512_load_ps(b + 16);
 #pragma GCC unroll 16
 for (int i = 0; i < MATMUL_MR; i++) {
@@ -127,7 +131,7 @@ for (int i = 0; i < MATMUL_MR; i++) {
     acc[i][0] = _mm512_fmadd_ps(ai, b0, acc[i][0]);
     acc[i][1] = _mm512_fmadd_ps(ai, b1, acc[i][1]);
 }
-#line 392 "book/02-matmul.nw"
+#line 397 "book/02-matmul.nw"
     }
     #pragma GCC unroll 16
     for (int i = 0; i < MATMUL_MR; i++) {
@@ -137,7 +141,7 @@ for (int i = 0; i < MATMUL_MR; i++) {
     }
 }
 #endif
-#line 427 "book/02-matmul.nw"
+#line 432 "book/02-matmul.nw"
 int matmul_have_avx512(void)
 {
 #ifdef MATMUL_HAVE_AVX512
@@ -156,7 +160,7 @@ static kernel_fn choose_kernel(enum matmul_kernel which)
     (void)which;
     return kernel_portable;
 }
-#line 458 "book/02-matmul.nw"
+#line 463 "book/02-matmul.nw"
 static void gemm_serial(int M, int N, int K, struct matrix A, struct matrix B,
                         float *C, ptrdiff_t ldc, kernel_fn run)
 {
@@ -171,7 +175,7 @@ static void gemm_serial(int M, int N, int K, struct matrix A, struct matrix B,
                 int mc = M - ic < MATMUL_MC ? M - ic : MATMUL_MC;
                 pack_a(A, ic, mc, pc, kc, packed_a);
                 
-#line 482 "book/02-matmul.nw"
+#line 487 "book/02-matmul.nw"
 for (int jr = 0; jr < nc; jr += MATMUL_NR)
     for (int ir = 0; ir < mc; ir += MATMUL_MR) {
         int mr = mc - ir < MATMUL_MR ? mc - ir : MATMUL_MR;
@@ -182,7 +186,7 @@ for (int jr = 0; jr < nc; jr += MATMUL_NR)
             run(kc, a, b, c, ldc);
         else
             
-#line 496 "book/02-matmul.nw"
+#line 501 "book/02-matmul.nw"
 {
     float tile[MATMUL_MR * MATMUL_NR] = { 0 };
     run(kc, a, b, tile, MATMUL_NR);
@@ -190,14 +194,14 @@ for (int jr = 0; jr < nc; jr += MATMUL_NR)
         for (int j = 0; j < nr; j++)
             c[i * ldc + j] += tile[i * MATMUL_NR + j];
 }
-#line 492 "book/02-matmul.nw"
+#line 497 "book/02-matmul.nw"
     }
-#line 472 "book/02-matmul.nw"
+#line 477 "book/02-matmul.nw"
             }
         }
     }
 }
-#line 557 "book/02-matmul.nw"
+#line 562 "book/02-matmul.nw"
 void gemm_strided(int M, int N, int K, struct matrix A, struct matrix B,
                   float *C, ptrdiff_t ldc, enum matmul_kernel kernel, int threaded)
 {
@@ -212,7 +216,7 @@ void gemm_strided(int M, int N, int K, struct matrix A, struct matrix B,
     #pragma omp parallel num_threads(threads)
     {
         
-#line 578 "book/02-matmul.nw"
+#line 583 "book/02-matmul.nw"
 int t = omp_get_thread_num(), T = omp_get_num_threads();
 int lo = (int)((long)panels * t / T) * step;
 int hi = (int)((long)panels * (t + 1) / T) * step;
@@ -225,10 +229,10 @@ if (by_columns) {
     struct matrix a = { A.p + lo * A.rs, A.rs, A.cs };
     gemm_serial(hi - lo, N, K, a, B, C + lo * ldc, ldc, run);
 }
-#line 571 "book/02-matmul.nw"
+#line 576 "book/02-matmul.nw"
     }
 }
-#line 605 "book/02-matmul.nw"
+#line 610 "book/02-matmul.nw"
 static void gemm_row_major(int M, int N, int K, const float *A, const float *B,
                            float *C, enum matmul_kernel kernel, int threaded)
 {
@@ -247,13 +251,13 @@ void gemm_threaded(int M, int N, int K, const float *A, const float *B, float *C
 {
     gemm_row_major(M, N, K, A, B, C, MATMUL_KERNEL_BEST, 1);
 }
-#line 636 "book/02-matmul.nw"
+#line 641 "book/02-matmul.nw"
 const struct gemm_variant gemm_variants[NUM_GEMM_VARIANTS] = {
     { "naive", gemm_naive },   { "reordered", gemm_reordered },
     { "blocked", gemm_blocked }, { "packed", gemm_packed },
     { "simd", gemm_simd },     { "threaded", gemm_threaded },
 };
-#line 665 "book/02-matmul.nw"
+#line 670 "book/02-matmul.nw"
 void matmul_forward(float *out, const float *inp, const float *weight,
                     const float *bias, int BT, int C, int OC)
 {
@@ -264,7 +268,7 @@ void matmul_forward(float *out, const float *inp, const float *weight,
     struct matrix X = { inp, C, 1 }, Wt = { weight, 1, C };
     gemm_strided(BT, OC, C, X, Wt, out, OC, MATMUL_KERNEL_BEST, 1);
 }
-#line 711 "book/02-matmul.nw"
+#line 716 "book/02-matmul.nw"
 void matmul_backward(float *dinp, float *dweight, float *dbias, const float *dout,
                      const float *inp, const float *weight, int BT, int C, int OC)
 {
@@ -274,7 +278,7 @@ void matmul_backward(float *dinp, float *dweight, float *dbias, const float *dou
     gemm_strided(OC, C, BT, Gt, X, dweight, C, MATMUL_KERNEL_BEST, 1);
     if (dbias)
         
-#line 728 "book/02-matmul.nw"
+#line 733 "book/02-matmul.nw"
 {
     enum { COLUMNS = 64 };
     #pragma omp parallel for schedule(static)
@@ -285,9 +289,9 @@ void matmul_backward(float *dinp, float *dweight, float *dbias, const float *dou
                 dbias[o] += dout[(size_t)r * OC + o];
     }
 }
-#line 720 "book/02-matmul.nw"
+#line 725 "book/02-matmul.nw"
 }
-#line 756 "book/02-matmul.nw"
+#line 761 "book/02-matmul.nw"
 int matmul_check_sizes(long M, long N, long K)
 {
     const long max = MATMUL_MAX_DIM, limit = 1L << 31;
@@ -297,7 +301,7 @@ int matmul_check_sizes(long M, long N, long K)
         return -1;
     return 0;
 }
-#line 783 "book/02-matmul.nw"
+#line 788 "book/02-matmul.nw"
 enum { PEAK_CHAINS = 24 };
 #ifdef MATMUL_HAVE_AVX512
 __attribute__((target("avx512f")))
@@ -316,7 +320,7 @@ static float fma_chains_avx512(long iters)
     return s;
 }
 #endif
-#line 804 "book/02-matmul.nw"
+#line 809 "book/02-matmul.nw"
 static float fma_chains_portable(long iters)
 {
     float x[PEAK_CHAINS], s = 0;
@@ -329,7 +333,7 @@ static float fma_chains_portable(long iters)
         s += x[c];
     return s;
 }
-#line 821 "book/02-matmul.nw"
+#line 826 "book/02-matmul.nw"
 double matmul_peak_gflops(int threads)
 {
     const long iters = 1L << 22;

@@ -5,7 +5,7 @@
 #include "cli.h"
 #line 974 "book/01-numbers.nw"
 #include "trace.h"
-#line 858 "book/02-matmul.nw"
+#line 932 "book/02-matmul.nw"
 #include <omp.h>
 #include <stdlib.h>
 #include "matmul.h"
@@ -61,14 +61,14 @@ if (status != 0)
 return status == 0 ? 0 : 1;
 #line 994 "book/01-numbers.nw"
 }
-#line 905 "book/02-matmul.nw"
+#line 979 "book/02-matmul.nw"
 struct bench_matmul_options {
     int sizes[16], nsizes;     /* --sizes: the ladder's square sizes */
     int rows[8], nrows;        /* --rows: the model's B*T values */
     int threads[8], nthreads;  /* --threads */
     int reps, naive_max, model, latex;
 };
-#line 921 "book/02-matmul.nw"
+#line 995 "book/02-matmul.nw"
 static int parse_sizes(const char *s, int *out, int max)
 {
     int n = 0;
@@ -82,7 +82,7 @@ static int parse_sizes(const char *s, int *out, int max)
     } while (*end == ',');
     return *end == '\0' ? n : -1;
 }
-#line 1007 "book/02-matmul.nw"
+#line 1081 "book/02-matmul.nw"
 static int compare_doubles(const void *a, const void *b)
 {
     double x = *(const double *)a, y = *(const double *)b;
@@ -94,7 +94,7 @@ static double median(double *x, int n)
     qsort(x, (size_t)n, sizeof *x, compare_doubles);
     return n % 2 ? x[n / 2] : (x[n / 2 - 1] + x[n / 2]) / 2;
 }
-#line 1038 "book/02-matmul.nw"
+#line 1113 "book/02-matmul.nw"
 #ifdef LONGHAND_OPENBLAS
 #include <cblas.h>
 enum { HAVE_OPENBLAS = 1 };
@@ -114,7 +114,7 @@ static void openblas_product(int M, int N, int K, struct matrix A, struct matrix
     (void)M, (void)N, (void)K, (void)A, (void)B, (void)C;
 }
 #endif
-#line 1060 "book/02-matmul.nw"
+#line 1135 "book/02-matmul.nw"
 static void print_row(const struct bench_matmul_options *o, const char *name,
                       int M, int N, int K, int threads, double gflops, double peak,
                       double openblas)
@@ -145,7 +145,7 @@ static void print_footer(const struct bench_matmul_options *o)
     if (o->latex)
         puts("\\end{tabular}");
 }
-#line 1096 "book/02-matmul.nw"
+#line 1171 "book/02-matmul.nw"
 enum { MAX_ROUNDS = 1000 };
 static int bench_ladder(const struct bench_matmul_options *o)
 {
@@ -168,7 +168,7 @@ static int bench_ladder(const struct bench_matmul_options *o)
                 B[i] = 2.0f * (float)rand() / RAND_MAX - 1;
             }
             
-#line 1127 "book/02-matmul.nw"
+#line 1202 "book/02-matmul.nw"
 static double t[NUM_GEMM_VARIANTS + 1][MAX_ROUNDS];
 struct matrix a = { A, n, 1 }, b = { B, n, 1 };
 for (int round = -1; round < o->reps; round++)
@@ -194,14 +194,14 @@ for (int v = n > o->naive_max ? 1 : 0; v < NUM_GEMM_VARIANTS; v++)
               flops / median(t[v], o->reps) * 1e-9, peak, openblas);
 if (HAVE_OPENBLAS)
     print_row(o, "OpenBLAS", n, n, n, threads, openblas, peak, openblas);
-#line 1118 "book/02-matmul.nw"
+#line 1193 "book/02-matmul.nw"
             free(A), free(B), free(C);
         }
     }
     print_footer(o);
     return 0;
 }
-#line 1159 "book/02-matmul.nw"
+#line 1234 "book/02-matmul.nw"
 static int bench_model_shape(const struct bench_matmul_options *o, int BT, int C,
                              int OC, int threads, double peak);
 
@@ -222,7 +222,7 @@ static int bench_model(const struct bench_matmul_options *o)
     print_footer(o);
     return 0;
 }
-#line 1186 "book/02-matmul.nw"
+#line 1261 "book/02-matmul.nw"
 static int bench_model_shape(const struct bench_matmul_options *o, int BT, int C,
                              int OC, int threads, double peak)
 {
@@ -241,7 +241,7 @@ static int bench_model_shape(const struct bench_matmul_options *o, int BT, int C
         { "dweight", OC, C, BT, { G, 1, OC }, { X, C, 1 } },
     };
     
-#line 1210 "book/02-matmul.nw"
+#line 1285 "book/02-matmul.nw"
 static double t[6][MAX_ROUNDS];
 for (int round = -1; round < o->reps; round++)
     for (int v = 0; v < (HAVE_OPENBLAS ? 6 : 3); v++) {
@@ -261,11 +261,11 @@ for (int v = 0; v < 3; v++) {
     double theirs = HAVE_OPENBLAS ? flops / median(t[v + 3], o->reps) * 1e-9 : 0;
     print_row(o, p[v].name, p[v].M, p[v].N, p[v].K, threads, ours, peak, theirs);
 }
-#line 1204 "book/02-matmul.nw"
+#line 1279 "book/02-matmul.nw"
     free(buf);
     return 0;
 }
-#line 939 "book/02-matmul.nw"
+#line 1013 "book/02-matmul.nw"
 static int bench_matmul(int argc, char **argv)
 {
     struct bench_matmul_options o = { .sizes = { 256, 512, 1024 }, .nsizes = 3,
@@ -283,7 +283,7 @@ static int bench_matmul(int argc, char **argv)
     optind = 1;
     while ((c = getopt_long(argc, argv, "s:r:t:n:x:mlh", options, NULL)) != -1) {
         
-#line 965 "book/02-matmul.nw"
+#line 1039 "book/02-matmul.nw"
 int bad = 0;
 switch (c) {
 case 's': bad = (o.nsizes = parse_sizes(optarg, o.sizes, 16)) < 0; break;
@@ -295,7 +295,7 @@ case 'm': o.model = 1; break;
 case 'l': o.latex = 1; break;
 case 'h':
     
-#line 985 "book/02-matmul.nw"
+#line 1059 "book/02-matmul.nw"
 puts("usage: longhand bench matmul [--sizes N,...] [--threads T,...] [--reps R]\n"
      "         [--naive-max N] [--model [--rows BT,...]] [--latex]\n\n"
      "Time the matmul ladder on N x N x N products (default 256,512,1024; the naive\n"
@@ -304,35 +304,35 @@ puts("usage: longhand bench matmul [--sizes N,...] [--threads T,...] [--reps R]\
      "(default 512,4096).\n"
      "Prints variant, M, N, K, threads, GFLOP/s (median of R interleaved rounds,\n"
      "default 5) and % of the measured FMA peak, as TSV or a LaTeX tabular.");
-#line 976 "book/02-matmul.nw"
+#line 1050 "book/02-matmul.nw"
     return 0;
 default:
     return usage_error("bench matmul", "unknown option");
 }
 if (bad)
     return usage_error("bench matmul", "bad value '%s' for -%c", optarg, c);
-#line 956 "book/02-matmul.nw"
+#line 1030 "book/02-matmul.nw"
     }
     if (optind != argc)
         return usage_error("bench matmul", "unexpected argument '%s'", argv[optind]);
     
-#line 996 "book/02-matmul.nw"
+#line 1070 "book/02-matmul.nw"
 for (int i = 0; i < o.nsizes; i++)
     if (matmul_check_sizes(o.sizes[i], o.sizes[i], o.sizes[i]) != 0)
         return usage_error("bench matmul", "size %d too large", o.sizes[i]);
 for (int i = 0; i < o.nrows; i++)
     if (matmul_check_sizes(o.rows[i], 4096, 4096) != 0)
         return usage_error("bench matmul", "rows %d too large", o.rows[i]);
-#line 960 "book/02-matmul.nw"
+#line 1034 "book/02-matmul.nw"
     return o.model ? bench_model(&o) : bench_ladder(&o);
 }
 
-#line 866 "book/02-matmul.nw"
+#line 940 "book/02-matmul.nw"
 static const struct command benchmarks[] = {
     
-#line 892 "book/02-matmul.nw"
+#line 966 "book/02-matmul.nw"
 { "matmul", bench_matmul, "GFLOP/s of the matmul ladder or the model's products" },
-#line 868 "book/02-matmul.nw"
+#line 942 "book/02-matmul.nw"
 };
 enum { NUM_BENCHMARKS = sizeof benchmarks / sizeof benchmarks[0] };
 
@@ -356,7 +356,7 @@ static const struct command commands[] = {
     
 #line 1033 "book/01-numbers.nw"
 { "trace", cmd_trace, "run the worked example, writing the book's tables" },
-#line 888 "book/02-matmul.nw"
+#line 962 "book/02-matmul.nw"
 { "bench", cmd_bench, "time a part of the program (bench matmul, ...)" },
 #line 652 "book/01-numbers.nw"
 };

@@ -5,10 +5,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include "matmul.h"
-#line 379 "book/02-matmul.nw"
+#line 380 "book/02-matmul.nw"
 #if defined(__x86_64__) && defined(__GNUC__)
 #include <immintrin.h>
-#define MATMUL_HAVE_AVX512 1
+#define MATMUL_X86_64 1
 #endif
 
 #line 114 "book/02-matmul.nw"
@@ -83,7 +83,7 @@ static void pack_b(struct matrix B, int p0, int kc, int j0, int nc, float *packe
     struct matrix Bt = { B.p, B.cs, B.rs };
     pack_panels(Bt, j0, nc, p0, kc, MATMUL_NR, packed);
 }
-#line 519 "book/02-matmul.nw"
+#line 593 "book/02-matmul.nw"
 static _Thread_local float *packed_a_cache, *packed_b_cache;
 
 static float *packing_buffer(float **cache, size_t floats)
@@ -111,8 +111,8 @@ static void kernel_portable(int kc, const float *a, const float *b, float *c,
         for (int j = 0; j < MATMUL_NR; j++)
             c[i * ldc + j] += acc[i][j];
 }
-#line 386 "book/02-matmul.nw"
-#ifdef MATMUL_HAVE_AVX512
+#line 387 "book/02-matmul.nw"
+#ifdef MATMUL_X86_64
 __attribute__((target("avx512f")))
 static void kernel_avx512(int kc, const float *a, const float *b, float *c,
                           ptrdiff_t ldc)
@@ -123,7 +123,7 @@ static void kernel_avx512(int kc, const float *a, const float *b, float *c,
         acc[i][0] = acc[i][1] = _mm512_setzero_ps();
     for (int k = 0; k < kc; k++, a += MATMUL_MR, b += MATMUL_NR) {
         
-#line 409 "book/02-matmul.nw"
+#line 410 "book/02-matmul.nw"
 __m512 b0 = _mm512_load_ps(b), b1 = _mm512_load_ps(b + 16);
 #pragma GCC unroll 16
 for (int i = 0; i < MATMUL_MR; i++) {
@@ -131,7 +131,7 @@ for (int i = 0; i < MATMUL_MR; i++) {
     acc[i][0] = _mm512_fmadd_ps(ai, b0, acc[i][0]);
     acc[i][1] = _mm512_fmadd_ps(ai, b1, acc[i][1]);
 }
-#line 397 "book/02-matmul.nw"
+#line 398 "book/02-matmul.nw"
     }
     #pragma GCC unroll 16
     for (int i = 0; i < MATMUL_MR; i++) {
@@ -141,10 +141,63 @@ for (int i = 0; i < MATMUL_MR; i++) {
     }
 }
 #endif
-#line 432 "book/02-matmul.nw"
+#line 429 "book/02-matmul.nw"
+#ifdef MATMUL_X86_64
+enum { AVX2_ROWS = 6 };
+
+__attribute__((target("avx2,fma"), always_inline))
+static inline void strip_avx2(int kc, const float *a, const float *b, float *c,
+                              ptrdiff_t ldc, int rows)
+{
+    __m256 acc[AVX2_ROWS][2];
+    #pragma GCC unroll 6
+    for (int i = 0; i < rows; i++)
+        acc[i][0] = acc[i][1] = _mm256_setzero_ps();
+    for (int k = 0; k < kc; k++, a += MATMUL_MR, b += MATMUL_NR) {
+        __m256 b0 = _mm256_load_ps(b), b1 = _mm256_load_ps(b + 8);
+        #pragma GCC unroll 6
+        for (int i = 0; i < rows; i++) {
+            __m256 ai = _mm256_broadcast_ss(a + i);
+            acc[i][0] = _mm256_fmadd_ps(ai, b0, acc[i][0]);
+            acc[i][1] = _mm256_fmadd_ps(ai, b1, acc[i][1]);
+        }
+    }
+    
+#line 454 "book/02-matmul.nw"
+#pragma GCC unroll 6
+for (int i = 0; i < rows; i++) {
+    float *ci = c + i * ldc;
+    _mm256_storeu_ps(ci, _mm256_add_ps(_mm256_loadu_ps(ci), acc[i][0]));
+    _mm256_storeu_ps(ci + 8, _mm256_add_ps(_mm256_loadu_ps(ci + 8), acc[i][1]));
+}
+#line 450 "book/02-matmul.nw"
+}
+#line 464 "book/02-matmul.nw"
+__attribute__((target("avx2,fma")))
+static void kernel_avx2(int kc, const float *a, const float *b, float *c,
+                        ptrdiff_t ldc)
+{
+    for (int j = 0; j < MATMUL_NR; j += 16) {
+        strip_avx2(kc, a, b + j, c + j, ldc, AVX2_ROWS);
+        strip_avx2(kc, a + AVX2_ROWS, b + j, c + AVX2_ROWS * ldc + j, ldc, AVX2_ROWS);
+        strip_avx2(kc, a + 2 * AVX2_ROWS, b + j, c + 2 * AVX2_ROWS * ldc + j, ldc,
+                   MATMUL_MR - 2 * AVX2_ROWS);
+    }
+}
+#endif
+#line 494 "book/02-matmul.nw"
+int matmul_have_avx2(void)
+{
+#ifdef MATMUL_X86_64
+    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+#else
+    return 0;
+#endif
+}
+
 int matmul_have_avx512(void)
 {
-#ifdef MATMUL_HAVE_AVX512
+#ifdef MATMUL_X86_64
     return __builtin_cpu_supports("avx512f");
 #else
     return 0;
@@ -153,14 +206,17 @@ int matmul_have_avx512(void)
 
 static kernel_fn choose_kernel(enum matmul_kernel which)
 {
-#ifdef MATMUL_HAVE_AVX512
-    if (which != MATMUL_KERNEL_PORTABLE && matmul_have_avx512())
+#ifdef MATMUL_X86_64
+    int best = which == MATMUL_KERNEL_BEST;
+    if ((best || which == MATMUL_KERNEL_AVX512) && matmul_have_avx512())
         return kernel_avx512;
+    if ((best || which == MATMUL_KERNEL_AVX2) && matmul_have_avx2())
+        return kernel_avx2;
 #endif
     (void)which;
     return kernel_portable;
 }
-#line 463 "book/02-matmul.nw"
+#line 537 "book/02-matmul.nw"
 static void gemm_serial(int M, int N, int K, struct matrix A, struct matrix B,
                         float *C, ptrdiff_t ldc, kernel_fn run)
 {
@@ -175,7 +231,7 @@ static void gemm_serial(int M, int N, int K, struct matrix A, struct matrix B,
                 int mc = M - ic < MATMUL_MC ? M - ic : MATMUL_MC;
                 pack_a(A, ic, mc, pc, kc, packed_a);
                 
-#line 487 "book/02-matmul.nw"
+#line 561 "book/02-matmul.nw"
 for (int jr = 0; jr < nc; jr += MATMUL_NR)
     for (int ir = 0; ir < mc; ir += MATMUL_MR) {
         int mr = mc - ir < MATMUL_MR ? mc - ir : MATMUL_MR;
@@ -186,7 +242,7 @@ for (int jr = 0; jr < nc; jr += MATMUL_NR)
             run(kc, a, b, c, ldc);
         else
             
-#line 501 "book/02-matmul.nw"
+#line 575 "book/02-matmul.nw"
 {
     float tile[MATMUL_MR * MATMUL_NR] = { 0 };
     run(kc, a, b, tile, MATMUL_NR);
@@ -194,14 +250,14 @@ for (int jr = 0; jr < nc; jr += MATMUL_NR)
         for (int j = 0; j < nr; j++)
             c[i * ldc + j] += tile[i * MATMUL_NR + j];
 }
-#line 497 "book/02-matmul.nw"
+#line 571 "book/02-matmul.nw"
     }
-#line 477 "book/02-matmul.nw"
+#line 551 "book/02-matmul.nw"
             }
         }
     }
 }
-#line 562 "book/02-matmul.nw"
+#line 636 "book/02-matmul.nw"
 void gemm_strided(int M, int N, int K, struct matrix A, struct matrix B,
                   float *C, ptrdiff_t ldc, enum matmul_kernel kernel, int threaded)
 {
@@ -216,7 +272,7 @@ void gemm_strided(int M, int N, int K, struct matrix A, struct matrix B,
     #pragma omp parallel num_threads(threads)
     {
         
-#line 583 "book/02-matmul.nw"
+#line 657 "book/02-matmul.nw"
 int t = omp_get_thread_num(), T = omp_get_num_threads();
 int lo = (int)((long)panels * t / T) * step;
 int hi = (int)((long)panels * (t + 1) / T) * step;
@@ -229,10 +285,10 @@ if (by_columns) {
     struct matrix a = { A.p + lo * A.rs, A.rs, A.cs };
     gemm_serial(hi - lo, N, K, a, B, C + lo * ldc, ldc, run);
 }
-#line 576 "book/02-matmul.nw"
+#line 650 "book/02-matmul.nw"
     }
 }
-#line 610 "book/02-matmul.nw"
+#line 684 "book/02-matmul.nw"
 static void gemm_row_major(int M, int N, int K, const float *A, const float *B,
                            float *C, enum matmul_kernel kernel, int threaded)
 {
@@ -251,13 +307,13 @@ void gemm_threaded(int M, int N, int K, const float *A, const float *B, float *C
 {
     gemm_row_major(M, N, K, A, B, C, MATMUL_KERNEL_BEST, 1);
 }
-#line 641 "book/02-matmul.nw"
+#line 715 "book/02-matmul.nw"
 const struct gemm_variant gemm_variants[NUM_GEMM_VARIANTS] = {
     { "naive", gemm_naive },   { "reordered", gemm_reordered },
     { "blocked", gemm_blocked }, { "packed", gemm_packed },
     { "simd", gemm_simd },     { "threaded", gemm_threaded },
 };
-#line 670 "book/02-matmul.nw"
+#line 744 "book/02-matmul.nw"
 void matmul_forward(float *out, const float *inp, const float *weight,
                     const float *bias, int BT, int C, int OC)
 {
@@ -268,7 +324,7 @@ void matmul_forward(float *out, const float *inp, const float *weight,
     struct matrix X = { inp, C, 1 }, Wt = { weight, 1, C };
     gemm_strided(BT, OC, C, X, Wt, out, OC, MATMUL_KERNEL_BEST, 1);
 }
-#line 716 "book/02-matmul.nw"
+#line 790 "book/02-matmul.nw"
 void matmul_backward(float *dinp, float *dweight, float *dbias, const float *dout,
                      const float *inp, const float *weight, int BT, int C, int OC)
 {
@@ -278,7 +334,7 @@ void matmul_backward(float *dinp, float *dweight, float *dbias, const float *dou
     gemm_strided(OC, C, BT, Gt, X, dweight, C, MATMUL_KERNEL_BEST, 1);
     if (dbias)
         
-#line 733 "book/02-matmul.nw"
+#line 807 "book/02-matmul.nw"
 {
     enum { COLUMNS = 64 };
     #pragma omp parallel for schedule(static)
@@ -289,9 +345,9 @@ void matmul_backward(float *dinp, float *dweight, float *dbias, const float *dou
                 dbias[o] += dout[(size_t)r * OC + o];
     }
 }
-#line 725 "book/02-matmul.nw"
+#line 799 "book/02-matmul.nw"
 }
-#line 761 "book/02-matmul.nw"
+#line 835 "book/02-matmul.nw"
 int matmul_check_sizes(long M, long N, long K)
 {
     const long max = MATMUL_MAX_DIM, limit = 1L << 31;
@@ -301,9 +357,9 @@ int matmul_check_sizes(long M, long N, long K)
         return -1;
     return 0;
 }
-#line 788 "book/02-matmul.nw"
+#line 862 "book/02-matmul.nw"
 enum { PEAK_CHAINS = 24 };
-#ifdef MATMUL_HAVE_AVX512
+#ifdef MATMUL_X86_64
 __attribute__((target("avx512f")))
 static float fma_chains_avx512(long iters)
 {
@@ -320,7 +376,7 @@ static float fma_chains_avx512(long iters)
     return s;
 }
 #endif
-#line 809 "book/02-matmul.nw"
+#line 883 "book/02-matmul.nw"
 static float fma_chains_portable(long iters)
 {
     float x[PEAK_CHAINS], s = 0;
@@ -333,7 +389,7 @@ static float fma_chains_portable(long iters)
         s += x[c];
     return s;
 }
-#line 826 "book/02-matmul.nw"
+#line 900 "book/02-matmul.nw"
 double matmul_peak_gflops(int threads)
 {
     const long iters = 1L << 22;
@@ -345,7 +401,7 @@ double matmul_peak_gflops(int threads)
         #pragma omp parallel num_threads(threads)
         {
             int me = omp_get_thread_num() % 256;
-#ifdef MATMUL_HAVE_AVX512
+#ifdef MATMUL_X86_64
             sink[me] = simd ? fma_chains_avx512(iters) : fma_chains_portable(iters);
 #else
             sink[me] = fma_chains_portable(iters);

@@ -43,7 +43,8 @@ TESTS   := $(sort $(wildcard tests/check-*.c))
 # Shared test code (numerical derivatives and the like): every other tests/*.c.
 TEST_HELPERS := $(filter-out $(TESTS) tests/run-suites.c,$(wildcard tests/*.c))
 EXAMPLE := $(wildcard data/worked-example.*)
-FIGURES := $(patsubst figures/%.tikz,build/figures/%.pdf,$(wildcard figures/*.tikz))
+# figures/bench-*.tikz plot timings: `make bench` typesets them, `make book` never needs them.
+FIGURES := $(patsubst figures/%.tikz,build/figures/%.pdf,$(filter-out figures/bench-%,$(wildcard figures/*.tikz)))
 CHAPTER_PDFS := $(patsubst book/%.nw,build/chapters/%.pdf,$(NW))
 
 LATEXMK := latexmk -pdf -interaction=nonstopmode -halt-on-error -file-line-error
@@ -51,7 +52,7 @@ LATEXMK := latexmk -pdf -interaction=nonstopmode -halt-on-error -file-line-error
 TEXENV  := TEXINPUTS=.:../book//:..: max_print_line=1000
 
 .PHONY: all help deps tangle build tables book chapters test sanitize \
-        check-tangle lint png clean gpt2-tokenizer gpt2-parity bench-tokenizer
+        check-tangle lint png clean gpt2-tokenizer gpt2-parity bench-tokenizer bench
 all: book test
 
 help:
@@ -63,6 +64,7 @@ help:
 	@echo 'make chapters      one PDF per chapter in build/chapters/'
 	@echo 'make test          run the Check suites'
 	@echo 'make sanitize      run the Check suites under AddressSanitizer and UBSan'
+	@echo 'make bench         time the matmul ladder and the model products (OPENBLAS=1 compares)'
 	@echo 'make check-tangle  fail if tangled/ differs from what book/ tangles to'
 	@echo 'make lint          list chunks defined but never used (usually typos)'
 	@echo 'make png           render the book to build/png/ for a visual check'
@@ -221,6 +223,52 @@ build/chapters/%.pdf: build/longhand.pdf | build/chapters
 	  || { grep -A4 -E '^[^ ]+:[0-9]+:|^! ' chapters/$*.log | head -40; exit 1; }
 
 FORCE:
+
+## bench #######################################################################
+# Timings are the one output that is not the trace's: they depend on the machine
+# and its load, so `make bench` alone writes them, labelled with the CPU and the
+# date, to build/bench/, and the tables and the figure the book includes only
+# when they exist.  OPENBLAS=1 (needs libopenblas-dev) adds OpenBLAS as a
+# comparison; only build/bench/longhand-openblas links it.  Each thread count
+# runs in its own process with OPENBLAS_NUM_THREADS set, and with OpenBLAS both
+# libraries' threads sleep as soon as a call ends (OMP_WAIT_POLICY=passive,
+# OPENBLAS_THREAD_TIMEOUT=4) so that neither spins on the cores the other is
+# timed on.  Set OPENBLAS_CORETYPE=SkylakeX on AMD Zen 5, which OpenBLAS 0.3.21
+# mistakes for an AVX2-only CPU.
+BENCH_THREADS ?= 1 2
+BENCH_SIZES   ?= 128,256,512,1024
+BENCH_ROWS    ?= 512,4096
+BENCH_REPS    ?= 5
+BENCH_BIN     := $(if $(OPENBLAS),build/bench/longhand-openblas,build/longhand)
+BENCH_ENV     := $(if $(OPENBLAS),OMP_WAIT_POLICY=passive OPENBLAS_THREAD_TIMEOUT=4) \
+                 $(if $(OPENBLAS_CORETYPE),OPENBLAS_CORETYPE=$(OPENBLAS_CORETYPE))
+build/bench:
+	mkdir -p $@
+build/bench/longhand-openblas: tangled/src/main.c build/liblonghand.a | build/bench
+	$(CC) $(CPPFLAGS) -DLONGHAND_OPENBLAS $(CFLAGS) $^ -lopenblas $(LDLIBS) -o $@
+bench: $(BENCH_BIN) book/tsv2tex.awk book/bench-pivot.awk build/stamps/tables | build/bench
+	for mode in ladder model; do \
+	  for t in $(BENCH_THREADS); do \
+	    OMP_NUM_THREADS=$$t OPENBLAS_NUM_THREADS=$$t $(BENCH_ENV) $(BENCH_BIN) bench matmul --threads $$t \
+	      --reps $(BENCH_REPS) $$([ $$mode = model ] && echo --model --rows $(BENCH_ROWS) \
+	                                                || echo --sizes $(BENCH_SIZES)); \
+	  done | awk 'NR == 1 || !/^variant/' > build/bench/matmul-$$mode.tsv; \
+	done
+	{ printf 'BenchMachine\t%s, %s cores\n' "$$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)" "$$(nproc)"; \
+	  printf 'BenchDate\t%s\n' "$$(date -u +%F)"; \
+	  printf 'BenchOpenBLAS\t%s\n' "$(if $(OPENBLAS),OpenBLAS $$(dpkg-query -W -f='$${Version}' libopenblas-dev 2>/dev/null)$(if $(OPENBLAS_CORETYPE), with core type $(OPENBLAS_CORETYPE)),no comparison with OpenBLAS)"; \
+	} > build/bench/values.tsv
+	awk -v mode=values -f book/tsv2tex.awk build/bench/values.tsv > build/tables/bench-values.tex
+	largest=$$(echo $(BENCH_SIZES) | tr , '\n' | sort -n | tail -1); \
+	awk -v mode=table -v only=$$largest -f book/bench-pivot.awk build/bench/matmul-ladder.tsv \
+	  | awk -f book/tsv2tex.awk > build/tables/bench-matmul.tex
+	awk -v mode=table -f book/bench-pivot.awk build/bench/matmul-model.tsv \
+	  | awk -f book/tsv2tex.awk > build/tables/bench-matmul-model.tex
+	awk -v mode=figure -f book/bench-pivot.awk build/bench/matmul-ladder.tsv > build/figdata/bench-matmul.tsv
+	rm -f build/figures/bench-matmul.pdf; $(MAKE) build/figures/bench-matmul.pdf
+	@# LaTeX must run again to pick the new files up.
+	rm -f build/longhand.pdf
+	cat build/bench/matmul-ladder.tsv build/bench/matmul-model.tsv
 
 ## maintenance #################################################################
 check-tangle:

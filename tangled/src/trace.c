@@ -9,7 +9,9 @@
 #include <math.h>
 #include <gsl/gsl_fit.h>
 #include "numbers.h"
-#line 1966 "book/03-tokenizer.nw"
+#line 1408 "book/02-matmul.nw"
+#include "matmul.h"
+#line 1947 "book/03-tokenizer.nw"
 #include "tokenizer.h"
 #line 211 "book/04-embeddings.nw"
 #include "embedding.h"
@@ -188,7 +190,129 @@ trace_value(t, "InitSampleStd", "%.5f", sqrt(ss / (double)n));
     trace_close(t, f);
     gsl_rng_free(rng);
 }
-#line 2031 "book/03-tokenizer.nw"
+#line 1421 "book/02-matmul.nw"
+static double max_error(const float *C, int M, int N, int K, struct matrix A,
+                        struct matrix B, double *ratio)
+{
+    double worst = 0, u = FLT_EPSILON / 2;
+    *ratio = 0;
+    for (int i = 0; i < M; i++)
+        for (int j = 0; j < N; j++) {
+            double exact = 0, mag = 0;
+            for (int k = 0; k < K; k++) {
+                double ab = (double)A.p[i * A.rs + k * A.cs]
+                            * B.p[k * B.rs + j * B.cs];
+                exact += ab, mag += fabs(ab);
+            }
+            double err = fabs(C[(size_t)i * N + j] - exact);
+            worst = fmax(worst, err);
+            if (mag > 0)
+                *ratio = fmax(*ratio, err / ((K + 1) * u * mag));
+        }
+    return worst;
+}
+#line 1444 "book/02-matmul.nw"
+enum { MATMUL_BIG_M = 67, MATMUL_BIG_N = 203, MATMUL_BIG_K = 3001 };
+
+static void trace_matmul(struct trace *t)
+{
+    int T = t->ex.model.max_seq_len, C = t->ex.model.channels;
+    const int M[2] = { T, MATMUL_BIG_M }, N[2] = { 3 * C, MATMUL_BIG_N },
+              K[2] = { C, MATMUL_BIG_K };
+    float *a[2], *b[2], *out[2][NUM_GEMM_VARIANTS + 3];
+    int ok = 1;
+    
+#line 1475 "book/02-matmul.nw"
+gsl_rng *rng = rng_create(t->ex.seed);
+for (int s = 0; s < 2; s++) {
+    size_t mk = (size_t)M[s] * K[s], kn = (size_t)K[s] * N[s];
+    a[s] = malloc(mk * sizeof(float)), b[s] = malloc(kn * sizeof(float));
+    size_t most = (size_t)(M[s] > K[s] ? M[s] : K[s]) * (N[s] > K[s] ? N[s] : K[s]);
+    for (int v = 0; v < NUM_GEMM_VARIANTS + 3; v++)
+        out[s][v] = calloc(most, sizeof(float));
+    ok = ok && rng && a[s] && b[s];
+    for (int v = 0; v < NUM_GEMM_VARIANTS + 3; v++)
+        ok = ok && out[s][v];
+    if (!ok)
+        break;
+    fill_normal(rng, a[s], mk, 1.0);
+    fill_normal(rng, b[s], kn, 0.02);
+    
+#line 1497 "book/02-matmul.nw"
+float *bt = malloc(kn * sizeof(float));
+ok = bt != NULL;
+for (int n = 0; ok && n < N[s]; n++)
+    for (int k = 0; k < K[s]; k++)
+        bt[(size_t)k * N[s] + n] = b[s][(size_t)n * K[s] + k];
+for (int v = 0; ok && v < NUM_GEMM_VARIANTS; v++)
+    gemm_variants[v].run(M[s], N[s], K[s], a[s], bt, out[s][v]);
+free(bt);
+if (!ok)
+    break;
+float *y = out[s][NUM_GEMM_VARIANTS], *dx = out[s][NUM_GEMM_VARIANTS + 1];
+matmul_forward(y, a[s], b[s], NULL, M[s], K[s], N[s]);
+float *dw = out[s][NUM_GEMM_VARIANTS + 2];
+matmul_backward(dx, dw, NULL, y, a[s], b[s], M[s], K[s], N[s]);
+#line 1490 "book/02-matmul.nw"
+}
+gsl_rng_free(rng);
+#line 1454 "book/02-matmul.nw"
+    FILE *f = ok ? trace_table(t, "matmul-error") : NULL;
+    if (f) {
+        
+#line 1517 "book/02-matmul.nw"
+fputs("product\terror, example\tratio\terror, larger\tratio\n", f);
+for (int v = 0; v < NUM_GEMM_VARIANTS + 3; v++) {
+    static const char *model[3] = { "matmul_forward", "backward dinp",
+                                    "backward dweight" };
+    if (v < NUM_GEMM_VARIANTS)
+        fprintf(f, "`gemm_%s`", gemm_variants[v].name);
+    else
+        fprintf(f, "`%s`", model[v - NUM_GEMM_VARIANTS]);
+    for (int s = 0; s < 2; s++) {
+        struct matrix X = { a[s], K[s], 1 }, Wt = { b[s], 1, K[s] };
+        struct matrix W = { b[s], K[s], 1 };
+        const float *y = out[s][NUM_GEMM_VARIANTS];
+        struct matrix Y = { y, N[s], 1 }, Yt = { y, 1, N[s] };
+        double ratio, err;
+        if (v <= NUM_GEMM_VARIANTS)
+            err = max_error(out[s][v], M[s], N[s], K[s], X, Wt, &ratio);
+        else if (v == NUM_GEMM_VARIANTS + 1)
+            err = max_error(out[s][v], M[s], K[s], N[s], Y, W, &ratio);
+        else
+            err = max_error(out[s][v], N[s], K[s], M[s], Yt, X, &ratio);
+        fprintf(f, "\t%.2e\t%.2e", err, ratio);
+    }
+    fputc('\n', f);
+}
+#line 1457 "book/02-matmul.nw"
+        trace_close(t, f);
+    } else
+        t->failed = 1;
+    
+#line 1544 "book/02-matmul.nw"
+int agree = ok;
+for (int s = 0; ok && s < 2; s++)
+    agree = agree && memcmp(out[s][3], out[s][4],
+                            (size_t)M[s] * N[s] * sizeof(float)) == 0;
+trace_value(t, "MatmulKernelsAgree", "%s", agree ? "identical" : "different");
+trace_value(t, "MatmulMR", "%d", MATMUL_MR);
+trace_value(t, "MatmulNR", "%d", MATMUL_NR);
+trace_value(t, "MatmulKC", "%d", MATMUL_KC);
+trace_value(t, "MatmulMC", "%d", MATMUL_MC);
+trace_value(t, "MatmulNC", "%d", MATMUL_NC);
+trace_value(t, "MatmulNB", "%d", MATMUL_NB);
+trace_value(t, "MatmulBigM", "%d", MATMUL_BIG_M);
+trace_value(t, "MatmulBigN", "%d", MATMUL_BIG_N);
+trace_value(t, "MatmulBigK", "%d", MATMUL_BIG_K);
+#line 1461 "book/02-matmul.nw"
+    for (int s = 0; s < 2; s++) {
+        free(a[s]), free(b[s]);
+        for (int v = 0; v < NUM_GEMM_VARIANTS + 3; v++)
+            free(out[s][v]);
+    }
+}
+#line 2012 "book/03-tokenizer.nw"
 static void write_token_cell(FILE *f, const struct tokenizer *tok, int32_t id)
 {
     size_t n = 0;
@@ -204,7 +328,7 @@ static void write_token_cell(FILE *f, const struct tokenizer *tok, int32_t id)
     fputc('`', f);
 }
 
-#line 1976 "book/03-tokenizer.nw"
+#line 1957 "book/03-tokenizer.nw"
 static void trace_tokenizer(struct trace *t)
 {
     const unsigned char *text = (const unsigned char *)t->ex.text;
@@ -218,7 +342,7 @@ static void trace_tokenizer(struct trace *t)
         t->failed = 1;
     } else {
         
-#line 2048 "book/03-tokenizer.nw"
+#line 2029 "book/03-tokenizer.nw"
 int n_merges;
 const struct bpe_merge *merges = tokenizer_merges(tok, &n_merges);
 FILE *f = trace_table(t, "tokenizer-merges");
@@ -234,7 +358,7 @@ if (f) {
     }
 }
 trace_close(t, f);
-#line 2066 "book/03-tokenizer.nw"
+#line 2047 "book/03-tokenizer.nw"
 trace_value(t, "TokMergesWanted", "%d", t->ex.model.vocab_size - 256);
 trace_value(t, "TokMergesLearned", "%d", n_merges);
 trace_value(t, "TokLastId", "%d", tokenizer_vocab_size(tok) - 1);
@@ -242,9 +366,9 @@ trace_value(t, "TokFirstCount", "%lld", n_merges ? (long long)merges[0].count : 
 trace_value(t, "TokStopReason", "%s", 256 + n_merges < t->ex.model.vocab_size
             ? "every piece is a single token and no pair is left"
             : "the vocabulary is full");
-#line 1989 "book/03-tokenizer.nw"
+#line 1970 "book/03-tokenizer.nw"
         
-#line 2076 "book/03-tokenizer.nw"
+#line 2057 "book/03-tokenizer.nw"
 f = trace_table(t, "tokenizer-sentence");
 if (f) {
     fprintf(f, "position\ttoken\tid\n");
@@ -261,9 +385,9 @@ for (size_t i = 0, at = 0; i < n && at + 16 < sizeof list; i++)
 trace_value(t, "TokSentenceIds", "%s", list);
 trace_value(t, "TokSentenceBytes", "%zu", len);
 trace_value(t, "TokSentenceTokens", "%zu", n);
-#line 1990 "book/03-tokenizer.nw"
+#line 1971 "book/03-tokenizer.nw"
         
-#line 2013 "book/03-tokenizer.nw"
+#line 1994 "book/03-tokenizer.nw"
 t->tok = tok;
 tok = NULL;
 if (n > (size_t)t->ex.model.max_seq_len) {
@@ -275,7 +399,7 @@ if (n > (size_t)t->ex.model.max_seq_len) {
         t->tokens[i] = ids[i];
     t->num_tokens = (int)n;
 }
-#line 1991 "book/03-tokenizer.nw"
+#line 1972 "book/03-tokenizer.nw"
     }
     free(ids);
     tokenizer_free(tok);
@@ -474,7 +598,9 @@ trace_example(t);
 trace_sums(t);
 trace_layout(t);
 trace_init(t);
-#line 1970 "book/03-tokenizer.nw"
+#line 1412 "book/02-matmul.nw"
+trace_matmul(t);
+#line 1951 "book/03-tokenizer.nw"
 trace_tokenizer(t);
 #line 215 "book/04-embeddings.nw"
 trace_embedding(t);
@@ -484,7 +610,7 @@ trace_layernorm(t);
     
 #line 1055 "book/01-numbers.nw"
 free(t->params);
-#line 2008 "book/03-tokenizer.nw"
+#line 1989 "book/03-tokenizer.nw"
 tokenizer_free(t->tok);
 free(t->tokens);
 #line 207 "book/04-embeddings.nw"

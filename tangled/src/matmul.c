@@ -1,0 +1,415 @@
+#line 75 "book/02-matmul.nw"
+#include <math.h>
+#include <omp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "matmul.h"
+#line 380 "book/02-matmul.nw"
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+#define MATMUL_X86_64 1
+#endif
+
+#line 114 "book/02-matmul.nw"
+void gemm_naive(int M, int N, int K, const float *A, const float *B, float *C)
+{
+    for (int i = 0; i < M; i++)
+        for (int j = 0; j < N; j++) {
+            float s = 0.0f;
+            for (int k = 0; k < K; k++)
+                s += A[(size_t)i * K + k] * B[(size_t)k * N + j];
+            C[(size_t)i * N + j] += s;
+        }
+}
+#line 154 "book/02-matmul.nw"
+void gemm_reordered(int M, int N, int K, const float *A, const float *B, float *C)
+{
+    for (int i = 0; i < M; i++) {
+        float *c = C + (size_t)i * N;
+        for (int k = 0; k < K; k++) {
+            const float a = A[(size_t)i * K + k], *b = B + (size_t)k * N;
+            #pragma omp simd
+            for (int j = 0; j < N; j++)
+                c[j] += a * b[j];
+        }
+    }
+}
+#line 199 "book/02-matmul.nw"
+void gemm_blocked(int M, int N, int K, const float *A, const float *B, float *C)
+{
+    for (int jc = 0; jc < N; jc += MATMUL_NB) {
+        int nc = N - jc < MATMUL_NB ? N - jc : MATMUL_NB;
+        for (int pc = 0; pc < K; pc += MATMUL_KC) {
+            int kc = K - pc < MATMUL_KC ? K - pc : MATMUL_KC;
+            for (int i = 0; i < M; i++) {
+                float *c = C + (size_t)i * N + jc;
+                for (int k = pc; k < pc + kc; k++) {
+                    const float a = A[(size_t)i * K + k], *b = B + (size_t)k * N + jc;
+                    #pragma omp simd
+                    for (int j = 0; j < nc; j++)
+                        c[j] += a * b[j];
+                }
+            }
+        }
+    }
+}
+#line 309 "book/02-matmul.nw"
+static void pack_panels(struct matrix X, int i0, int m, int p0, int kc, int width,
+                        float *packed)
+{
+    for (int ir = 0; ir < m; ir += width, packed += (size_t)width * kc) {
+        int rows = m - ir < width ? m - ir : width;
+        const float *x = X.p + (i0 + ir) * X.rs + p0 * X.cs;
+        if (rows < width)
+            memset(packed, 0, sizeof(float) * width * kc);
+        if (X.rs == 1) /* each column of the panel is contiguous: copy it */
+            for (int k = 0; k < kc; k++)
+                memcpy(packed + k * width, x + k * X.cs, sizeof(float) * rows);
+        else
+            for (int k = 0; k < kc; k++)
+                for (int i = 0; i < rows; i++)
+                    packed[k * width + i] = x[i * X.rs + k * X.cs];
+    }
+}
+
+static void pack_a(struct matrix A, int i0, int mc, int p0, int kc, float *packed)
+{
+    pack_panels(A, i0, mc, p0, kc, MATMUL_MR, packed);
+}
+
+static void pack_b(struct matrix B, int p0, int kc, int j0, int nc, float *packed)
+{
+    struct matrix Bt = { B.p, B.cs, B.rs };
+    pack_panels(Bt, j0, nc, p0, kc, MATMUL_NR, packed);
+}
+#line 593 "book/02-matmul.nw"
+static _Thread_local float *packed_a_cache, *packed_b_cache;
+
+static float *packing_buffer(float **cache, size_t floats)
+{
+    if (!*cache && !(*cache = aligned_alloc(64, floats * sizeof(float)))) {
+        fputs("longhand: out of memory for the matrix multiply's buffers\n", stderr);
+        abort();
+    }
+    return *cache;
+}
+#line 355 "book/02-matmul.nw"
+typedef void (*kernel_fn)(int kc, const float *a, const float *b, float *c,
+                          ptrdiff_t ldc);
+
+static void kernel_portable(int kc, const float *a, const float *b, float *c,
+                            ptrdiff_t ldc)
+{
+    float acc[MATMUL_MR][MATMUL_NR] = { { 0 } };
+    for (int k = 0; k < kc; k++, a += MATMUL_MR, b += MATMUL_NR)
+        for (int i = 0; i < MATMUL_MR; i++)
+            #pragma omp simd
+            for (int j = 0; j < MATMUL_NR; j++)
+                acc[i][j] = fmaf(a[i], b[j], acc[i][j]);
+    for (int i = 0; i < MATMUL_MR; i++)
+        for (int j = 0; j < MATMUL_NR; j++)
+            c[i * ldc + j] += acc[i][j];
+}
+#line 387 "book/02-matmul.nw"
+#ifdef MATMUL_X86_64
+__attribute__((target("avx512f")))
+static void kernel_avx512(int kc, const float *a, const float *b, float *c,
+                          ptrdiff_t ldc)
+{
+    __m512 acc[MATMUL_MR][2];
+    #pragma GCC unroll 16
+    for (int i = 0; i < MATMUL_MR; i++)
+        acc[i][0] = acc[i][1] = _mm512_setzero_ps();
+    for (int k = 0; k < kc; k++, a += MATMUL_MR, b += MATMUL_NR) {
+        
+#line 410 "book/02-matmul.nw"
+__m512 b0 = _mm512_load_ps(b), b1 = _mm512_load_ps(b + 16);
+#pragma GCC unroll 16
+for (int i = 0; i < MATMUL_MR; i++) {
+    __m512 ai = _mm512_set1_ps(a[i]);
+    acc[i][0] = _mm512_fmadd_ps(ai, b0, acc[i][0]);
+    acc[i][1] = _mm512_fmadd_ps(ai, b1, acc[i][1]);
+}
+#line 398 "book/02-matmul.nw"
+    }
+    #pragma GCC unroll 16
+    for (int i = 0; i < MATMUL_MR; i++) {
+        float *ci = c + i * ldc;
+        _mm512_storeu_ps(ci, _mm512_add_ps(_mm512_loadu_ps(ci), acc[i][0]));
+        _mm512_storeu_ps(ci + 16, _mm512_add_ps(_mm512_loadu_ps(ci + 16), acc[i][1]));
+    }
+}
+#endif
+#line 429 "book/02-matmul.nw"
+#ifdef MATMUL_X86_64
+enum { AVX2_ROWS = 6 };
+
+__attribute__((target("avx2,fma"), always_inline))
+static inline void strip_avx2(int kc, const float *a, const float *b, float *c,
+                              ptrdiff_t ldc, int rows)
+{
+    __m256 acc[AVX2_ROWS][2];
+    #pragma GCC unroll 6
+    for (int i = 0; i < rows; i++)
+        acc[i][0] = acc[i][1] = _mm256_setzero_ps();
+    for (int k = 0; k < kc; k++, a += MATMUL_MR, b += MATMUL_NR) {
+        __m256 b0 = _mm256_load_ps(b), b1 = _mm256_load_ps(b + 8);
+        #pragma GCC unroll 6
+        for (int i = 0; i < rows; i++) {
+            __m256 ai = _mm256_broadcast_ss(a + i);
+            acc[i][0] = _mm256_fmadd_ps(ai, b0, acc[i][0]);
+            acc[i][1] = _mm256_fmadd_ps(ai, b1, acc[i][1]);
+        }
+    }
+    
+#line 454 "book/02-matmul.nw"
+#pragma GCC unroll 6
+for (int i = 0; i < rows; i++) {
+    float *ci = c + i * ldc;
+    _mm256_storeu_ps(ci, _mm256_add_ps(_mm256_loadu_ps(ci), acc[i][0]));
+    _mm256_storeu_ps(ci + 8, _mm256_add_ps(_mm256_loadu_ps(ci + 8), acc[i][1]));
+}
+#line 450 "book/02-matmul.nw"
+}
+#line 464 "book/02-matmul.nw"
+__attribute__((target("avx2,fma")))
+static void kernel_avx2(int kc, const float *a, const float *b, float *c,
+                        ptrdiff_t ldc)
+{
+    for (int j = 0; j < MATMUL_NR; j += 16) {
+        strip_avx2(kc, a, b + j, c + j, ldc, AVX2_ROWS);
+        strip_avx2(kc, a + AVX2_ROWS, b + j, c + AVX2_ROWS * ldc + j, ldc, AVX2_ROWS);
+        strip_avx2(kc, a + 2 * AVX2_ROWS, b + j, c + 2 * AVX2_ROWS * ldc + j, ldc,
+                   MATMUL_MR - 2 * AVX2_ROWS);
+    }
+}
+#endif
+#line 494 "book/02-matmul.nw"
+int matmul_have_avx2(void)
+{
+#ifdef MATMUL_X86_64
+    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+#else
+    return 0;
+#endif
+}
+
+int matmul_have_avx512(void)
+{
+#ifdef MATMUL_X86_64
+    return __builtin_cpu_supports("avx512f");
+#else
+    return 0;
+#endif
+}
+
+static kernel_fn choose_kernel(enum matmul_kernel which)
+{
+#ifdef MATMUL_X86_64
+    int best = which == MATMUL_KERNEL_BEST;
+    if ((best || which == MATMUL_KERNEL_AVX512) && matmul_have_avx512())
+        return kernel_avx512;
+    if ((best || which == MATMUL_KERNEL_AVX2) && matmul_have_avx2())
+        return kernel_avx2;
+#endif
+    (void)which;
+    return kernel_portable;
+}
+#line 537 "book/02-matmul.nw"
+static void gemm_serial(int M, int N, int K, struct matrix A, struct matrix B,
+                        float *C, ptrdiff_t ldc, kernel_fn run)
+{
+    float *packed_a = packing_buffer(&packed_a_cache, (size_t)MATMUL_MC * MATMUL_KC);
+    float *packed_b = packing_buffer(&packed_b_cache, (size_t)MATMUL_KC * MATMUL_NC);
+    for (int jc = 0; jc < N; jc += MATMUL_NC) {
+        int nc = N - jc < MATMUL_NC ? N - jc : MATMUL_NC;
+        for (int pc = 0; pc < K; pc += MATMUL_KC) {
+            int kc = K - pc < MATMUL_KC ? K - pc : MATMUL_KC;
+            pack_b(B, pc, kc, jc, nc, packed_b);
+            for (int ic = 0; ic < M; ic += MATMUL_MC) {
+                int mc = M - ic < MATMUL_MC ? M - ic : MATMUL_MC;
+                pack_a(A, ic, mc, pc, kc, packed_a);
+                
+#line 561 "book/02-matmul.nw"
+for (int jr = 0; jr < nc; jr += MATMUL_NR)
+    for (int ir = 0; ir < mc; ir += MATMUL_MR) {
+        int mr = mc - ir < MATMUL_MR ? mc - ir : MATMUL_MR;
+        int nr = nc - jr < MATMUL_NR ? nc - jr : MATMUL_NR;
+        const float *a = packed_a + (size_t)ir * kc, *b = packed_b + (size_t)jr * kc;
+        float *c = C + (ic + ir) * ldc + jc + jr;
+        if (mr == MATMUL_MR && nr == MATMUL_NR)
+            run(kc, a, b, c, ldc);
+        else
+            
+#line 575 "book/02-matmul.nw"
+{
+    float tile[MATMUL_MR * MATMUL_NR] = { 0 };
+    run(kc, a, b, tile, MATMUL_NR);
+    for (int i = 0; i < mr; i++)
+        for (int j = 0; j < nr; j++)
+            c[i * ldc + j] += tile[i * MATMUL_NR + j];
+}
+#line 571 "book/02-matmul.nw"
+    }
+#line 551 "book/02-matmul.nw"
+            }
+        }
+    }
+}
+#line 636 "book/02-matmul.nw"
+void gemm_strided(int M, int N, int K, struct matrix A, struct matrix B,
+                  float *C, ptrdiff_t ldc, enum matmul_kernel kernel, int threaded)
+{
+    if (M <= 0 || N <= 0 || K <= 0)
+        return;
+    kernel_fn run = choose_kernel(kernel);
+    int by_columns = N >= M, step = by_columns ? MATMUL_NR : MATMUL_MR;
+    int length = by_columns ? N : M, panels = (length + step - 1) / step;
+    int threads = threaded ? omp_get_max_threads() : 1;
+    if (threads > panels)
+        threads = panels;
+    #pragma omp parallel num_threads(threads)
+    {
+        
+#line 657 "book/02-matmul.nw"
+int t = omp_get_thread_num(), T = omp_get_num_threads();
+int lo = (int)((long)panels * t / T) * step;
+int hi = (int)((long)panels * (t + 1) / T) * step;
+if (hi > length)
+    hi = length;
+if (by_columns) {
+    struct matrix b = { B.p + lo * B.cs, B.rs, B.cs };
+    gemm_serial(M, hi - lo, K, A, b, C + lo, ldc, run);
+} else {
+    struct matrix a = { A.p + lo * A.rs, A.rs, A.cs };
+    gemm_serial(hi - lo, N, K, a, B, C + lo * ldc, ldc, run);
+}
+#line 650 "book/02-matmul.nw"
+    }
+}
+#line 684 "book/02-matmul.nw"
+static void gemm_row_major(int M, int N, int K, const float *A, const float *B,
+                           float *C, enum matmul_kernel kernel, int threaded)
+{
+    struct matrix a = { A, K, 1 }, b = { B, N, 1 };
+    gemm_strided(M, N, K, a, b, C, N, kernel, threaded);
+}
+void gemm_packed(int M, int N, int K, const float *A, const float *B, float *C)
+{
+    gemm_row_major(M, N, K, A, B, C, MATMUL_KERNEL_PORTABLE, 0);
+}
+void gemm_simd(int M, int N, int K, const float *A, const float *B, float *C)
+{
+    gemm_row_major(M, N, K, A, B, C, MATMUL_KERNEL_BEST, 0);
+}
+void gemm_threaded(int M, int N, int K, const float *A, const float *B, float *C)
+{
+    gemm_row_major(M, N, K, A, B, C, MATMUL_KERNEL_BEST, 1);
+}
+#line 715 "book/02-matmul.nw"
+const struct gemm_variant gemm_variants[NUM_GEMM_VARIANTS] = {
+    { "naive", gemm_naive },   { "reordered", gemm_reordered },
+    { "blocked", gemm_blocked }, { "packed", gemm_packed },
+    { "simd", gemm_simd },     { "threaded", gemm_threaded },
+};
+#line 744 "book/02-matmul.nw"
+void matmul_forward(float *out, const float *inp, const float *weight,
+                    const float *bias, int BT, int C, int OC)
+{
+    #pragma omp parallel for schedule(static)
+    for (int r = 0; r < BT; r++)
+        for (int o = 0; o < OC; o++)
+            out[(size_t)r * OC + o] = bias ? bias[o] : 0.0f;
+    struct matrix X = { inp, C, 1 }, Wt = { weight, 1, C };
+    gemm_strided(BT, OC, C, X, Wt, out, OC, MATMUL_KERNEL_BEST, 1);
+}
+#line 790 "book/02-matmul.nw"
+void matmul_backward(float *dinp, float *dweight, float *dbias, const float *dout,
+                     const float *inp, const float *weight, int BT, int C, int OC)
+{
+    struct matrix G = { dout, OC, 1 }, Gt = { dout, 1, OC };
+    struct matrix W = { weight, C, 1 }, X = { inp, C, 1 };
+    gemm_strided(BT, C, OC, G, W, dinp, C, MATMUL_KERNEL_BEST, 1);
+    gemm_strided(OC, C, BT, Gt, X, dweight, C, MATMUL_KERNEL_BEST, 1);
+    if (dbias)
+        
+#line 807 "book/02-matmul.nw"
+{
+    enum { COLUMNS = 64 };
+    #pragma omp parallel for schedule(static)
+    for (int o0 = 0; o0 < OC; o0 += COLUMNS) {
+        int n = OC - o0 < COLUMNS ? OC - o0 : COLUMNS;
+        for (int r = 0; r < BT; r++)
+            for (int o = o0; o < o0 + n; o++)
+                dbias[o] += dout[(size_t)r * OC + o];
+    }
+}
+#line 799 "book/02-matmul.nw"
+}
+#line 835 "book/02-matmul.nw"
+int matmul_check_sizes(long M, long N, long K)
+{
+    const long max = MATMUL_MAX_DIM, limit = 1L << 31;
+    if (M < 1 || N < 1 || K < 1 || M > max || N > max || K > max)
+        return -1;
+    if (M * K >= limit || K * N >= limit || M * N >= limit)
+        return -1;
+    return 0;
+}
+#line 862 "book/02-matmul.nw"
+enum { PEAK_CHAINS = 24 };
+#ifdef MATMUL_X86_64
+__attribute__((target("avx512f")))
+static float fma_chains_avx512(long iters)
+{
+    __m512 x[PEAK_CHAINS], a = _mm512_set1_ps(0.999f), one = _mm512_set1_ps(1.0f);
+    for (int c = 0; c < PEAK_CHAINS; c++)
+        x[c] = _mm512_set1_ps((float)c);
+    for (long n = 0; n < iters; n++)
+        #pragma GCC unroll 24
+        for (int c = 0; c < PEAK_CHAINS; c++)
+            x[c] = _mm512_fmadd_ps(x[c], a, one);
+    float s = 0;
+    for (int c = 0; c < PEAK_CHAINS; c++)
+        s += _mm512_reduce_add_ps(x[c]);
+    return s;
+}
+#endif
+#line 883 "book/02-matmul.nw"
+static float fma_chains_portable(long iters)
+{
+    float x[PEAK_CHAINS], s = 0;
+    for (int c = 0; c < PEAK_CHAINS; c++)
+        x[c] = (float)c;
+    for (long n = 0; n < iters; n++)
+        for (int c = 0; c < PEAK_CHAINS; c++)
+            x[c] = fmaf(x[c], 0.999f, 1.0f);
+    for (int c = 0; c < PEAK_CHAINS; c++)
+        s += x[c];
+    return s;
+}
+#line 900 "book/02-matmul.nw"
+double matmul_peak_gflops(int threads)
+{
+    const long iters = 1L << 22;
+    int simd = matmul_have_avx512();
+    double flops = 2.0 * PEAK_CHAINS * (simd ? 16 : 1) * (double)iters, best = 0;
+    static volatile float sink[256];
+    for (int rep = 0; rep < 5; rep++) {
+        double t0 = omp_get_wtime();
+        #pragma omp parallel num_threads(threads)
+        {
+            int me = omp_get_thread_num() % 256;
+#ifdef MATMUL_X86_64
+            sink[me] = simd ? fma_chains_avx512(iters) : fma_chains_portable(iters);
+#else
+            sink[me] = fma_chains_portable(iters);
+#endif
+        }
+        double t = omp_get_wtime() - t0;
+        best = fmax(best, threads * flops / t * 1e-9);
+    }
+    (void)sink[0];
+    return best;
+}

@@ -15,6 +15,7 @@ function cell(s,    m, e, code) {
     if (numeric(s)) {
         m = s; e = ""
         if (match(s, /[eE]/)) { m = substr(s, 1, RSTART - 1); e = substr(s, RSTART + 1) + 0 }
+        if (e != "" && m ~ /^[-+]?0*\.?0*$/) return "\\ensuremath{0}"  # 0.0e+00 is zero
         return "\\ensuremath{" m (e != "" ? "\\times10^{" e "}" : "") "}"
     }
     if (s ~ /^\$[^$]+\$$/) return s

@@ -18,6 +18,12 @@
 #line 313 "book/05-layernorm.nw"
 #include <gsl/gsl_statistics_float.h>
 #include "layernorm.h"
+#line 284 "book/06-mlp.nw"
+#include <gsl/gsl_cdf.h>
+#include "mlp.h"
+#line 632 "book/07-attention.nw"
+#include "attention.h"
+#include "matmul.h"
 
 #line 875 "book/01-numbers.nw"
 FILE *trace_table(struct trace *t, const char *name)
@@ -588,6 +594,235 @@ trace_value(t, "LayerNormDxDotResidual", "%.1e", max_residual);
     }
     free(mean); free(rstd); free(dy); free(dx); free(dw); free(db);
 }
+#line 297 "book/06-mlp.nw"
+enum { GELU_GRID_BLOCK = 1000, GELU_FIGURE_EVERY = 50 };
+
+static void trace_gelu(struct trace *t)
+{
+    FILE *f = trace_table(t, "mlp-gelu-curve");
+    if (!f)
+        return;
+    fprintf(f, "$x$\t$\\mathrm{GELU}(x)$\t$\\mathrm{GELU}_{\\tanh}-\\mathrm{GELU}$\n");
+    double worst = 0, worst_at = 0;
+    float x[GELU_GRID_BLOCK], y[GELU_GRID_BLOCK];
+    for (long start = -100000; start <= 100000; start += GELU_GRID_BLOCK) {
+        for (int i = 0; i < GELU_GRID_BLOCK; i++)
+            x[i] = (float)((start + i) * 1e-4);
+        gelu_forward(y, x, GELU_GRID_BLOCK);
+        
+#line 320 "book/06-mlp.nw"
+for (int i = 0; i < GELU_GRID_BLOCK; i++) {
+    double exact = x[i] * gsl_cdf_ugaussian_P(x[i]), diff = y[i] - exact;
+    if (fabs(diff) > worst) {
+        worst = fabs(diff);
+        worst_at = x[i];
+    }
+    if ((start + i) % GELU_FIGURE_EVERY == 0 && fabs(x[i]) <= 5)
+        fprintf(f, "%.3f\t%.6f\t%.4e\n", x[i], exact, diff);
+}
+#line 312 "book/06-mlp.nw"
+    }
+    trace_close(t, f);
+    trace_value(t, "GeluMaxDiff", "%.3e", worst);
+    trace_value(t, "GeluMaxDiffAt", "%.3f", worst_at);
+}
+#line 335 "book/06-mlp.nw"
+static void trace_mlp(struct trace *t)
+{
+    int T = t->num_tokens, C = t->ex.model.channels;
+    size_t nh = (size_t)T * 4 * C, ny = (size_t)T * C;
+    float *h = malloc(nh * sizeof *h), *a = malloc(nh * sizeof *a),
+          *exact = malloc(nh * sizeof *exact), *da = malloc(nh * sizeof *da),
+          *dh = malloc(nh * sizeof *dh), *y = malloc(ny * sizeof *y),
+          *dy = malloc(ny * sizeof *dy), *dx = calloc(ny, sizeof *dx),
+          *grads = calloc((size_t)8 * C * C + 5 * (size_t)C, sizeof *grads);
+    if (!t->ln1 || !h || !a || !exact || !da || !dh || !y || !dy || !dx || !grads
+        || mlp_forward(y, h, a, t->ln1, t->param[10], t->param[11], t->param[12],
+                       t->param[13], T, C) != 0)
+        t->failed = 1;
+    else {
+        
+#line 358 "book/06-mlp.nw"
+gelu_exact_forward(exact, h, (long)nh);
+double worst = 0;
+for (size_t i = 0; i < nh; i++)
+    worst = fmax(worst, fabs((double)a[i] - exact[i]));
+trace_value(t, "GeluExampleMaxDiff", "%.1e", worst);
+FILE *f = trace_table(t, "mlp-gelu");
+if (f) {
+    fprintf(f, "unit $i$\t$h_i$\t$\\mathrm{GELU}_{\\tanh}(h_i)$\t"
+               "$\\mathrm{GELU}(h_i)$\tdifference\n");
+    for (int i = 0; i < EXAMPLE_ROWS && i < 4 * C; i++)
+        fprintf(f, "%d\t%.5f\t%.6f\t%.6f\t%.1e\n", i, h[i], a[i], exact[i],
+                (double)a[i] - exact[i]);
+}
+trace_close(t, f);
+#line 350 "book/06-mlp.nw"
+        
+#line 377 "book/06-mlp.nw"
+gsl_rng *rng = rng_create(t->ex.seed + 1);
+if (rng) {
+    fill_normal(rng, dy, ny, 1.0);
+    gsl_rng_free(rng);
+}
+float *g = grads;
+mlp_backward(dx, g, g + 4 * C * C, g + 4 * C * C + 4 * C, g + 8 * C * C + 4 * C,
+             da, dh, dy, t->ln1, h, a, t->param[10], t->param[12], T, C);
+f = trace_table(t, "mlp-back");
+if (f) {
+    fprintf(f, "unit $i$\t$dA_i$\t$\\mathrm{GELU}_{\\tanh}'(h_i)$\t$dH_i$\n");
+    for (int i = 0; i < EXAMPLE_ROWS && i < 4 * C; i++) {
+        float one = 1.0f, slope = 0.0f;
+        gelu_backward(&slope, &h[i], &one, 1);
+        fprintf(f, "%d\t%.5f\t%.5f\t%.5f\n", i, da[i], slope, dh[i]);
+    }
+}
+trace_close(t, f);
+#line 351 "book/06-mlp.nw"
+    }
+    free(h); free(a); free(exact); free(da); free(dh); free(y); free(dy); free(dx);
+    free(grads);
+}
+#line 641 "book/07-attention.nw"
+static void trace_attention_head(struct trace *t, const float *qkv, const float *preatt,
+                                 const float *att, int h);
+static void trace_attention_backward(struct trace *t, const float *qkv, const float *out,
+                                     const float *att);
+
+static void trace_attention(struct trace *t)
+{
+    int T = t->num_tokens, C = t->ex.model.channels, NH = t->ex.model.num_heads;
+    size_t n3 = (size_t)T * 3 * C, nn = (size_t)NH * T * T, nc = (size_t)T * C;
+    float *qkv = malloc(n3 * sizeof *qkv), *out = malloc(nc * sizeof *out),
+          *preatt = malloc(nn * sizeof *preatt), *att = malloc(nn * sizeof *att);
+    if (!t->ln1 || !qkv || !out || !preatt || !att)
+        t->failed = 1;
+    else {
+        matmul_forward(qkv, t->ln1, t->param[4], t->param[5], T, C, 3 * C);
+        attention_forward(out, preatt, att, qkv, 1, T, C, NH);
+        trace_value(t, "AttnHeadSize", "%d", C / NH);
+        trace_value(t, "AttnRowsShown", "%d", T < EXAMPLE_ROWS ? T : EXAMPLE_ROWS);
+        for (int h = 0; h < NH; h++)
+            trace_attention_head(t, qkv, preatt, att, h);
+        
+#line 731 "book/07-attention.nw"
+double max_score = 0, max_dev = 0;
+for (size_t i = 0; i < nn; i++) {
+    int row = (int)(i / T % T), col = (int)(i % T);
+    if (col <= row) {
+        max_score = fmax(max_score, fabs(preatt[i]));
+        max_dev = fmax(max_dev, fabs(att[i] - 1.0 / (row + 1)));
+    }
+}
+trace_value(t, "AttnMaxAbsScore", "%.4f", max_score);
+trace_value(t, "AttnMaxDeviation", "%.4f", max_dev);
+FILE *f = trace_table(t, "attention-out");
+if (f) {
+    fprintf(f, "$t$");
+    for (int h = 0; h < NH && h < EXAMPLE_COLS; h++)
+        fprintf(f, "\thead %d, $o_{t,0}$\thead %d, $o_{t,1}$", h + 1, h + 1);
+    fputc('\n', f);
+    for (int i = 0; i < T && i < EXAMPLE_ROWS; i++) {
+        fprintf(f, "%d", i);
+        for (int h = 0; h < NH && h < EXAMPLE_COLS; h++)
+            fprintf(f, "\t%.5f\t%.5f", out[(size_t)i * C + h * (C / NH)],
+                    out[(size_t)i * C + h * (C / NH) + 1]);
+        fputc('\n', f);
+    }
+}
+trace_close(t, f);
+#line 662 "book/07-attention.nw"
+        trace_attention_backward(t, qkv, out, att);
+    }
+    free(qkv); free(out); free(preatt); free(att);
+}
+#line 673 "book/07-attention.nw"
+static float unmasked_score(const float *qkv, int t, int s, int h, int C, int hs)
+{
+    const float *q = qkv + (size_t)t * 3 * C + h * hs, *k = qkv + (size_t)s * 3 * C + C + h * hs;
+    float dot = 0.0f;
+    for (int d = 0; d < hs; d++)
+        dot += q[d] * k[d];
+    return dot / sqrtf((float)hs);
+}
+
+static void trace_attention_head(struct trace *t, const float *qkv, const float *preatt,
+                                 const float *att, int h)
+{
+    int T = t->num_tokens, C = t->ex.model.channels, hs = C / t->ex.model.num_heads;
+    int R = T < EXAMPLE_ROWS ? T : EXAMPLE_ROWS;
+    const float *P = att + (size_t)h * T * T, *S = preatt + (size_t)h * T * T;
+    char name[64];
+    const char *kinds[3] = { "scores", "masked", "weights" };
+    for (int kind = 0; kind < 3; kind++) {
+        snprintf(name, sizeof name, "attention-h%d-%s", h + 1, kinds[kind]);
+        FILE *f = trace_table(t, name);
+        if (!f)
+            return;
+        
+#line 703 "book/07-attention.nw"
+fprintf(f, "$t\\backslash s$");
+for (int j = 0; j < R; j++)
+    fprintf(f, "\t%d", j);
+fputc('\n', f);
+for (int i = 0; i < R; i++) {
+    fprintf(f, "%d", i);
+    for (int j = 0; j < R; j++) {
+        float v = kind == 0 ? unmasked_score(qkv, i, j, h, C, hs)
+                : kind == 1 ? S[i * T + j] : P[i * T + j];
+        fprintf(f, isinf(v) ? "\t%.0f" : "\t%.3f", v);
+    }
+    fputc('\n', f);
+}
+#line 696 "book/07-attention.nw"
+        trace_close(t, f);
+    }
+    
+#line 719 "book/07-attention.nw"
+snprintf(name, sizeof name, "attention-heat-h%d", h + 1);
+FILE *f = trace_table(t, name);
+if (f) {
+    fprintf(f, "$s$\t$t$\t$P_{ts}$\n");
+    for (int i = 0; i < T; i++)
+        for (int j = 0; j < T; j++)
+            fprintf(f, "%d\t%d\t%.5f\n", j, i, P[i * T + j]);
+}
+trace_close(t, f);
+#line 699 "book/07-attention.nw"
+}
+#line 762 "book/07-attention.nw"
+static void trace_attention_backward(struct trace *t, const float *qkv, const float *out,
+                                     const float *att)
+{
+    int T = t->num_tokens, C = t->ex.model.channels, NH = t->ex.model.num_heads;
+    size_t nc = (size_t)T * C, nn = (size_t)NH * T * T;
+    float *dy = malloc(nc * sizeof *dy), *dout = calloc(nc, sizeof *dout),
+          *dqkv = calloc(3 * nc, sizeof *dqkv), *datt = malloc(nn * sizeof *datt),
+          *dpreatt = malloc(nn * sizeof *dpreatt), *dw = calloc((size_t)C * C + C, sizeof *dw);
+    gsl_rng *rng = rng_create(t->ex.seed + 1);
+    FILE *f = NULL;
+    if (dy && dout && dqkv && datt && dpreatt && dw && rng) {
+        fill_normal(rng, dy, nc, 1.0);
+        matmul_backward(dout, dw, dw + (size_t)C * C, dy, out, t->param[6], T, C, C);
+        attention_backward(dqkv, datt, dpreatt, dout, qkv, att, 1, T, C, NH);
+        f = trace_table(t, "attention-grads");
+    } else
+        t->failed = 1;
+    if (f) {
+        
+#line 789 "book/07-attention.nw"
+fprintf(f, "$t$\t$dq_{t,0}$\t$dq_{t,1}$\t$dk_{t,0}$\t$dk_{t,1}$\t$dv_{t,0}$\t$dv_{t,1}$\n");
+for (int i = 0; i < T && i < EXAMPLE_ROWS; i++) {
+    const float *g = dqkv + (size_t)i * 3 * C;
+    fprintf(f, "%d\t%.2e\t%.2e\t%.2e\t%.2e\t%.4f\t%.4f\n", i, g[0], g[1],
+            g[C], g[C + 1], g[2 * C], g[2 * C + 1]);
+}
+#line 781 "book/07-attention.nw"
+    }
+    trace_close(t, f);
+    gsl_rng_free(rng);
+    free(dy); free(dout); free(dqkv); free(datt); free(dpreatt); free(dw);
+}
 
 #line 863 "book/01-numbers.nw"
 int trace_run(struct trace *t)
@@ -606,6 +841,11 @@ trace_tokenizer(t);
 trace_embedding(t);
 #line 318 "book/05-layernorm.nw"
 trace_layernorm(t);
+#line 289 "book/06-mlp.nw"
+trace_gelu(t);
+trace_mlp(t);
+#line 637 "book/07-attention.nw"
+trace_attention(t);
 #line 866 "book/01-numbers.nw"
     
 #line 1055 "book/01-numbers.nw"

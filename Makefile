@@ -64,7 +64,7 @@ help:
 	@echo 'make chapters      one PDF per chapter in build/chapters/'
 	@echo 'make test          run the Check suites'
 	@echo 'make sanitize      run the Check suites under AddressSanitizer and UBSan'
-	@echo 'make bench         time the matmul ladder and the model products (OPENBLAS=1 compares)'
+	@echo 'make bench         time the matmul ladder, the model products and attention (OPENBLAS=1 compares)'
 	@echo 'make check-tangle  fail if tangled/ differs from what book/ tangles to'
 	@echo 'make lint          list chunks defined but never used (usually typos)'
 	@echo 'make png           render the book to build/png/ for a visual check'
@@ -239,6 +239,8 @@ BENCH_THREADS ?= 1 2
 BENCH_SIZES   ?= 128,256,512,1024
 BENCH_ROWS    ?= 512,4096
 BENCH_REPS    ?= 5
+BENCH_LENGTHS ?= 256,512,1024,2048
+BENCH_CONTEXT ?= 1024
 BENCH_BIN     := $(if $(OPENBLAS),build/bench/longhand-openblas,build/longhand)
 BENCH_ENV     := $(if $(OPENBLAS),OMP_WAIT_POLICY=passive OPENBLAS_THREAD_TIMEOUT=4) \
                  $(if $(OPENBLAS_CORETYPE),OPENBLAS_CORETYPE=$(OPENBLAS_CORETYPE))
@@ -266,9 +268,19 @@ bench: $(BENCH_BIN) book/tsv2tex.awk book/bench-pivot.awk build/stamps/tables | 
 	  | awk -f book/tsv2tex.awk > build/tables/bench-matmul-model.tex
 	awk -v mode=figure -f book/bench-pivot.awk build/bench/matmul-ladder.tsv > build/figdata/bench-matmul.tsv
 	rm -f build/figures/bench-matmul.pdf; $(MAKE) build/figures/bench-matmul.pdf
+	@# Attention (chapter 7): plain vs lean, and generation with the key-value cache.
+	$(BENCH_BIN) bench attention --lengths $(BENCH_LENGTHS) --reps $(BENCH_REPS) \
+	  > build/bench/attention-lean.tsv
+	$(BENCH_BIN) bench attention --generate $(BENCH_CONTEXT) --reps $(BENCH_REPS) \
+	  > build/bench/attention-cache.tsv
+	for b in attention-lean attention-cache; do \
+	  awk -f book/tsv2tex.awk build/bench/$$b.tsv > build/tables/bench-$$b.tex; \
+	  cp build/bench/$$b.tsv build/figdata/bench-$$b.tsv; done
+	rm -f build/figures/bench-attention-cache.pdf; $(MAKE) build/figures/bench-attention-cache.pdf
 	@# LaTeX must run again to pick the new files up.
 	rm -f build/longhand.pdf
-	cat build/bench/matmul-ladder.tsv build/bench/matmul-model.tsv
+	cat build/bench/matmul-ladder.tsv build/bench/matmul-model.tsv \
+	  build/bench/attention-lean.tsv build/bench/attention-cache.tsv
 
 ## maintenance #################################################################
 check-tangle:

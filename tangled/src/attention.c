@@ -91,14 +91,15 @@ int attention_backward(float *dqkv, float *datt, float *dpreatt, const float *do
     for (int b = 0; b < B; b++)
         for (int h = 0; h < NH; h++)
             for (int t = 0; t < T; t++) {
-                long row = (((long)b * NH + h) * T + t) * T, x = (long)b * T * 3 * C + h * hs;
+                long row = (((long)b * NH + h) * T + t) * T;
+                long x = (long)b * T * 3 * C + h * hs;
                 const float *q = qkv + x + (long)t * 3 * C, *k = qkv + x + C,
                             *v = qkv + x + 2 * C, *p = att + row;
                 float *dq = dqkv + x + (long)t * 3 * C, *dk = dqkv + x + C,
                       *dv = dqkv + x + 2 * C, *dp = datt + row, *ds = dpreatt + row;
                 const float *dout_t = dout + ((long)b * T + t) * C + h * hs;
                 
-#line 339 "book/07-attention.nw"
+#line 340 "book/07-attention.nw"
 for (int s = 0; s <= t; s++) {
     float dot = 0.0f;
     for (int i = 0; i < hs; i++) {
@@ -107,27 +108,27 @@ for (int s = 0; s <= t; s++) {
     }
     dp[s] = dot;
 }
-#line 331 "book/07-attention.nw"
+#line 332 "book/07-attention.nw"
                 
-#line 350 "book/07-attention.nw"
+#line 351 "book/07-attention.nw"
 float pdp = 0.0f;
 for (int s = 0; s <= t; s++)
     pdp += p[s] * dp[s];
 for (int s = 0; s <= t; s++)
     ds[s] = p[s] * (dp[s] - pdp);
-#line 332 "book/07-attention.nw"
+#line 333 "book/07-attention.nw"
                 
-#line 358 "book/07-attention.nw"
+#line 359 "book/07-attention.nw"
 for (int s = 0; s <= t; s++)
     for (int i = 0; i < hs; i++) {
         dq[i] += scale * ds[s] * k[(long)s * 3 * C + i];
         dk[(long)s * 3 * C + i] += scale * ds[s] * q[i];
     }
-#line 333 "book/07-attention.nw"
+#line 334 "book/07-attention.nw"
             }
     return 0;
 }
-#line 405 "book/07-attention.nw"
+#line 406 "book/07-attention.nw"
 enum { ATTENTION_KEY_BLOCK = 64 };
 
 int attention_forward_lean(float *out, const float *qkv, int B, int T, int C, int NH)
@@ -144,7 +145,7 @@ int attention_forward_lean(float *out, const float *qkv, int B, int T, int C, in
                 const float *q = base + (long)t * 3 * C, *k = base + C, *v = base + 2 * C;
                 float *o = out + ((long)b * T + t) * C + h * hs;
                 
-#line 429 "book/07-attention.nw"
+#line 430 "book/07-attention.nw"
 float m = -INFINITY, l = 0.0f, S[ATTENTION_KEY_BLOCK];
 for (int i = 0; i < hs; i++)
     o[i] = 0.0f;
@@ -152,7 +153,7 @@ for (int s0 = 0; s0 <= t; s0 += ATTENTION_KEY_BLOCK) {
     int n = t + 1 - s0 < ATTENTION_KEY_BLOCK ? t + 1 - s0 : ATTENTION_KEY_BLOCK;
     float m_new = m;
     
-#line 444 "book/07-attention.nw"
+#line 445 "book/07-attention.nw"
 for (int j = 0; j < n; j++) {
     const float *kj = k + (long)(s0 + j) * 3 * C;
     float dot = 0.0f;
@@ -162,9 +163,9 @@ for (int j = 0; j < n; j++) {
     if (S[j] > m_new)
         m_new = S[j];
 }
-#line 436 "book/07-attention.nw"
+#line 437 "book/07-attention.nw"
     
-#line 458 "book/07-attention.nw"
+#line 459 "book/07-attention.nw"
 float shrink = expf(m - m_new);
 l *= shrink;
 for (int i = 0; i < hs; i++)
@@ -176,16 +177,16 @@ for (int j = 0; j < n; j++) {
     for (int i = 0; i < hs; i++)
         o[i] += e * vj[i];
 }
-#line 437 "book/07-attention.nw"
+#line 438 "book/07-attention.nw"
     m = m_new;
 }
 for (int i = 0; i < hs; i++)
     o[i] /= l;
-#line 421 "book/07-attention.nw"
+#line 422 "book/07-attention.nw"
             }
     return 0;
 }
-#line 508 "book/07-attention.nw"
+#line 509 "book/07-attention.nw"
 struct kv_cache *kv_cache_create(int max_T, int C, int NH)
 {
     if (attention_shape_error(1, max_T, C, NH, 0))
@@ -213,7 +214,7 @@ void kv_cache_free(struct kv_cache *cache)
         free(cache);
     }
 }
-#line 547 "book/07-attention.nw"
+#line 548 "book/07-attention.nw"
 int attention_step(float *out, const float *qkv_t, struct kv_cache *cache)
 {
     if (cache->len >= cache->max_T)

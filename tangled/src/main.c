@@ -9,11 +9,13 @@
 #include <omp.h>
 #include <stdlib.h>
 #include "matmul.h"
-#line 1568 "book/03-tokenizer.nw"
+#line 1578 "book/03-tokenizer.nw"
 #include <stdlib.h>
 #include <time.h>
 #include <unistd.h>
 #include "tokenizer.h"
+#line 849 "book/07-attention.nw"
+#include "attention.h"
 
 #line 1116 "book/01-numbers.nw"
 static int cmd_trace(int argc, char **argv)
@@ -331,12 +333,142 @@ for (int i = 0; i < o.nrows; i++)
 #line 1034 "book/02-matmul.nw"
     return o.model ? bench_model(&o) : bench_ladder(&o);
 }
+#line 857 "book/07-attention.nw"
+enum { BENCH_ATTN_C = 768, BENCH_ATTN_NH = 12, BENCH_ATTN_MAX_T = 8192 };
+static int bench_attention_lean(const int *lengths, int nlengths, int reps);
+static int bench_attention_cache(int context, int reps);
+
+static int bench_attention(int argc, char **argv)
+{
+    static const struct option options[] = {
+        { "lengths", required_argument, 0, 'T' }, { "generate", required_argument, 0, 'g' },
+        { "reps", required_argument, 0, 'n' }, { "help", no_argument, 0, 'h' },
+        { 0, 0, 0, 0 },
+    };
+    int lengths[16] = { 256, 512, 1024, 2048 }, nlengths = 4;
+    long generate = 0, reps = 5;
+    optind = 1;
+    for (int c; (c = getopt_long(argc, argv, "T:g:n:h", options, NULL)) != -1;) {
+        
+#line 882 "book/07-attention.nw"
+if (c == 'T') {
+    nlengths = parse_sizes(optarg, lengths, 16);
+    for (int i = 0; i < nlengths; i++)
+        if (lengths[i] > BENCH_ATTN_MAX_T)
+            nlengths = -1;
+    if (nlengths < 1)
+        return usage_error("bench attention", "--lengths wants sizes from 1 to 8192");
+} else if (c == 'g') {
+    if (parse_long(optarg, 1, BENCH_ATTN_MAX_T, &generate) != 0)
+        return usage_error("bench attention", "--generate wants a context from 1 to 8192");
+} else if (c == 'n') {
+    if (parse_long(optarg, 1, 1000, &reps) != 0)
+        return usage_error("bench attention", "--reps wants 1 to 1000");
+} else if (c == 'h') {
+    puts("usage: longhand bench attention [--lengths T,...] [--reps R]\n"
+         "       longhand bench attention --generate T [--reps R]\n\n"
+         "Time GPT-2 small's attention core (C = 768, 12 heads): the plain\n"
+         "and the lean forward pass for each length, or generation up to\n"
+         "context T with and without the key-value cache.  TSV on stdout.");
+    return 0;
+} else
+    return usage_error("bench attention", "unknown option");
+#line 873 "book/07-attention.nw"
+    }
+    if (optind != argc)
+        return usage_error("bench attention", "unexpected argument '%s'", argv[optind]);
+    return generate ? bench_attention_cache((int)generate, (int)reps)
+                    : bench_attention_lean(lengths, nlengths, (int)reps);
+}
+#line 909 "book/07-attention.nw"
+static float *bench_random_qkv(int T)
+{
+    size_t n = (size_t)T * 3 * BENCH_ATTN_C;
+    float *qkv = malloc(n * sizeof *qkv);
+    gsl_rng *rng = rng_create(1);
+    if (qkv && rng)
+        fill_normal(rng, qkv, n, 1.0);
+    gsl_rng_free(rng);
+    return qkv;
+}
+
+static int bench_attention_lean(const int *lengths, int nlengths, int reps)
+{
+    puts("$T$\tplain (ms)\tlean (ms)\tlean / plain\tscores and weights (MiB)");
+    for (int i = 0; i < nlengths; i++) {
+        int T = lengths[i], C = BENCH_ATTN_C, NH = BENCH_ATTN_NH;
+        size_t nn = (size_t)NH * T * T;
+        float *qkv = bench_random_qkv(T), *out = malloc((size_t)T * C * sizeof *out),
+              *preatt = malloc(nn * sizeof *preatt), *att = malloc(nn * sizeof *att);
+        double t[2][1000];
+        if (!qkv || !out || !preatt || !att) {
+            fprintf(stderr, "longhand bench attention: out of memory at T = %d\n", T);
+            return 1;
+        }
+        
+#line 944 "book/07-attention.nw"
+for (int r = 0; r < reps; r++) {
+    double t0 = omp_get_wtime();
+    attention_forward(out, preatt, att, qkv, 1, T, C, NH);
+    double t1 = omp_get_wtime();
+    attention_forward_lean(out, qkv, 1, T, C, NH);
+    t[0][r] = t1 - t0;
+    t[1][r] = omp_get_wtime() - t1;
+}
+#line 934 "book/07-attention.nw"
+        printf("%d\t%.3f\t%.3f\t%.2f\t%.1f\n", T, 1e3 * median(t[0], reps),
+               1e3 * median(t[1], reps), median(t[1], reps) / median(t[0], reps),
+               2.0 * nn * sizeof(float) / (1 << 20));
+        free(qkv), free(out), free(preatt), free(att);
+    }
+    return 0;
+}
+#line 958 "book/07-attention.nw"
+static int bench_attention_cache(int context, int reps)
+{
+    int C = BENCH_ATTN_C, NH = BENCH_ATTN_NH;
+    size_t nn = (size_t)NH * context * context;
+    float *qkv = bench_random_qkv(context),
+          *out = malloc((size_t)context * C * sizeof *out),
+          *preatt = malloc(nn * sizeof *preatt), *att = malloc(nn * sizeof *att);
+    struct kv_cache *cache = kv_cache_create(context, C, NH);
+    if (!qkv || !out || !preatt || !att || !cache) {
+        fprintf(stderr, "longhand bench attention: out of memory\n");
+        return 1;
+    }
+    puts("context $t$\tfull pass (ms)\twith cache (ms)\tspeed-up");
+    for (int t = context / 16 > 0 ? context / 16 : 1; t < context; t *= 2) {
+        double full[1000], step[1000];
+        
+#line 987 "book/07-attention.nw"
+cache->len = 0;
+for (int s = 0; s < t; s++)
+    attention_step(out, qkv + (size_t)s * 3 * C, cache);
+for (int r = 0; r < reps; r++) {
+    double t0 = omp_get_wtime();
+    attention_forward(out, preatt, att, qkv, 1, t + 1, C, NH);
+    double t1 = omp_get_wtime();
+    attention_step(out, qkv + (size_t)t * 3 * C, cache);
+    full[r] = t1 - t0;
+    step[r] = omp_get_wtime() - t1;
+    cache->len = t;
+}
+#line 974 "book/07-attention.nw"
+        printf("%d\t%.4f\t%.4f\t%.1f\n", t, 1e3 * median(full, reps),
+               1e3 * median(step, reps), median(full, reps) / median(step, reps));
+    }
+    kv_cache_free(cache);
+    free(qkv), free(out), free(preatt), free(att);
+    return 0;
+}
 
 #line 940 "book/02-matmul.nw"
 static const struct command benchmarks[] = {
     
 #line 966 "book/02-matmul.nw"
 { "matmul", bench_matmul, "GFLOP/s of the matmul ladder or the model's products" },
+#line 853 "book/07-attention.nw"
+{ "attention", bench_attention, "plain vs lean attention, and generation with the cache" },
 #line 942 "book/02-matmul.nw"
 };
 enum { NUM_BENCHMARKS = sizeof benchmarks / sizeof benchmarks[0] };
@@ -355,7 +487,7 @@ static int cmd_bench(int argc, char **argv)
             return benchmarks[i].run(argc - 1, argv + 1);
     return usage_error("bench", "unknown benchmark '%s'", argv[1]);
 }
-#line 1618 "book/03-tokenizer.nw"
+#line 1628 "book/03-tokenizer.nw"
 /* All of f, in a buffer with one spare byte; NULL if out of memory or on error. */
 static unsigned char *read_stream(FILE *f, size_t *len)
 {
@@ -374,13 +506,14 @@ static unsigned char *read_stream(FILE *f, size_t *len)
         free(buf), buf = NULL;
     return buf;
 }
-#line 1643 "book/03-tokenizer.nw"
+#line 1653 "book/03-tokenizer.nw"
 static int train_corpus(char **files, int n_files, int vocab_size, const char *out);
 
 static int tokenizer_train_cmd(int argc, char **argv)
 {
     static const struct option options[] = {
-        { "vocab-size", required_argument, 0, 'v' }, { "output", required_argument, 0, 'o' },
+        { "vocab-size", required_argument, 0, 'v' },
+        { "output", required_argument, 0, 'o' },
         { "help", no_argument, 0, 'h' }, { 0, 0, 0, 0 },
     };
     long vocab_size = 0;
@@ -403,7 +536,7 @@ static int tokenizer_train_cmd(int argc, char **argv)
                            "and at least one corpus file");
     return train_corpus(argv + optind, argc - optind, (int)vocab_size, out);
 }
-#line 1674 "book/03-tokenizer.nw"
+#line 1685 "book/03-tokenizer.nw"
 static int train_corpus(char **files, int n_files, int vocab_size, const char *out)
 {
     unsigned char **texts = calloc((size_t)n_files, sizeof *texts);
@@ -412,14 +545,15 @@ static int train_corpus(char **files, int n_files, int vocab_size, const char *o
     for (int i = 0; status == 0 && i < n_files; i++) {
         FILE *f = fopen(files[i], "rb");
         if (!f || !(texts[i] = read_stream(f, &lens[i]))) {
-            fprintf(stderr, "longhand tokenizer train: %s: %s\n", files[i], strerror(errno));
+            fprintf(stderr, "longhand tokenizer train: %s: %s\n", files[i],
+                    strerror(errno));
             status = 1;
         }
         if (f)
             fclose(f);
     }
     
-#line 1697 "book/03-tokenizer.nw"
+#line 1709 "book/03-tokenizer.nw"
 char err[512];
 struct tokenizer *tok = NULL;
 if (status == 0 && !(tok = tokenizer_train((const unsigned char *const *)texts, lens,
@@ -434,13 +568,13 @@ if (tok && (!f || tokenizer_save(tok, f) != 0 || (f != stdout && fclose(f) != 0)
     status = 1;
 }
 tokenizer_free(tok);
-#line 1689 "book/03-tokenizer.nw"
+#line 1701 "book/03-tokenizer.nw"
     for (int i = 0; texts && i < n_files; i++)
         free(texts[i]);
     free(texts), free(lens);
     return status;
 }
-#line 1716 "book/03-tokenizer.nw"
+#line 1728 "book/03-tokenizer.nw"
 /* Parse --tokenizer PATH into *tok; 0, or the exit status to return. */
 static int tokenizer_option(int argc, char **argv, const char *cmd, const char *help,
                             struct tokenizer **tok)
@@ -465,7 +599,7 @@ static int tokenizer_option(int argc, char **argv, const char *cmd, const char *
     }
     return 0;
 }
-#line 1743 "book/03-tokenizer.nw"
+#line 1755 "book/03-tokenizer.nw"
 static int tokenizer_encode_cmd(int argc, char **argv)
 {
     struct tokenizer *tok = NULL;
@@ -487,7 +621,7 @@ static int tokenizer_encode_cmd(int argc, char **argv)
     free(ids), free(text), tokenizer_free(tok);
     return status;
 }
-#line 1769 "book/03-tokenizer.nw"
+#line 1781 "book/03-tokenizer.nw"
 static int tokenizer_decode_cmd(int argc, char **argv)
 {
     struct tokenizer *tok = NULL;
@@ -501,7 +635,7 @@ static int tokenizer_decode_cmd(int argc, char **argv)
         text[len] = '\0';
     for (status = text ? 0 : 1; status == 0;) {
         
-#line 1789 "book/03-tokenizer.nw"
+#line 1801 "book/03-tokenizer.nw"
 p += strspn(p, " \t\r\n");
 if (*p == '\0')
     break;
@@ -517,12 +651,12 @@ if (!s) {
     status = 1;
 } else
     fwrite(s, 1, k, stdout), p = end;
-#line 1782 "book/03-tokenizer.nw"
+#line 1794 "book/03-tokenizer.nw"
     }
     free(text), tokenizer_free(tok);
     return fflush(stdout) == 0 ? status : 1;
 }
-#line 1814 "book/03-tokenizer.nw"
+#line 1826 "book/03-tokenizer.nw"
 struct bench_options { const char *corpus, *text, *tokenizer; long vocab_size, repeat; };
 static int run_bench(const struct bench_options *o);
 
@@ -530,13 +664,15 @@ static int tokenizer_bench_cmd(int argc, char **argv)
 {
     static const struct option options[] = {
         { "corpus", required_argument, 0, 'c' }, { "text", required_argument, 0, 'x' },
-        { "tokenizer", required_argument, 0, 't' }, { "vocab-size", required_argument, 0, 'v' },
-        { "repeat", required_argument, 0, 'r' }, { "help", no_argument, 0, 'h' }, { 0, 0, 0, 0 },
+        { "tokenizer", required_argument, 0, 't' },
+        { "vocab-size", required_argument, 0, 'v' },
+        { "repeat", required_argument, 0, 'r' }, { "help", no_argument, 0, 'h' },
+        { 0, 0, 0, 0 },
     };
     struct bench_options o = { .vocab_size = 4096, .repeat = 5 };
     for (int c; (c = getopt_long(argc, argv, "c:x:t:v:r:h", options, NULL)) != -1;) {
         
-#line 1836 "book/03-tokenizer.nw"
+#line 1850 "book/03-tokenizer.nw"
 switch (c) {
 case 'c': o.corpus = optarg; break;
 case 'x': o.text = optarg; break;
@@ -558,14 +694,14 @@ case 'h':
 default:
     return usage_error("tokenizer bench", "unknown option");
 }
-#line 1827 "book/03-tokenizer.nw"
+#line 1841 "book/03-tokenizer.nw"
     }
     if (!o.corpus || !o.text || !o.tokenizer || optind != argc || o.repeat < 1
         || o.repeat > 100 || o.vocab_size < 256 || o.vocab_size > 1 << 20)
         return usage_error("tokenizer bench", "want --corpus, --text and --tokenizer");
     return run_bench(&o);
 }
-#line 1862 "book/03-tokenizer.nw"
+#line 1876 "book/03-tokenizer.nw"
 static int run_bench(const struct bench_options *o)
 {
     size_t n_corpus = 0, n_text = 0, n_ids = 0;
@@ -573,13 +709,14 @@ static int run_bench(const struct bench_options *o)
     unsigned char *corpus = fc ? read_stream(fc, &n_corpus) : NULL;
     unsigned char *text = ft ? read_stream(ft, &n_text) : NULL;
     char err[512] = "cannot read the corpus or the text";
-    struct tokenizer *gpt = corpus && text ? tokenizer_load(o->tokenizer, err, sizeof err) : NULL;
+    struct tokenizer *gpt = corpus && text
+                            ? tokenizer_load(o->tokenizer, err, sizeof err) : NULL;
     int32_t *ids = malloc((n_text + 1) * sizeof *ids);
     double train_s[100], encode_s[100];
     int status = gpt && ids ? 0 : 1;
     for (int r = 0; status == 0 && r < o->repeat; r++) {
         
-#line 1893 "book/03-tokenizer.nw"
+#line 1908 "book/03-tokenizer.nw"
 const unsigned char *texts[1] = { corpus };
 double t0 = omp_get_wtime();
 struct tokenizer *tok = tokenizer_train(texts, &n_corpus, 1, (int)o->vocab_size, NULL,
@@ -591,7 +728,7 @@ train_s[r] = t1 - t0, encode_s[r] = t2 - t1;
 if (!tok || failed)
     status = 1;
 tokenizer_free(tok);
-#line 1875 "book/03-tokenizer.nw"
+#line 1890 "book/03-tokenizer.nw"
     }
     if (status == 0)
         printf("train  %.3f s  (median of %ld; %zu bytes to %ld tokens)\n"
@@ -608,7 +745,7 @@ tokenizer_free(tok);
     return status;
 }
 
-#line 1585 "book/03-tokenizer.nw"
+#line 1595 "book/03-tokenizer.nw"
 static int cmd_tokenizer(int argc, char **argv)
 {
     static const char usage[] =
@@ -620,7 +757,7 @@ static int cmd_tokenizer(int argc, char **argv)
         "PATH is a file written by 'tokenizer train' or a directory holding GPT-2's\n"
         "encoder.json and vocab.bpe.  Ids are printed on one line, separated by spaces.\n";
     
-#line 1600 "book/03-tokenizer.nw"
+#line 1610 "book/03-tokenizer.nw"
 if (argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "help") == 0)) {
     fputs(usage, stdout);
     return 0;
@@ -634,7 +771,7 @@ for (size_t i = 0; argc >= 2 && i < sizeof subcommands / sizeof *subcommands; i+
         return subcommands[i].run(argc - 1, argv + 1);
 fputs(usage, stderr);
 return 2;
-#line 1596 "book/03-tokenizer.nw"
+#line 1606 "book/03-tokenizer.nw"
 }
 
 #line 711 "book/01-numbers.nw"
@@ -644,7 +781,7 @@ static const struct command commands[] = {
 { "trace", cmd_trace, "run the worked example, writing the book's tables" },
 #line 962 "book/02-matmul.nw"
 { "bench", cmd_bench, "time a part of the program (bench matmul, ...)" },
-#line 1575 "book/03-tokenizer.nw"
+#line 1585 "book/03-tokenizer.nw"
 { "tokenizer", cmd_tokenizer, "train a BPE tokenizer; encode and decode text" },
 #line 713 "book/01-numbers.nw"
 };

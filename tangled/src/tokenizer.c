@@ -31,7 +31,7 @@ const struct bpe_merge *tokenizer_merges(const struct tokenizer *tok, int *n)
     *n = tok->n_merges;
     return tok->merges;
 }
-#line 1087 "book/03-tokenizer.nw"
+#line 1092 "book/03-tokenizer.nw"
 enum { CACHE_SLOTS = 1 << 14, CACHE_PIECE_MAX = 16 };
 struct cached_piece {
     uint64_t hash;                     /* of the piece; 0 = empty */
@@ -249,7 +249,7 @@ static int spell_merges(struct tokenizer *tok, char *err, size_t errlen)
     tok->token_offset = malloc((V + 1) * sizeof *tok->token_offset);
     for (int m = 0; tok->token_offset && m < tok->n_merges; m++) {
         
-#line 517 "book/03-tokenizer.nw"
+#line 520 "book/03-tokenizer.nw"
 const struct bpe_merge *mg = &tok->merges[m];
 if (mg->left < 0 || mg->right < 0 || mg->left >= 256 + m || mg->right >= 256 + m) {
     snprintf(err, errlen, "merge %d uses a token that does not exist yet", m + 1);
@@ -261,7 +261,8 @@ for (int k = 0; k < 2; k++) {
     len_of[k] = t < 256 ? 1 : tok->token_offset[t + 1] - tok->token_offset[t];
 }
 if (len_of[0] + len_of[1] > TOKEN_BYTES_MAX) {
-    snprintf(err, errlen, "merge %d makes a token longer than %d bytes", m + 1, TOKEN_BYTES_MAX);
+    snprintf(err, errlen, "merge %d makes a token longer than %d bytes", m + 1,
+             TOKEN_BYTES_MAX);
     return -1;
 }
 tok->token_offset[256 + m] = total;          /* lengths for now; offsets below */
@@ -274,11 +275,14 @@ total += len_of[0] + len_of[1];
         snprintf(err, errlen, "out of memory");
         return -1;
     }
-    for (int b = 0; b < 256; b++)
-        tok->byte_token[b] = b, tok->bytes[b] = (unsigned char)b, tok->token_offset[b] = (size_t)b;
+    for (int b = 0; b < 256; b++) {
+        tok->byte_token[b] = b;
+        tok->bytes[b] = (unsigned char)b;
+        tok->token_offset[b] = (size_t)b;
+    }
     tok->token_offset[256] = 256;
     
-#line 537 "book/03-tokenizer.nw"
+#line 541 "book/03-tokenizer.nw"
 for (int m = 0; m < tok->n_merges; m++) {
     const struct bpe_merge *mg = &tok->merges[m];
     unsigned char *out = tok->bytes + tok->token_offset[256 + m];
@@ -287,10 +291,10 @@ for (int m = 0; m < tok->n_merges; m++) {
     memcpy(out, tok->bytes + tok->token_offset[mg->left], ll);
     memcpy(out + ll, tok->bytes + tok->token_offset[mg->right], lr);
 }
-#line 511 "book/03-tokenizer.nw"
+#line 514 "book/03-tokenizer.nw"
     return 0;
 }
-#line 552 "book/03-tokenizer.nw"
+#line 556 "book/03-tokenizer.nw"
 static int tokenizer_index(struct tokenizer *tok, char *err, size_t errlen)
 {
     for (int m = 0; m < tok->n_merges; m++) {
@@ -308,7 +312,7 @@ static int tokenizer_index(struct tokenizer *tok, char *err, size_t errlen)
     tok->cache = calloc(CACHE_SLOTS, sizeof *tok->cache);   /* none: encode uncached */
     return 0;
 }
-#line 574 "book/03-tokenizer.nw"
+#line 578 "book/03-tokenizer.nw"
 void tokenizer_free(struct tokenizer *tok)
 {
     if (!tok)
@@ -318,7 +322,7 @@ void tokenizer_free(struct tokenizer *tok)
     pretokenizer_close(&tok->pre);
     free(tok);
 }
-#line 603 "book/03-tokenizer.nw"
+#line 607 "book/03-tokenizer.nw"
 struct pair_record {
     int32_t a, b;                /* the pair */
     int32_t touched;             /* the last merge that grew its count */
@@ -342,7 +346,7 @@ struct trainer {
     int32_t *grown;              /* records grown by the current merge */
     size_t n_grown, grown_cap;
 };
-#line 666 "book/03-tokenizer.nw"
+#line 670 "book/03-tokenizer.nw"
 static int count_word(void *ctx, const unsigned char *piece, size_t len)
 {
     struct trainer *tr = ctx;
@@ -355,7 +359,7 @@ static int count_word(void *ctx, const unsigned char *piece, size_t len)
     tr->freq[w]++;
     return 0;
 }
-#line 693 "book/03-tokenizer.nw"
+#line 697 "book/03-tokenizer.nw"
 static int32_t pair_record(struct trainer *tr, int32_t a, int32_t b)
 {
     int32_t r = pair_get(&tr->pairs, a, b);
@@ -368,7 +372,7 @@ static int32_t pair_record(struct trainer *tr, int32_t a, int32_t b)
     tr->rec[n] = (struct pair_record){ .a = a, .b = b, .touched = -1 };
     return (int32_t)tr->n_records++;
 }
-#line 709 "book/03-tokenizer.nw"
+#line 713 "book/03-tokenizer.nw"
 static int32_t pair_add(struct trainer *tr, int32_t a, int32_t b, int64_t df, int32_t w)
 {
     int32_t r = pair_record(tr, a, b);
@@ -383,7 +387,7 @@ static int32_t pair_add(struct trainer *tr, int32_t a, int32_t b, int64_t df, in
     }
     return r;
 }
-#line 748 "book/03-tokenizer.nw"
+#line 752 "book/03-tokenizer.nw"
 static int heap_before(const struct heap_entry *x, const struct heap_entry *y)
 {
     if (x->count != y->count)
@@ -404,7 +408,7 @@ static int heap_push(struct trainer *tr, int64_t count, int32_t a, int32_t b)
     tr->heap[i] = e;
     return 0;
 }
-#line 771 "book/03-tokenizer.nw"
+#line 775 "book/03-tokenizer.nw"
 static struct heap_entry heap_pop(struct trainer *tr)
 {
     struct heap_entry top = tr->heap[0], e = tr->heap[--tr->heap_n];
@@ -421,7 +425,7 @@ static struct heap_entry heap_pop(struct trainer *tr)
         tr->heap[i] = e;
     return top;
 }
-#line 794 "book/03-tokenizer.nw"
+#line 798 "book/03-tokenizer.nw"
 static int32_t best_pair(struct trainer *tr, const size_t *token_len)
 {
     while (tr->heap_n > 0) {
@@ -437,7 +441,7 @@ static int32_t best_pair(struct trainer *tr, const size_t *token_len)
     }
     return -1;
 }
-#line 852 "book/03-tokenizer.nw"
+#line 856 "book/03-tokenizer.nw"
 static int word_has_pair(const int32_t *sym, int32_t len, int32_t a, int32_t b)
 {
     for (int32_t i = 0; i + 1 < len; i++)
@@ -457,7 +461,7 @@ static size_t respell(int32_t *sym, size_t len, int32_t a, int32_t b, int32_t c)
             sym[j++] = sym[i];
     return j;
 }
-#line 874 "book/03-tokenizer.nw"
+#line 878 "book/03-tokenizer.nw"
 static int merge_everywhere(struct trainer *tr, int32_t r, int32_t c)
 {
     int32_t a = tr->rec[r].a, b = tr->rec[r].b;
@@ -468,7 +472,7 @@ static int merge_everywhere(struct trainer *tr, int32_t r, int32_t c)
         if (!word_has_pair(sym, tr->word_len[w], a, b))
             continue;
         
-#line 899 "book/03-tokenizer.nw"
+#line 903 "book/03-tokenizer.nw"
 int64_t f = tr->freq[w];
 for (int32_t i = 0; i + 1 < tr->word_len[w]; i++)
     tr->rec[pair_get(&tr->pairs, sym[i], sym[i + 1])].count -= f;
@@ -485,7 +489,7 @@ for (int32_t i = 0; i + 1 < tr->word_len[w]; i++) {
         tr->grown[tr->n_grown++] = q;
     }
 }
-#line 884 "book/03-tokenizer.nw"
+#line 888 "book/03-tokenizer.nw"
     }
     free(tr->rec[r].words);
     tr->rec[r].words = NULL, tr->rec[r].n_words = tr->rec[r].words_cap = 0;
@@ -496,7 +500,7 @@ for (int32_t i = 0; i + 1 < tr->word_len[w]; i++) {
     }
     return 0;
 }
-#line 935 "book/03-tokenizer.nw"
+#line 939 "book/03-tokenizer.nw"
 static void trainer_free(struct trainer *tr)
 {
     pretokenizer_close(&tr->pre);
@@ -507,13 +511,13 @@ static void trainer_free(struct trainer *tr)
     free(tr->freq), free(tr->sym), free(tr->word_len), free(tr->heap), free(tr->grown);
 }
 
-#line 637 "book/03-tokenizer.nw"
+#line 641 "book/03-tokenizer.nw"
 struct tokenizer *tokenizer_train(const unsigned char *const *texts, const size_t *lens,
                                   size_t n_texts, int vocab_size, FILE *progress,
                                   char *err, size_t errlen)
 {
     
-#line 650 "book/03-tokenizer.nw"
+#line 654 "book/03-tokenizer.nw"
 if (vocab_size < 256 || vocab_size > TOKENS_MAX) {
     snprintf(err, errlen, "the vocabulary size must be from 256 to %d", TOKENS_MAX);
     return NULL;
@@ -525,17 +529,17 @@ if (status == 0)
     tok->merges = malloc((size_t)(vocab_size - 256 + 1) * sizeof *tok->merges);
 if (status == 0 && !tok->merges)
     status = -1;
-#line 642 "book/03-tokenizer.nw"
+#line 646 "book/03-tokenizer.nw"
     
-#line 681 "book/03-tokenizer.nw"
+#line 685 "book/03-tokenizer.nw"
 for (size_t i = 0; status == 0 && i < n_texts; i++)
     if (pretokenize(&tr.pre, texts[i], lens[i], count_word, &tr) != 0)
         status = -1;
 if (progress && status == 0)
     fprintf(progress, "tokenizer train: %zu distinct words\n", tr.words.n);
-#line 643 "book/03-tokenizer.nw"
+#line 647 "book/03-tokenizer.nw"
     
-#line 728 "book/03-tokenizer.nw"
+#line 732 "book/03-tokenizer.nw"
 size_t nw = tr.words.n, sym_cap = 0, len_cap = 0;
 if (status == 0 && (grow(&tr.sym, &sym_cap, tr.words.pool_len + 1, sizeof *tr.sym) != 0
                     || grow(&tr.word_len, &len_cap, nw + 1, sizeof *tr.word_len) != 0))
@@ -550,9 +554,9 @@ for (size_t w = 0; status == 0 && w < nw; w++) {
         if (pair_add(&tr, sym[i], sym[i + 1], tr.freq[w], (int32_t)w) < 0)
             status = -1;
 }
-#line 644 "book/03-tokenizer.nw"
+#line 648 "book/03-tokenizer.nw"
     
-#line 815 "book/03-tokenizer.nw"
+#line 819 "book/03-tokenizer.nw"
 size_t *token_len = status == 0 ? malloc((size_t)vocab_size * sizeof *token_len) : NULL;
 if (!token_len)
     status = -1;
@@ -573,16 +577,16 @@ while (status == 0 && 256 + n_merges < vocab_size) {
     token_len[c] = token_len[p->a] + token_len[p->b];
     status = merge_everywhere(&tr, r, c);
     
-#line 839 "book/03-tokenizer.nw"
+#line 843 "book/03-tokenizer.nw"
 if (progress && (n_merges % 256 == 0 || 256 + n_merges == vocab_size)) {
     fprintf(progress, "\rtokenizer train: %d of %d merges", n_merges, vocab_size - 256);
     fflush(progress);
 }
-#line 835 "book/03-tokenizer.nw"
+#line 839 "book/03-tokenizer.nw"
 }
-#line 645 "book/03-tokenizer.nw"
+#line 649 "book/03-tokenizer.nw"
     
-#line 920 "book/03-tokenizer.nw"
+#line 924 "book/03-tokenizer.nw"
 if (progress && status == 0)
     fprintf(progress, "\n");
 free(token_len);
@@ -595,11 +599,11 @@ if (status == 0) {
     snprintf(err, errlen, "out of memory");
 tokenizer_free(tok);
 return NULL;
-#line 646 "book/03-tokenizer.nw"
+#line 650 "book/03-tokenizer.nw"
 }
-#line 999 "book/03-tokenizer.nw"
+#line 1004 "book/03-tokenizer.nw"
 enum { LONG_PIECE = 256 };
-#line 1042 "book/03-tokenizer.nw"
+#line 1047 "book/03-tokenizer.nw"
 static void heap_push_min(uint64_t *h, size_t *n, uint64_t x)
 {
     size_t i = (*n)++;
@@ -623,7 +627,7 @@ static uint64_t heap_pop_min(uint64_t *h, size_t *n)
         h[i] = x;
     return top;
 }
-#line 1068 "book/03-tokenizer.nw"
+#line 1073 "book/03-tokenizer.nw"
 /* Push the rank of the pair at positions i, j, if it is a merge. */
 static void push_pair_rank(const struct tokenizer *tok, const int32_t *ids, size_t i,
                            size_t j, uint64_t *heap, size_t *hn)
@@ -633,7 +637,7 @@ static void push_pair_rank(const struct tokenizer *tok, const int32_t *ids, size
         heap_push_min(heap, hn, (uint64_t)r << 32 | i);
 }
 
-#line 1002 "book/03-tokenizer.nw"
+#line 1007 "book/03-tokenizer.nw"
 static size_t encode_long_piece(const struct tokenizer *tok, int32_t *ids, size_t n)
 {
     size_t *next = malloc(n * sizeof *next), *prev = malloc(n * sizeof *prev), hn = 0;
@@ -647,7 +651,7 @@ static size_t encode_long_piece(const struct tokenizer *tok, int32_t *ids, size_
     for (size_t i = 0; i + 1 < n; i++)
         push_pair_rank(tok, ids, i, i + 1, heap, &hn);
     
-#line 1024 "book/03-tokenizer.nw"
+#line 1029 "book/03-tokenizer.nw"
 while (hn > 0) {
     uint64_t top = heap_pop_min(heap, &hn);
     int32_t r = (int32_t)(top >> 32);
@@ -663,7 +667,7 @@ while (hn > 0) {
     if (next[i] < n)
         push_pair_rank(tok, ids, i, next[i], heap, &hn);
 }
-#line 1015 "book/03-tokenizer.nw"
+#line 1020 "book/03-tokenizer.nw"
     size_t k = 0;
     for (size_t i = 0; i < n; i = next[i])
         ids[k++] = ids[i];
@@ -671,7 +675,7 @@ while (hn > 0) {
     return k;
 }
 
-#line 967 "book/03-tokenizer.nw"
+#line 972 "book/03-tokenizer.nw"
 static size_t encode_piece(const struct tokenizer *tok, const unsigned char *p, size_t n,
                            int32_t *ids)
 {
@@ -693,7 +697,7 @@ static size_t encode_piece(const struct tokenizer *tok, const unsigned char *p, 
         n = respell(ids, n, m->left, m->right, m->token);
     }
 }
-#line 1097 "book/03-tokenizer.nw"
+#line 1102 "book/03-tokenizer.nw"
 static size_t encode_cached(struct tokenizer *tok, const unsigned char *p, size_t n,
                             int32_t *ids)
 {
@@ -710,7 +714,7 @@ static size_t encode_cached(struct tokenizer *tok, const unsigned char *p, size_
     memcpy(c->bytes, p, n), memcpy(c->ids, ids, k * sizeof *ids);
     return k;
 }
-#line 1116 "book/03-tokenizer.nw"
+#line 1121 "book/03-tokenizer.nw"
 struct encoding { struct tokenizer *tok; int32_t *ids; size_t n; };
 
 static int encode_one_piece(void *ctx, const unsigned char *piece, size_t len)
@@ -728,7 +732,7 @@ int tokenizer_encode(struct tokenizer *tok, const unsigned char *text, size_t le
     *n_ids = e.n;
     return status;
 }
-#line 1147 "book/03-tokenizer.nw"
+#line 1152 "book/03-tokenizer.nw"
 const unsigned char *tokenizer_token(const struct tokenizer *tok, int32_t id, size_t *len)
 {
     if (id < 0 || id >= tok->n_tokens)
@@ -751,7 +755,7 @@ int tokenizer_decode(const struct tokenizer *tok, const int32_t *ids, size_t n,
     }
     return 0;
 }
-#line 1199 "book/03-tokenizer.nw"
+#line 1204 "book/03-tokenizer.nw"
 int tokenizer_save(const struct tokenizer *tok, FILE *f)
 {
     for (int b = 0; b < 256; b++)
@@ -765,7 +769,7 @@ int tokenizer_save(const struct tokenizer *tok, FILE *f)
         fprintf(f, "%d %d\n", tok->merges[m].left, tok->merges[m].right);
     return ferror(f) ? -1 : 0;
 }
-#line 1217 "book/03-tokenizer.nw"
+#line 1222 "book/03-tokenizer.nw"
 enum { TOKENIZER_FILE_MAX = 64 << 20 };
 
 /* The contents of path, NUL-terminated, size in *len; NULL with err. */
@@ -790,7 +794,7 @@ static char *read_whole(const char *path, size_t *len, char *err, size_t errlen)
         fclose(f);
     return s;
 }
-#line 1246 "book/03-tokenizer.nw"
+#line 1251 "book/03-tokenizer.nw"
 static int next_number(const char **p, char stop, long *n)
 {
     const char *s = *p;
@@ -803,7 +807,7 @@ static int next_number(const char **p, char stop, long *n)
     *p = s + 1;
     return 0;
 }
-#line 1261 "book/03-tokenizer.nw"
+#line 1266 "book/03-tokenizer.nw"
 static struct tokenizer *load_longhand(const char *path, char *err, size_t errlen)
 {
     size_t size;
@@ -822,7 +826,7 @@ static struct tokenizer *load_longhand(const char *path, char *err, size_t errle
     if (tok && !(tok->merges = malloc(((size_t)n_merges + 1) * sizeof *tok->merges)))
         ok = 0;
     
-#line 1284 "book/03-tokenizer.nw"
+#line 1289 "book/03-tokenizer.nw"
 for (long m = 0; ok && m < n_merges; m++) {
     long a, b;
     line++;
@@ -833,9 +837,9 @@ if (ok && *p != '\0')
     line++, ok = 0;
 if (ok && (size_t)(p - text) != size)
     ok = 0;                                       /* a NUL byte inside the file */
-#line 1279 "book/03-tokenizer.nw"
+#line 1284 "book/03-tokenizer.nw"
     
-#line 1297 "book/03-tokenizer.nw"
+#line 1302 "book/03-tokenizer.nw"
 free(text);
 if (!ok) {
     snprintf(err, errlen, "%s:%d: not a longhand tokenizer file (want 'longhand-bpe 1', "
@@ -851,9 +855,9 @@ if (spell_merges(tok, why, sizeof why) != 0 || tokenizer_index(tok, why, sizeof 
     return NULL;
 }
 return tok;
-#line 1280 "book/03-tokenizer.nw"
+#line 1285 "book/03-tokenizer.nw"
 }
-#line 1329 "book/03-tokenizer.nw"
+#line 1334 "book/03-tokenizer.nw"
 /* GPT-2's table: the code point that stands for each byte. */
 static void gpt2_byte_chars(int32_t char_of_byte[256])
 {
@@ -863,7 +867,7 @@ static void gpt2_byte_chars(int32_t char_of_byte[256])
         char_of_byte[b] = printable ? b : next++;
     }
 }
-#line 1344 "book/03-tokenizer.nw"
+#line 1349 "book/03-tokenizer.nw"
 /* The bytes that GPT-2's string s[0..n) stands for, into out; their number, or -1. */
 static long gpt2_bytes(const int byte_of_char[512], const unsigned char *s, size_t n,
                        unsigned char out[TOKEN_BYTES_MAX])
@@ -881,7 +885,7 @@ static long gpt2_bytes(const int byte_of_char[512], const unsigned char *s, size
     }
     return k;
 }
-#line 1367 "book/03-tokenizer.nw"
+#line 1372 "book/03-tokenizer.nw"
 struct gpt2_loader {
     int byte_of_char[512];
     struct string_map strings;   /* token bytes -> entry */
@@ -891,7 +895,7 @@ static int read_encoder(struct gpt2_loader *ld, struct tokenizer *tok, const cha
                         char *err, size_t errlen);
 static int read_merges(struct gpt2_loader *ld, struct tokenizer *tok, const char *dir,
                        char *err, size_t errlen);
-#line 1380 "book/03-tokenizer.nw"
+#line 1385 "book/03-tokenizer.nw"
 static struct tokenizer *load_gpt2(const char *dir, char *err, size_t errlen)
 {
     struct gpt2_loader ld = { .id_of_entry = NULL };
@@ -914,7 +918,7 @@ static struct tokenizer *load_gpt2(const char *dir, char *err, size_t errlen)
     tokenizer_free(tok);
     return NULL;
 }
-#line 1405 "book/03-tokenizer.nw"
+#line 1410 "book/03-tokenizer.nw"
 struct tokenizer *tokenizer_load(const char *path, char *err, size_t errlen)
 {
     struct stat st;
@@ -922,9 +926,10 @@ struct tokenizer *tokenizer_load(const char *path, char *err, size_t errlen)
         snprintf(err, errlen, "%s: %s", path, strerror(errno));
         return NULL;
     }
-    return S_ISDIR(st.st_mode) ? load_gpt2(path, err, errlen) : load_longhand(path, err, errlen);
+    return S_ISDIR(st.st_mode) ? load_gpt2(path, err, errlen)
+                               : load_longhand(path, err, errlen);
 }
-#line 1420 "book/03-tokenizer.nw"
+#line 1426 "book/03-tokenizer.nw"
 static int encoder_tokens(struct gpt2_loader *ld, struct tokenizer *tok, json_object *root,
                           const char *path, char *err, size_t errlen);
 
@@ -943,13 +948,15 @@ static int read_encoder(struct gpt2_loader *ld, struct tokenizer *tok, const cha
     json_object_put(root);
     return status;
 }
-#line 1441 "book/03-tokenizer.nw"
+#line 1447 "book/03-tokenizer.nw"
 static int encoder_tokens(struct gpt2_loader *ld, struct tokenizer *tok, json_object *root,
                           const char *path, char *err, size_t errlen)
 {
     if (!root || !json_object_is_type(root, json_type_object)
-        || json_object_object_length(root) < 256 || json_object_object_length(root) > TOKENS_MAX) {
-        snprintf(err, errlen, "%s: not a JSON object of 256 to %d tokens", path, TOKENS_MAX);
+        || json_object_object_length(root) < 256
+        || json_object_object_length(root) > TOKENS_MAX) {
+        snprintf(err, errlen, "%s: not a JSON object of 256 to %d tokens", path,
+                 TOKENS_MAX);
         return -1;
     }
     size_t V = (size_t)json_object_object_length(root);
@@ -959,7 +966,7 @@ static int encoder_tokens(struct gpt2_loader *ld, struct tokenizer *tok, json_ob
     for (size_t i = 0; status == 0 && i < V; i++)
         entry_of_id[i] = -1;
     
-#line 1463 "book/03-tokenizer.nw"
+#line 1471 "book/03-tokenizer.nw"
 struct json_object_iterator it = json_object_iter_begin(root),
                             end = json_object_iter_end(root);
 for (; status == 0 && !json_object_iter_equal(&it, &end); json_object_iter_next(&it)) {
@@ -967,7 +974,8 @@ for (; status == 0 && !json_object_iter_equal(&it, &end); json_object_iter_next(
     json_object *value = json_object_iter_peek_value(&it);
     unsigned char b[TOKEN_BYTES_MAX];
     long n = gpt2_bytes(ld->byte_of_char, (const unsigned char *)key, strlen(key), b);
-    int64_t id = json_object_is_type(value, json_type_int) ? json_object_get_int64(value) : -1;
+    int64_t id = json_object_is_type(value, json_type_int)
+                 ? json_object_get_int64(value) : -1;
     size_t before = ld->strings.n;
     int32_t e = n > 0 && id >= 0 && (size_t)id < V
                 ? string_intern(&ld->strings, b, (size_t)n) : -1;
@@ -978,9 +986,9 @@ for (; status == 0 && !json_object_iter_equal(&it, &end); json_object_iter_next(
     } else
         entry_of_id[id] = e, ld->id_of_entry[e] = (int32_t)id;
 }
-#line 1456 "book/03-tokenizer.nw"
+#line 1464 "book/03-tokenizer.nw"
     
-#line 1486 "book/03-tokenizer.nw"
+#line 1495 "book/03-tokenizer.nw"
 tok->n_tokens = (int)V;
 tok->token_offset = status == 0 ? malloc((V + 1) * sizeof *tok->token_offset) : NULL;
 tok->bytes = tok->token_offset ? malloc(ld->strings.pool_len + 1) : NULL;
@@ -990,7 +998,8 @@ for (size_t t = 0, at = 0; status == 0 && t <= V; t++) {
     tok->token_offset[t] = at;
     if (t < V) {
         int32_t e = entry_of_id[t];
-        memcpy(tok->bytes + at, ld->strings.pool + ld->strings.offset[e], ld->strings.length[e]);
+        memcpy(tok->bytes + at, ld->strings.pool + ld->strings.offset[e],
+               ld->strings.length[e]);
         at += ld->strings.length[e];
     }
 }
@@ -1002,11 +1011,11 @@ for (int b = 0; status == 0 && b < 256; b++) {
     else
         tok->byte_token[b] = ld->id_of_entry[e];
 }
-#line 1457 "book/03-tokenizer.nw"
+#line 1465 "book/03-tokenizer.nw"
     free(entry_of_id);
     return status;
 }
-#line 1513 "book/03-tokenizer.nw"
+#line 1523 "book/03-tokenizer.nw"
 static int read_merges(struct gpt2_loader *ld, struct tokenizer *tok, const char *dir,
                        char *err, size_t errlen)
 {
@@ -1024,7 +1033,7 @@ static int read_merges(struct gpt2_loader *ld, struct tokenizer *tok, const char
         char *eol = line + strcspn(line, "\n");
         lineno++;
         
-#line 1541 "book/03-tokenizer.nw"
+#line 1551 "book/03-tokenizer.nw"
 char *space = memchr(line, ' ', (size_t)(eol - line));
 unsigned char both[2 * TOKEN_BYTES_MAX];
 long na = space ? gpt2_bytes(ld->byte_of_char, (unsigned char *)line,
@@ -1039,7 +1048,7 @@ if (ec < 0 || tok->n_merges >= tok->n_tokens)
 else
     tok->merges[tok->n_merges++] = (struct bpe_merge){
         ld->id_of_entry[ea], ld->id_of_entry[eb], ld->id_of_entry[ec], 0 };
-#line 1530 "book/03-tokenizer.nw"
+#line 1540 "book/03-tokenizer.nw"
         line = eol + (*eol == '\n');
     }
     if (status != 0)

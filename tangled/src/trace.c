@@ -11,7 +11,7 @@
 #include "numbers.h"
 #line 1408 "book/02-matmul.nw"
 #include "matmul.h"
-#line 1947 "book/03-tokenizer.nw"
+#line 1962 "book/03-tokenizer.nw"
 #include "tokenizer.h"
 #line 211 "book/04-embeddings.nw"
 #include "embedding.h"
@@ -21,7 +21,7 @@
 #line 284 "book/06-mlp.nw"
 #include <gsl/gsl_cdf.h>
 #include "mlp.h"
-#line 632 "book/07-attention.nw"
+#line 633 "book/07-attention.nw"
 #include "attention.h"
 #include "matmul.h"
 
@@ -318,7 +318,7 @@ trace_value(t, "MatmulBigK", "%d", MATMUL_BIG_K);
             free(out[s][v]);
     }
 }
-#line 2012 "book/03-tokenizer.nw"
+#line 2027 "book/03-tokenizer.nw"
 static void write_token_cell(FILE *f, const struct tokenizer *tok, int32_t id)
 {
     size_t n = 0;
@@ -334,7 +334,7 @@ static void write_token_cell(FILE *f, const struct tokenizer *tok, int32_t id)
     fputc('`', f);
 }
 
-#line 1957 "book/03-tokenizer.nw"
+#line 1972 "book/03-tokenizer.nw"
 static void trace_tokenizer(struct trace *t)
 {
     const unsigned char *text = (const unsigned char *)t->ex.text;
@@ -348,7 +348,7 @@ static void trace_tokenizer(struct trace *t)
         t->failed = 1;
     } else {
         
-#line 2029 "book/03-tokenizer.nw"
+#line 2044 "book/03-tokenizer.nw"
 int n_merges;
 const struct bpe_merge *merges = tokenizer_merges(tok, &n_merges);
 FILE *f = trace_table(t, "tokenizer-merges");
@@ -364,7 +364,7 @@ if (f) {
     }
 }
 trace_close(t, f);
-#line 2047 "book/03-tokenizer.nw"
+#line 2062 "book/03-tokenizer.nw"
 trace_value(t, "TokMergesWanted", "%d", t->ex.model.vocab_size - 256);
 trace_value(t, "TokMergesLearned", "%d", n_merges);
 trace_value(t, "TokLastId", "%d", tokenizer_vocab_size(tok) - 1);
@@ -372,9 +372,9 @@ trace_value(t, "TokFirstCount", "%lld", n_merges ? (long long)merges[0].count : 
 trace_value(t, "TokStopReason", "%s", 256 + n_merges < t->ex.model.vocab_size
             ? "every piece is a single token and no pair is left"
             : "the vocabulary is full");
-#line 1970 "book/03-tokenizer.nw"
+#line 1985 "book/03-tokenizer.nw"
         
-#line 2057 "book/03-tokenizer.nw"
+#line 2072 "book/03-tokenizer.nw"
 f = trace_table(t, "tokenizer-sentence");
 if (f) {
     fprintf(f, "position\ttoken\tid\n");
@@ -391,9 +391,9 @@ for (size_t i = 0, at = 0; i < n && at + 16 < sizeof list; i++)
 trace_value(t, "TokSentenceIds", "%s", list);
 trace_value(t, "TokSentenceBytes", "%zu", len);
 trace_value(t, "TokSentenceTokens", "%zu", n);
-#line 1971 "book/03-tokenizer.nw"
+#line 1986 "book/03-tokenizer.nw"
         
-#line 1994 "book/03-tokenizer.nw"
+#line 2009 "book/03-tokenizer.nw"
 t->tok = tok;
 tok = NULL;
 if (n > (size_t)t->ex.model.max_seq_len) {
@@ -405,7 +405,7 @@ if (n > (size_t)t->ex.model.max_seq_len) {
         t->tokens[i] = ids[i];
     t->num_tokens = (int)n;
 }
-#line 1972 "book/03-tokenizer.nw"
+#line 1987 "book/03-tokenizer.nw"
     }
     free(ids);
     tokenizer_free(tok);
@@ -429,7 +429,8 @@ static void trace_embedding(struct trace *t)
 FILE *f = trace_table(t, "embedding-forward");
 if (f) {
     fprintf(f, "$t$\ttoken\t$x_t$\t$W_{\\mathrm{te}}[x_t]_0$\t$W_{\\mathrm{te}}[x_t]_1$"
-               "\t$W_{\\mathrm{pe}}[t]_0$\t$W_{\\mathrm{pe}}[t]_1$\t$h_{t,0}$\t$h_{t,1}$\n");
+               "\t$W_{\\mathrm{pe}}[t]_0$\t$W_{\\mathrm{pe}}[t]_1$"
+               "\t$h_{t,0}$\t$h_{t,1}$\n");
     for (int i = 0; i < T && i < EXAMPLE_ROWS; i++) {
         const float *te = t->param[0] + (size_t)t->tokens[i] * C,
                     *pe = t->param[1] + (size_t)i * C, *h = t->embedded + (size_t)i * C;
@@ -442,7 +443,7 @@ if (f) {
 trace_close(t, f);
 #line 233 "book/04-embeddings.nw"
     
-#line 261 "book/04-embeddings.nw"
+#line 262 "book/04-embeddings.nw"
 float *dh = malloc((size_t)T * C * sizeof *dh);
 float *dwte = calloc((size_t)t->ex.model.padded_vocab_size * C, sizeof *dwte);
 float *dwpe = calloc((size_t)T * C, sizeof *dwpe);
@@ -451,7 +452,7 @@ if (dh && dwte && dwpe && rng) {
     fill_normal(rng, dh, (size_t)T * C, 1.0);
     embedding_backward(dwte, dwpe, dh, t->tokens, 1, T, C);
     
-#line 277 "book/04-embeddings.nw"
+#line 278 "book/04-embeddings.nw"
 int k = t->tokens[0], count = 0;
 for (int i = 0; i < T; i++) {
     int c = 0;
@@ -462,9 +463,9 @@ for (int i = 0; i < T; i++) {
         count = c;
     }
 }
-#line 269 "book/04-embeddings.nw"
+#line 270 "book/04-embeddings.nw"
     
-#line 290 "book/04-embeddings.nw"
+#line 291 "book/04-embeddings.nw"
 f = trace_table(t, "embedding-backward");
 char positions[256] = "";
 if (f) {
@@ -496,7 +497,7 @@ if (m) {
     trace_value(t, "EmbedRepeatedToken", "%s", cell);
 }
 free(cell);
-#line 270 "book/04-embeddings.nw"
+#line 271 "book/04-embeddings.nw"
 } else
     t->failed = 1;
 gsl_rng_free(rng);
@@ -507,7 +508,8 @@ free(dh); free(dwte); free(dwpe);
 static void trace_layernorm(struct trace *t)
 {
     int T = t->num_tokens, C = t->ex.model.channels;
-    float *mean = malloc((size_t)T * sizeof *mean), *rstd = malloc((size_t)T * sizeof *rstd);
+    float *mean = malloc((size_t)T * sizeof *mean);
+    float *rstd = malloc((size_t)T * sizeof *rstd);
     float *dy = malloc((size_t)T * C * sizeof *dy), *dx = calloc((size_t)T * C, sizeof *dx);
     float *dw = calloc((size_t)C, sizeof *dw), *db = calloc((size_t)C, sizeof *db);
     t->ln1 = malloc((size_t)T * C * sizeof *t->ln1);
@@ -517,7 +519,7 @@ static void trace_layernorm(struct trace *t)
         t->failed = 1;
     else {
         
-#line 346 "book/05-layernorm.nw"
+#line 347 "book/05-layernorm.nw"
 FILE *f = trace_table(t, "layernorm-moments");
 if (f) {
     fprintf(f, "$t$\t$\\mu$\t$\\sigma^2$\t$r$\n");
@@ -542,16 +544,16 @@ if (f) {
     }
 }
 trace_close(t, f);
-#line 335 "book/05-layernorm.nw"
+#line 336 "book/05-layernorm.nw"
         
-#line 378 "book/05-layernorm.nw"
+#line 379 "book/05-layernorm.nw"
 gsl_rng *rng = rng_create(t->ex.seed + 1);
 if (rng) {
     fill_normal(rng, dy, (size_t)T * C, 1.0);
     gsl_rng_free(rng);
 }
 layernorm_backward(dx, dw, db, dy, t->embedded, t->param[2], mean, rstd, 1, T, C);
-#line 414 "book/05-layernorm.nw"
+#line 415 "book/05-layernorm.nw"
 f = trace_table(t, "layernorm-dx");
 if (f) {
     fprintf(f, "$t$");
@@ -566,7 +568,7 @@ if (f) {
     }
 }
 trace_close(t, f);
-#line 385 "book/05-layernorm.nw"
+#line 386 "book/05-layernorm.nw"
 double max_sum = 0, max_dot = 0, max_residual = 0;
 for (int i = 0; i < T; i++) {
     double sum = 0, dot = 0;
@@ -577,7 +579,7 @@ for (int i = 0; i < T; i++) {
     max_sum = fmax(max_sum, fabs(sum));
     max_dot = fmax(max_dot, fabs(dot));
     
-#line 404 "book/05-layernorm.nw"
+#line 405 "book/05-layernorm.nw"
 double gxhat = 0, xhat2 = 0;
 for (int c = 0; c < C; c++) {
     double xhat = t->ln1[(size_t)i * C + c];
@@ -585,12 +587,12 @@ for (int c = 0; c < C; c++) {
     xhat2 += xhat * xhat;
 }
 max_residual = fmax(max_residual, fabs(dot - rstd[i] * gxhat / C * (C - xhat2)));
-#line 395 "book/05-layernorm.nw"
+#line 396 "book/05-layernorm.nw"
 }
 trace_value(t, "LayerNormDxRowSumMax", "%.1e", max_sum);
 trace_value(t, "LayerNormDxDotMax", "%.2f", max_dot);
 trace_value(t, "LayerNormDxDotResidual", "%.1e", max_residual);
-#line 336 "book/05-layernorm.nw"
+#line 337 "book/05-layernorm.nw"
     }
     free(mean); free(rstd); free(dy); free(dx); free(dw); free(db);
 }
@@ -683,7 +685,7 @@ trace_close(t, f);
     free(h); free(a); free(exact); free(da); free(dh); free(y); free(dy); free(dx);
     free(grads);
 }
-#line 641 "book/07-attention.nw"
+#line 642 "book/07-attention.nw"
 static void trace_attention_head(struct trace *t, const float *qkv, const float *preatt,
                                  const float *att, int h);
 static void trace_attention_backward(struct trace *t, const float *qkv, const float *out,
@@ -705,7 +707,7 @@ static void trace_attention(struct trace *t)
         for (int h = 0; h < NH; h++)
             trace_attention_head(t, qkv, preatt, att, h);
         
-#line 731 "book/07-attention.nw"
+#line 733 "book/07-attention.nw"
 double max_score = 0, max_dev = 0;
 for (size_t i = 0; i < nn; i++) {
     int row = (int)(i / T % T), col = (int)(i % T);
@@ -731,15 +733,16 @@ if (f) {
     }
 }
 trace_close(t, f);
-#line 662 "book/07-attention.nw"
+#line 663 "book/07-attention.nw"
         trace_attention_backward(t, qkv, out, att);
     }
     free(qkv); free(out); free(preatt); free(att);
 }
-#line 673 "book/07-attention.nw"
+#line 674 "book/07-attention.nw"
 static float unmasked_score(const float *qkv, int t, int s, int h, int C, int hs)
 {
-    const float *q = qkv + (size_t)t * 3 * C + h * hs, *k = qkv + (size_t)s * 3 * C + C + h * hs;
+    const float *q = qkv + (size_t)t * 3 * C + h * hs,
+                *k = qkv + (size_t)s * 3 * C + C + h * hs;
     float dot = 0.0f;
     for (int d = 0; d < hs; d++)
         dot += q[d] * k[d];
@@ -760,7 +763,7 @@ static void trace_attention_head(struct trace *t, const float *qkv, const float 
         if (!f)
             return;
         
-#line 703 "book/07-attention.nw"
+#line 705 "book/07-attention.nw"
 fprintf(f, "$t\\backslash s$");
 for (int j = 0; j < R; j++)
     fprintf(f, "\t%d", j);
@@ -774,11 +777,11 @@ for (int i = 0; i < R; i++) {
     }
     fputc('\n', f);
 }
-#line 696 "book/07-attention.nw"
+#line 698 "book/07-attention.nw"
         trace_close(t, f);
     }
     
-#line 719 "book/07-attention.nw"
+#line 721 "book/07-attention.nw"
 snprintf(name, sizeof name, "attention-heat-h%d", h + 1);
 FILE *f = trace_table(t, name);
 if (f) {
@@ -788,9 +791,9 @@ if (f) {
             fprintf(f, "%d\t%d\t%.5f\n", j, i, P[i * T + j]);
 }
 trace_close(t, f);
-#line 699 "book/07-attention.nw"
+#line 701 "book/07-attention.nw"
 }
-#line 762 "book/07-attention.nw"
+#line 764 "book/07-attention.nw"
 static void trace_attention_backward(struct trace *t, const float *qkv, const float *out,
                                      const float *att)
 {
@@ -798,7 +801,8 @@ static void trace_attention_backward(struct trace *t, const float *qkv, const fl
     size_t nc = (size_t)T * C, nn = (size_t)NH * T * T;
     float *dy = malloc(nc * sizeof *dy), *dout = calloc(nc, sizeof *dout),
           *dqkv = calloc(3 * nc, sizeof *dqkv), *datt = malloc(nn * sizeof *datt),
-          *dpreatt = malloc(nn * sizeof *dpreatt), *dw = calloc((size_t)C * C + C, sizeof *dw);
+          *dpreatt = malloc(nn * sizeof *dpreatt),
+          *dw = calloc((size_t)C * C + C, sizeof *dw);
     gsl_rng *rng = rng_create(t->ex.seed + 1);
     FILE *f = NULL;
     if (dy && dout && dqkv && datt && dpreatt && dw && rng) {
@@ -810,14 +814,14 @@ static void trace_attention_backward(struct trace *t, const float *qkv, const fl
         t->failed = 1;
     if (f) {
         
-#line 789 "book/07-attention.nw"
+#line 792 "book/07-attention.nw"
 fprintf(f, "$t$\t$dq_{t,0}$\t$dq_{t,1}$\t$dk_{t,0}$\t$dk_{t,1}$\t$dv_{t,0}$\t$dv_{t,1}$\n");
 for (int i = 0; i < T && i < EXAMPLE_ROWS; i++) {
     const float *g = dqkv + (size_t)i * 3 * C;
     fprintf(f, "%d\t%.2e\t%.2e\t%.2e\t%.2e\t%.4f\t%.4f\n", i, g[0], g[1],
             g[C], g[C + 1], g[2 * C], g[2 * C + 1]);
 }
-#line 781 "book/07-attention.nw"
+#line 784 "book/07-attention.nw"
     }
     trace_close(t, f);
     gsl_rng_free(rng);
@@ -835,7 +839,7 @@ trace_layout(t);
 trace_init(t);
 #line 1412 "book/02-matmul.nw"
 trace_matmul(t);
-#line 1951 "book/03-tokenizer.nw"
+#line 1966 "book/03-tokenizer.nw"
 trace_tokenizer(t);
 #line 215 "book/04-embeddings.nw"
 trace_embedding(t);
@@ -844,13 +848,13 @@ trace_layernorm(t);
 #line 289 "book/06-mlp.nw"
 trace_gelu(t);
 trace_mlp(t);
-#line 637 "book/07-attention.nw"
+#line 638 "book/07-attention.nw"
 trace_attention(t);
 #line 866 "book/01-numbers.nw"
     
 #line 1055 "book/01-numbers.nw"
 free(t->params);
-#line 1989 "book/03-tokenizer.nw"
+#line 2004 "book/03-tokenizer.nw"
 tokenizer_free(t->tok);
 free(t->tokens);
 #line 207 "book/04-embeddings.nw"

@@ -125,12 +125,13 @@ build/tests/check-longhand: tests/run-suites.c $(TESTS) $(TEST_HELPERS) $(wildca
                            build/tests/suites.h build/liblonghand.a
 	$(CC) $(CPPFLAGS) -Ibuild/tests -Itests $(CFLAGS) $(filter %.c %.a,$^) \
 	  $(CHECK_LIBS) $(LDLIBS) -o $@
-test: build/tests/check-longhand build/gpt2/vocab.bpe
+# The command-line tests (tests/check-step.c) run build/longhand itself.
+test: build/tests/check-longhand build/longhand build/gpt2/vocab.bpe
 	build/tests/check-longhand
 
 # Everything rebuilt with the sanitizers, apart from the normal build.
 SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
-sanitize: build/stamps/tangle build/tests/suites.h build/gpt2/vocab.bpe
+sanitize: build/stamps/tangle build/tests/suites.h build/longhand build/gpt2/vocab.bpe
 	mkdir -p build/san
 	$(CC) $(CPPFLAGS) -Ibuild/tests -Itests $(CFLAGS) $(SAN_FLAGS) -O1 \
 	  tests/run-suites.c $(TESTS) $(TEST_HELPERS) $(filter-out tangled/src/main.c,$(SRC_C)) \

@@ -16,6 +16,10 @@
 #include "tokenizer.h"
 #line 849 "book/07-attention.nw"
 #include "attention.h"
+#line 611 "book/08-model.nw"
+#include "gpt.h"
+#line 194 "book/10-adamw.nw"
+#include "adamw.h"
 
 #line 1116 "book/01-numbers.nw"
 static int cmd_trace(int argc, char **argv)
@@ -773,6 +777,185 @@ fputs(usage, stderr);
 return 2;
 #line 1606 "book/03-tokenizer.nw"
 }
+#line 619 "book/08-model.nw"
+static int cmd_init(int argc, char **argv)
+{
+    static const struct option options[] = {
+        { "layers", required_argument, 0, 'L' }, { "heads", required_argument, 0, 'H' },
+        { "channels", required_argument, 0, 'C' }, { "context", required_argument, 0, 'T' },
+        { "vocab", required_argument, 0, 'V' }, { "seed", required_argument, 0, 's' },
+        { "output", required_argument, 0, 'o' }, { "help", no_argument, 0, 'h' },
+        { 0, 0, 0, 0 },
+    };
+    long L = 0, H = 0, C = 0, T = 0, V = 0, seed = 0;
+    const char *out = NULL;
+    for (int c; (c = getopt_long(argc, argv, "L:H:C:T:V:s:o:h", options, NULL)) != -1;) {
+        
+#line 641 "book/08-model.nw"
+long *target = c == 'L' ? &L : c == 'H' ? &H : c == 'C' ? &C : c == 'T' ? &T
+             : c == 'V' ? &V : c == 's' ? &seed : NULL;
+if (target) {
+    if (parse_long(optarg, c == 's' ? 0 : 1, c == 's' ? 4294967295L : GPT_MAX_VOCAB,
+                   target) != 0)
+        return usage_error("init", "bad number '%s'", optarg);
+} else if (c == 'o')
+    out = optarg;
+else if (c == 'h')
+    return puts("usage: longhand init --layers L --heads H --channels C --context T\n"
+                "                     --vocab V [--seed S] -o FILE\n\n"
+                "Write a GPT-2 model of these sizes, initialised as GPT-2 is from the\n"
+                "seed, as an llm.c checkpoint."), 0;
+else
+    return usage_error("init", "unknown option");
+#line 632 "book/08-model.nw"
+    }
+    if (!L || !H || !C || !T || !V || !out || optind != argc)
+        return usage_error("init", "want --layers, --heads, --channels, --context, "
+                           "--vocab and -o FILE");
+    
+#line 659 "book/08-model.nw"
+struct gpt_config cfg = { .max_seq_len = (int)T, .vocab_size = (int)V,
+                          .padded_vocab_size = padded_vocab((int)V), .num_layers = (int)L,
+                          .num_heads = (int)H, .channels = (int)C };
+struct gpt m;
+char err[512];
+if (gpt_create(&m, &cfg) != 0)
+    return usage_error("init", "not a valid model (heads must divide channels; "
+                       "sizes within the limits), or out of memory");
+int status = gpt_init(&m, (unsigned long)seed) == 0 && gpt_save(&m, out, err, sizeof err) == 0;
+if (!status)
+    fprintf(stderr, "longhand init: %s\n", err);
+gpt_free(&m);
+return status ? 0 : 1;
+#line 637 "book/08-model.nw"
+}
+#line 202 "book/10-adamw.nw"
+#define STEP_USAGE \
+    "usage: longhand step --model FILE --tokens FILE --batch B --context T\n" \
+    "                     [--lr X] [--beta1 X] [--beta2 X] [--eps X] [--weight-decay X]\n" \
+    "                     [--grads-out FILE] [--model-out FILE]\n\n" \
+    "Read the first B*T+1 token ids of FILE (inputs: the first B*T; targets: the\n" \
+    "same shifted by one), run one forward pass, one backward pass and one AdamW\n" \
+    "update (defaults lr 1e-4, beta1 0.9, beta2 0.999, eps 1e-8, weight decay 0),\n" \
+    "print 'loss L', and write the gradients (fp32, parameter order) and the\n" \
+    "updated checkpoint."
+#line 214 "book/10-adamw.nw"
+struct step_options {
+    const char *model, *tokens, *grads_out, *model_out;
+    long B, T;
+    struct adamw_hparams h;
+};
+
+static int run_step(const struct step_options *o);
+
+static int cmd_step(int argc, char **argv)
+{
+    struct step_options o = { .h = adamw_defaults() };
+    
+#line 235 "book/10-adamw.nw"
+static const struct option options[] = {
+    { "model", required_argument, 0, 'm' }, { "tokens", required_argument, 0, 'k' },
+    { "batch", required_argument, 0, 'B' }, { "context", required_argument, 0, 'T' },
+    { "lr", required_argument, 0, 'l' }, { "beta1", required_argument, 0, '1' },
+    { "beta2", required_argument, 0, '2' }, { "eps", required_argument, 0, 'e' },
+    { "weight-decay", required_argument, 0, 'w' },
+    { "grads-out", required_argument, 0, 'g' }, { "model-out", required_argument, 0, 'o' },
+    { "help", no_argument, 0, 'h' }, { 0, 0, 0, 0 },
+};
+for (int c; (c = getopt_long(argc, argv, "m:k:B:T:l:1:2:e:w:g:o:h", options, NULL)) != -1;) {
+    
+#line 250 "book/10-adamw.nw"
+double x = 0;
+int bad = 0;
+switch (c) {
+case 'm': o.model = optarg; break;
+case 'k': o.tokens = optarg; break;
+case 'g': o.grads_out = optarg; break;
+case 'o': o.model_out = optarg; break;
+case 'B': bad = parse_long(optarg, 1, 1 << 16, &o.B); break;
+case 'T': bad = parse_long(optarg, 1, GPT_MAX_CONTEXT, &o.T); break;
+case 'l': bad = parse_double(optarg, 0, 1e3, &x); o.h.lr = (float)x; break;
+case '1': bad = parse_double(optarg, 0, 0.999999, &x); o.h.beta1 = (float)x; break;
+case '2': bad = parse_double(optarg, 0, 0.999999, &x); o.h.beta2 = (float)x; break;
+case 'e': bad = parse_double(optarg, 1e-30, 1, &x) || x <= 0; o.h.eps = (float)x; break;
+case 'w': bad = parse_double(optarg, 0, 1e3, &x); o.h.weight_decay = (float)x; break;
+case 'h': return puts(STEP_USAGE), 0;
+default: return usage_error("step", "unknown option");
+}
+if (bad)
+    return usage_error("step", "value '%s' out of range or not a number", optarg);
+#line 246 "book/10-adamw.nw"
+}
+#line 226 "book/10-adamw.nw"
+    if (!o.model || !o.tokens || !o.B || !o.T || optind != argc)
+        return usage_error("step", "want --model, --tokens, --batch and --context");
+    return run_step(&o);
+}
+#line 276 "book/10-adamw.nw"
+/* The first n whitespace-separated ids of path into ids; 0, or -1 with a message. */
+static int read_token_ids(const char *path, int *ids, long n)
+{
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        fprintf(stderr, "longhand step: %s: %s\n", path, strerror(errno));
+        return -1;
+    }
+    char word[32];
+    long i = 0, id = 0;
+    while (i < n && fscanf(f, "%31s", word) == 1) {
+        if (parse_long(word, 0, 2147483647L, &id) != 0)
+            break;
+        ids[i++] = (int)id;
+    }
+    int at_end = feof(f);
+    fclose(f);
+    if (i == n)
+        return 0;
+    fprintf(stderr, "longhand step: %s: want %ld token ids (whole numbers from 0), "
+            "found %ld before %s\n", path, n, i, at_end ? "the end" : "a bad word");
+    return -1;
+}
+#line 303 "book/10-adamw.nw"
+static int run_step(const struct step_options *o)
+{
+    struct gpt m;
+    struct adamw opt = { 0 };
+    char err[512];
+    long n = o->B * o->T;
+    int *ids = malloc((size_t)(n + 1) * sizeof *ids), status = 1;
+    if (!ids || gpt_load(&m, o->model, err, sizeof err) != 0) {
+        fprintf(stderr, "longhand step: %s\n", ids ? err : "out of memory");
+        free(ids);
+        return 1;
+    }
+    if (read_token_ids(o->tokens, ids, n + 1) == 0) {
+        
+#line 326 "book/10-adamw.nw"
+if (gpt_forward(&m, ids, ids + 1, (int)o->B, (int)o->T, err, sizeof err) != 0)
+    fprintf(stderr, "longhand step: %s\n", err);
+else if (adamw_create(&opt, m.num_params, o->h) != 0)
+    fprintf(stderr, "longhand step: out of memory\n");
+else {
+    gpt_zero_grad(&m);
+    gpt_backward(&m, ids, ids + 1);
+    printf("loss %.9g\n", m.mean_loss);
+    adamw_update(&opt, m.params, m.grads);
+    status = 0;
+    if (o->grads_out && write_file_atomically(o->grads_out, NULL, 0, m.grads,
+                                              m.num_params * sizeof(float), err, sizeof err))
+        status = 1;
+    if (status == 0 && o->model_out && gpt_save(&m, o->model_out, err, sizeof err))
+        status = 1;
+    if (status)
+        fprintf(stderr, "longhand step: %s\n", err);
+}
+#line 317 "book/10-adamw.nw"
+    }
+    adamw_free(&opt);
+    gpt_free(&m);
+    free(ids);
+    return status;
+}
 
 #line 711 "book/01-numbers.nw"
 static const struct command commands[] = {
@@ -783,6 +966,10 @@ static const struct command commands[] = {
 { "bench", cmd_bench, "time a part of the program (bench matmul, ...)" },
 #line 1585 "book/03-tokenizer.nw"
 { "tokenizer", cmd_tokenizer, "train a BPE tokenizer; encode and decode text" },
+#line 615 "book/08-model.nw"
+{ "init", cmd_init, "write a freshly initialised model checkpoint" },
+#line 198 "book/10-adamw.nw"
+{ "step", cmd_step, "one forward, backward and AdamW step, every result written" },
 #line 713 "book/01-numbers.nw"
 };
 enum { NUM_COMMANDS = sizeof commands / sizeof commands[0] };

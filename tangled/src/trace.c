@@ -24,6 +24,10 @@
 #line 633 "book/07-attention.nw"
 #include "attention.h"
 #include "matmul.h"
+#line 707 "book/08-model.nw"
+#include "gpt.h"
+#line 370 "book/10-adamw.nw"
+#include "adamw.h"
 
 #line 875 "book/01-numbers.nw"
 FILE *trace_table(struct trace *t, const char *name)
@@ -827,6 +831,165 @@ for (int i = 0; i < T && i < EXAMPLE_ROWS; i++) {
     gsl_rng_free(rng);
     free(dy); free(dout); free(dqkv); free(datt); free(dpreatt); free(dw);
 }
+#line 715 "book/08-model.nw"
+static void trace_model(struct trace *t)
+{
+    int T = t->num_tokens - 1;
+    char err[256];
+    t->model = calloc(1, sizeof *t->model);
+    if (!t->model || !t->tokens || T < 1 || gpt_create(t->model, &t->ex.model) != 0) {
+        t->failed = 1;
+        return;
+    }
+    memcpy(t->model->params, t->params, t->model->num_params * sizeof(float));
+    if (gpt_forward(t->model, t->tokens, t->tokens + 1, 1, T, err, sizeof err) != 0) {
+        fprintf(stderr, "longhand trace: model: %s\n", err);
+        t->failed = 1;
+        return;
+    }
+    trace_value(t, "ModelPositions", "%d", T);
+    trace_value(t, "ModelLoss", "%.4f", t->model->mean_loss);
+    trace_value(t, "ModelLogV", "%.4f", log((double)t->ex.model.vocab_size));
+    
+#line 738 "book/08-model.nw"
+FILE *f = trace_table(t, "model-positions");
+if (f) {
+    int V = t->ex.model.vocab_size;
+    fprintf(f, "$t$\tinput\ttarget\t$p_t[y_t]$\t$\\ell_t$\t$\\max_j z_{t,j}$\n");
+    for (int i = 0; i < T; i++) {
+        const float *z = t->model->act[ACT_LOGITS] + (size_t)i * V;
+        float zmax = z[0];
+        for (int j = 1; j < V; j++)
+            zmax = fmaxf(zmax, z[j]);
+        fprintf(f, "%d\t", i);
+        write_token_cell(f, t->tok, t->tokens[i]);
+        fputc('\t', f);
+        write_token_cell(f, t->tok, t->tokens[i + 1]);
+        fprintf(f, "\t%.5f\t%.4f\t%.4f\n",
+                t->model->act[ACT_PROBS][(size_t)i * V + t->tokens[i + 1]],
+                t->model->act[ACT_LOSSES][i], zmax);
+    }
+}
+trace_close(t, f);
+#line 734 "book/08-model.nw"
+}
+#line 237 "book/09-backprop.nw"
+static double norm2(const float *x, size_t n)
+{
+    double s = 0;
+    for (size_t i = 0; i < n; i++)
+        s += (double)x[i] * x[i];
+    return sqrt(s);
+}
+
+static void trace_backprop(struct trace *t)
+{
+    struct gpt *m = t->model;
+    if (!m || !m->acts) {
+        t->failed = 1;
+        return;
+    }
+    gpt_zero_grad(m);
+    gpt_backward(m, t->tokens, t->tokens + 1);
+    
+#line 260 "book/09-backprop.nw"
+size_t BTC = (size_t)m->B * m->T * m->config.channels, L = (size_t)m->config.num_layers;
+FILE *f = trace_table(t, "backprop-flow");
+if (f) {
+    fprintf(f, "gradient with respect to\tnorm\n");
+    double logits = norm2(m->grad_act[ACT_LOGITS], (size_t)m->B * m->T * m->config.vocab_size);
+    fprintf(f, "logits $z$\t%.4e\n", logits);
+    fprintf(f, "final LayerNorm output\t%.4e\n", norm2(m->grad_act[ACT_LNF], BTC));
+    for (size_t l = L; l-- > 0;) {
+        fprintf(f, "block %zu output $h^{(%zu)}$\t%.4e\n", l + 1, l + 1,
+                norm2(m->grad_act[ACT_RESIDUAL3] + l * BTC, BTC));
+        fprintf(f, "block %zu middle $r^{(%zu)}$\t%.4e\n", l + 1, l + 1,
+                norm2(m->grad_act[ACT_RESIDUAL2] + l * BTC, BTC));
+    }
+    double encoded = norm2(m->grad_act[ACT_ENCODED], BTC);
+    fprintf(f, "embedding output $h^{(0)}$\t%.4e\n", encoded);
+    trace_value(t, "BackpropLogitsNorm", "%.3e", logits);
+    trace_value(t, "BackpropEncodedNorm", "%.3e", encoded);
+}
+trace_close(t, f);
+#line 255 "book/09-backprop.nw"
+    
+#line 282 "book/09-backprop.nw"
+f = trace_table(t, "backprop-params");
+if (f) {
+    fprintf(f, "tensor\tgradient norm\tparameter norm\n");
+    for (int i = 0; i < NUM_PARAM_TENSORS; i++)
+        fprintf(f, "`%s`\t%.4e\t%.4e\n", param_tensor_names[i],
+                norm2(m->grad[i], m->param_size[i]), norm2(m->param[i], m->param_size[i]));
+}
+trace_close(t, f);
+#line 256 "book/09-backprop.nw"
+}
+#line 383 "book/10-adamw.nw"
+static void trace_adamw(struct trace *t)
+{
+    struct gpt *m = t->model;
+    struct adamw opt;
+    if (!m || !m->acts || adamw_create(&opt, m->num_params, adamw_defaults()) != 0) {
+        t->failed = 1;
+        return;
+    }
+    size_t C = (size_t)m->config.channels;
+    const struct { const char *name; size_t at; } shown[] = {
+        { "wte[x0][0]", (size_t)t->tokens[0] * C }, { "wte[0][0]", 0 },
+        { "wpe[0][0]", m->param[1] - m->params }, { "qkvw[0]", m->param[4] - m->params },
+        { "fcw[0]", m->param[10] - m->params }, { "lnfw[0]", m->param[14] - m->params },
+    };
+    float *before = malloc(m->num_params * sizeof *before);
+    if (!before) {
+        t->failed = 1;
+        adamw_free(&opt);
+        return;
+    }
+    memcpy(before, m->params, m->num_params * sizeof *before);
+    adamw_update(&opt, m->params, m->grads);
+    
+#line 416 "book/10-adamw.nw"
+enum { NUM_SHOWN = sizeof shown / sizeof shown[0] };
+float c1 = 1.0f - opt.h.beta1, c2 = 1.0f - opt.h.beta2; /* the corrections at t = 1 */
+double rows[8][NUM_SHOWN];
+for (int k = 0; k < NUM_SHOWN; k++) {
+    size_t i = shown[k].at;
+    double col[8] = { before[i], m->grads[i], opt.m[i], opt.v[i], opt.m[i] / c1,
+                      opt.v[i] / c2, m->params[i] - before[i], m->params[i] };
+    for (int r = 0; r < 8; r++)
+        rows[r][k] = col[r];
+}
+#line 431 "book/10-adamw.nw"
+static const char *const quantity[8] = { "$\\theta_0$", "$g$", "$m$", "$v$", "$\\hat m$",
+                                         "$\\hat v$", "step", "$\\theta_1$" };
+FILE *f = trace_table(t, "adamw-first");
+if (f) {
+    fprintf(f, " ");
+    for (int k = 0; k < NUM_SHOWN; k++)
+        fprintf(f, "\t\\texttt{%s}", shown[k].name);
+    for (int r = 0; r < 8; r++) {
+        fprintf(f, "\n%s", quantity[r]);
+        for (int k = 0; k < NUM_SHOWN; k++)
+            fprintf(f, r == 0 || r == 7 ? "\t%.5f" : "\t%.2e", rows[r][k]);
+    }
+    fputc('\n', f);
+}
+trace_close(t, f);
+#line 427 "book/10-adamw.nw"
+trace_value(t, "AdamLr", "%g", opt.h.lr);
+#line 406 "book/10-adamw.nw"
+    
+#line 449 "book/10-adamw.nw"
+char err[256];
+if (gpt_forward(m, t->tokens, t->tokens + 1, 1, t->num_tokens - 1, err, sizeof err) == 0)
+    trace_value(t, "AdamLossAfter", "%.4f", m->mean_loss);
+else
+    t->failed = 1;
+#line 407 "book/10-adamw.nw"
+    free(before);
+    adamw_free(&opt);
+}
 
 #line 863 "book/01-numbers.nw"
 int trace_run(struct trace *t)
@@ -850,6 +1013,12 @@ trace_gelu(t);
 trace_mlp(t);
 #line 638 "book/07-attention.nw"
 trace_attention(t);
+#line 711 "book/08-model.nw"
+trace_model(t);
+#line 233 "book/09-backprop.nw"
+trace_backprop(t);
+#line 374 "book/10-adamw.nw"
+trace_adamw(t);
 #line 866 "book/01-numbers.nw"
     
 #line 1055 "book/01-numbers.nw"
@@ -861,6 +1030,10 @@ free(t->tokens);
 free(t->embedded);
 #line 309 "book/05-layernorm.nw"
 free(t->ln1);
+#line 701 "book/08-model.nw"
+if (t->model)
+    gpt_free(t->model);
+free(t->model);
 #line 867 "book/01-numbers.nw"
     return t->failed ? -1 : 0;
 }

@@ -1,0 +1,372 @@
+#line 199 "book/08-model.nw"
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include "attention.h"
+#include "embedding.h"
+#include "gpt.h"
+#include "layernorm.h"
+#include "matmul.h"
+#include "mlp.h"
+
+#line 174 "book/08-model.nw"
+static const char *config_error(const struct gpt_config *c)
+{
+    if (c->max_seq_len < 1 || c->max_seq_len > GPT_MAX_CONTEXT)
+        return "the context must be from 1 to 65536";
+    if (c->vocab_size < 1 || c->padded_vocab_size < c->vocab_size
+        || c->padded_vocab_size > GPT_MAX_VOCAB)
+        return "the vocabulary must be from 1 to the padded vocabulary, at most 2^24";
+    if (c->num_layers < 1 || c->num_layers > GPT_MAX_LAYERS || c->num_heads < 1
+        || c->channels < 1 || c->channels > GPT_MAX_CHANNELS)
+        return "layers, heads and channels must be from 1 to 1024, 1024 and 65536";
+    if (c->channels % c->num_heads != 0)
+        return "the number of heads must divide the channels";
+    return NULL;
+}
+#line 113 "book/08-model.nw"
+static void act_sizes(const struct gpt_config *cfg, int B, int T, size_t s[NUM_ACT_TENSORS])
+{
+    size_t L = (size_t)cfg->num_layers, C = (size_t)cfg->channels, V = (size_t)cfg->vocab_size;
+    size_t BT = (size_t)B * T, NH = (size_t)cfg->num_heads;
+    const size_t sizes[NUM_ACT_TENSORS] = {
+        BT * C, L * BT * C, L * BT, L * BT, L * BT * 3 * C, L * BT * C,
+        L * BT * NH * T, L * BT * NH * T, L * BT * C, L * BT * C, L * BT * C, L * BT,
+        L * BT, L * BT * 4 * C, L * BT * 4 * C, L * BT * C, L * BT * C, BT * C, BT, BT,
+        BT * V, BT * V, BT,
+    };
+    memcpy(s, sizes, sizeof sizes);
+}
+#line 227 "book/08-model.nw"
+int gpt_create(struct gpt *m, const struct gpt_config *cfg)
+{
+    memset(m, 0, sizeof *m);
+    if (config_error(cfg))
+        return -1;
+    m->config = *cfg;
+    param_sizes(cfg, m->param_size);
+    m->num_params = layout_total(m->param_size, NUM_PARAM_TENSORS);
+    m->params = m->num_params ? calloc(m->num_params, sizeof(float)) : NULL;
+    m->grads = m->num_params ? calloc(m->num_params, sizeof(float)) : NULL;
+    if (!m->params || !m->grads) {
+        gpt_free(m);
+        return -1;
+    }
+    layout_views(m->params, m->param_size, NUM_PARAM_TENSORS, m->param);
+    layout_views(m->grads, m->param_size, NUM_PARAM_TENSORS, m->grad);
+    return 0;
+}
+
+void gpt_free(struct gpt *m)
+{
+    free(m->params);
+    free(m->grads);
+    free(m->acts);
+    free(m->grad_acts);
+    memset(m, 0, sizeof *m);
+}
+
+int gpt_init(struct gpt *m, unsigned long seed)
+{
+    gsl_rng *rng = rng_create(seed);
+    if (!rng)
+        return -1;
+    param_init(m->params, &m->config, rng);
+    gsl_rng_free(rng);
+    return 0;
+}
+#line 271 "book/08-model.nw"
+static int ensure_activations(struct gpt *m, int B, int T)
+{
+    if (m->acts && m->B == B && m->T == T)
+        return 0;
+    size_t sizes[NUM_ACT_TENSORS];
+    act_sizes(&m->config, B, T, sizes);
+    size_t total = layout_total(sizes, NUM_ACT_TENSORS);
+    free(m->acts);
+    free(m->grad_acts);
+    m->acts = total ? malloc(total * sizeof(float)) : NULL;
+    m->grad_acts = total ? malloc(total * sizeof(float)) : NULL;
+    if (!m->acts || !m->grad_acts) {
+        free(m->acts), free(m->grad_acts);
+        m->acts = m->grad_acts = NULL;
+        return -1;
+    }
+    layout_views(m->acts, sizes, NUM_ACT_TENSORS, m->act);
+    layout_views(m->grad_acts, sizes, NUM_ACT_TENSORS, m->grad_act);
+    m->B = B, m->T = T, m->num_acts = total;
+    return 0;
+}
+#line 352 "book/08-model.nw"
+struct layer_params {
+    float *ln1w, *ln1b, *qkvw, *qkvb, *attprojw, *attprojb,
+          *ln2w, *ln2b, *fcw, *fcb, *fcprojw, *fcprojb;
+};
+struct layer_acts {
+    float *ln1, *ln1_mean, *ln1_rstd, *qkv, *atty, *preatt, *att, *attproj,
+          *residual2, *ln2, *ln2_mean, *ln2_rstd, *fch, *fch_gelu, *fcproj, *residual3;
+};
+
+/* Layer l's slice of each per-layer tensor of a parameter-shaped buffer. */
+static struct layer_params layer_params(float *const p[NUM_PARAM_TENSORS],
+                                        const struct gpt_config *c, int l)
+{
+    size_t C = (size_t)c->channels;
+    return (struct layer_params){
+        p[2] + l * C, p[3] + l * C, p[4] + l * 3 * C * C, p[5] + l * 3 * C,
+        p[6] + l * C * C, p[7] + l * C, p[8] + l * C, p[9] + l * C,
+        p[10] + l * 4 * C * C, p[11] + l * 4 * C, p[12] + l * 4 * C * C, p[13] + l * C,
+    };
+}
+#line 375 "book/08-model.nw"
+/* Layer l's slice of each per-layer tensor of an activation-shaped buffer. */
+static struct layer_acts layer_acts(float *const a[NUM_ACT_TENSORS],
+                                    const struct gpt_config *c, int B, int T, int l)
+{
+    size_t BT = (size_t)B * T, C = (size_t)c->channels, NH = (size_t)c->num_heads;
+    size_t btc = l * BT * C, bt = l * BT, tt = l * BT * NH * T, ff = l * BT * 4 * C;
+    return (struct layer_acts){
+        a[ACT_LN1] + btc, a[ACT_LN1_MEAN] + bt, a[ACT_LN1_RSTD] + bt,
+        a[ACT_QKV] + 3 * btc, a[ACT_ATTY] + btc, a[ACT_PREATT] + tt, a[ACT_ATT] + tt,
+        a[ACT_ATTPROJ] + btc, a[ACT_RESIDUAL2] + btc, a[ACT_LN2] + btc,
+        a[ACT_LN2_MEAN] + bt, a[ACT_LN2_RSTD] + bt, a[ACT_FCH] + ff,
+        a[ACT_FCH_GELU] + ff, a[ACT_FCPROJ] + btc, a[ACT_RESIDUAL3] + btc,
+    };
+}
+
+/* out[i] = x[i] + y[i]: a residual connection. */
+static void add_vectors(float *out, const float *x, const float *y, long n)
+{
+    #pragma omp parallel for schedule(static)
+    for (long i = 0; i < n; i++)
+        out[i] = x[i] + y[i];
+}
+#line 447 "book/08-model.nw"
+/* probs[V] = softmax(z); returns -log probs[target], by log-sum-exp. */
+static float softmax_cross_entropy(float *probs, const float *z, int target, int V)
+{
+    float zmax = z[0];
+    for (int i = 1; i < V; i++)
+        if (z[i] > zmax)
+            zmax = z[i];
+    for (int i = 0; i < V; i++)
+        probs[i] = expf(z[i] - zmax);
+    float sum = sum_pairwise(probs, (size_t)V), inv = 1.0f / sum;
+    for (int i = 0; i < V; i++)
+        probs[i] *= inv;
+    return zmax + logf(sum) - z[target];
+}
+#line 308 "book/08-model.nw"
+int gpt_forward(struct gpt *m, const int *inputs, const int *targets, int B, int T,
+                char *err, size_t errlen)
+{
+    const struct gpt_config *c = &m->config;
+    
+#line 330 "book/08-model.nw"
+if (B < 1 || T < 1 || T > c->max_seq_len) {
+    snprintf(err, errlen, "want a batch of at least 1 x 1 and at most %d positions",
+             c->max_seq_len);
+    return -1;
+}
+for (long i = 0; i < (long)B * T; i++)
+    if (inputs[i] < 0 || inputs[i] >= c->vocab_size
+        || (targets && (targets[i] < 0 || targets[i] >= c->vocab_size))) {
+        snprintf(err, errlen, "token id %d at position %ld is outside the vocabulary of %d",
+                 inputs[i] < 0 || inputs[i] >= c->vocab_size ? inputs[i] : targets[i],
+                 i, c->vocab_size);
+        return -1;
+    }
+#line 313 "book/08-model.nw"
+    if (ensure_activations(m, B, T) != 0) {
+        snprintf(err, errlen, "out of memory for a batch of %d x %d", B, T);
+        return -1;
+    }
+    int C = c->channels, V = c->vocab_size;
+    embedding_forward(m->act[ACT_ENCODED], inputs, m->param[0], m->param[1], B, T, C, V);
+    for (int l = 0; l < c->num_layers; l++) {
+        
+#line 404 "book/08-model.nw"
+long BT = (long)B * T;
+struct layer_params w = layer_params(m->param, c, l);
+struct layer_acts a = layer_acts(m->act, c, B, T, l);
+const float *h_in = l == 0 ? m->act[ACT_ENCODED] : layer_acts(m->act, c, B, T, l - 1).residual3;
+layernorm_forward(a.ln1, a.ln1_mean, a.ln1_rstd, h_in, w.ln1w, w.ln1b, B, T, C);
+matmul_forward(a.qkv, a.ln1, w.qkvw, w.qkvb, BT, C, 3 * C);
+attention_forward(a.atty, a.preatt, a.att, a.qkv, B, T, C, c->num_heads);
+matmul_forward(a.attproj, a.atty, w.attprojw, w.attprojb, BT, C, C);
+add_vectors(a.residual2, h_in, a.attproj, BT * C);
+layernorm_forward(a.ln2, a.ln2_mean, a.ln2_rstd, a.residual2, w.ln2w, w.ln2b, B, T, C);
+mlp_forward(a.fcproj, a.fch, a.fch_gelu, a.ln2, w.fcw, w.fcb, w.fcprojw, w.fcprojb, BT, C);
+add_vectors(a.residual3, a.residual2, a.fcproj, BT * C);
+#line 321 "book/08-model.nw"
+    }
+    
+#line 421 "book/08-model.nw"
+const float *h_last = layer_acts(m->act, c, B, T, c->num_layers - 1).residual3;
+layernorm_forward(m->act[ACT_LNF], m->act[ACT_LNF_MEAN], m->act[ACT_LNF_RSTD], h_last,
+                  m->param[14], m->param[15], B, T, C);
+matmul_forward(m->act[ACT_LOGITS], m->act[ACT_LNF], m->param[0], NULL, (long)B * T, C, V);
+#line 323 "book/08-model.nw"
+    if (targets)
+        
+#line 431 "book/08-model.nw"
+{
+    #pragma omp parallel for schedule(static)
+    for (long bt = 0; bt < (long)B * T; bt++)
+        m->act[ACT_LOSSES][bt] = softmax_cross_entropy(m->act[ACT_PROBS] + bt * V,
+                                                       m->act[ACT_LOGITS] + bt * V,
+                                                       targets[bt], V);
+    m->mean_loss = sum_pairwise(m->act[ACT_LOSSES], (size_t)B * T) / ((float)B * T);
+}
+#line 325 "book/08-model.nw"
+    return 0;
+}
+#line 506 "book/08-model.nw"
+int write_file_atomically(const char *path, const void *head, size_t head_bytes,
+                          const void *body, size_t body_bytes, char *err, size_t errlen)
+{
+    char tmp[4096];
+    if (snprintf(tmp, sizeof tmp, "%s.tmp-XXXXXX", path) >= (int)sizeof tmp) {
+        snprintf(err, errlen, "%s: path too long", path);
+        return -1;
+    }
+    int fd = mkstemp(tmp);
+    FILE *f = fd < 0 ? NULL : fdopen(fd, "wb");
+    int ok = f != NULL && fwrite(head, 1, head_bytes, f) == head_bytes
+             && fwrite(body, 1, body_bytes, f) == body_bytes
+             && fflush(f) == 0 && fsync(fileno(f)) == 0;
+    int saved_errno = errno;
+    if (f ? fclose(f) != 0 : fd >= 0 && close(fd) != 0)
+        ok = 0;
+    if (ok && rename(tmp, path) == 0)
+        return 0;
+    snprintf(err, errlen, "%s: %s", path, strerror(saved_errno ? saved_errno : EIO));
+    if (fd >= 0)
+        unlink(tmp);
+    return -1;
+}
+#line 533 "book/08-model.nw"
+int gpt_save(const struct gpt *m, const char *path, char *err, size_t errlen)
+{
+    const struct gpt_config *c = &m->config;
+    int header[CHECKPOINT_HEADER_INTS] = {
+        CHECKPOINT_MAGIC, CHECKPOINT_VERSION, c->max_seq_len, c->vocab_size,
+        c->num_layers, c->num_heads, c->channels, c->padded_vocab_size,
+    };
+    return write_file_atomically(path, header, sizeof header, m->params,
+                                 m->num_params * sizeof(float), err, errlen);
+}
+#line 551 "book/08-model.nw"
+int gpt_load(struct gpt *m, const char *path, char *err, size_t errlen)
+{
+    memset(m, 0, sizeof *m);
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        snprintf(err, errlen, "%s: %s", path, strerror(errno));
+        return -1;
+    }
+    int header[CHECKPOINT_HEADER_INTS];
+    struct stat st;
+    const char *why = NULL;
+    
+#line 579 "book/08-model.nw"
+struct gpt_config cfg = { 0 };
+if (fstat(fileno(f), &st) != 0 || fread(header, sizeof header, 1, f) != 1)
+    why = "too short to hold a checkpoint header";
+else if (header[0] != CHECKPOINT_MAGIC)
+    why = "not a checkpoint (bad magic number)";
+else if (header[1] != CHECKPOINT_VERSION)
+    why = "unsupported checkpoint version (only 3, fp32, is read)";
+else {
+    cfg = (struct gpt_config){ .max_seq_len = header[2], .vocab_size = header[3],
+                               .num_layers = header[4], .num_heads = header[5],
+                               .channels = header[6], .padded_vocab_size = header[7] };
+    why = config_error(&cfg);
+}
+#line 563 "book/08-model.nw"
+    
+#line 595 "book/08-model.nw"
+size_t sizes[NUM_PARAM_TENSORS];
+if (!why) {
+    param_sizes(&cfg, sizes);
+    size_t n = layout_total(sizes, NUM_PARAM_TENSORS);
+    if (n == 0 || (unsigned long long)st.st_size
+                  != sizeof header + (unsigned long long)n * sizeof(float))
+        why = "its size does not match the sizes in its header";
+}
+#line 564 "book/08-model.nw"
+    if (!why && gpt_create(m, &cfg) != 0)
+        why = "out of memory";
+    if (!why && fread(m->params, sizeof(float), m->num_params, f) != m->num_params)
+        why = "cannot read the parameters";
+    fclose(f);
+    if (why) {
+        gpt_free(m);
+        snprintf(err, errlen, "%s: %s", path, why);
+        return -1;
+    }
+    return 0;
+}
+#line 109 "book/09-backprop.nw"
+void gpt_zero_grad(struct gpt *m)
+{
+    memset(m->grads, 0, m->num_params * sizeof(float));
+}
+
+int gpt_backward(struct gpt *m, const int *inputs, const int *targets)
+{
+    if (!m->acts)
+        return -1;
+    const struct gpt_config *c = &m->config;
+    int B = m->B, T = m->T, C = c->channels, V = c->vocab_size;
+    long BT = (long)B * T;
+    memset(m->grad_acts, 0, m->num_acts * sizeof(float));
+    
+#line 133 "book/09-backprop.nw"
+float *dlogits = m->grad_act[ACT_LOGITS], dloss = 1.0f / (float)BT;
+#pragma omp parallel for schedule(static)
+for (long bt = 0; bt < BT; bt++) {
+    const float *p = m->act[ACT_PROBS] + bt * V;
+    for (int j = 0; j < V; j++)
+        dlogits[bt * V + j] = (p[j] - (j == targets[bt] ? 1.0f : 0.0f)) * dloss;
+}
+#line 123 "book/09-backprop.nw"
+    
+#line 146 "book/09-backprop.nw"
+matmul_backward(m->grad_act[ACT_LNF], m->grad[0], NULL, dlogits, m->act[ACT_LNF],
+                m->param[0], BT, C, V);
+int last = c->num_layers - 1;
+layernorm_backward(layer_acts(m->grad_act, c, B, T, last).residual3, m->grad[14],
+                   m->grad[15], m->grad_act[ACT_LNF], layer_acts(m->act, c, B, T, last).residual3,
+                   m->param[14], m->act[ACT_LNF_MEAN], m->act[ACT_LNF_RSTD], B, T, C);
+#line 124 "book/09-backprop.nw"
+    for (int l = c->num_layers - 1; l >= 0; l--) {
+        
+#line 161 "book/09-backprop.nw"
+struct layer_params w = layer_params(m->param, c, l), g = layer_params(m->grad, c, l);
+struct layer_acts a = layer_acts(m->act, c, B, T, l), d = layer_acts(m->grad_act, c, B, T, l);
+const float *h_in = l == 0 ? m->act[ACT_ENCODED] : layer_acts(m->act, c, B, T, l - 1).residual3;
+float *dh_in = l == 0 ? m->grad_act[ACT_ENCODED]
+                      : layer_acts(m->grad_act, c, B, T, l - 1).residual3;
+#line 171 "book/09-backprop.nw"
+mlp_backward(d.ln2, g.fcw, g.fcb, g.fcprojw, g.fcprojb, d.fch_gelu, d.fch, d.residual3,
+             a.ln2, a.fch, a.fch_gelu, w.fcw, w.fcprojw, BT, C);
+add_vectors(d.residual2, d.residual2, d.residual3, BT * C);
+layernorm_backward(d.residual2, g.ln2w, g.ln2b, d.ln2, a.residual2, w.ln2w, a.ln2_mean,
+                   a.ln2_rstd, B, T, C);
+#line 179 "book/09-backprop.nw"
+matmul_backward(d.atty, g.attprojw, g.attprojb, d.residual2, a.atty, w.attprojw, BT, C, C);
+add_vectors(dh_in, dh_in, d.residual2, BT * C);
+attention_backward(d.qkv, d.att, d.preatt, d.atty, a.qkv, a.att, B, T, C, c->num_heads);
+matmul_backward(d.ln1, g.qkvw, g.qkvb, d.qkv, a.ln1, w.qkvw, BT, C, 3 * C);
+layernorm_backward(dh_in, g.ln1w, g.ln1b, d.ln1, h_in, w.ln1w, a.ln1_mean, a.ln1_rstd,
+                   B, T, C);
+#line 126 "book/09-backprop.nw"
+    }
+    embedding_backward(m->grad[0], m->grad[1], m->grad_act[ACT_ENCODED], inputs, B, T, C);
+    return 0;
+}

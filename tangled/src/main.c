@@ -14,12 +14,18 @@
 #include <time.h>
 #include <unistd.h>
 #include "tokenizer.h"
-#line 849 "book/07-attention.nw"
+#line 861 "book/07-attention.nw"
 #include "attention.h"
-#line 611 "book/08-model.nw"
+#line 626 "book/08-model.nw"
 #include "gpt.h"
 #line 194 "book/10-adamw.nw"
 #include "adamw.h"
+#line 417 "book/11-training.nw"
+#include <signal.h>
+#include <unistd.h>
+#include "train.h"
+#line 775 "book/11-training.nw"
+#include <sys/resource.h>
 
 #line 1116 "book/01-numbers.nw"
 static int cmd_trace(int argc, char **argv)
@@ -337,7 +343,7 @@ for (int i = 0; i < o.nrows; i++)
 #line 1034 "book/02-matmul.nw"
     return o.model ? bench_model(&o) : bench_ladder(&o);
 }
-#line 857 "book/07-attention.nw"
+#line 869 "book/07-attention.nw"
 enum { BENCH_ATTN_C = 768, BENCH_ATTN_NH = 12, BENCH_ATTN_MAX_T = 8192 };
 static int bench_attention_lean(const int *lengths, int nlengths, int reps);
 static int bench_attention_cache(int context, int reps);
@@ -354,7 +360,7 @@ static int bench_attention(int argc, char **argv)
     optind = 1;
     for (int c; (c = getopt_long(argc, argv, "T:g:n:h", options, NULL)) != -1;) {
         
-#line 882 "book/07-attention.nw"
+#line 894 "book/07-attention.nw"
 if (c == 'T') {
     nlengths = parse_sizes(optarg, lengths, 16);
     for (int i = 0; i < nlengths; i++)
@@ -377,14 +383,14 @@ if (c == 'T') {
     return 0;
 } else
     return usage_error("bench attention", "unknown option");
-#line 873 "book/07-attention.nw"
+#line 885 "book/07-attention.nw"
     }
     if (optind != argc)
         return usage_error("bench attention", "unexpected argument '%s'", argv[optind]);
     return generate ? bench_attention_cache((int)generate, (int)reps)
                     : bench_attention_lean(lengths, nlengths, (int)reps);
 }
-#line 909 "book/07-attention.nw"
+#line 921 "book/07-attention.nw"
 static float *bench_random_qkv(int T)
 {
     size_t n = (size_t)T * 3 * BENCH_ATTN_C;
@@ -410,7 +416,7 @@ static int bench_attention_lean(const int *lengths, int nlengths, int reps)
             return 1;
         }
         
-#line 944 "book/07-attention.nw"
+#line 956 "book/07-attention.nw"
 for (int r = 0; r < reps; r++) {
     double t0 = omp_get_wtime();
     attention_forward(out, preatt, att, qkv, 1, T, C, NH);
@@ -419,7 +425,7 @@ for (int r = 0; r < reps; r++) {
     t[0][r] = t1 - t0;
     t[1][r] = omp_get_wtime() - t1;
 }
-#line 934 "book/07-attention.nw"
+#line 946 "book/07-attention.nw"
         printf("%d\t%.3f\t%.3f\t%.2f\t%.1f\n", T, 1e3 * median(t[0], reps),
                1e3 * median(t[1], reps), median(t[1], reps) / median(t[0], reps),
                2.0 * nn * sizeof(float) / (1 << 20));
@@ -427,7 +433,7 @@ for (int r = 0; r < reps; r++) {
     }
     return 0;
 }
-#line 958 "book/07-attention.nw"
+#line 970 "book/07-attention.nw"
 static int bench_attention_cache(int context, int reps)
 {
     int C = BENCH_ATTN_C, NH = BENCH_ATTN_NH;
@@ -444,7 +450,7 @@ static int bench_attention_cache(int context, int reps)
     for (int t = context / 16 > 0 ? context / 16 : 1; t < context; t *= 2) {
         double full[1000], step[1000];
         
-#line 987 "book/07-attention.nw"
+#line 999 "book/07-attention.nw"
 cache->len = 0;
 for (int s = 0; s < t; s++)
     attention_step(out, qkv + (size_t)s * 3 * C, cache);
@@ -457,12 +463,77 @@ for (int r = 0; r < reps; r++) {
     step[r] = omp_get_wtime() - t1;
     cache->len = t;
 }
-#line 974 "book/07-attention.nw"
+#line 986 "book/07-attention.nw"
         printf("%d\t%.4f\t%.4f\t%.1f\n", t, 1e3 * median(full, reps),
                1e3 * median(step, reps), median(full, reps) / median(step, reps));
     }
     kv_cache_free(cache);
     free(qkv), free(out), free(preatt), free(att);
+    return 0;
+}
+#line 779 "book/11-training.nw"
+static int bench_train_run(long L, long H, long C, long V, long B, long T, int steps);
+
+static int bench_train(int argc, char **argv)
+{
+    long cfg[6] = { 0 }, steps = 5;
+    char extra;
+    if (argc == 2 && strcmp(argv[1], "--help") == 0)
+        return puts("usage: longhand bench train L,H,C,V,B,T [STEPS]\n\n"
+                    "Time STEPS (default 5) training steps of a random model of L layers,\n"
+                    "H heads, C channels and vocabulary V on batches of B x T random\n"
+                    "tokens; print the sizes, median ms per step, tokens/s and peak\n"
+                    "memory in MiB."), 0;
+    if (argc < 2 || argc > 3
+        || sscanf(argv[1], "%ld,%ld,%ld,%ld,%ld,%ld%c", &cfg[0], &cfg[1], &cfg[2], &cfg[3],
+                  &cfg[4], &cfg[5], &extra) != 6
+        || (argc == 3 && parse_long(argv[2], 1, 1000, &steps) != 0))
+        return usage_error("bench train", "want L,H,C,V,B,T [STEPS]");
+    return bench_train_run(cfg[0], cfg[1], cfg[2], cfg[3], cfg[4], cfg[5], (int)steps);
+}
+#line 801 "book/11-training.nw"
+static int bench_train_run(long L, long H, long C, long V, long B, long T, int steps)
+{
+    struct gpt_config cfg = { .max_seq_len = (int)T, .vocab_size = (int)V,
+                              .padded_vocab_size = padded_vocab((int)V),
+                              .num_layers = (int)L,
+                              .num_heads = (int)H, .channels = (int)C };
+    struct gpt m;
+    struct adamw opt;
+    char err[256];
+    int *tokens = malloc((size_t)(B * T + 1) * sizeof *tokens);
+    if (!tokens || gpt_create(&m, &cfg) != 0 || gpt_init(&m, 1) != 0
+        || adamw_create(&opt, m.num_params, adamw_defaults()) != 0) {
+        fprintf(stderr, "longhand bench train: not a valid model, or out of memory\n");
+        return 1;
+    }
+    for (long i = 0; i <= B * T; i++)
+        tokens[i] = (int)((i * 7919) % V);
+    double t[1000];
+    
+#line 834 "book/11-training.nw"
+for (int s = -1; s < steps; s++) {
+    double t0 = omp_get_wtime();
+    if (gpt_forward(&m, tokens, tokens + 1, (int)B, (int)T, err, sizeof err) != 0) {
+        fprintf(stderr, "longhand bench train: %s\n", err);
+        return 1;
+    }
+    gpt_zero_grad(&m);
+    gpt_backward(&m, tokens, tokens + 1);
+    adamw_update(&opt, m.params, m.grads);
+    if (s >= 0)
+        t[s] = omp_get_wtime() - t0;
+}
+#line 820 "book/11-training.nw"
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    printf("$L,H,C$\t$V$\t$B\\times T$\tms per step\ttokens/s\tpeak MiB\n");
+    printf("%ld, %ld, %ld\t%ld\t%ld x %ld\t%.1f\t%.0f\t%.0f\n", L, H, C, V, B, T,
+           1e3 * median(t, steps), (double)(B * T) / median(t, steps),
+           ru.ru_maxrss / 1024.0);
+    adamw_free(&opt);
+    gpt_free(&m);
+    free(tokens);
     return 0;
 }
 
@@ -471,8 +542,10 @@ static const struct command benchmarks[] = {
     
 #line 966 "book/02-matmul.nw"
 { "matmul", bench_matmul, "GFLOP/s of the matmul ladder or the model's products" },
-#line 853 "book/07-attention.nw"
+#line 865 "book/07-attention.nw"
 { "attention", bench_attention, "plain vs lean attention, and generation with the cache" },
+#line 771 "book/11-training.nw"
+{ "train", bench_train, "time training steps of a model of given sizes" },
 #line 942 "book/02-matmul.nw"
 };
 enum { NUM_BENCHMARKS = sizeof benchmarks / sizeof benchmarks[0] };
@@ -777,7 +850,7 @@ fputs(usage, stderr);
 return 2;
 #line 1606 "book/03-tokenizer.nw"
 }
-#line 619 "book/08-model.nw"
+#line 634 "book/08-model.nw"
 static int cmd_init(int argc, char **argv)
 {
     static const struct option options[] = {
@@ -791,7 +864,7 @@ static int cmd_init(int argc, char **argv)
     const char *out = NULL;
     for (int c; (c = getopt_long(argc, argv, "L:H:C:T:V:s:o:h", options, NULL)) != -1;) {
         
-#line 641 "book/08-model.nw"
+#line 656 "book/08-model.nw"
 long *target = c == 'L' ? &L : c == 'H' ? &H : c == 'C' ? &C : c == 'T' ? &T
              : c == 'V' ? &V : c == 's' ? &seed : NULL;
 if (target) {
@@ -807,13 +880,13 @@ else if (c == 'h')
                 "seed, as an llm.c checkpoint."), 0;
 else
     return usage_error("init", "unknown option");
-#line 632 "book/08-model.nw"
+#line 647 "book/08-model.nw"
     }
     if (!L || !H || !C || !T || !V || !out || optind != argc)
         return usage_error("init", "want --layers, --heads, --channels, --context, "
                            "--vocab and -o FILE");
     
-#line 659 "book/08-model.nw"
+#line 674 "book/08-model.nw"
 struct gpt_config cfg = { .max_seq_len = (int)T, .vocab_size = (int)V,
                           .padded_vocab_size = padded_vocab((int)V), .num_layers = (int)L,
                           .num_heads = (int)H, .channels = (int)C };
@@ -822,12 +895,13 @@ char err[512];
 if (gpt_create(&m, &cfg) != 0)
     return usage_error("init", "not a valid model (heads must divide channels; "
                        "sizes within the limits), or out of memory");
-int status = gpt_init(&m, (unsigned long)seed) == 0 && gpt_save(&m, out, err, sizeof err) == 0;
+int status = gpt_init(&m, (unsigned long)seed) == 0
+             && gpt_save(&m, out, err, sizeof err) == 0;
 if (!status)
     fprintf(stderr, "longhand init: %s\n", err);
 gpt_free(&m);
 return status ? 0 : 1;
-#line 637 "book/08-model.nw"
+#line 652 "book/08-model.nw"
 }
 #line 202 "book/10-adamw.nw"
 #define STEP_USAGE \
@@ -862,9 +936,10 @@ static const struct option options[] = {
     { "grads-out", required_argument, 0, 'g' }, { "model-out", required_argument, 0, 'o' },
     { "help", no_argument, 0, 'h' }, { 0, 0, 0, 0 },
 };
-for (int c; (c = getopt_long(argc, argv, "m:k:B:T:l:1:2:e:w:g:o:h", options, NULL)) != -1;) {
+const char *letters = "m:k:B:T:l:1:2:e:w:g:o:h";
+for (int c; (c = getopt_long(argc, argv, letters, options, NULL)) != -1;) {
     
-#line 250 "book/10-adamw.nw"
+#line 251 "book/10-adamw.nw"
 double x = 0;
 int bad = 0;
 switch (c) {
@@ -884,14 +959,14 @@ default: return usage_error("step", "unknown option");
 }
 if (bad)
     return usage_error("step", "value '%s' out of range or not a number", optarg);
-#line 246 "book/10-adamw.nw"
+#line 247 "book/10-adamw.nw"
 }
 #line 226 "book/10-adamw.nw"
     if (!o.model || !o.tokens || !o.B || !o.T || optind != argc)
         return usage_error("step", "want --model, --tokens, --batch and --context");
     return run_step(&o);
 }
-#line 276 "book/10-adamw.nw"
+#line 277 "book/10-adamw.nw"
 /* The first n whitespace-separated ids of path into ids; 0, or -1 with a message. */
 static int read_token_ids(const char *path, int *ids, long n)
 {
@@ -915,7 +990,7 @@ static int read_token_ids(const char *path, int *ids, long n)
             "found %ld before %s\n", path, n, i, at_end ? "the end" : "a bad word");
     return -1;
 }
-#line 303 "book/10-adamw.nw"
+#line 304 "book/10-adamw.nw"
 static int run_step(const struct step_options *o)
 {
     struct gpt m;
@@ -930,7 +1005,7 @@ static int run_step(const struct step_options *o)
     }
     if (read_token_ids(o->tokens, ids, n + 1) == 0) {
         
-#line 326 "book/10-adamw.nw"
+#line 327 "book/10-adamw.nw"
 if (gpt_forward(&m, ids, ids + 1, (int)o->B, (int)o->T, err, sizeof err) != 0)
     fprintf(stderr, "longhand step: %s\n", err);
 else if (adamw_create(&opt, m.num_params, o->h) != 0)
@@ -941,20 +1016,260 @@ else {
     printf("loss %.9g\n", m.mean_loss);
     adamw_update(&opt, m.params, m.grads);
     status = 0;
-    if (o->grads_out && write_file_atomically(o->grads_out, NULL, 0, m.grads,
-                                              m.num_params * sizeof(float), err, sizeof err))
+    size_t bytes = m.num_params * sizeof(float);
+    if (o->grads_out
+        && write_file_atomically(o->grads_out, NULL, 0, m.grads, bytes, err, sizeof err))
         status = 1;
     if (status == 0 && o->model_out && gpt_save(&m, o->model_out, err, sizeof err))
         status = 1;
     if (status)
         fprintf(stderr, "longhand step: %s\n", err);
 }
-#line 317 "book/10-adamw.nw"
+#line 318 "book/10-adamw.nw"
     }
     adamw_free(&opt);
     gpt_free(&m);
     free(ids);
     return status;
+}
+#line 427 "book/11-training.nw"
+static volatile sig_atomic_t train_stop;
+
+static void request_stop(int sig)
+{
+    (void)sig;
+    train_stop = 1;
+}
+
+struct train_command {
+    const char *data, *tokenizer, *model, *init, *log;
+    long seed;
+    double val_fraction;
+    struct train_options o;
+};
+
+static int train_command_run(struct train_command *c);
+static int train_read_corpus(const struct train_command *c, int32_t **ids, size_t *n,
+                             int *vocab, char *err, size_t errlen);
+static int train_make_model(struct train_command *c, struct gpt *m, struct adamw *opt,
+                            int vocab, char *err, size_t errlen);
+#line 450 "book/11-training.nw"
+#define TRAIN_USAGE \
+    "usage: longhand train --data FILE --tokenizer PATH\n" \
+    "                      (--model FILE | --init-config L,H,C,T)\n" \
+    "                      --batch B --context T --steps N [--lr X] [--min-lr X]\n" \
+    "                      [--warmup N] [--grad-clip X] [--accum K] [--val-every N]\n" \
+    "                      [--val-batches N] [--val-fraction X] [--checkpoint-every N]\n" \
+    "                      [--seed S] [--log FILE] -o FILE\n\n" \
+    "Train on the text of FILE, tokenised with PATH, holding out its last tenth\n" \
+    "(--val-fraction) for validation.  Start from --model FILE, resuming from\n" \
+    "FILE.state when it exists, or from a new model of L layers, H heads, C channels\n" \
+    "and context T (--seed for its initialisation).  Write the checkpoint and its\n" \
+    "optimiser state (FILE.state) to -o FILE every --checkpoint-every steps, at the\n" \
+    "end, and on Ctrl-C.  Defaults: lr 3e-4 down to min-lr 0 by a cosine after\n" \
+    "--warmup 0 steps, no clipping, accum 1, no validation."
+#line 467 "book/11-training.nw"
+static int cmd_train(int argc, char **argv)
+{
+    struct train_command c = {
+        .val_fraction = 0.1,
+        .o = { .accum = 1, .val_batches = 8, .lr = { .max_lr = 3e-4f, .min_lr = 0 } },
+    };
+    
+#line 484 "book/11-training.nw"
+static const struct option options[] = {
+    { "data", required_argument, 0, 'd' }, { "tokenizer", required_argument, 0, 't' },
+    { "model", required_argument, 0, 'm' }, { "init-config", required_argument, 0, 'i' },
+    { "batch", required_argument, 0, 'B' }, { "context", required_argument, 0, 'T' },
+    { "steps", required_argument, 0, 'n' }, { "lr", required_argument, 0, 'l' },
+    { "min-lr", required_argument, 0, 'L' }, { "warmup", required_argument, 0, 'w' },
+    { "grad-clip", required_argument, 0, 'c' }, { "accum", required_argument, 0, 'a' },
+    { "val-every", required_argument, 0, 'v' },
+    { "val-batches", required_argument, 0, 'V' },
+    { "val-fraction", required_argument, 0, 'f' },
+    { "checkpoint-every", required_argument, 0, 'k' },
+    { "seed", required_argument, 0, 's' },
+    { "log", required_argument, 0, 'g' }, { "output", required_argument, 0, 'o' },
+    { "help", no_argument, 0, 'h' }, { 0, 0, 0, 0 },
+};
+for (int opt; (opt = getopt_long(argc, argv, "d:t:m:i:B:T:n:l:L:w:c:a:v:V:f:k:s:g:o:h",
+                                 options, NULL)) != -1;) {
+    
+#line 508 "book/11-training.nw"
+long n = 0;
+double x = 0;
+int bad = 0;
+switch (opt) {
+case 'd': c.data = optarg; break;
+case 't': c.tokenizer = optarg; break;
+case 'm': c.model = optarg; break;
+case 'i': c.init = optarg; break;
+case 'g': c.log = optarg; break;
+case 'o': c.o.out = optarg; break;
+case 'B': bad = parse_long(optarg, 1, 1 << 16, &n); c.o.B = (int)n; break;
+case 'T': bad = parse_long(optarg, 1, GPT_MAX_CONTEXT, &n); c.o.T = (int)n; break;
+case 'n': bad = parse_long(optarg, 1, 1 << 30, &n); c.o.steps = (int)n; break;
+case 'w': bad = parse_long(optarg, 0, 1 << 30, &n); c.o.lr.warmup = (int)n; break;
+case 'a': bad = parse_long(optarg, 1, 1 << 16, &n); c.o.accum = (int)n; break;
+case 'v': bad = parse_long(optarg, 0, 1 << 30, &n); c.o.val_every = (int)n; break;
+case 'V': bad = parse_long(optarg, 1, 1 << 20, &n); c.o.val_batches = (int)n; break;
+case 'k': bad = parse_long(optarg, 0, 1 << 30, &n); c.o.checkpoint_every = (int)n; break;
+case 's': bad = parse_long(optarg, 0, 4294967295L, &c.seed); break;
+case 'l': bad = parse_double(optarg, 0, 10, &x); c.o.lr.max_lr = (float)x; break;
+case 'L': bad = parse_double(optarg, 0, 10, &x); c.o.lr.min_lr = (float)x; break;
+case 'c': bad = parse_double(optarg, 0, 1e30, &c.o.grad_clip); break;
+case 'f': bad = parse_double(optarg, 0, 0.9, &c.val_fraction); break;
+case 'h': return puts(TRAIN_USAGE), 0;
+default: return usage_error("train", "unknown option");
+}
+if (bad)
+    return usage_error("train", "value '%s' out of range or not a number", optarg);
+#line 502 "book/11-training.nw"
+}
+#line 474 "book/11-training.nw"
+    if (!c.data || !c.tokenizer || !c.model == !c.init || !c.o.B || !c.o.T || !c.o.steps
+        || !c.o.out || optind != argc)
+        return usage_error("train", "want --data, --tokenizer, one of --model and "
+                           "--init-config, --batch, --context, --steps and -o FILE");
+    c.o.lr.steps = c.o.steps;
+    return train_command_run(&c);
+}
+#line 544 "book/11-training.nw"
+static int train_command_run(struct train_command *c)
+{
+    struct gpt m = { 0 };
+    struct adamw opt = { 0 };
+    int32_t *ids = NULL;
+    int *tokens = NULL, status = 1;
+    char err[1024] = "";
+    size_t n = 0;
+    int vocab = 0;
+    if (train_read_corpus(c, &ids, &n, &vocab, err, sizeof err) == 0
+        && (tokens = malloc((n ? n : 1) * sizeof *tokens))
+        && train_make_model(c, &m, &opt, vocab, err, sizeof err) == 0) {
+        for (size_t i = 0; i < n; i++)
+            tokens[i] = ids[i];
+        
+#line 572 "book/11-training.nw"
+long n_val = (long)((double)n * c->val_fraction), n_train = (long)n - n_val;
+struct train_data d = { tokens, tokens + n_train, n_train, n_val };
+FILE *log = c->log ? fopen(c->log, "w") : NULL;
+if (n_train < (long)c->o.B * c->o.T + 1)
+    snprintf(err, sizeof err, "the training split has %ld tokens, fewer than one "
+             "batch of %d x %d + 1", n_train, c->o.B, c->o.T);
+else if (c->log && !log)
+    snprintf(err, sizeof err, "%s: %s", c->log, strerror(errno));
+else {
+    
+#line 588 "book/11-training.nw"
+struct sigaction sa = { .sa_handler = request_stop }, old;
+sigemptyset(&sa.sa_mask);
+sigaction(SIGINT, &sa, &old);
+c->o.progress = stderr;
+c->o.progress_on_terminal = isatty(2);
+c->o.log = log;
+if (log)
+    fprintf(log, "step\tlr\tloss\tval\n");
+int r = train_run(&m, &opt, &d, &c->o, &train_stop, err, sizeof err);
+sigaction(SIGINT, &old, NULL);
+if (c->o.progress_on_terminal)
+    fputc('\n', stderr);
+if (r == 1)
+    fprintf(stderr, "longhand train: interrupted after step %d; %s written\n", opt.t,
+            c->o.out);
+status = r == 0 ? 0 : r == 1 ? 130 : 1;
+#line 582 "book/11-training.nw"
+}
+if (log && fclose(log) != 0 && status == 0)
+    status = 1, snprintf(err, sizeof err, "%s: write error", c->log);
+#line 559 "book/11-training.nw"
+    } else if (!err[0])
+        snprintf(err, sizeof err, "out of memory");
+    if (status == 1 && err[0])
+        fprintf(stderr, "longhand train: %s\n", err);
+    adamw_free(&opt);
+    gpt_free(&m);
+    free(ids);
+    free(tokens);
+    return status;
+}
+#line 609 "book/11-training.nw"
+static int train_read_corpus(const struct train_command *c, int32_t **ids, size_t *n,
+                             int *vocab, char *err, size_t errlen)
+{
+    struct tokenizer *tok = tokenizer_load(c->tokenizer, err, errlen);
+    FILE *f = tok ? fopen(c->data, "rb") : NULL;
+    if (tok && !f)
+        snprintf(err, errlen, "%s: %s", c->data, strerror(errno));
+    unsigned char *text = NULL;
+    size_t len = 0, cap = 0;
+    for (size_t got = 1; f && got > 0; len += got) {
+        if (len + 65536 > cap && !(text = realloc(text, cap = 2 * cap + 65536)))
+            break;
+        got = fread(text + len, 1, cap - len, f);
+    }
+    int status = -1;
+    if (f && text && !ferror(f) && (*ids = malloc((len + 1) * sizeof **ids)))
+        status = tokenizer_encode(tok, text, len, *ids, n) == 0 ? 0 : -1;
+    if (f && status != 0 && !err[0])
+        snprintf(err, errlen, "%s: cannot read or tokenise", c->data);
+    if (tok)
+        *vocab = tokenizer_vocab_size(tok);
+    if (f)
+        fclose(f);
+    free(text);
+    tokenizer_free(tok);
+    return status;
+}
+#line 641 "book/11-training.nw"
+static int train_make_model(struct train_command *c, struct gpt *m, struct adamw *opt,
+                            int vocab, char *err, size_t errlen)
+{
+    if (c->init) {
+        
+#line 661 "book/11-training.nw"
+long L, H, C, T;
+char extra;
+if (sscanf(c->init, "%ld,%ld,%ld,%ld%c", &L, &H, &C, &T, &extra) != 4) {
+    snprintf(err, errlen, "--init-config wants L,H,C,T, four whole numbers");
+    return -1;
+}
+struct gpt_config cfg = { .max_seq_len = (int)T, .vocab_size = vocab,
+                          .padded_vocab_size = padded_vocab(vocab), .num_layers = (int)L,
+                          .num_heads = (int)H, .channels = (int)C };
+if (L < 1 || H < 1 || C < 1 || T < 1 || L > GPT_MAX_LAYERS || C > GPT_MAX_CHANNELS
+    || T > GPT_MAX_CONTEXT || gpt_create(m, &cfg) != 0
+    || gpt_init(m, (unsigned long)c->seed) != 0) {
+    snprintf(err, errlen, "--init-config %s is not a valid model (heads must divide "
+             "channels), or memory ran out", c->init);
+    return -1;
+}
+#line 646 "book/11-training.nw"
+    } else if (gpt_load(m, c->model, err, errlen) != 0)
+        return -1;
+    if (m->config.vocab_size < vocab) {
+        snprintf(err, errlen, "the model's vocabulary (%d) is smaller than the "
+                 "tokenizer's (%d)", m->config.vocab_size, vocab);
+        return -1;
+    }
+    if (adamw_create(opt, m->num_params, adamw_defaults()) != 0)
+        return snprintf(err, errlen, "out of memory"), -1;
+    
+#line 680 "book/11-training.nw"
+char state[4096];
+snprintf(state, sizeof state, "%s.state", c->model ? c->model : "");
+if (c->model && access(state, F_OK) == 0) {
+    if (adamw_load(opt, state, err, errlen) != 0)
+        return -1;
+    if (opt->t > c->o.steps) {
+        snprintf(err, errlen, "%.900s is at step %d, beyond --steps %d", state, opt->t,
+                 c->o.steps);
+        return -1;
+    }
+    fprintf(stderr, "longhand train: resuming at step %d\n", opt->t + 1);
+}
+#line 656 "book/11-training.nw"
+    return 0;
 }
 
 #line 711 "book/01-numbers.nw"
@@ -966,10 +1281,12 @@ static const struct command commands[] = {
 { "bench", cmd_bench, "time a part of the program (bench matmul, ...)" },
 #line 1585 "book/03-tokenizer.nw"
 { "tokenizer", cmd_tokenizer, "train a BPE tokenizer; encode and decode text" },
-#line 615 "book/08-model.nw"
+#line 630 "book/08-model.nw"
 { "init", cmd_init, "write a freshly initialised model checkpoint" },
 #line 198 "book/10-adamw.nw"
 { "step", cmd_step, "one forward, backward and AdamW step, every result written" },
+#line 423 "book/11-training.nw"
+{ "train", cmd_train, "train a model on a text corpus, with checkpoints and resume" },
 #line 713 "book/01-numbers.nw"
 };
 enum { NUM_COMMANDS = sizeof commands / sizeof commands[0] };

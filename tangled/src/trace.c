@@ -21,12 +21,12 @@
 #line 284 "book/06-mlp.nw"
 #include <gsl/gsl_cdf.h>
 #include "mlp.h"
-#line 633 "book/07-attention.nw"
+#line 645 "book/07-attention.nw"
 #include "attention.h"
 #include "matmul.h"
-#line 707 "book/08-model.nw"
+#line 723 "book/08-model.nw"
 #include "gpt.h"
-#line 370 "book/10-adamw.nw"
+#line 372 "book/10-adamw.nw"
 #include "adamw.h"
 
 #line 875 "book/01-numbers.nw"
@@ -689,7 +689,7 @@ trace_close(t, f);
     free(h); free(a); free(exact); free(da); free(dh); free(y); free(dy); free(dx);
     free(grads);
 }
-#line 642 "book/07-attention.nw"
+#line 654 "book/07-attention.nw"
 static void trace_attention_head(struct trace *t, const float *qkv, const float *preatt,
                                  const float *att, int h);
 static void trace_attention_backward(struct trace *t, const float *qkv, const float *out,
@@ -711,7 +711,7 @@ static void trace_attention(struct trace *t)
         for (int h = 0; h < NH; h++)
             trace_attention_head(t, qkv, preatt, att, h);
         
-#line 733 "book/07-attention.nw"
+#line 745 "book/07-attention.nw"
 double max_score = 0, max_dev = 0;
 for (size_t i = 0; i < nn; i++) {
     int row = (int)(i / T % T), col = (int)(i % T);
@@ -737,12 +737,12 @@ if (f) {
     }
 }
 trace_close(t, f);
-#line 663 "book/07-attention.nw"
+#line 675 "book/07-attention.nw"
         trace_attention_backward(t, qkv, out, att);
     }
     free(qkv); free(out); free(preatt); free(att);
 }
-#line 674 "book/07-attention.nw"
+#line 686 "book/07-attention.nw"
 static float unmasked_score(const float *qkv, int t, int s, int h, int C, int hs)
 {
     const float *q = qkv + (size_t)t * 3 * C + h * hs,
@@ -767,7 +767,7 @@ static void trace_attention_head(struct trace *t, const float *qkv, const float 
         if (!f)
             return;
         
-#line 705 "book/07-attention.nw"
+#line 717 "book/07-attention.nw"
 fprintf(f, "$t\\backslash s$");
 for (int j = 0; j < R; j++)
     fprintf(f, "\t%d", j);
@@ -781,11 +781,11 @@ for (int i = 0; i < R; i++) {
     }
     fputc('\n', f);
 }
-#line 698 "book/07-attention.nw"
+#line 710 "book/07-attention.nw"
         trace_close(t, f);
     }
     
-#line 721 "book/07-attention.nw"
+#line 733 "book/07-attention.nw"
 snprintf(name, sizeof name, "attention-heat-h%d", h + 1);
 FILE *f = trace_table(t, name);
 if (f) {
@@ -795,9 +795,9 @@ if (f) {
             fprintf(f, "%d\t%d\t%.5f\n", j, i, P[i * T + j]);
 }
 trace_close(t, f);
-#line 701 "book/07-attention.nw"
+#line 713 "book/07-attention.nw"
 }
-#line 764 "book/07-attention.nw"
+#line 776 "book/07-attention.nw"
 static void trace_attention_backward(struct trace *t, const float *qkv, const float *out,
                                      const float *att)
 {
@@ -818,20 +818,20 @@ static void trace_attention_backward(struct trace *t, const float *qkv, const fl
         t->failed = 1;
     if (f) {
         
-#line 792 "book/07-attention.nw"
+#line 804 "book/07-attention.nw"
 fprintf(f, "$t$\t$dq_{t,0}$\t$dq_{t,1}$\t$dk_{t,0}$\t$dk_{t,1}$\t$dv_{t,0}$\t$dv_{t,1}$\n");
 for (int i = 0; i < T && i < EXAMPLE_ROWS; i++) {
     const float *g = dqkv + (size_t)i * 3 * C;
     fprintf(f, "%d\t%.2e\t%.2e\t%.2e\t%.2e\t%.4f\t%.4f\n", i, g[0], g[1],
             g[C], g[C + 1], g[2 * C], g[2 * C + 1]);
 }
-#line 784 "book/07-attention.nw"
+#line 796 "book/07-attention.nw"
     }
     trace_close(t, f);
     gsl_rng_free(rng);
     free(dy); free(dout); free(dqkv); free(datt); free(dpreatt); free(dw);
 }
-#line 715 "book/08-model.nw"
+#line 731 "book/08-model.nw"
 static void trace_model(struct trace *t)
 {
     int T = t->num_tokens - 1;
@@ -851,7 +851,7 @@ static void trace_model(struct trace *t)
     trace_value(t, "ModelLoss", "%.4f", t->model->mean_loss);
     trace_value(t, "ModelLogV", "%.4f", log((double)t->ex.model.vocab_size));
     
-#line 738 "book/08-model.nw"
+#line 754 "book/08-model.nw"
 FILE *f = trace_table(t, "model-positions");
 if (f) {
     int V = t->ex.model.vocab_size;
@@ -871,9 +871,9 @@ if (f) {
     }
 }
 trace_close(t, f);
-#line 734 "book/08-model.nw"
+#line 750 "book/08-model.nw"
 }
-#line 237 "book/09-backprop.nw"
+#line 240 "book/09-backprop.nw"
 static double norm2(const float *x, size_t n)
 {
     double s = 0;
@@ -892,12 +892,13 @@ static void trace_backprop(struct trace *t)
     gpt_zero_grad(m);
     gpt_backward(m, t->tokens, t->tokens + 1);
     
-#line 260 "book/09-backprop.nw"
+#line 263 "book/09-backprop.nw"
 size_t BTC = (size_t)m->B * m->T * m->config.channels, L = (size_t)m->config.num_layers;
 FILE *f = trace_table(t, "backprop-flow");
 if (f) {
     fprintf(f, "gradient with respect to\tnorm\n");
-    double logits = norm2(m->grad_act[ACT_LOGITS], (size_t)m->B * m->T * m->config.vocab_size);
+    size_t BTV = (size_t)m->B * m->T * m->config.vocab_size;
+    double logits = norm2(m->grad_act[ACT_LOGITS], BTV);
     fprintf(f, "logits $z$\t%.4e\n", logits);
     fprintf(f, "final LayerNorm output\t%.4e\n", norm2(m->grad_act[ACT_LNF], BTC));
     for (size_t l = L; l-- > 0;) {
@@ -912,9 +913,9 @@ if (f) {
     trace_value(t, "BackpropEncodedNorm", "%.3e", encoded);
 }
 trace_close(t, f);
-#line 255 "book/09-backprop.nw"
+#line 258 "book/09-backprop.nw"
     
-#line 282 "book/09-backprop.nw"
+#line 286 "book/09-backprop.nw"
 f = trace_table(t, "backprop-params");
 if (f) {
     fprintf(f, "tensor\tgradient norm\tparameter norm\n");
@@ -923,9 +924,9 @@ if (f) {
                 norm2(m->grad[i], m->param_size[i]), norm2(m->param[i], m->param_size[i]));
 }
 trace_close(t, f);
-#line 256 "book/09-backprop.nw"
+#line 259 "book/09-backprop.nw"
 }
-#line 383 "book/10-adamw.nw"
+#line 385 "book/10-adamw.nw"
 static void trace_adamw(struct trace *t)
 {
     struct gpt *m = t->model;
@@ -949,7 +950,7 @@ static void trace_adamw(struct trace *t)
     memcpy(before, m->params, m->num_params * sizeof *before);
     adamw_update(&opt, m->params, m->grads);
     
-#line 416 "book/10-adamw.nw"
+#line 418 "book/10-adamw.nw"
 enum { NUM_SHOWN = sizeof shown / sizeof shown[0] };
 float c1 = 1.0f - opt.h.beta1, c2 = 1.0f - opt.h.beta2; /* the corrections at t = 1 */
 double rows[8][NUM_SHOWN];
@@ -960,7 +961,7 @@ for (int k = 0; k < NUM_SHOWN; k++) {
     for (int r = 0; r < 8; r++)
         rows[r][k] = col[r];
 }
-#line 431 "book/10-adamw.nw"
+#line 433 "book/10-adamw.nw"
 static const char *const quantity[8] = { "$\\theta_0$", "$g$", "$m$", "$v$", "$\\hat m$",
                                          "$\\hat v$", "step", "$\\theta_1$" };
 FILE *f = trace_table(t, "adamw-first");
@@ -976,17 +977,17 @@ if (f) {
     fputc('\n', f);
 }
 trace_close(t, f);
-#line 427 "book/10-adamw.nw"
+#line 429 "book/10-adamw.nw"
 trace_value(t, "AdamLr", "%g", opt.h.lr);
-#line 406 "book/10-adamw.nw"
+#line 408 "book/10-adamw.nw"
     
-#line 449 "book/10-adamw.nw"
+#line 451 "book/10-adamw.nw"
 char err[256];
 if (gpt_forward(m, t->tokens, t->tokens + 1, 1, t->num_tokens - 1, err, sizeof err) == 0)
     trace_value(t, "AdamLossAfter", "%.4f", m->mean_loss);
 else
     t->failed = 1;
-#line 407 "book/10-adamw.nw"
+#line 409 "book/10-adamw.nw"
     free(before);
     adamw_free(&opt);
 }
@@ -1011,13 +1012,13 @@ trace_layernorm(t);
 #line 289 "book/06-mlp.nw"
 trace_gelu(t);
 trace_mlp(t);
-#line 638 "book/07-attention.nw"
+#line 650 "book/07-attention.nw"
 trace_attention(t);
-#line 711 "book/08-model.nw"
+#line 727 "book/08-model.nw"
 trace_model(t);
-#line 233 "book/09-backprop.nw"
+#line 236 "book/09-backprop.nw"
 trace_backprop(t);
-#line 374 "book/10-adamw.nw"
+#line 376 "book/10-adamw.nw"
 trace_adamw(t);
 #line 866 "book/01-numbers.nw"
     
@@ -1030,7 +1031,7 @@ free(t->tokens);
 free(t->embedded);
 #line 309 "book/05-layernorm.nw"
 free(t->ln1);
-#line 701 "book/08-model.nw"
+#line 717 "book/08-model.nw"
 if (t->model)
     gpt_free(t->model);
 free(t->model);

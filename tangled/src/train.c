@@ -1,0 +1,203 @@
+#line 392 "book/11-training.nw"
+#include <errno.h>
+#include <math.h>
+#include <omp.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include "train.h"
+
+#line 64 "book/11-training.nw"
+float lr_at(const struct lr_schedule *sched, int s)
+{
+    if (s < sched->warmup)
+        return sched->max_lr * (float)(s + 1) / (float)sched->warmup;
+    if (sched->steps - 1 <= sched->warmup)
+        return sched->max_lr;
+    double r = (double)(s - sched->warmup) / (double)(sched->steps - 1 - sched->warmup);
+    double coeff = 0.5 * (1.0 + cos(3.14159265358979323846 * r));
+    return (float)(sched->min_lr + coeff * (sched->max_lr - sched->min_lr));
+}
+#line 126 "book/11-training.nw"
+/* g[i] *= s for i < n. */
+static void scale_floats(float *g, size_t n, float s)
+{
+    #pragma omp parallel for schedule(static)
+    for (size_t i = 0; i < n; i++)
+        g[i] *= s;
+}
+#line 96 "book/11-training.nw"
+enum { NORM_BLOCK = 1 << 16 };
+
+double global_norm(const float *g, size_t n)
+{
+    size_t blocks = (n + NORM_BLOCK - 1) / NORM_BLOCK;
+    double *partial = calloc(blocks ? blocks : 1, sizeof *partial), total = 0;
+    #pragma omp parallel for schedule(static)
+    for (size_t b = 0; b < blocks; b++) {
+        size_t end = (b + 1) * NORM_BLOCK < n ? (b + 1) * NORM_BLOCK : n;
+        double s = 0;
+        for (size_t i = b * NORM_BLOCK; i < end; i++)
+            s += (double)g[i] * g[i];
+        partial[b] = s;
+    }
+    for (size_t b = 0; b < blocks; b++)
+        total += partial[b];
+    free(partial);
+    return sqrt(total);
+}
+
+double clip_global_norm(float *g, size_t n, double max_norm)
+{
+    double norm = global_norm(g, n);
+    if (max_norm > 0 && norm > max_norm)
+        scale_floats(g, n, (float)(max_norm / norm));
+    return norm;
+}
+#line 174 "book/11-training.nw"
+int adamw_save(const struct adamw *opt, const char *path, char *err, size_t errlen)
+{
+    size_t n = opt->n, bytes = 2 * n * sizeof(float);
+    int header[STATE_HEADER_INTS] = { STATE_MAGIC, STATE_VERSION, opt->t,
+                                      (int)(n & 0x7fffffff), (int)(n >> 31) };
+    float *mv = malloc(bytes ? bytes : 1);
+    if (!mv) {
+        snprintf(err, errlen, "%s: out of memory", path);
+        return -1;
+    }
+    memcpy(mv, opt->m, n * sizeof(float));
+    memcpy(mv + n, opt->v, n * sizeof(float));
+    int status = write_file_atomically(path, header, sizeof header, mv, bytes, err, errlen);
+    free(mv);
+    return status;
+}
+#line 195 "book/11-training.nw"
+int adamw_load(struct adamw *opt, const char *path, char *err, size_t errlen)
+{
+    FILE *f = fopen(path, "rb");
+    int header[STATE_HEADER_INTS];
+    struct stat st;
+    const char *why = NULL;
+    if (!f)
+        why = strerror(errno);
+    else if (fstat(fileno(f), &st) != 0 || fread(header, sizeof header, 1, f) != 1)
+        why = "too short for an optimiser state";
+    else if (header[0] != STATE_MAGIC || header[1] != STATE_VERSION || header[2] < 0)
+        why = "not an optimiser state of this version";
+    else if (((size_t)header[3] | (size_t)header[4] << 31) != opt->n
+             || (unsigned long long)st.st_size
+                != sizeof header + 2ull * opt->n * sizeof(float))
+        why = "its size does not match the model's parameters";
+    else if (fread(opt->m, sizeof(float), opt->n, f) != opt->n
+             || fread(opt->v, sizeof(float), opt->n, f) != opt->n)
+        why = "cannot read the moments";
+    else
+        opt->t = header[2];
+    if (f)
+        fclose(f);
+    if (why)
+        snprintf(err, errlen, "%s: %s", path, why);
+    return why ? -1 : 0;
+}
+#line 298 "book/11-training.nw"
+/* The BT+1 tokens of micro-batch k of split[n]: inputs, and targets from +1. */
+static const int *batch_at(const int *split, long n, int B, int T, long k)
+{
+    long per = (long)B * T, batches = (n - 1) / per;
+    return split + per * (k % batches);
+}
+
+/* The mean loss over the first val_batches batches of the validation split. */
+static double validation_loss(struct gpt *m, const struct train_data *d,
+                              const struct train_options *o, char *err, size_t errlen)
+{
+    long batches = (d->n_val - 1) / ((long)o->B * o->T);
+    if (batches > o->val_batches)
+        batches = o->val_batches;
+    double sum = 0;
+    for (long k = 0; k < batches; k++) {
+        const int *batch = batch_at(d->val, d->n_val, o->B, o->T, k);
+        if (gpt_forward(m, batch, batch + 1, o->B, o->T, err, errlen) != 0)
+            return NAN;
+        sum += m->mean_loss;
+    }
+    return batches ? sum / batches : NAN;
+}
+#line 341 "book/11-training.nw"
+/* A progress line (one rewritten line on a terminal) and a log row. */
+static void report_step(const struct train_options *o, int s, double loss, double val,
+                        float lr, double tokens_per_s)
+{
+    if (o->log)
+        fprintf(o->log, "%d\t%.6g\t%.6f\t%.6f\n", s + 1, lr, loss, val);
+    if (!o->progress)
+        return;
+    char val_text[32] = "-";
+    if (!isnan(val))
+        snprintf(val_text, sizeof val_text, "%.4f", val);
+    double eta = (o->steps - s - 1) * (double)o->accum * o->B * o->T / tokens_per_s;
+    fprintf(o->progress, "%sstep %d/%d  loss %.4f  val %s  %.0f tok/s  ETA %.0fs%s",
+            o->progress_on_terminal ? "\r" : "", s + 1, o->steps, loss,
+            val_text, tokens_per_s, eta, o->progress_on_terminal ? "   " : "\n");
+    fflush(o->progress);
+}
+
+/* The checkpoint and its optimiser state. */
+static int save_training(const struct gpt *m, const struct adamw *opt, const char *out,
+                         char *err, size_t errlen)
+{
+    char state[4096];
+    if (!out)
+        return 0;
+    snprintf(state, sizeof state, "%s.state", out);
+    return gpt_save(m, out, err, errlen) == 0 && adamw_save(opt, state, err, errlen) == 0
+           ? 0 : -1;
+}
+#line 258 "book/11-training.nw"
+int train_run(struct gpt *m, struct adamw *opt, const struct train_data *d,
+              const struct train_options *o, volatile sig_atomic_t *stop,
+              char *err, size_t errlen)
+{
+    double start = omp_get_wtime();
+    int first = opt->t;
+    for (int s = opt->t; s < o->steps; s++) {
+        double loss = 0;
+        
+#line 282 "book/11-training.nw"
+gpt_zero_grad(m);
+for (int k = 0; k < o->accum; k++) {
+    const int *batch = batch_at(d->train, d->n_train, o->B, o->T, (long)s * o->accum + k);
+    if (gpt_forward(m, batch, batch + 1, o->B, o->T, err, errlen) != 0)
+        return -1;
+    gpt_backward(m, batch, batch + 1);
+    loss += m->mean_loss;
+}
+loss /= o->accum;
+if (o->accum > 1)
+    scale_floats(m->grads, m->num_params, 1.0f / (float)o->accum);
+#line 267 "book/11-training.nw"
+        double norm = clip_global_norm(m->grads, m->num_params, o->grad_clip);
+        if (!isfinite(loss) || !isfinite(norm)) {
+            snprintf(err, errlen, "step %d: the %s is not finite; stopping, the last "
+                     "checkpoint kept", s + 1, isfinite(loss) ? "gradient" : "loss");
+            return -1;
+        }
+        opt->h.lr = lr_at(&o->lr, s);
+        adamw_update(opt, m->params, m->grads);
+        
+#line 327 "book/11-training.nw"
+int last = s + 1 == o->steps;
+double val = NAN;
+if (o->val_every > 0 && d->n_val > 0 && ((s + 1) % o->val_every == 0 || last))
+    val = validation_loss(m, d, o, err, errlen);
+report_step(o, s, loss, val, opt->h.lr, (double)(s + 1 - first) * o->accum * o->B * o->T
+            / (omp_get_wtime() - start));
+if (o->checkpoint_every > 0 && (s + 1) % o->checkpoint_every == 0 && !last
+    && save_training(m, opt, o->out, err, errlen) != 0)
+    return -1;
+if (stop && *stop && !last)
+    return save_training(m, opt, o->out, err, errlen) == 0 ? 1 : -1;
+#line 276 "book/11-training.nw"
+    }
+    return save_training(m, opt, o->out, err, errlen);
+}

@@ -1,0 +1,302 @@
+/* check-train.c -- training (book/11-training.nw): the schedule, clipping,
+   accumulation, resume, learning, failures, and the command. */
+#include <check.h>
+#include <float.h>
+#include <math.h>
+#include <omp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include "numdiff.h"
+#include "train.h"
+
+START_TEST(schedule_at_key_steps)
+{
+    struct lr_schedule s = { .max_lr = 1e-3f, .min_lr = 1e-4f, .warmup = 10, .steps = 111 };
+    ck_assert_float_eq_tol(lr_at(&s, 0), 1e-4f, 1e-10f);          /* (0+1)/10 */
+    ck_assert_float_eq_tol(lr_at(&s, 9), 1e-3f, 1e-10f);          /* end of warmup */
+    ck_assert_float_eq_tol(lr_at(&s, 10), 1e-3f, 1e-10f);         /* r = 0 */
+    ck_assert_float_eq_tol(lr_at(&s, 60), 5.5e-4f, 1e-10f);       /* r = 1/2 */
+    ck_assert_float_eq_tol(lr_at(&s, 110), 1e-4f, 1e-10f);        /* r = 1 */
+    struct lr_schedule flat = { .max_lr = 2e-3f, .min_lr = 0, .warmup = 5, .steps = 6 };
+    ck_assert_float_eq(lr_at(&flat, 5), 2e-3f);                   /* no decay phase */
+}
+END_TEST
+
+START_TEST(clipping_scales_to_exact_norm)
+{
+    enum { N = 200003 };
+    float *g = malloc(N * sizeof *g);
+    gsl_rng *rng = rng_create(1);
+    fill_normal(rng, g, N, 1.0);
+    gsl_rng_free(rng);
+    double exact = 0;
+    for (size_t i = 0; i < N; i++) exact += (double)g[i] * g[i];
+    exact = sqrt(exact);
+    int saved = omp_get_max_threads();
+    omp_set_num_threads(1);
+    double one = global_norm(g, N);
+    omp_set_num_threads(2);
+    double two = global_norm(g, N);
+    omp_set_num_threads(saved);
+    ck_assert_mem_eq(&one, &two, sizeof one);
+    ck_assert_double_le(fabs(one - exact), 1e-12 * exact);
+    ck_assert_double_eq(clip_global_norm(g, N, 2 * exact), one);  /* below: untouched */
+    ck_assert_double_le(fabs(global_norm(g, N) - exact), 1e-12 * exact);
+    clip_global_norm(g, N, 1.5);
+    ck_assert_double_le(fabs(global_norm(g, N) - 1.5), 1e-6 * 1.5);
+    free(g);
+}
+END_TEST
+
+/* A tiny model and corpus shared by the training tests. */
+static const struct gpt_config tiny = { .max_seq_len = 8, .vocab_size = 13,
+                                        .padded_vocab_size = 128, .num_layers = 2,
+                                        .num_heads = 2, .channels = 16 };
+enum { CORPUS = 400 };
+static int corpus[CORPUS];
+
+static void make_corpus(void)
+{
+    for (int i = 0; i < CORPUS; i++)
+        corpus[i] = (i * 5 + i / 13) % 13; /* repetitive, so learnable */
+}
+
+static struct train_data data(void)
+{
+    return (struct train_data){ corpus, corpus + 360, 360, 40 };
+}
+
+static void new_model(struct gpt *m, struct adamw *opt)
+{
+    ck_assert_int_eq(gpt_create(m, &tiny), 0);
+    ck_assert_int_eq(gpt_init(m, 5), 0);
+    ck_assert_int_eq(adamw_create(opt, m->num_params, adamw_defaults()), 0);
+}
+
+START_TEST(accumulation_equals_one_large_batch)
+{
+    struct gpt m;
+    struct adamw opt;
+    new_model(&m, &opt);
+    char err[256];
+    enum { K = 3, B = 2, T = 8 };
+    /* k micro-batches of B rows, accumulated and scaled by 1/k ... */
+    gpt_zero_grad(&m);
+    for (int k = 0; k < K; k++) {
+        const int *batch = corpus + k * B * T;
+        ck_assert_int_eq(gpt_forward(&m, batch, batch + 1, B, T, err, sizeof err), 0);
+        gpt_backward(&m, batch, batch + 1);
+    }
+    float *acc = malloc(m.num_params * sizeof *acc);
+    for (size_t i = 0; i < m.num_params; i++) acc[i] = m.grads[i] / K;
+    /* ... equal one batch of k*B rows over the same tokens. */
+    ck_assert_int_eq(gpt_forward(&m, corpus, corpus + 1, K * B, T, err, sizeof err), 0);
+    gpt_zero_grad(&m);
+    gpt_backward(&m, corpus, corpus + 1);
+    double *big = malloc(m.num_params * sizeof *big);
+    for (size_t i = 0; i < m.num_params; i++) big[i] = m.grads[i];
+    ck_assert_double_le(relative_max_error(acc, big, m.num_params, 1e-6), 1e-5);
+    free(acc); free(big);
+    adamw_free(&opt);
+    gpt_free(&m);
+}
+END_TEST
+
+static struct train_options options(int steps, const char *out)
+{
+    return (struct train_options){ .B = 2, .T = 8, .steps = steps, .accum = 2,
+        .lr = { .max_lr = 1e-2f, .min_lr = 1e-3f, .warmup = 2, .steps = steps },
+        .grad_clip = 1.0, .val_every = 2, .val_batches = 2, .out = out };
+}
+
+static char *slurp(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    ck_assert_ptr_nonnull(f);
+    fseek(f, 0, SEEK_END);
+    *len = (size_t)ftell(f);
+    rewind(f);
+    char *buf = malloc(*len ? *len : 1);
+    ck_assert_uint_eq(fread(buf, 1, *len, f), *len);
+    fclose(f);
+    return buf;
+}
+
+static void assert_same_file(const char *a, const char *b)
+{
+    size_t na, nb;
+    char *x = slurp(a, &na), *y = slurp(b, &nb);
+    ck_assert_uint_eq(na, nb);
+    ck_assert_mem_eq(x, y, na);
+    free(x); free(y);
+}
+
+START_TEST(resume_equals_uninterrupted)
+{
+    char dir[] = "/tmp/longhand-train-XXXXXX", a[128], b[128], sa[140], sb[140], err[256];
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    snprintf(a, sizeof a, "%s/straight.bin", dir);
+    snprintf(b, sizeof b, "%s/resumed.bin", dir);
+    struct train_data d = data();
+    struct gpt m;
+    struct adamw opt;
+    new_model(&m, &opt);
+    struct train_options o = options(6, a);
+    ck_assert_int_eq(train_run(&m, &opt, &d, &o, NULL, err, sizeof err), 0);
+    gpt_free(&m), adamw_free(&opt);
+    /* Three steps, a checkpoint, then a fresh process's worth of loading. */
+    new_model(&m, &opt);
+    o = options(6, b);
+    o.steps = 3;
+    ck_assert_int_eq(train_run(&m, &opt, &d, &o, NULL, err, sizeof err), 0);
+    gpt_free(&m), adamw_free(&opt);
+    snprintf(sb, sizeof sb, "%s.state", b);
+    ck_assert_int_eq(gpt_load(&m, b, err, sizeof err), 0);
+    ck_assert_int_eq(adamw_create(&opt, m.num_params, adamw_defaults()), 0);
+    ck_assert_int_eq(adamw_load(&opt, sb, err, sizeof err), 0);
+    ck_assert_int_eq(opt.t, 3);
+    o = options(6, b);
+    ck_assert_int_eq(train_run(&m, &opt, &d, &o, NULL, err, sizeof err), 0);
+    assert_same_file(a, b);
+    snprintf(sa, sizeof sa, "%s.state", a);
+    assert_same_file(sa, sb);
+    gpt_free(&m), adamw_free(&opt);
+}
+END_TEST
+
+START_TEST(tiny_model_learns_tiny_corpus)
+{
+    struct gpt m;
+    struct adamw opt;
+    new_model(&m, &opt);
+    struct train_data d = data();
+    char err[256];
+    const int *batch = corpus;
+    ck_assert_int_eq(gpt_forward(&m, batch, batch + 1, 2, 8, err, sizeof err), 0);
+    float before = m.mean_loss;
+    struct train_options o = options(60, NULL);
+    ck_assert_int_eq(train_run(&m, &opt, &d, &o, NULL, err, sizeof err), 0);
+    ck_assert_int_eq(gpt_forward(&m, batch, batch + 1, 2, 8, err, sizeof err), 0);
+    ck_assert_float_lt(m.mean_loss, before / 2);
+    adamw_free(&opt);
+    gpt_free(&m);
+}
+END_TEST
+
+START_TEST(non_finite_loss_stops_and_writes_nothing)
+{
+    char path[] = "/tmp/longhand-nan-XXXXXX", err[256] = "";
+    int fd = mkstemp(path);
+    ck_assert_int_ge(fd, 0);
+    close(fd);
+    unlink(path);
+    struct gpt m;
+    struct adamw opt;
+    new_model(&m, &opt);
+    m.param[14][0] = NAN; /* the final LayerNorm's scale */
+    struct train_data d = data();
+    struct train_options o = options(4, path);
+    ck_assert_int_eq(train_run(&m, &opt, &d, &o, NULL, err, sizeof err), -1);
+    ck_assert_ptr_nonnull(strstr(err, "step 1: the loss is not finite"));
+    ck_assert_int_ne(access(path, F_OK), 0);
+    adamw_free(&opt);
+    gpt_free(&m);
+}
+END_TEST
+
+START_TEST(malformed_states_are_refused)
+{
+    char path[] = "/tmp/longhand-state-XXXXXX", err[256];
+    int fd = mkstemp(path);
+    ck_assert_int_ge(fd, 0);
+    struct adamw opt;
+    ck_assert_int_eq(adamw_create(&opt, 10, adamw_defaults()), 0);
+    ck_assert_int_eq(write(fd, "LHAW", 4), 4);
+    close(fd);
+    ck_assert_int_eq(adamw_load(&opt, path, err, sizeof err), -1);
+    ck_assert_ptr_nonnull(strstr(err, "too short"));
+    opt.t = 7;
+    ck_assert_int_eq(adamw_save(&opt, path, err, sizeof err), 0);
+    struct adamw other;
+    ck_assert_int_eq(adamw_create(&other, 11, adamw_defaults()), 0);
+    ck_assert_int_eq(adamw_load(&other, path, err, sizeof err), -1);
+    ck_assert_ptr_nonnull(strstr(err, "does not match"));
+    ck_assert_int_eq(adamw_load(&opt, path, err, sizeof err), 0);
+    ck_assert_int_eq(opt.t, 7);
+    ck_assert_int_eq(adamw_load(&opt, "/nonexistent/x.state", err, sizeof err), -1);
+    unlink(path);
+    adamw_free(&opt), adamw_free(&other);
+}
+END_TEST
+
+/* The command's refusals: arguments, exit status, a word of the message. */
+static const struct { const char *args; int status; const char *says; } bad[] = {
+    { "train --tokenizer t.bpe --init-config 1,2,8,8 --batch 1 --context 4 --steps 2 -o m",
+      2, "want --data" },
+    { "train --data c.txt --tokenizer t.bpe --init-config 1,2,8,8 --model m.bin --batch 1"
+      " --context 4 --steps 2 -o m", 2, "one of --model" },
+    { "train --data c.txt --tokenizer t.bpe --init-config 1,2,8,8 --batch 0 --context 4"
+      " --steps 2 -o m", 2, "'0'" },
+    { "train --data c.txt --tokenizer t.bpe --init-config 1,2,8,8 --batch 1 --context 4"
+      " --steps 2 --lr abc -o m", 2, "'abc'" },
+    { "train --data none.txt --tokenizer t.bpe --init-config 1,2,8,8 --batch 1 --context 4"
+      " --steps 2 -o m", 1, "none.txt" },
+    { "train --data c.txt --tokenizer none.bpe --init-config 1,2,8,8 --batch 1 --context 4"
+      " --steps 2 -o m", 1, "none.bpe" },
+    { "train --data c.txt --tokenizer t.bpe --model none.bin --batch 1 --context 4"
+      " --steps 2 -o m", 1, "none.bin" },
+    { "train --data c.txt --tokenizer t.bpe --init-config 1,3,8,8 --batch 1 --context 4"
+      " --steps 2 -o m", 1, "not a valid model" },
+    { "train --data c.txt --tokenizer t.bpe --init-config 1,2,8 --batch 1 --context 4"
+      " --steps 2 -o m", 1, "L,H,C,T" },
+    { "train --data c.txt --tokenizer t.bpe --init-config 1,2,8,8 --batch 64 --context 8"
+      " --steps 2 -o m", 1, "fewer than one batch" },
+};
+
+START_TEST(command_refuses_bad_input)
+{
+    static char dir[] = "/tmp/longhand-traincmd-XXXXXX";
+    static int made;
+    char cmd[1024], err[1024];
+    if (!made) {
+        ck_assert_ptr_nonnull(mkdtemp(dir));
+        made = 1;
+    }
+    snprintf(cmd, sizeof cmd, "cd %s && printf 'the cat sat on the mat. ' > c.txt && "
+             "$OLDPWD/build/longhand tokenizer train --vocab-size 260 -o t.bpe c.txt", dir);
+    ck_assert_int_eq(system(cmd), 0);
+    snprintf(cmd, sizeof cmd, "cd %s && $OLDPWD/build/longhand %s > /dev/null 2> err.txt",
+             dir, bad[_i].args);
+    int status = system(cmd);
+    ck_assert_int_eq(WEXITSTATUS(status), bad[_i].status);
+    snprintf(cmd, sizeof cmd, "%s/err.txt", dir);
+    FILE *f = fopen(cmd, "r");
+    size_t n = fread(err, 1, sizeof err - 1, f);
+    err[n] = '\0';
+    fclose(f);
+    ck_assert_msg(strstr(err, bad[_i].says), "stderr '%s' lacks '%s'", err, bad[_i].says);
+}
+END_TEST
+
+Suite *train_suite(void)
+{
+    make_corpus();
+    Suite *s = suite_create("train");
+    TCase *pieces = tcase_create("pieces");
+    tcase_add_test(pieces, schedule_at_key_steps);
+    tcase_add_test(pieces, clipping_scales_to_exact_norm);
+    tcase_add_test(pieces, accumulation_equals_one_large_batch);
+    tcase_add_test(pieces, malformed_states_are_refused);
+    suite_add_tcase(s, pieces);
+    TCase *runs = tcase_create("runs");
+    tcase_set_timeout(runs, 120);
+    tcase_add_test(runs, resume_equals_uninterrupted);
+    tcase_add_test(runs, tiny_model_learns_tiny_corpus);
+    tcase_add_test(runs, non_finite_loss_stops_and_writes_nothing);
+    tcase_add_loop_test(runs, command_refuses_bad_input, 0, (int)(sizeof bad / sizeof bad[0]));
+    suite_add_tcase(s, runs);
+    return s;
+}

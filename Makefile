@@ -197,20 +197,28 @@ build/stamps/tables: build/longhand $(EXAMPLE) book/tsv2tex.awk $(NW) book/prose
 # The training chapter's worked example: a small model learns from the book's
 # own prose (book/prose.awk), a short run, so that the book builds in minutes.
 # `make train-long` runs longer; `make corpus-gutenberg` fetches a classic text.
+BOOK_TRAIN_VOCAB := 512
 BOOK_TRAIN_MODEL := 2,2,64,64
-BOOK_TRAIN := --batch 8 --context 64 --steps 300 --lr 3e-3 --min-lr 3e-4 --warmup 20 \
-              --grad-clip 1 --val-every 20 --seed 1337
+BOOK_TRAIN_STEPS := 300
+BOOK_TRAIN_BATCH := 8
+BOOK_TRAIN := --batch $(BOOK_TRAIN_BATCH) --context 64 --steps $(BOOK_TRAIN_STEPS) \
+              --lr 3e-3 --min-lr 3e-4 --warmup 20 --grad-clip 1 --val-every 20 --seed 1337
+BOOK_TRAIN_TAIL := 20
 BOOK_CORPUS := build/corpus/book.txt
 define MAKE_BOOK_TRAINING
 awk -f book/prose.awk $(NW) > $(BOOK_CORPUS)
-build/longhand tokenizer train --vocab-size 512 -o build/corpus/book.bpe $(BOOK_CORPUS)
+build/longhand tokenizer train --vocab-size $(BOOK_TRAIN_VOCAB) -o build/corpus/book.bpe $(BOOK_CORPUS)
 build/longhand train --data $(BOOK_CORPUS) --tokenizer build/corpus/book.bpe \
   --init-config $(BOOK_TRAIN_MODEL) $(BOOK_TRAIN) --log build/trace.new/train-loss.tsv \
   -o build/corpus/book-model.bin 2> build/corpus/train.err || { cat build/corpus/train.err; exit 1; }
 { echo "$(BOOK_TRAIN_MODEL)" | awk -F, '{ printf "TrainLayers\t%s\nTrainHeads\t%s\nTrainChannels\t%s\nTrainContext\t%s\n", $$1, $$2, $$3, $$4 }'; \
-  printf 'TrainSteps\t%s\nTrainBatch\t%s\n' 300 8; \
+  printf 'TrainSteps\t%s\nTrainBatch\t%s\nTrainVocab\t%s\nTrainTailSteps\t%s\n' \
+    $(BOOK_TRAIN_STEPS) $(BOOK_TRAIN_BATCH) $(BOOK_TRAIN_VOCAB) $(BOOK_TRAIN_TAIL); \
+  awk 'BEGIN { printf "TrainLogVocab\t%.2f\n", log($(BOOK_TRAIN_VOCAB)) }'; \
   printf 'TrainCorpusTokens\t%s\n' $$(build/longhand tokenizer encode --tokenizer build/corpus/book.bpe < $(BOOK_CORPUS) | wc -w); \
-  awk -F'\t' 'NR > 1 { loss = $$3; val = $$4 } END { printf "TrainFinalLoss\t%.4f\nTrainFinalValLoss\t%.4f\n", loss, val }' build/trace.new/train-loss.tsv; \
+  awk -F'\t' -v tail=$(BOOK_TRAIN_TAIL) 'NR > 1 { loss[NR] = $$3; val = $$4 } \
+    END { for (i = NR - tail + 1; i <= NR; i++) sum += loss[i]; \
+          printf "TrainFinalLoss\t%.4f\nTrainFinalValLoss\t%.4f\n", sum / tail, val }' build/trace.new/train-loss.tsv; \
 } > build/trace.new/values-train.tsv
 endef
 build/corpus:

@@ -109,7 +109,7 @@ static const struct { const char *args; int status; const char *says; } bad[] = 
     { "step --model m.bin --tokens ids.txt --batch 1 --context 4x", 2, "'4x'" },
     { "step --model none.bin --tokens ids.txt --batch 1 --context 4", 1, "none.bin" },
     { "step --model m.bin --tokens few.txt --batch 2 --context 4", 1, "want 9 token ids" },
-    { "step --model m.bin --tokens word.txt --batch 1 --context 4", 1, "a bad word" },
+    { "step --model m.bin --tokens word.txt --batch 1 --context 4", 1, "bad word 'x'" },
     { "step --model m.bin --tokens big.txt --batch 1 --context 4", 1, "outside the vocabulary" },
     { "step --model m.bin --tokens ids.txt --batch 1 --context 9", 1, "at most 8 positions" },
     { "init --layers 1 --heads 3 --channels 8 --context 8 --vocab 11 -o x.bin", 2, "not a valid" },

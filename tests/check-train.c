@@ -76,6 +76,40 @@ static void new_model(struct gpt *m, struct adamw *opt)
     ck_assert_int_eq(adamw_create(opt, m->num_params, adamw_defaults()), 0);
 }
 
+/* One step of train_run with accum micro-batches of B rows; the step's
+   (scaled) gradients are left in m->grads. */
+static float *one_step_gradients(int B, int accum)
+{
+    struct gpt m;
+    struct adamw opt;
+    new_model(&m, &opt);
+    struct train_data d = data();
+    struct train_options o = { .B = B, .T = 8, .steps = 1, .accum = accum,
+                               .lr = { .max_lr = 1e-3f, .warmup = 0, .steps = 1 } };
+    char err[256];
+    ck_assert_int_eq(train_run(&m, &opt, &d, &o, NULL, err, sizeof err), 0);
+    float *g = malloc(m.num_params * sizeof *g);
+    memcpy(g, m.grads, m.num_params * sizeof *g);
+    adamw_free(&opt);
+    gpt_free(&m);
+    return g;
+}
+
+START_TEST(train_run_accumulates_the_mean_gradient)
+{
+    float *two = one_step_gradients(2, 2), *one = one_step_gradients(4, 1);
+    size_t n = 0;
+    struct gpt m;
+    ck_assert_int_eq(gpt_create(&m, &tiny), 0);
+    n = m.num_params;
+    gpt_free(&m);
+    double *big = malloc(n * sizeof *big);
+    for (size_t i = 0; i < n; i++) big[i] = one[i];
+    ck_assert_double_le(relative_max_error(two, big, n, 1e-6), 1e-5);
+    free(two); free(one); free(big);
+}
+END_TEST
+
 START_TEST(accumulation_equals_one_large_batch)
 {
     struct gpt m;
@@ -156,7 +190,7 @@ START_TEST(resume_equals_uninterrupted)
     snprintf(sb, sizeof sb, "%s.state", b);
     ck_assert_int_eq(gpt_load(&m, b, err, sizeof err), 0);
     ck_assert_int_eq(adamw_create(&opt, m.num_params, adamw_defaults()), 0);
-    ck_assert_int_eq(adamw_load(&opt, sb, err, sizeof err), 0);
+    ck_assert_int_eq(adamw_load(&opt, m.params, sb, err, sizeof err), 0);
     ck_assert_int_eq(opt.t, 3);
     o = options(6, b);
     ck_assert_int_eq(train_run(&m, &opt, &d, &o, NULL, err, sizeof err), 0);
@@ -186,49 +220,78 @@ START_TEST(tiny_model_learns_tiny_corpus)
 }
 END_TEST
 
-START_TEST(non_finite_loss_stops_and_writes_nothing)
+START_TEST(non_finite_loss_stops_and_keeps_the_last_checkpoint)
 {
-    char path[] = "/tmp/longhand-nan-XXXXXX", err[256] = "";
-    int fd = mkstemp(path);
-    ck_assert_int_ge(fd, 0);
-    close(fd);
-    unlink(path);
+    char dir[] = "/tmp/longhand-nan-XXXXXX", path[128], good[128], err[256] = "";
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    snprintf(path, sizeof path, "%s/m.bin", dir);
     struct gpt m;
     struct adamw opt;
     new_model(&m, &opt);
-    m.param[14][0] = NAN; /* the final LayerNorm's scale */
     struct train_data d = data();
     struct train_options o = options(4, path);
+    o.steps = o.lr.steps = 2;
+    o.checkpoint_every = 1;
+    ck_assert_int_eq(train_run(&m, &opt, &d, &o, NULL, err, sizeof err), 0);
+    snprintf(good, sizeof good, "%s/good.bin", dir);
+    ck_assert_int_eq(gpt_save(&m, good, err, sizeof err), 0);
+    m.param[14][0] = NAN; /* the final LayerNorm's scale, after step 2 */
+    o.steps = o.lr.steps = 4;
     ck_assert_int_eq(train_run(&m, &opt, &d, &o, NULL, err, sizeof err), -1);
-    ck_assert_ptr_nonnull(strstr(err, "step 1: the loss is not finite"));
-    ck_assert_int_ne(access(path, F_OK), 0);
+    ck_assert_ptr_nonnull(strstr(err, "step 3: the loss is not finite"));
+    assert_same_file(path, good);
     adamw_free(&opt);
     gpt_free(&m);
 }
 END_TEST
+
+/* Write a state file of header h and n parameters' zeros. */
+static void write_state(const char *path, const int *h, size_t n)
+{
+    FILE *f = fopen(path, "wb");
+    fwrite(h, sizeof(int), 8, f);
+    float zero = 0;
+    for (size_t i = 0; i < 2 * n; i++) fwrite(&zero, sizeof zero, 1, f);
+    fclose(f);
+}
 
 START_TEST(malformed_states_are_refused)
 {
     char path[] = "/tmp/longhand-state-XXXXXX", err[256];
     int fd = mkstemp(path);
     ck_assert_int_ge(fd, 0);
-    struct adamw opt;
-    ck_assert_int_eq(adamw_create(&opt, 10, adamw_defaults()), 0);
-    ck_assert_int_eq(write(fd, "LHAW", 4), 4);
     close(fd);
-    ck_assert_int_eq(adamw_load(&opt, path, err, sizeof err), -1);
-    ck_assert_ptr_nonnull(strstr(err, "too short"));
+    float params[10] = { 1, 2, 3 }, other[10] = { 1, 2, 4 };
+    struct adamw opt, eleven;
+    ck_assert_int_eq(adamw_create(&opt, 10, adamw_defaults()), 0);
+    ck_assert_int_eq(adamw_create(&eleven, 11, adamw_defaults()), 0);
     opt.t = 7;
-    ck_assert_int_eq(adamw_save(&opt, path, err, sizeof err), 0);
-    struct adamw other;
-    ck_assert_int_eq(adamw_create(&other, 11, adamw_defaults()), 0);
-    ck_assert_int_eq(adamw_load(&other, path, err, sizeof err), -1);
-    ck_assert_ptr_nonnull(strstr(err, "does not match"));
-    ck_assert_int_eq(adamw_load(&opt, path, err, sizeof err), 0);
+    ck_assert_int_eq(adamw_save(&opt, params, path, err, sizeof err), 0);
+    opt.t = 0;
+    ck_assert_int_eq(adamw_load(&opt, params, path, err, sizeof err), 0);
     ck_assert_int_eq(opt.t, 7);
-    ck_assert_int_eq(adamw_load(&opt, "/nonexistent/x.state", err, sizeof err), -1);
+    ck_assert_int_eq(adamw_load(&eleven, params, path, err, sizeof err), -1);
+    ck_assert_ptr_nonnull(strstr(err, "does not match"));
+    ck_assert_int_eq(adamw_load(&opt, other, path, err, sizeof err), -1);
+    ck_assert_ptr_nonnull(strstr(err, "other parameters"));
+    static const struct { int h[8]; const char *says; } bad[] = {
+        { { 0x4c484158, 2, 1, 10 }, "not an optimiser state" },
+        { { 0x4c484157, 1, 1, 10 }, "not an optimiser state" },
+        { { 0x4c484157, 2, -1, 10 }, "not an optimiser state" },
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        write_state(path, bad[i].h, 10);
+        ck_assert_int_eq(adamw_load(&opt, params, path, err, sizeof err), -1);
+        ck_assert_ptr_nonnull(strstr(err, bad[i].says));
+    }
+    FILE *f = fopen(path, "wb");
+    fputs("LHAW", f);
+    fclose(f);
+    ck_assert_int_eq(adamw_load(&opt, params, path, err, sizeof err), -1);
+    ck_assert_ptr_nonnull(strstr(err, "too short"));
+    ck_assert_int_eq(adamw_load(&opt, params, "/nonexistent/x.state", err, sizeof err), -1);
     unlink(path);
-    adamw_free(&opt), adamw_free(&other);
+    adamw_free(&opt), adamw_free(&eleven);
 }
 END_TEST
 
@@ -249,7 +312,7 @@ static const struct { const char *args; int status; const char *says; } bad[] = 
     { "train --data c.txt --tokenizer t.bpe --model none.bin --batch 1 --context 4"
       " --steps 2 -o m", 1, "none.bin" },
     { "train --data c.txt --tokenizer t.bpe --init-config 1,3,8,8 --batch 1 --context 4"
-      " --steps 2 -o m", 1, "not a valid model" },
+      " --steps 2 -o m", 1, "heads must divide" },
     { "train --data c.txt --tokenizer t.bpe --init-config 1,2,8 --batch 1 --context 4"
       " --steps 2 -o m", 1, "L,H,C,T" },
     { "train --data c.txt --tokenizer t.bpe --init-config 1,2,8,8 --batch 64 --context 8"
@@ -289,13 +352,14 @@ Suite *train_suite(void)
     tcase_add_test(pieces, schedule_at_key_steps);
     tcase_add_test(pieces, clipping_scales_to_exact_norm);
     tcase_add_test(pieces, accumulation_equals_one_large_batch);
+    tcase_add_test(pieces, train_run_accumulates_the_mean_gradient);
     tcase_add_test(pieces, malformed_states_are_refused);
     suite_add_tcase(s, pieces);
     TCase *runs = tcase_create("runs");
     tcase_set_timeout(runs, 120);
     tcase_add_test(runs, resume_equals_uninterrupted);
     tcase_add_test(runs, tiny_model_learns_tiny_corpus);
-    tcase_add_test(runs, non_finite_loss_stops_and_writes_nothing);
+    tcase_add_test(runs, non_finite_loss_stops_and_keeps_the_last_checkpoint);
     tcase_add_loop_test(runs, command_refuses_bad_input, 0, (int)(sizeof bad / sizeof bad[0]));
     suite_add_tcase(s, runs);
     return s;

@@ -1,4 +1,4 @@
-#line 200 "book/08-model.nw"
+#line 205 "book/08-model.nw"
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
@@ -13,8 +13,8 @@
 #include "matmul.h"
 #include "mlp.h"
 
-#line 175 "book/08-model.nw"
-static const char *config_error(const struct gpt_config *c)
+#line 181 "book/08-model.nw"
+const char *gpt_config_error(const struct gpt_config *c)
 {
     if (c->max_seq_len < 1 || c->max_seq_len > GPT_MAX_CONTEXT)
         return "the context must be from 1 to 65536";
@@ -22,12 +22,13 @@ static const char *config_error(const struct gpt_config *c)
         || c->padded_vocab_size > GPT_MAX_VOCAB)
         return "the vocabulary must be from 1 to the padded vocabulary, at most 2^24";
     if (c->num_layers < 1 || c->num_layers > GPT_MAX_LAYERS || c->num_heads < 1
-        || c->channels < 1 || c->channels > GPT_MAX_CHANNELS)
+        || c->num_heads > GPT_MAX_LAYERS || c->channels < 1 || c->channels > GPT_MAX_CHANNELS)
         return "layers, heads and channels must be from 1 to 1024, 1024 and 65536";
     if (c->channels % c->num_heads != 0)
         return "the number of heads must divide the channels";
     return NULL;
 }
+
 #line 113 "book/08-model.nw"
 static void act_sizes(const struct gpt_config *cfg, int B, int T, size_t s[NUM_ACT_TENSORS])
 {
@@ -42,11 +43,20 @@ static void act_sizes(const struct gpt_config *cfg, int B, int T, size_t s[NUM_A
     };
     memcpy(s, sizes, sizeof sizes);
 }
-#line 228 "book/08-model.nw"
+#line 237 "book/08-model.nw"
+static int batch_fits(const struct gpt_config *c, int B, int T)
+{
+    double BT = (double)B * T, wide = 4.0 * c->channels > c->vocab_size
+                                       ? 4.0 * c->channels : c->vocab_size;
+    return BT * wide <= 2147483647.0
+           && BT * c->num_layers * c->num_heads * T <= 68719476736.0
+           && BT * c->vocab_size <= 68719476736.0;
+}
+#line 248 "book/08-model.nw"
 int gpt_create(struct gpt *m, const struct gpt_config *cfg)
 {
     memset(m, 0, sizeof *m);
-    if (config_error(cfg))
+    if (gpt_config_error(cfg))
         return -1;
     m->config = *cfg;
     param_sizes(cfg, m->param_size);
@@ -80,7 +90,7 @@ int gpt_init(struct gpt *m, unsigned long seed)
     gsl_rng_free(rng);
     return 0;
 }
-#line 272 "book/08-model.nw"
+#line 292 "book/08-model.nw"
 static int ensure_activations(struct gpt *m, int B, int T)
 {
     if (m->acts && m->B == B && m->T == T)
@@ -102,7 +112,7 @@ static int ensure_activations(struct gpt *m, int B, int T)
     m->B = B, m->T = T, m->num_acts = total;
     return 0;
 }
-#line 353 "book/08-model.nw"
+#line 378 "book/08-model.nw"
 struct layer_params {
     float *ln1w, *ln1b, *qkvw, *qkvb, *attprojw, *attprojb,
           *ln2w, *ln2b, *fcw, *fcb, *fcprojw, *fcprojb;
@@ -123,7 +133,7 @@ static struct layer_params layer_params(float *const p[NUM_PARAM_TENSORS],
         p[10] + l * 4 * C * C, p[11] + l * 4 * C, p[12] + l * 4 * C * C, p[13] + l * C,
     };
 }
-#line 376 "book/08-model.nw"
+#line 401 "book/08-model.nw"
 /* Layer l's slice of each per-layer tensor of an activation-shaped buffer. */
 static struct layer_acts layer_acts(float *const a[NUM_ACT_TENSORS],
                                     const struct gpt_config *c, int B, int T, int l)
@@ -146,7 +156,7 @@ static void add_vectors(float *out, const float *x, const float *y, long n)
     for (long i = 0; i < n; i++)
         out[i] = x[i] + y[i];
 }
-#line 449 "book/08-model.nw"
+#line 474 "book/08-model.nw"
 /* probs[V] = softmax(z); returns -log probs[target], by log-sum-exp. */
 static float softmax_cross_entropy(float *probs, const float *z, int target, int V)
 {
@@ -161,16 +171,20 @@ static float softmax_cross_entropy(float *probs, const float *z, int target, int
         probs[i] *= inv;
     return zmax + logf(sum) - z[target];
 }
-#line 309 "book/08-model.nw"
+#line 329 "book/08-model.nw"
 int gpt_forward(struct gpt *m, const int *inputs, const int *targets, int B, int T,
                 char *err, size_t errlen)
 {
     const struct gpt_config *c = &m->config;
     
-#line 331 "book/08-model.nw"
+#line 352 "book/08-model.nw"
 if (B < 1 || T < 1 || T > c->max_seq_len) {
     snprintf(err, errlen, "want a batch of at least 1 x 1 and at most %d positions",
              c->max_seq_len);
+    return -1;
+}
+if (!batch_fits(c, B, T)) {
+    snprintf(err, errlen, "a batch of %d x %d is too large for this program", B, T);
     return -1;
 }
 for (long i = 0; i < (long)B * T; i++)
@@ -181,7 +195,7 @@ for (long i = 0; i < (long)B * T; i++)
                  i, c->vocab_size);
         return -1;
     }
-#line 314 "book/08-model.nw"
+#line 334 "book/08-model.nw"
     if (ensure_activations(m, B, T) != 0) {
         snprintf(err, errlen, "out of memory for a batch of %d x %d", B, T);
         return -1;
@@ -190,7 +204,7 @@ for (long i = 0; i < (long)B * T; i++)
     embedding_forward(m->act[ACT_ENCODED], inputs, m->param[0], m->param[1], B, T, C, V);
     for (int l = 0; l < c->num_layers; l++) {
         
-#line 405 "book/08-model.nw"
+#line 430 "book/08-model.nw"
 long BT = (long)B * T;
 struct layer_params w = layer_params(m->param, c, l);
 struct layer_acts a = layer_acts(m->act, c, B, T, l);
@@ -204,18 +218,19 @@ add_vectors(a.residual2, h_in, a.attproj, BT * C);
 layernorm_forward(a.ln2, a.ln2_mean, a.ln2_rstd, a.residual2, w.ln2w, w.ln2b, B, T, C);
 mlp_forward(a.fcproj, a.fch, a.fch_gelu, a.ln2, w.fcw, w.fcb, w.fcprojw, w.fcprojb, BT, C);
 add_vectors(a.residual3, a.residual2, a.fcproj, BT * C);
-#line 322 "book/08-model.nw"
+#line 342 "book/08-model.nw"
     }
     
-#line 423 "book/08-model.nw"
+#line 448 "book/08-model.nw"
 const float *h_last = layer_acts(m->act, c, B, T, c->num_layers - 1).residual3;
 layernorm_forward(m->act[ACT_LNF], m->act[ACT_LNF_MEAN], m->act[ACT_LNF_RSTD], h_last,
                   m->param[14], m->param[15], B, T, C);
 matmul_forward(m->act[ACT_LOGITS], m->act[ACT_LNF], m->param[0], NULL, (long)B * T, C, V);
-#line 324 "book/08-model.nw"
+#line 344 "book/08-model.nw"
+    m->have_targets = targets != NULL;
     if (targets)
         
-#line 433 "book/08-model.nw"
+#line 458 "book/08-model.nw"
 {
     #pragma omp parallel for schedule(static)
     for (long bt = 0; bt < (long)B * T; bt++)
@@ -224,10 +239,10 @@ matmul_forward(m->act[ACT_LOGITS], m->act[ACT_LNF], m->param[0], NULL, (long)B *
                                                        targets[bt], V);
     m->mean_loss = sum_pairwise(m->act[ACT_LOSSES], (size_t)B * T) / ((float)B * T);
 }
-#line 326 "book/08-model.nw"
+#line 347 "book/08-model.nw"
     return 0;
 }
-#line 508 "book/08-model.nw"
+#line 533 "book/08-model.nw"
 int write_file_atomically(const char *path, const void *head, size_t head_bytes,
                           const void *body, size_t body_bytes, char *err, size_t errlen)
 {
@@ -236,29 +251,36 @@ int write_file_atomically(const char *path, const void *head, size_t head_bytes,
         snprintf(err, errlen, "%s: path too long", path);
         return -1;
     }
-    int fd = mkstemp(tmp);
+    int fd = mkstemp(tmp), why = fd < 0 ? errno : 0;
     
-#line 540 "book/08-model.nw"
+#line 564 "book/08-model.nw"
 mode_t mask = umask(0);
 umask(mask);
 if (fd >= 0)
     fchmod(fd, 0666 & ~mask);
-#line 518 "book/08-model.nw"
+#line 543 "book/08-model.nw"
     FILE *f = fd < 0 ? NULL : fdopen(fd, "wb");
-    int ok = f != NULL && fwrite(head, 1, head_bytes, f) == head_bytes
-             && fwrite(body, 1, body_bytes, f) == body_bytes
-             && fflush(f) == 0 && fsync(fileno(f)) == 0;
-    int saved_errno = errno;
-    if (f ? fclose(f) != 0 : fd >= 0 && close(fd) != 0)
-        ok = 0;
-    if (ok && rename(tmp, path) == 0)
+    
+#line 574 "book/08-model.nw"
+if (fd >= 0 && !f)
+    why = errno;
+if (f && ((head_bytes && fwrite(head, 1, head_bytes, f) != head_bytes)
+          || (body_bytes && fwrite(body, 1, body_bytes, f) != body_bytes)
+          || fflush(f) != 0 || fsync(fileno(f)) != 0))
+    why = errno ? errno : EIO;
+#line 545 "book/08-model.nw"
+    if (f && fclose(f) != 0 && !why)
+        why = errno ? errno : EIO;
+    if (!why && rename(tmp, path) != 0)
+        why = errno;
+    if (!why)
         return 0;
-    snprintf(err, errlen, "%s: %s", path, strerror(saved_errno ? saved_errno : EIO));
+    snprintf(err, errlen, "%s: %s", path, strerror(why));
     if (fd >= 0)
         unlink(tmp);
     return -1;
 }
-#line 548 "book/08-model.nw"
+#line 584 "book/08-model.nw"
 int gpt_save(const struct gpt *m, const char *path, char *err, size_t errlen)
 {
     const struct gpt_config *c = &m->config;
@@ -269,7 +291,7 @@ int gpt_save(const struct gpt *m, const char *path, char *err, size_t errlen)
     return write_file_atomically(path, header, sizeof header, m->params,
                                  m->num_params * sizeof(float), err, errlen);
 }
-#line 566 "book/08-model.nw"
+#line 602 "book/08-model.nw"
 int gpt_load(struct gpt *m, const char *path, char *err, size_t errlen)
 {
     memset(m, 0, sizeof *m);
@@ -282,7 +304,7 @@ int gpt_load(struct gpt *m, const char *path, char *err, size_t errlen)
     struct stat st;
     const char *why = NULL;
     
-#line 594 "book/08-model.nw"
+#line 630 "book/08-model.nw"
 struct gpt_config cfg = { 0 };
 if (fstat(fileno(f), &st) != 0 || fread(header, sizeof header, 1, f) != 1)
     why = "too short to hold a checkpoint header";
@@ -294,11 +316,11 @@ else {
     cfg = (struct gpt_config){ .max_seq_len = header[2], .vocab_size = header[3],
                                .num_layers = header[4], .num_heads = header[5],
                                .channels = header[6], .padded_vocab_size = header[7] };
-    why = config_error(&cfg);
+    why = gpt_config_error(&cfg);
 }
-#line 578 "book/08-model.nw"
+#line 614 "book/08-model.nw"
     
-#line 610 "book/08-model.nw"
+#line 646 "book/08-model.nw"
 size_t sizes[NUM_PARAM_TENSORS];
 if (!why) {
     param_sizes(&cfg, sizes);
@@ -307,7 +329,7 @@ if (!why) {
                   != sizeof header + (unsigned long long)n * sizeof(float))
         why = "its size does not match the sizes in its header";
 }
-#line 579 "book/08-model.nw"
+#line 615 "book/08-model.nw"
     if (!why && gpt_create(m, &cfg) != 0)
         why = "out of memory";
     if (!why && fread(m->params, sizeof(float), m->num_params, f) != m->num_params)
@@ -320,7 +342,7 @@ if (!why) {
     }
     return 0;
 }
-#line 109 "book/09-backprop.nw"
+#line 110 "book/09-backprop.nw"
 void gpt_zero_grad(struct gpt *m)
 {
     memset(m->grads, 0, m->num_params * sizeof(float));
@@ -328,14 +350,14 @@ void gpt_zero_grad(struct gpt *m)
 
 int gpt_backward(struct gpt *m, const int *inputs, const int *targets)
 {
-    if (!m->acts)
+    if (!m->acts || !m->have_targets)
         return -1;
     const struct gpt_config *c = &m->config;
     int B = m->B, T = m->T, C = c->channels, V = c->vocab_size;
     long BT = (long)B * T;
     memset(m->grad_acts, 0, m->num_acts * sizeof(float));
     
-#line 133 "book/09-backprop.nw"
+#line 134 "book/09-backprop.nw"
 float *dlogits = m->grad_act[ACT_LOGITS], dloss = 1.0f / (float)BT;
 #pragma omp parallel for schedule(static)
 for (long bt = 0; bt < BT; bt++) {
@@ -343,9 +365,9 @@ for (long bt = 0; bt < BT; bt++) {
     for (int j = 0; j < V; j++)
         dlogits[bt * V + j] = (p[j] - (j == targets[bt] ? 1.0f : 0.0f)) * dloss;
 }
-#line 123 "book/09-backprop.nw"
+#line 124 "book/09-backprop.nw"
     
-#line 146 "book/09-backprop.nw"
+#line 147 "book/09-backprop.nw"
 matmul_backward(m->grad_act[ACT_LNF], m->grad[0], NULL, dlogits, m->act[ACT_LNF],
                 m->param[0], BT, C, V);
 int last = c->num_layers - 1;
@@ -353,10 +375,10 @@ layernorm_backward(layer_acts(m->grad_act, c, B, T, last).residual3, m->grad[14]
                    m->grad[15], m->grad_act[ACT_LNF],
                    layer_acts(m->act, c, B, T, last).residual3,
                    m->param[14], m->act[ACT_LNF_MEAN], m->act[ACT_LNF_RSTD], B, T, C);
-#line 124 "book/09-backprop.nw"
+#line 125 "book/09-backprop.nw"
     for (int l = c->num_layers - 1; l >= 0; l--) {
         
-#line 162 "book/09-backprop.nw"
+#line 163 "book/09-backprop.nw"
 struct layer_params w = layer_params(m->param, c, l), g = layer_params(m->grad, c, l);
 struct layer_acts a = layer_acts(m->act, c, B, T, l);
 struct layer_acts d = layer_acts(m->grad_act, c, B, T, l);
@@ -364,20 +386,20 @@ const float *h_in = l == 0 ? m->act[ACT_ENCODED]
                             : layer_acts(m->act, c, B, T, l - 1).residual3;
 float *dh_in = l == 0 ? m->grad_act[ACT_ENCODED]
                       : layer_acts(m->grad_act, c, B, T, l - 1).residual3;
-#line 174 "book/09-backprop.nw"
+#line 175 "book/09-backprop.nw"
 mlp_backward(d.ln2, g.fcw, g.fcb, g.fcprojw, g.fcprojb, d.fch_gelu, d.fch, d.residual3,
              a.ln2, a.fch, a.fch_gelu, w.fcw, w.fcprojw, BT, C);
 add_vectors(d.residual2, d.residual2, d.residual3, BT * C);
 layernorm_backward(d.residual2, g.ln2w, g.ln2b, d.ln2, a.residual2, w.ln2w, a.ln2_mean,
                    a.ln2_rstd, B, T, C);
-#line 182 "book/09-backprop.nw"
+#line 183 "book/09-backprop.nw"
 matmul_backward(d.atty, g.attprojw, g.attprojb, d.residual2, a.atty, w.attprojw, BT, C, C);
 add_vectors(dh_in, dh_in, d.residual2, BT * C);
 attention_backward(d.qkv, d.att, d.preatt, d.atty, a.qkv, a.att, B, T, C, c->num_heads);
 matmul_backward(d.ln1, g.qkvw, g.qkvb, d.qkv, a.ln1, w.qkvw, BT, C, 3 * C);
 layernorm_backward(dh_in, g.ln1w, g.ln1b, d.ln1, h_in, w.ln1w, a.ln1_mean, a.ln1_rstd,
                    B, T, C);
-#line 126 "book/09-backprop.nw"
+#line 127 "book/09-backprop.nw"
     }
     embedding_backward(m->grad[0], m->grad[1], m->grad_act[ACT_ENCODED], inputs, B, T, C);
     return 0;

@@ -42,6 +42,7 @@ struct gpt {
     float *acts, *act[NUM_ACT_TENSORS];
     float *grad_acts, *grad_act[NUM_ACT_TENSORS];
     float mean_loss;                           /* of the last forward pass with targets */
+    int have_targets;                          /* did the last forward pass have them? */
 };
 /* Allocate a model for cfg, parameters and gradients zeroed; 0, or -1 (with
    nothing allocated) if cfg is not a valid model or memory runs out. */
@@ -49,16 +50,19 @@ int gpt_create(struct gpt *m, const struct gpt_config *cfg);
 void gpt_free(struct gpt *m);
 /* GPT-2's initialisation (param_init) from a generator seeded with seed. */
 int gpt_init(struct gpt *m, unsigned long seed);
-#line 192 "book/08-model.nw"
+#line 176 "book/08-model.nw"
+/* NULL if cfg is a valid model, else a sentence saying what is wrong. */
+const char *gpt_config_error(const struct gpt_config *cfg);
+#line 197 "book/08-model.nw"
 enum { GPT_MAX_CONTEXT = 1 << 16, GPT_MAX_VOCAB = 1 << 24, GPT_MAX_LAYERS = 1024,
        GPT_MAX_CHANNELS = 1 << 16 };
-#line 298 "book/08-model.nw"
+#line 318 "book/08-model.nw"
 /* Run the model on inputs [B x T]; with targets [B x T] (or NULL) also the
    losses and mean_loss.  Returns 0, or -1 (with a reason in err) if B or T is
    out of range, an id is outside [0, V), or memory runs out. */
 int gpt_forward(struct gpt *m, const int *inputs, const int *targets, int B, int T,
                 char *err, size_t errlen);
-#line 484 "book/08-model.nw"
+#line 509 "book/08-model.nw"
 enum { CHECKPOINT_MAGIC = 20240326, CHECKPOINT_VERSION = 3, CHECKPOINT_HEADER_INTS = 256 };
 /* Write m's parameters to path atomically: the old file survives any failure.
    Returns 0, or -1 with a reason in err. */
@@ -66,12 +70,12 @@ int gpt_save(const struct gpt *m, const char *path, char *err, size_t errlen);
 /* Create m from the checkpoint at path.  Returns 0, or -1 with a reason in
    err (and nothing allocated) if the file is not a valid checkpoint. */
 int gpt_load(struct gpt *m, const char *path, char *err, size_t errlen);
-#line 501 "book/08-model.nw"
+#line 526 "book/08-model.nw"
 /* Write head[0..head_bytes) then body[0..body_bytes) to path atomically.
    Returns 0, or -1 with a reason in err (the old file, if any, intact). */
 int write_file_atomically(const char *path, const void *head, size_t head_bytes,
                           const void *body, size_t body_bytes, char *err, size_t errlen);
-#line 96 "book/09-backprop.nw"
+#line 97 "book/09-backprop.nw"
 /* Set every parameter gradient to zero. */
 void gpt_zero_grad(struct gpt *m);
 /* Accumulate into m->grads the gradient of mean_loss with respect to every

@@ -16,15 +16,15 @@
 #include "tokenizer.h"
 #line 861 "book/07-attention.nw"
 #include "attention.h"
-#line 626 "book/08-model.nw"
+#line 662 "book/08-model.nw"
 #include "gpt.h"
 #line 194 "book/10-adamw.nw"
 #include "adamw.h"
-#line 417 "book/11-training.nw"
+#line 451 "book/11-training.nw"
 #include <signal.h>
 #include <unistd.h>
 #include "train.h"
-#line 775 "book/11-training.nw"
+#line 820 "book/11-training.nw"
 #include <sys/resource.h>
 
 #line 1116 "book/01-numbers.nw"
@@ -471,7 +471,7 @@ for (int r = 0; r < reps; r++) {
     free(qkv), free(out), free(preatt), free(att);
     return 0;
 }
-#line 779 "book/11-training.nw"
+#line 824 "book/11-training.nw"
 static int bench_train_run(long L, long H, long C, long V, long B, long T, int steps);
 
 static int bench_train(int argc, char **argv)
@@ -491,7 +491,7 @@ static int bench_train(int argc, char **argv)
         return usage_error("bench train", "want L,H,C,V,B,T [STEPS]");
     return bench_train_run(cfg[0], cfg[1], cfg[2], cfg[3], cfg[4], cfg[5], (int)steps);
 }
-#line 801 "book/11-training.nw"
+#line 846 "book/11-training.nw"
 static int bench_train_run(long L, long H, long C, long V, long B, long T, int steps)
 {
     struct gpt_config cfg = { .max_seq_len = (int)T, .vocab_size = (int)V,
@@ -511,7 +511,7 @@ static int bench_train_run(long L, long H, long C, long V, long B, long T, int s
         tokens[i] = (int)((i * 7919) % V);
     double t[1000];
     
-#line 834 "book/11-training.nw"
+#line 879 "book/11-training.nw"
 for (int s = -1; s < steps; s++) {
     double t0 = omp_get_wtime();
     if (gpt_forward(&m, tokens, tokens + 1, (int)B, (int)T, err, sizeof err) != 0) {
@@ -524,7 +524,7 @@ for (int s = -1; s < steps; s++) {
     if (s >= 0)
         t[s] = omp_get_wtime() - t0;
 }
-#line 820 "book/11-training.nw"
+#line 865 "book/11-training.nw"
     struct rusage ru;
     getrusage(RUSAGE_SELF, &ru);
     printf("$L,H,C$\t$V$\t$B\\times T$\tms per step\ttokens/s\tpeak MiB\n");
@@ -544,7 +544,7 @@ static const struct command benchmarks[] = {
 { "matmul", bench_matmul, "GFLOP/s of the matmul ladder or the model's products" },
 #line 865 "book/07-attention.nw"
 { "attention", bench_attention, "plain vs lean attention, and generation with the cache" },
-#line 771 "book/11-training.nw"
+#line 816 "book/11-training.nw"
 { "train", bench_train, "time training steps of a model of given sizes" },
 #line 942 "book/02-matmul.nw"
 };
@@ -850,7 +850,7 @@ fputs(usage, stderr);
 return 2;
 #line 1606 "book/03-tokenizer.nw"
 }
-#line 634 "book/08-model.nw"
+#line 670 "book/08-model.nw"
 static int cmd_init(int argc, char **argv)
 {
     static const struct option options[] = {
@@ -864,7 +864,7 @@ static int cmd_init(int argc, char **argv)
     const char *out = NULL;
     for (int c; (c = getopt_long(argc, argv, "L:H:C:T:V:s:o:h", options, NULL)) != -1;) {
         
-#line 656 "book/08-model.nw"
+#line 692 "book/08-model.nw"
 long *target = c == 'L' ? &L : c == 'H' ? &H : c == 'C' ? &C : c == 'T' ? &T
              : c == 'V' ? &V : c == 's' ? &seed : NULL;
 if (target) {
@@ -880,28 +880,32 @@ else if (c == 'h')
                 "seed, as an llm.c checkpoint."), 0;
 else
     return usage_error("init", "unknown option");
-#line 647 "book/08-model.nw"
+#line 683 "book/08-model.nw"
     }
     if (!L || !H || !C || !T || !V || !out || optind != argc)
         return usage_error("init", "want --layers, --heads, --channels, --context, "
                            "--vocab and -o FILE");
     
-#line 674 "book/08-model.nw"
+#line 710 "book/08-model.nw"
 struct gpt_config cfg = { .max_seq_len = (int)T, .vocab_size = (int)V,
                           .padded_vocab_size = padded_vocab((int)V), .num_layers = (int)L,
                           .num_heads = (int)H, .channels = (int)C };
 struct gpt m;
-char err[512];
-if (gpt_create(&m, &cfg) != 0)
-    return usage_error("init", "not a valid model (heads must divide channels; "
-                       "sizes within the limits), or out of memory");
+char err[512] = "out of memory";
+const char *invalid = gpt_config_error(&cfg);
+if (invalid)
+    return usage_error("init", "not a valid model: %s", invalid);
+if (gpt_create(&m, &cfg) != 0) {
+    fprintf(stderr, "longhand init: out of memory\n");
+    return 1;
+}
 int status = gpt_init(&m, (unsigned long)seed) == 0
              && gpt_save(&m, out, err, sizeof err) == 0;
 if (!status)
     fprintf(stderr, "longhand init: %s\n", err);
 gpt_free(&m);
 return status ? 0 : 1;
-#line 652 "book/08-model.nw"
+#line 688 "book/08-model.nw"
 }
 #line 202 "book/10-adamw.nw"
 #define STEP_USAGE \
@@ -966,7 +970,7 @@ if (bad)
         return usage_error("step", "want --model, --tokens, --batch and --context");
     return run_step(&o);
 }
-#line 277 "book/10-adamw.nw"
+#line 278 "book/10-adamw.nw"
 /* The first n whitespace-separated ids of path into ids; 0, or -1 with a message. */
 static int read_token_ids(const char *path, int *ids, long n)
 {
@@ -975,10 +979,10 @@ static int read_token_ids(const char *path, int *ids, long n)
         fprintf(stderr, "longhand step: %s: %s\n", path, strerror(errno));
         return -1;
     }
-    char word[32];
+    char word[32] = "";
     long i = 0, id = 0;
     while (i < n && fscanf(f, "%31s", word) == 1) {
-        if (parse_long(word, 0, 2147483647L, &id) != 0)
+        if (strlen(word) == sizeof word - 1 || parse_long(word, 0, 2147483647L, &id) != 0)
             break;
         ids[i++] = (int)id;
     }
@@ -987,10 +991,11 @@ static int read_token_ids(const char *path, int *ids, long n)
     if (i == n)
         return 0;
     fprintf(stderr, "longhand step: %s: want %ld token ids (whole numbers from 0), "
-            "found %ld before %s\n", path, n, i, at_end ? "the end" : "a bad word");
+            "found %ld before %s%s%s\n", path, n, i, at_end ? "the end" : "the bad word '",
+            at_end ? "" : word, at_end ? "" : "'");
     return -1;
 }
-#line 304 "book/10-adamw.nw"
+#line 306 "book/10-adamw.nw"
 static int run_step(const struct step_options *o)
 {
     struct gpt m;
@@ -1005,7 +1010,7 @@ static int run_step(const struct step_options *o)
     }
     if (read_token_ids(o->tokens, ids, n + 1) == 0) {
         
-#line 327 "book/10-adamw.nw"
+#line 329 "book/10-adamw.nw"
 if (gpt_forward(&m, ids, ids + 1, (int)o->B, (int)o->T, err, sizeof err) != 0)
     fprintf(stderr, "longhand step: %s\n", err);
 else if (adamw_create(&opt, m.num_params, o->h) != 0)
@@ -1025,14 +1030,14 @@ else {
     if (status)
         fprintf(stderr, "longhand step: %s\n", err);
 }
-#line 318 "book/10-adamw.nw"
+#line 320 "book/10-adamw.nw"
     }
     adamw_free(&opt);
     gpt_free(&m);
     free(ids);
     return status;
 }
-#line 427 "book/11-training.nw"
+#line 461 "book/11-training.nw"
 static volatile sig_atomic_t train_stop;
 
 static void request_stop(int sig)
@@ -1053,7 +1058,7 @@ static int train_read_corpus(const struct train_command *c, int32_t **ids, size_
                              int *vocab, char *err, size_t errlen);
 static int train_make_model(struct train_command *c, struct gpt *m, struct adamw *opt,
                             int vocab, char *err, size_t errlen);
-#line 450 "book/11-training.nw"
+#line 484 "book/11-training.nw"
 #define TRAIN_USAGE \
     "usage: longhand train --data FILE --tokenizer PATH\n" \
     "                      (--model FILE | --init-config L,H,C,T)\n" \
@@ -1068,7 +1073,7 @@ static int train_make_model(struct train_command *c, struct gpt *m, struct adamw
     "optimiser state (FILE.state) to -o FILE every --checkpoint-every steps, at the\n" \
     "end, and on Ctrl-C.  Defaults: lr 3e-4 down to min-lr 0 by a cosine after\n" \
     "--warmup 0 steps, no clipping, accum 1, no validation."
-#line 467 "book/11-training.nw"
+#line 501 "book/11-training.nw"
 static int cmd_train(int argc, char **argv)
 {
     struct train_command c = {
@@ -1076,7 +1081,7 @@ static int cmd_train(int argc, char **argv)
         .o = { .accum = 1, .val_batches = 8, .lr = { .max_lr = 3e-4f, .min_lr = 0 } },
     };
     
-#line 484 "book/11-training.nw"
+#line 518 "book/11-training.nw"
 static const struct option options[] = {
     { "data", required_argument, 0, 'd' }, { "tokenizer", required_argument, 0, 't' },
     { "model", required_argument, 0, 'm' }, { "init-config", required_argument, 0, 'i' },
@@ -1092,14 +1097,14 @@ static const struct option options[] = {
     { "log", required_argument, 0, 'g' }, { "output", required_argument, 0, 'o' },
     { "help", no_argument, 0, 'h' }, { 0, 0, 0, 0 },
 };
-for (int opt; (opt = getopt_long(argc, argv, "d:t:m:i:B:T:n:l:L:w:c:a:v:V:f:k:s:g:o:h",
+for (int letter; (letter = getopt_long(argc, argv, "d:t:m:i:B:T:n:l:L:w:c:a:v:V:f:k:s:g:o:h",
                                  options, NULL)) != -1;) {
     
-#line 508 "book/11-training.nw"
+#line 542 "book/11-training.nw"
 long n = 0;
 double x = 0;
 int bad = 0;
-switch (opt) {
+switch (letter) {
 case 'd': c.data = optarg; break;
 case 't': c.tokenizer = optarg; break;
 case 'm': c.model = optarg; break;
@@ -1124,9 +1129,9 @@ default: return usage_error("train", "unknown option");
 }
 if (bad)
     return usage_error("train", "value '%s' out of range or not a number", optarg);
-#line 502 "book/11-training.nw"
+#line 536 "book/11-training.nw"
 }
-#line 474 "book/11-training.nw"
+#line 508 "book/11-training.nw"
     if (!c.data || !c.tokenizer || !c.model == !c.init || !c.o.B || !c.o.T || !c.o.steps
         || !c.o.out || optind != argc)
         return usage_error("train", "want --data, --tokenizer, one of --model and "
@@ -1134,7 +1139,7 @@ if (bad)
     c.o.lr.steps = c.o.steps;
     return train_command_run(&c);
 }
-#line 544 "book/11-training.nw"
+#line 579 "book/11-training.nw"
 static int train_command_run(struct train_command *c)
 {
     struct gpt m = { 0 };
@@ -1150,25 +1155,25 @@ static int train_command_run(struct train_command *c)
         for (size_t i = 0; i < n; i++)
             tokens[i] = ids[i];
         
-#line 572 "book/11-training.nw"
+#line 607 "book/11-training.nw"
 long n_val = (long)((double)n * c->val_fraction), n_train = (long)n - n_val;
 struct train_data d = { tokens, tokens + n_train, n_train, n_val };
-FILE *log = c->log ? fopen(c->log, "w") : NULL;
+FILE *log = NULL;
 if (n_train < (long)c->o.B * c->o.T + 1)
     snprintf(err, sizeof err, "the training split has %ld tokens, fewer than one "
              "batch of %d x %d + 1", n_train, c->o.B, c->o.T);
-else if (c->log && !log)
+else if (c->log && !(log = fopen(c->log, opt.t > 0 ? "a" : "w")))
     snprintf(err, sizeof err, "%s: %s", c->log, strerror(errno));
 else {
     
-#line 588 "book/11-training.nw"
+#line 623 "book/11-training.nw"
 struct sigaction sa = { .sa_handler = request_stop }, old;
 sigemptyset(&sa.sa_mask);
 sigaction(SIGINT, &sa, &old);
 c->o.progress = stderr;
 c->o.progress_on_terminal = isatty(2);
 c->o.log = log;
-if (log)
+if (log && opt.t == 0)
     fprintf(log, "step\tlr\tloss\tval\n");
 int r = train_run(&m, &opt, &d, &c->o, &train_stop, err, sizeof err);
 sigaction(SIGINT, &old, NULL);
@@ -1178,11 +1183,11 @@ if (r == 1)
     fprintf(stderr, "longhand train: interrupted after step %d; %s written\n", opt.t,
             c->o.out);
 status = r == 0 ? 0 : r == 1 ? 130 : 1;
-#line 582 "book/11-training.nw"
+#line 617 "book/11-training.nw"
 }
 if (log && fclose(log) != 0 && status == 0)
     status = 1, snprintf(err, sizeof err, "%s: write error", c->log);
-#line 559 "book/11-training.nw"
+#line 594 "book/11-training.nw"
     } else if (!err[0])
         snprintf(err, sizeof err, "out of memory");
     if (status == 1 && err[0])
@@ -1193,7 +1198,7 @@ if (log && fclose(log) != 0 && status == 0)
     free(tokens);
     return status;
 }
-#line 609 "book/11-training.nw"
+#line 644 "book/11-training.nw"
 static int train_read_corpus(const struct train_command *c, int32_t **ids, size_t *n,
                              int *vocab, char *err, size_t errlen)
 {
@@ -1203,11 +1208,19 @@ static int train_read_corpus(const struct train_command *c, int32_t **ids, size_
         snprintf(err, errlen, "%s: %s", c->data, strerror(errno));
     unsigned char *text = NULL;
     size_t len = 0, cap = 0;
+    int out_of_memory = 0;
     for (size_t got = 1; f && got > 0; len += got) {
-        if (len + 65536 > cap && !(text = realloc(text, cap = 2 * cap + 65536)))
-            break;
+        if (len + 65536 > cap) {
+            unsigned char *grown = realloc(text, cap = 2 * cap + 65536);
+            if (!(out_of_memory = !grown))
+                text = grown;
+            else
+                break;
+        }
         got = fread(text + len, 1, cap - len, f);
     }
+    if (out_of_memory)
+        snprintf(err, errlen, "%s: out of memory", c->data);
     int status = -1;
     if (f && text && !ferror(f) && (*ids = malloc((len + 1) * sizeof **ids)))
         status = tokenizer_encode(tok, text, len, *ids, n) == 0 ? 0 : -1;
@@ -1221,30 +1234,32 @@ static int train_read_corpus(const struct train_command *c, int32_t **ids, size_
     tokenizer_free(tok);
     return status;
 }
-#line 641 "book/11-training.nw"
+#line 684 "book/11-training.nw"
 static int train_make_model(struct train_command *c, struct gpt *m, struct adamw *opt,
                             int vocab, char *err, size_t errlen)
 {
     if (c->init) {
         
-#line 661 "book/11-training.nw"
+#line 704 "book/11-training.nw"
 long L, H, C, T;
 char extra;
-if (sscanf(c->init, "%ld,%ld,%ld,%ld%c", &L, &H, &C, &T, &extra) != 4) {
-    snprintf(err, errlen, "--init-config wants L,H,C,T, four whole numbers");
+if (sscanf(c->init, "%ld,%ld,%ld,%ld%c", &L, &H, &C, &T, &extra) != 4
+    || L < 1 || L > GPT_MAX_LAYERS || H < 1 || H > GPT_MAX_LAYERS
+    || C < 1 || C > GPT_MAX_CHANNELS || T < 1 || T > GPT_MAX_CONTEXT) {
+    snprintf(err, errlen, "--init-config wants L,H,C,T, four whole numbers within "
+             "the limits of a model");
     return -1;
 }
 struct gpt_config cfg = { .max_seq_len = (int)T, .vocab_size = vocab,
                           .padded_vocab_size = padded_vocab(vocab), .num_layers = (int)L,
                           .num_heads = (int)H, .channels = (int)C };
-if (L < 1 || H < 1 || C < 1 || T < 1 || L > GPT_MAX_LAYERS || C > GPT_MAX_CHANNELS
-    || T > GPT_MAX_CONTEXT || gpt_create(m, &cfg) != 0
-    || gpt_init(m, (unsigned long)c->seed) != 0) {
-    snprintf(err, errlen, "--init-config %s is not a valid model (heads must divide "
-             "channels), or memory ran out", c->init);
+const char *invalid = gpt_config_error(&cfg);
+if (invalid || gpt_create(m, &cfg) != 0 || gpt_init(m, (unsigned long)c->seed) != 0) {
+    snprintf(err, errlen, "--init-config %s: %s", c->init,
+             invalid ? invalid : "out of memory");
     return -1;
 }
-#line 646 "book/11-training.nw"
+#line 689 "book/11-training.nw"
     } else if (gpt_load(m, c->model, err, errlen) != 0)
         return -1;
     if (m->config.vocab_size < vocab) {
@@ -1255,11 +1270,11 @@ if (L < 1 || H < 1 || C < 1 || T < 1 || L > GPT_MAX_LAYERS || C > GPT_MAX_CHANNE
     if (adamw_create(opt, m->num_params, adamw_defaults()) != 0)
         return snprintf(err, errlen, "out of memory"), -1;
     
-#line 680 "book/11-training.nw"
+#line 725 "book/11-training.nw"
 char state[4096];
 snprintf(state, sizeof state, "%s.state", c->model ? c->model : "");
 if (c->model && access(state, F_OK) == 0) {
-    if (adamw_load(opt, state, err, errlen) != 0)
+    if (adamw_load(opt, m->params, state, err, errlen) != 0)
         return -1;
     if (opt->t > c->o.steps) {
         snprintf(err, errlen, "%.900s is at step %d, beyond --steps %d", state, opt->t,
@@ -1268,7 +1283,7 @@ if (c->model && access(state, F_OK) == 0) {
     }
     fprintf(stderr, "longhand train: resuming at step %d\n", opt->t + 1);
 }
-#line 656 "book/11-training.nw"
+#line 699 "book/11-training.nw"
     return 0;
 }
 
@@ -1281,11 +1296,11 @@ static const struct command commands[] = {
 { "bench", cmd_bench, "time a part of the program (bench matmul, ...)" },
 #line 1585 "book/03-tokenizer.nw"
 { "tokenizer", cmd_tokenizer, "train a BPE tokenizer; encode and decode text" },
-#line 630 "book/08-model.nw"
+#line 666 "book/08-model.nw"
 { "init", cmd_init, "write a freshly initialised model checkpoint" },
 #line 198 "book/10-adamw.nw"
 { "step", cmd_step, "one forward, backward and AdamW step, every result written" },
-#line 423 "book/11-training.nw"
+#line 457 "book/11-training.nw"
 { "train", cmd_train, "train a model on a text corpus, with checkpoints and resume" },
 #line 713 "book/01-numbers.nw"
 };

@@ -24,9 +24,9 @@
 #line 645 "book/07-attention.nw"
 #include "attention.h"
 #include "matmul.h"
-#line 723 "book/08-model.nw"
+#line 763 "book/08-model.nw"
 #include "gpt.h"
-#line 372 "book/10-adamw.nw"
+#line 374 "book/10-adamw.nw"
 #include "adamw.h"
 
 #line 875 "book/01-numbers.nw"
@@ -831,12 +831,15 @@ for (int i = 0; i < T && i < EXAMPLE_ROWS; i++) {
     gsl_rng_free(rng);
     free(dy); free(dout); free(dqkv); free(datt); free(dpreatt); free(dw);
 }
-#line 731 "book/08-model.nw"
+#line 771 "book/08-model.nw"
 static void trace_model(struct trace *t)
 {
     int T = t->num_tokens - 1;
     char err[256];
     t->model = calloc(1, sizeof *t->model);
+    if (t->tokens && T < 1)
+        fprintf(stderr, "longhand trace: the sentence must have at least two tokens, "
+                "an input and a target\n");
     if (!t->model || !t->tokens || T < 1 || gpt_create(t->model, &t->ex.model) != 0) {
         t->failed = 1;
         return;
@@ -851,7 +854,7 @@ static void trace_model(struct trace *t)
     trace_value(t, "ModelLoss", "%.4f", t->model->mean_loss);
     trace_value(t, "ModelLogV", "%.4f", log((double)t->ex.model.vocab_size));
     
-#line 754 "book/08-model.nw"
+#line 797 "book/08-model.nw"
 FILE *f = trace_table(t, "model-positions");
 if (f) {
     int V = t->ex.model.vocab_size;
@@ -871,9 +874,9 @@ if (f) {
     }
 }
 trace_close(t, f);
-#line 750 "book/08-model.nw"
+#line 793 "book/08-model.nw"
 }
-#line 240 "book/09-backprop.nw"
+#line 243 "book/09-backprop.nw"
 static double norm2(const float *x, size_t n)
 {
     double s = 0;
@@ -892,7 +895,7 @@ static void trace_backprop(struct trace *t)
     gpt_zero_grad(m);
     gpt_backward(m, t->tokens, t->tokens + 1);
     
-#line 263 "book/09-backprop.nw"
+#line 266 "book/09-backprop.nw"
 size_t BTC = (size_t)m->B * m->T * m->config.channels, L = (size_t)m->config.num_layers;
 FILE *f = trace_table(t, "backprop-flow");
 if (f) {
@@ -913,9 +916,9 @@ if (f) {
     trace_value(t, "BackpropEncodedNorm", "%.3e", encoded);
 }
 trace_close(t, f);
-#line 258 "book/09-backprop.nw"
+#line 261 "book/09-backprop.nw"
     
-#line 286 "book/09-backprop.nw"
+#line 289 "book/09-backprop.nw"
 f = trace_table(t, "backprop-params");
 if (f) {
     fprintf(f, "tensor\tgradient norm\tparameter norm\n");
@@ -924,9 +927,9 @@ if (f) {
                 norm2(m->grad[i], m->param_size[i]), norm2(m->param[i], m->param_size[i]));
 }
 trace_close(t, f);
-#line 259 "book/09-backprop.nw"
+#line 262 "book/09-backprop.nw"
 }
-#line 385 "book/10-adamw.nw"
+#line 387 "book/10-adamw.nw"
 static void trace_adamw(struct trace *t)
 {
     struct gpt *m = t->model;
@@ -950,7 +953,7 @@ static void trace_adamw(struct trace *t)
     memcpy(before, m->params, m->num_params * sizeof *before);
     adamw_update(&opt, m->params, m->grads);
     
-#line 418 "book/10-adamw.nw"
+#line 420 "book/10-adamw.nw"
 enum { NUM_SHOWN = sizeof shown / sizeof shown[0] };
 float c1 = 1.0f - opt.h.beta1, c2 = 1.0f - opt.h.beta2; /* the corrections at t = 1 */
 double rows[8][NUM_SHOWN];
@@ -961,7 +964,7 @@ for (int k = 0; k < NUM_SHOWN; k++) {
     for (int r = 0; r < 8; r++)
         rows[r][k] = col[r];
 }
-#line 433 "book/10-adamw.nw"
+#line 435 "book/10-adamw.nw"
 static const char *const quantity[8] = { "$\\theta_0$", "$g$", "$m$", "$v$", "$\\hat m$",
                                          "$\\hat v$", "step", "$\\theta_1$" };
 FILE *f = trace_table(t, "adamw-first");
@@ -977,17 +980,17 @@ if (f) {
     fputc('\n', f);
 }
 trace_close(t, f);
-#line 429 "book/10-adamw.nw"
+#line 431 "book/10-adamw.nw"
 trace_value(t, "AdamLr", "%g", opt.h.lr);
-#line 408 "book/10-adamw.nw"
+#line 410 "book/10-adamw.nw"
     
-#line 451 "book/10-adamw.nw"
+#line 453 "book/10-adamw.nw"
 char err[256];
 if (gpt_forward(m, t->tokens, t->tokens + 1, 1, t->num_tokens - 1, err, sizeof err) == 0)
     trace_value(t, "AdamLossAfter", "%.4f", m->mean_loss);
 else
     t->failed = 1;
-#line 409 "book/10-adamw.nw"
+#line 411 "book/10-adamw.nw"
     free(before);
     adamw_free(&opt);
 }
@@ -1014,11 +1017,11 @@ trace_gelu(t);
 trace_mlp(t);
 #line 650 "book/07-attention.nw"
 trace_attention(t);
-#line 727 "book/08-model.nw"
+#line 767 "book/08-model.nw"
 trace_model(t);
-#line 236 "book/09-backprop.nw"
+#line 239 "book/09-backprop.nw"
 trace_backprop(t);
-#line 376 "book/10-adamw.nw"
+#line 378 "book/10-adamw.nw"
 trace_adamw(t);
 #line 866 "book/01-numbers.nw"
     
@@ -1031,7 +1034,7 @@ free(t->tokens);
 free(t->embedded);
 #line 309 "book/05-layernorm.nw"
 free(t->ln1);
-#line 717 "book/08-model.nw"
+#line 757 "book/08-model.nw"
 if (t->model)
     gpt_free(t->model);
 free(t->model);

@@ -1,7 +1,8 @@
-#line 392 "book/11-training.nw"
+#line 425 "book/11-training.nw"
 #include <errno.h>
 #include <math.h>
 #include <omp.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -18,7 +19,7 @@ float lr_at(const struct lr_schedule *sched, int s)
     double coeff = 0.5 * (1.0 + cos(3.14159265358979323846 * r));
     return (float)(sched->min_lr + coeff * (sched->max_lr - sched->min_lr));
 }
-#line 126 "book/11-training.nw"
+#line 128 "book/11-training.nw"
 /* g[i] *= s for i < n. */
 static void scale_floats(float *g, size_t n, float s)
 {
@@ -26,24 +27,24 @@ static void scale_floats(float *g, size_t n, float s)
     for (size_t i = 0; i < n; i++)
         g[i] *= s;
 }
-#line 96 "book/11-training.nw"
-enum { NORM_BLOCK = 1 << 16 };
+#line 98 "book/11-training.nw"
+enum { NORM_BLOCK = 1 << 16, NORM_GROUP = 256 };
 
 double global_norm(const float *g, size_t n)
 {
-    size_t blocks = (n + NORM_BLOCK - 1) / NORM_BLOCK;
-    double *partial = calloc(blocks ? blocks : 1, sizeof *partial), total = 0;
-    #pragma omp parallel for schedule(static)
-    for (size_t b = 0; b < blocks; b++) {
-        size_t end = (b + 1) * NORM_BLOCK < n ? (b + 1) * NORM_BLOCK : n;
-        double s = 0;
-        for (size_t i = b * NORM_BLOCK; i < end; i++)
-            s += (double)g[i] * g[i];
-        partial[b] = s;
+    double total = 0, partial[NORM_GROUP];
+    for (size_t first = 0; first < n; first += (size_t)NORM_BLOCK * NORM_GROUP) {
+        #pragma omp parallel for schedule(static)
+        for (int b = 0; b < NORM_GROUP; b++) {
+            size_t start = first + (size_t)b * NORM_BLOCK, end = start + NORM_BLOCK;
+            double s = 0;
+            for (size_t i = start; i < end && i < n; i++)
+                s += (double)g[i] * g[i];
+            partial[b] = s;
+        }
+        for (int b = 0; b < NORM_GROUP; b++)
+            total += partial[b];
     }
-    for (size_t b = 0; b < blocks; b++)
-        total += partial[b];
-    free(partial);
     return sqrt(total);
 }
 
@@ -54,12 +55,25 @@ double clip_global_norm(float *g, size_t n, double max_norm)
         scale_floats(g, n, (float)(max_norm / norm));
     return norm;
 }
-#line 174 "book/11-training.nw"
-int adamw_save(const struct adamw *opt, const char *path, char *err, size_t errlen)
+#line 184 "book/11-training.nw"
+/* FNV-1a, 64 bits, over the bytes of x[n]. */
+static uint64_t fingerprint(const float *x, size_t n)
+{
+    const unsigned char *b = (const unsigned char *)x;
+    uint64_t h = 14695981039346656037ull;
+    for (size_t i = 0; i < n * sizeof *x; i++)
+        h = (h ^ b[i]) * 1099511628211ull;
+    return h;
+}
+
+int adamw_save(const struct adamw *opt, const float *params, const char *path,
+               char *err, size_t errlen)
 {
     size_t n = opt->n, bytes = 2 * n * sizeof(float);
+    uint64_t fp = fingerprint(params, n);
     int header[STATE_HEADER_INTS] = { STATE_MAGIC, STATE_VERSION, opt->t,
-                                      (int)(n & 0x7fffffff), (int)(n >> 31) };
+                                      (int)(n & 0x7fffffff), (int)(n >> 31),
+                                      (int)(uint32_t)fp, (int)(uint32_t)(fp >> 32) };
     float *mv = malloc(bytes ? bytes : 1);
     if (!mv) {
         snprintf(err, errlen, "%s: out of memory", path);
@@ -71,8 +85,9 @@ int adamw_save(const struct adamw *opt, const char *path, char *err, size_t errl
     free(mv);
     return status;
 }
-#line 195 "book/11-training.nw"
-int adamw_load(struct adamw *opt, const char *path, char *err, size_t errlen)
+#line 218 "book/11-training.nw"
+int adamw_load(struct adamw *opt, const float *params, const char *path,
+               char *err, size_t errlen)
 {
     FILE *f = fopen(path, "rb");
     int header[STATE_HEADER_INTS];
@@ -88,6 +103,9 @@ int adamw_load(struct adamw *opt, const char *path, char *err, size_t errlen)
              || (unsigned long long)st.st_size
                 != sizeof header + 2ull * opt->n * sizeof(float))
         why = "its size does not match the model's parameters";
+    else if (((uint64_t)(uint32_t)header[6] << 32 | (uint32_t)header[5])
+             != fingerprint(params, opt->n))
+        why = "saved with other parameters than the checkpoint beside it";
     else if (fread(opt->m, sizeof(float), opt->n, f) != opt->n
              || fread(opt->v, sizeof(float), opt->n, f) != opt->n)
         why = "cannot read the moments";
@@ -99,7 +117,7 @@ int adamw_load(struct adamw *opt, const char *path, char *err, size_t errlen)
         snprintf(err, errlen, "%s: %s", path, why);
     return why ? -1 : 0;
 }
-#line 298 "book/11-training.nw"
+#line 325 "book/11-training.nw"
 /* The BT+1 tokens of micro-batch k of split[n]: inputs, and targets from +1. */
 static const int *batch_at(const int *split, long n, int B, int T, long k)
 {
@@ -107,7 +125,8 @@ static const int *batch_at(const int *split, long n, int B, int T, long k)
     return split + per * (k % batches);
 }
 
-/* The mean loss over the first val_batches batches of the validation split. */
+/* The mean loss over the first val_batches batches of the validation split,
+   which holds at least one; NaN with a reason in err on failure. */
 static double validation_loss(struct gpt *m, const struct train_data *d,
                               const struct train_options *o, char *err, size_t errlen)
 {
@@ -121,9 +140,12 @@ static double validation_loss(struct gpt *m, const struct train_data *d,
             return NAN;
         sum += m->mean_loss;
     }
-    return batches ? sum / batches : NAN;
+    if (isfinite(sum))
+        return sum / batches;
+    snprintf(err, errlen, "the validation loss is not finite");
+    return NAN;
 }
-#line 341 "book/11-training.nw"
+#line 374 "book/11-training.nw"
 /* A progress line (one rewritten line on a terminal) and a log row. */
 static void report_step(const struct train_options *o, int s, double loss, double val,
                         float lr, double tokens_per_s)
@@ -150,10 +172,10 @@ static int save_training(const struct gpt *m, const struct adamw *opt, const cha
     if (!out)
         return 0;
     snprintf(state, sizeof state, "%s.state", out);
-    return gpt_save(m, out, err, errlen) == 0 && adamw_save(opt, state, err, errlen) == 0
-           ? 0 : -1;
+    return gpt_save(m, out, err, errlen) == 0
+           && adamw_save(opt, m->params, state, err, errlen) == 0 ? 0 : -1;
 }
-#line 258 "book/11-training.nw"
+#line 285 "book/11-training.nw"
 int train_run(struct gpt *m, struct adamw *opt, const struct train_data *d,
               const struct train_options *o, volatile sig_atomic_t *stop,
               char *err, size_t errlen)
@@ -163,7 +185,7 @@ int train_run(struct gpt *m, struct adamw *opt, const struct train_data *d,
     for (int s = opt->t; s < o->steps; s++) {
         double loss = 0;
         
-#line 282 "book/11-training.nw"
+#line 309 "book/11-training.nw"
 gpt_zero_grad(m);
 for (int k = 0; k < o->accum; k++) {
     const int *batch = batch_at(d->train, d->n_train, o->B, o->T, (long)s * o->accum + k);
@@ -175,7 +197,7 @@ for (int k = 0; k < o->accum; k++) {
 loss /= o->accum;
 if (o->accum > 1)
     scale_floats(m->grads, m->num_params, 1.0f / (float)o->accum);
-#line 267 "book/11-training.nw"
+#line 294 "book/11-training.nw"
         double norm = clip_global_norm(m->grads, m->num_params, o->grad_clip);
         if (!isfinite(loss) || !isfinite(norm)) {
             snprintf(err, errlen, "step %d: the %s is not finite; stopping, the last "
@@ -185,11 +207,13 @@ if (o->accum > 1)
         opt->h.lr = lr_at(&o->lr, s);
         adamw_update(opt, m->params, m->grads);
         
-#line 327 "book/11-training.nw"
+#line 358 "book/11-training.nw"
 int last = s + 1 == o->steps;
 double val = NAN;
-if (o->val_every > 0 && d->n_val > 0 && ((s + 1) % o->val_every == 0 || last))
-    val = validation_loss(m, d, o, err, errlen);
+if (o->val_every > 0 && d->n_val > (long)o->B * o->T
+    && ((s + 1) % o->val_every == 0 || last)
+    && isnan(val = validation_loss(m, d, o, err, errlen)))
+    return -1;
 report_step(o, s, loss, val, opt->h.lr, (double)(s + 1 - first) * o->accum * o->B * o->T
             / (omp_get_wtime() - start));
 if (o->checkpoint_every > 0 && (s + 1) % o->checkpoint_every == 0 && !last
@@ -197,7 +221,7 @@ if (o->checkpoint_every > 0 && (s + 1) % o->checkpoint_every == 0 && !last
     return -1;
 if (stop && *stop && !last)
     return save_training(m, opt, o->out, err, errlen) == 0 ? 1 : -1;
-#line 276 "book/11-training.nw"
+#line 303 "book/11-training.nw"
     }
     return save_training(m, opt, o->out, err, errlen);
 }

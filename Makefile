@@ -64,7 +64,8 @@ help:
 	@echo 'make chapters      one PDF per chapter in build/chapters/'
 	@echo 'make test          run the Check suites'
 	@echo 'make sanitize      run the Check suites under AddressSanitizer and UBSan'
-	@echo 'make bench         time the matmul ladder, the model products and attention (OPENBLAS=1 compares)'
+	@echo 'make bench         time the matmul ladder, the model products, attention and generation'
+	@echo '                   (OPENBLAS=1 compares)'
 	@echo 'make check-tangle  fail if tangled/ differs from what book/ tangles to'
 	@echo 'make lint          list chunks defined but never used (usually typos)'
 	@echo 'make png           render the book to build/png/ for a visual check'
@@ -242,6 +243,7 @@ BENCH_ROWS    ?= 512,4096
 BENCH_REPS    ?= 5
 BENCH_LENGTHS ?= 256,512,1024,2048
 BENCH_CONTEXT ?= 1024
+BENCH_SAMPLE_CONTEXT ?= 512
 BENCH_BIN     := $(if $(OPENBLAS),build/bench/longhand-openblas,build/longhand)
 BENCH_ENV     := $(if $(OPENBLAS),OMP_WAIT_POLICY=passive OPENBLAS_THREAD_TIMEOUT=4) \
                  $(if $(OPENBLAS_CORETYPE),OPENBLAS_CORETYPE=$(OPENBLAS_CORETYPE))
@@ -278,10 +280,14 @@ bench: $(BENCH_BIN) book/tsv2tex.awk book/bench-pivot.awk build/stamps/tables | 
 	  awk -f book/tsv2tex.awk build/bench/$$b.tsv > build/tables/bench-$$b.tex; \
 	  cp build/bench/$$b.tsv build/figdata/bench-$$b.tsv; done
 	rm -f build/figures/bench-attention-cache.pdf; $(MAKE) build/figures/bench-attention-cache.pdf
+	@# Sampling (chapter 12): whole-model generation with and without the cache.
+	$(BENCH_BIN) bench sample --context $(BENCH_SAMPLE_CONTEXT) --reps $(BENCH_REPS) \
+	  > build/bench/sample.tsv
+	awk -f book/tsv2tex.awk build/bench/sample.tsv > build/tables/bench-sample.tex
 	@# LaTeX must run again to pick the new files up.
 	rm -f build/longhand.pdf
 	cat build/bench/matmul-ladder.tsv build/bench/matmul-model.tsv \
-	  build/bench/attention-lean.tsv build/bench/attention-cache.tsv
+	  build/bench/attention-lean.tsv build/bench/attention-cache.tsv build/bench/sample.tsv
 
 ## maintenance #################################################################
 check-tangle:

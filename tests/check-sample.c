@@ -78,7 +78,8 @@ END_TEST
 START_TEST(top_p_keeps_the_smallest_set_reaching_p)
 {
     /* Probabilities exact in binary, so that "reaches" is exact. */
-    const struct token_prob sorted[4] = { { 0.5, 2 }, { 0.25, 0 }, { 0.125, 1 }, { 0.125, 3 } };
+    const struct token_prob sorted[4] = { { 0.5, 2 }, { 0.25, 0 }, { 0.125, 1 },
+                                          { 0.125, 3 } };
     ck_assert_int_eq(sample_top_p(sorted, 4, 0.1), 1);
     ck_assert_int_eq(sample_top_p(sorted, 4, 0.5), 1);
     ck_assert_int_eq(sample_top_p(sorted, 4, 0.5000001), 2);
@@ -135,7 +136,8 @@ START_TEST(seed_reproduces_draws)
 END_TEST
 
 /* The target of temperature, top-k and top-p, computed from the definitions. */
-static void reference_target(double *q, const float *z, int V, const struct sample_options *o)
+static void reference_target(double *q, const float *z, int V,
+                             const struct sample_options *o)
 {
     double m = z[0], total = 0, mass = 0, kept = 0;
     for (int i = 1; i < V; i++)
@@ -234,7 +236,8 @@ static void check_step_equals_full_pass(int threads)
         ck_assert_int_eq(gpt_prefill(&m, h, tokens, t, err, sizeof err), 0);
         ck_assert_mem_eq(h->logits, g->logits, 67 * sizeof(float));
         for (int l = 0; l < 2; l++)
-            ck_assert_mem_eq(h->layer[l]->qkv, g->layer[l]->qkv, (size_t)t * 48 * sizeof(float));
+            ck_assert_mem_eq(h->layer[l]->qkv, g->layer[l]->qkv,
+                             (size_t)t * 48 * sizeof(float));
     }
     ck_assert_int_eq(gpt_step(&m, g, 0), -1); /* full */
     gpt_cache_rewind(g, 3);
@@ -337,16 +340,17 @@ START_TEST(command_line)
     snprintf(cmd, sizeof cmd, "build/longhand init --layers 1 --heads 2 --channels 8"
              " --context 12 --vocab 50257 --seed 5 -o %s", model);
     ck_assert_int_eq(run(out, sizeof out, cmd), 0);
-    ck_assert_int_eq(sample(out, sizeof out, model, "--ids --seed 3 --top-k 50 --top-p 0.9"), 0);
-    ck_assert_int_eq(sample(again, sizeof again, model, "--ids --seed 3 --top-k 50 --top-p 0.9"),
-                     0);
+    const char *opts = "--ids --seed 3 --top-k 50 --top-p 0.9";
+    ck_assert_int_eq(sample(out, sizeof out, model, opts), 0);
+    ck_assert_int_eq(sample(again, sizeof again, model, opts), 0);
     ck_assert_str_eq(out, again);
     /* "The cat" is 2 tokens: 10 more fill the context of 12. */
     int n = 0;
     for (char *s = strtok(out, " \n"); s; s = strtok(NULL, " \n"))
         n++;
     ck_assert_int_eq(n, 10);
-    ck_assert_int_eq(sample(out, sizeof out, model, "--temperature 0 --max-new 3 --stats 2>/dev/null"), 0);
+    ck_assert_int_eq(sample(out, sizeof out, model, "--temperature 0 --max-new 3 --stats 2>/dev/null"),
+                     0);
     ck_assert_int_eq(sample(out, sizeof out, model, "--temperature -1 2>&1"), 2);
     ck_assert_ptr_nonnull(strstr(out, "--temperature"));
     ck_assert_int_eq(sample(out, sizeof out, model, "--top-p 0 2>&1"), 2);

@@ -467,7 +467,7 @@ for (int r = 0; r < reps; r++) {
     free(qkv), free(out), free(preatt), free(att);
     return 0;
 }
-#line 869 "book/12-sampling.nw"
+#line 870 "book/12-sampling.nw"
 static int bench_sample_at(struct gpt *m, struct gpt_cache *g, const int *tokens, int t,
                            int reps);
 
@@ -482,7 +482,7 @@ static int bench_sample(int argc, char **argv)
     optind = 1;
     for (int c; (c = getopt_long(argc, argv, "T:n:sh", options, NULL)) != -1;) {
         
-#line 891 "book/12-sampling.nw"
+#line 892 "book/12-sampling.nw"
 if (c == 'T') {
     if (parse_long(optarg, 2, 1024, &context) != 0)
         return usage_error("bench sample", "--context wants 2 to 1024");
@@ -499,12 +499,12 @@ else if (c == 'h')
                 "the benchmark runs.  TSV on stdout."), 0;
 else
     return usage_error("bench sample", "unknown option");
-#line 883 "book/12-sampling.nw"
+#line 884 "book/12-sampling.nw"
     }
     if (optind != argc)
         return usage_error("bench sample", "unexpected argument '%s'", argv[optind]);
     
-#line 912 "book/12-sampling.nw"
+#line 913 "book/12-sampling.nw"
 struct gpt_config cfg = { .max_seq_len = 1024, .vocab_size = 50257,
                           .padded_vocab_size = padded_vocab(50257), .num_layers = 12,
                           .num_heads = 12, .channels = 768 };
@@ -534,9 +534,9 @@ if (status)
     fprintf(stderr, "longhand bench sample: out of memory\n");
 free(tokens);
 return status;
-#line 887 "book/12-sampling.nw"
+#line 888 "book/12-sampling.nw"
 }
-#line 948 "book/12-sampling.nw"
+#line 949 "book/12-sampling.nw"
 static int bench_sample_at(struct gpt *m, struct gpt_cache *g, const int *tokens, int t,
                            int reps)
 {
@@ -572,7 +572,7 @@ static const struct command benchmarks[] = {
 { "matmul", bench_matmul, "GFLOP/s of the matmul ladder or the model's products" },
 #line 853 "book/07-attention.nw"
 { "attention", bench_attention, "plain vs lean attention, and generation with the cache" },
-#line 865 "book/12-sampling.nw"
+#line 866 "book/12-sampling.nw"
 { "sample", bench_sample, "generation tokens/s with and without the key-value cache" },
 #line 942 "book/02-matmul.nw"
 };
@@ -1120,7 +1120,8 @@ case 'P': if (parse_double(optarg, 0, 1, &o.o.top_p) != 0 || o.o.top_p <= 0)
                                  optarg);
           break;
 case 's': if (parse_long(optarg, 0, 4294967295L, &o.seed) != 0)
-              return usage_error("sample", "--seed wants 0 to 4294967295, not '%s'", optarg);
+              return usage_error("sample", "--seed wants 0 to 4294967295, not '%s'",
+                                 optarg);
           break;
 case 'e': if (parse_long(optarg, 0, GPT_MAX_VOCAB - 1, &o.end_token) != 0)
               return usage_error("sample", "--end wants a token id, not '%s'", optarg);
@@ -1136,7 +1137,7 @@ default: return usage_error("sample", "unknown option");
         return usage_error("sample", "want --model, --tokenizer and --prompt");
     return run_sample(&o);
 }
-#line 753 "book/12-sampling.nw"
+#line 754 "book/12-sampling.nw"
 struct sample_emit { struct tokenizer *tok; int ids, count; };
 
 static void emit_token(int token, void *arg)
@@ -1153,7 +1154,7 @@ static void emit_token(int token, void *arg)
     e->count++;
     fflush(stdout);
 }
-#line 772 "book/12-sampling.nw"
+#line 773 "book/12-sampling.nw"
 static int run_sample(const struct sample_command *o)
 {
     char err[512];
@@ -1170,7 +1171,7 @@ static int run_sample(const struct sample_command *o)
                 tokenizer_vocab_size(tok), m.config.vocab_size);
     else
         
-#line 795 "book/12-sampling.nw"
+#line 796 "book/12-sampling.nw"
 {
     size_t len = strlen(o->prompt), n = 0;
     int32_t *prompt = malloc((len + 1) * sizeof *prompt);
@@ -1185,7 +1186,7 @@ static int run_sample(const struct sample_command *o)
             fprintf(stderr, "longhand sample: the prompt encodes to no tokens\n");
         else
             
-#line 816 "book/12-sampling.nw"
+#line 817 "book/12-sampling.nw"
 {
     struct sample_emit e = { tok, o->ids, 0 };
     struct generation g = { prompt, (int)n, (int)o->max_new, (int)o->end_token, 1,
@@ -1201,12 +1202,12 @@ static int run_sample(const struct sample_command *o)
                 "(%.1f tokens/s)\n", n, made, seconds, made / (seconds > 0 ? seconds : 1));
     status = made < 0 || fflush(stdout) != 0;
 }
-#line 809 "book/12-sampling.nw"
+#line 810 "book/12-sampling.nw"
         sampler_free(&s);
     }
     gsl_rng_free(rng), free(prompt), free(out);
 }
-#line 788 "book/12-sampling.nw"
+#line 789 "book/12-sampling.nw"
     gpt_free(&m);
     tokenizer_free(tok);
     return status;

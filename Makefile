@@ -280,9 +280,11 @@ bench: $(BENCH_BIN) book/tsv2tex.awk book/bench-pivot.awk build/stamps/tables | 
 	  awk -f book/tsv2tex.awk build/bench/$$b.tsv > build/tables/bench-$$b.tex; \
 	  cp build/bench/$$b.tsv build/figdata/bench-$$b.tsv; done
 	rm -f build/figures/bench-attention-cache.pdf; $(MAKE) build/figures/bench-attention-cache.pdf
-	@# Sampling (chapter 12): whole-model generation with and without the cache.
-	$(BENCH_BIN) bench sample --context $(BENCH_SAMPLE_CONTEXT) --reps $(BENCH_REPS) \
-	  > build/bench/sample.tsv
+	@# Sampling (chapter 12): whole-model generation with and without the cache.  Threads
+	@# sleep between parallel regions: a cached step has a hundred short ones, and on a
+	@# loaded machine spinning threads wait for partners the scheduler has put aside.
+	OMP_WAIT_POLICY=passive $(BENCH_BIN) bench sample --context $(BENCH_SAMPLE_CONTEXT) \
+	  --reps $(BENCH_REPS) > build/bench/sample.tsv
 	awk -f book/tsv2tex.awk build/bench/sample.tsv > build/tables/bench-sample.tex
 	@# LaTeX must run again to pick the new files up.
 	rm -f build/longhand.pdf

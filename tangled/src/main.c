@@ -20,7 +20,7 @@
 #include "gpt.h"
 #line 194 "book/10-adamw.nw"
 #include "adamw.h"
-#line 653 "book/12-sampling.nw"
+#line 654 "book/12-sampling.nw"
 #include "sample.h"
 
 #line 1116 "book/01-numbers.nw"
@@ -467,7 +467,7 @@ for (int r = 0; r < reps; r++) {
     free(qkv), free(out), free(preatt), free(att);
     return 0;
 }
-#line 870 "book/12-sampling.nw"
+#line 882 "book/12-sampling.nw"
 static int bench_sample_at(struct gpt *m, struct gpt_cache *g, const int *tokens, int t,
                            int reps);
 
@@ -482,7 +482,7 @@ static int bench_sample(int argc, char **argv)
     optind = 1;
     for (int c; (c = getopt_long(argc, argv, "T:n:sh", options, NULL)) != -1;) {
         
-#line 892 "book/12-sampling.nw"
+#line 904 "book/12-sampling.nw"
 if (c == 'T') {
     if (parse_long(optarg, 2, 1024, &context) != 0)
         return usage_error("bench sample", "--context wants 2 to 1024");
@@ -499,12 +499,12 @@ else if (c == 'h')
                 "the benchmark runs.  TSV on stdout."), 0;
 else
     return usage_error("bench sample", "unknown option");
-#line 884 "book/12-sampling.nw"
+#line 896 "book/12-sampling.nw"
     }
     if (optind != argc)
         return usage_error("bench sample", "unexpected argument '%s'", argv[optind]);
     
-#line 913 "book/12-sampling.nw"
+#line 925 "book/12-sampling.nw"
 struct gpt_config cfg = { .max_seq_len = 1024, .vocab_size = 50257,
                           .padded_vocab_size = padded_vocab(50257), .num_layers = 12,
                           .num_heads = 12, .channels = 768 };
@@ -534,9 +534,9 @@ if (status)
     fprintf(stderr, "longhand bench sample: out of memory\n");
 free(tokens);
 return status;
-#line 888 "book/12-sampling.nw"
+#line 900 "book/12-sampling.nw"
 }
-#line 949 "book/12-sampling.nw"
+#line 961 "book/12-sampling.nw"
 static int bench_sample_at(struct gpt *m, struct gpt_cache *g, const int *tokens, int t,
                            int reps)
 {
@@ -572,7 +572,7 @@ static const struct command benchmarks[] = {
 { "matmul", bench_matmul, "GFLOP/s of the matmul ladder or the model's products" },
 #line 853 "book/07-attention.nw"
 { "attention", bench_attention, "plain vs lean attention, and generation with the cache" },
-#line 866 "book/12-sampling.nw"
+#line 878 "book/12-sampling.nw"
 { "sample", bench_sample, "generation tokens/s with and without the key-value cache" },
 #line 942 "book/02-matmul.nw"
 };
@@ -1057,7 +1057,7 @@ else {
     free(ids);
     return status;
 }
-#line 661 "book/12-sampling.nw"
+#line 662 "book/12-sampling.nw"
 #define SAMPLE_USAGE \
     "usage: longhand sample --model FILE --tokenizer PATH --prompt TEXT [--max-new N]\n" \
     "                       [--temperature X] [--top-k K] [--top-p P] [--seed S]\n" \
@@ -1068,7 +1068,7 @@ else {
     "probability (default 1), with a generator seeded with S (default 0).\n" \
     "Stops at the model's context or after token ID.  Writes the text as it is\n" \
     "made, or with --ids the token ids; --stats reports tokens/s on stderr."
-#line 674 "book/12-sampling.nw"
+#line 675 "book/12-sampling.nw"
 struct sample_command {
     const char *model, *tokenizer, *prompt;
     long max_new, seed, end_token;
@@ -1083,7 +1083,7 @@ static int cmd_sample(int argc, char **argv)
     struct sample_command o = { .max_new = 64, .end_token = -1,
                                 .o = { .temperature = 1, .top_k = 0, .top_p = 1 } };
     
-#line 696 "book/12-sampling.nw"
+#line 697 "book/12-sampling.nw"
 static const struct option options[] = {
     { "model", required_argument, 0, 'm' }, { "tokenizer", required_argument, 0, 't' },
     { "prompt", required_argument, 0, 'p' }, { "max-new", required_argument, 0, 'n' },
@@ -1094,7 +1094,7 @@ static const struct option options[] = {
 };
 for (int c; (c = getopt_long(argc, argv, "m:t:p:n:T:k:P:s:e:iSh", options, NULL)) != -1;) {
     
-#line 710 "book/12-sampling.nw"
+#line 711 "book/12-sampling.nw"
 long k = 0;
 switch (c) {
 case 'm': o.model = optarg; break;
@@ -1109,7 +1109,7 @@ case 'T': if (parse_double(optarg, 0, 1e6, &o.o.temperature) != 0)
               return usage_error("sample", "--temperature wants a number from 0 "
                                  "(greedy) to 1e6, not '%s'", optarg);
           break;
-#line 731 "book/12-sampling.nw"
+#line 732 "book/12-sampling.nw"
 case 'k': if (parse_long(optarg, 1, GPT_MAX_VOCAB, &k) != 0)
               return usage_error("sample", "--top-k wants a whole number >= 1, not '%s'",
                                  optarg);
@@ -1126,18 +1126,18 @@ case 's': if (parse_long(optarg, 0, 4294967295L, &o.seed) != 0)
 case 'e': if (parse_long(optarg, 0, GPT_MAX_VOCAB - 1, &o.end_token) != 0)
               return usage_error("sample", "--end wants a token id, not '%s'", optarg);
           break;
-#line 725 "book/12-sampling.nw"
+#line 726 "book/12-sampling.nw"
 case 'h': return puts(SAMPLE_USAGE), 0;
 default: return usage_error("sample", "unknown option");
 }
-#line 706 "book/12-sampling.nw"
+#line 707 "book/12-sampling.nw"
 }
-#line 688 "book/12-sampling.nw"
+#line 689 "book/12-sampling.nw"
     if (!o.model || !o.tokenizer || !o.prompt || optind != argc)
         return usage_error("sample", "want --model, --tokenizer and --prompt");
     return run_sample(&o);
 }
-#line 754 "book/12-sampling.nw"
+#line 755 "book/12-sampling.nw"
 struct sample_emit { struct tokenizer *tok; int ids, count; };
 
 static void emit_token(int token, void *arg)
@@ -1154,7 +1154,7 @@ static void emit_token(int token, void *arg)
     e->count++;
     fflush(stdout);
 }
-#line 773 "book/12-sampling.nw"
+#line 774 "book/12-sampling.nw"
 static int run_sample(const struct sample_command *o)
 {
     char err[512];
@@ -1171,7 +1171,7 @@ static int run_sample(const struct sample_command *o)
                 tokenizer_vocab_size(tok), m.config.vocab_size);
     else
         
-#line 796 "book/12-sampling.nw"
+#line 797 "book/12-sampling.nw"
 {
     size_t len = strlen(o->prompt), n = 0;
     int32_t *prompt = malloc((len + 1) * sizeof *prompt);
@@ -1186,7 +1186,7 @@ static int run_sample(const struct sample_command *o)
             fprintf(stderr, "longhand sample: the prompt encodes to no tokens\n");
         else
             
-#line 817 "book/12-sampling.nw"
+#line 818 "book/12-sampling.nw"
 {
     struct sample_emit e = { tok, o->ids, 0 };
     struct generation g = { prompt, (int)n, (int)o->max_new, (int)o->end_token, 1,
@@ -1202,12 +1202,12 @@ static int run_sample(const struct sample_command *o)
                 "(%.1f tokens/s)\n", n, made, seconds, made / (seconds > 0 ? seconds : 1));
     status = made < 0 || fflush(stdout) != 0;
 }
-#line 810 "book/12-sampling.nw"
+#line 811 "book/12-sampling.nw"
         sampler_free(&s);
     }
     gsl_rng_free(rng), free(prompt), free(out);
 }
-#line 789 "book/12-sampling.nw"
+#line 790 "book/12-sampling.nw"
     gpt_free(&m);
     tokenizer_free(tok);
     return status;
@@ -1226,7 +1226,7 @@ static const struct command commands[] = {
 { "init", cmd_init, "write a freshly initialised model checkpoint" },
 #line 198 "book/10-adamw.nw"
 { "step", cmd_step, "one forward, backward and AdamW step, every result written" },
-#line 657 "book/12-sampling.nw"
+#line 658 "book/12-sampling.nw"
 { "sample", cmd_sample, "generate text from a model and a prompt" },
 #line 713 "book/01-numbers.nw"
 };

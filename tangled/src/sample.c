@@ -46,7 +46,7 @@ int sample_argmax(const float *logits, int V)
             best = i;
     return best;
 }
-#line 273 "book/12-sampling.nw"
+#line 274 "book/12-sampling.nw"
 void sample_softmax(double *p, const float *logits, int V, double temperature)
 {
     double m = logits[sample_argmax(logits, V)], sum = 0;
@@ -55,7 +55,7 @@ void sample_softmax(double *p, const float *logits, int V, double temperature)
     for (int i = 0; i < V; i++)
         p[i] /= sum;
 }
-#line 287 "book/12-sampling.nw"
+#line 288 "book/12-sampling.nw"
 static int by_probability_then_id(const void *a, const void *b)
 {
     const struct token_prob *x = a, *y = b;
@@ -70,7 +70,7 @@ void sample_sort(struct token_prob *out, const double *p, int V)
         out[i] = (struct token_prob){ p[i], i };
     qsort(out, (size_t)V, sizeof *out, by_probability_then_id);
 }
-#line 310 "book/12-sampling.nw"
+#line 311 "book/12-sampling.nw"
 int sample_top_p(const struct token_prob *sorted, int n, double top_p)
 {
     double total = 0, running = 0;
@@ -81,7 +81,7 @@ int sample_top_p(const struct token_prob *sorted, int n, double top_p)
             return m;
     return n;
 }
-#line 327 "book/12-sampling.nw"
+#line 328 "book/12-sampling.nw"
 int sample_pick(const struct token_prob *cand, int n, double u)
 {
     double total = 0, running = 0;
@@ -96,7 +96,7 @@ int sample_pick(const struct token_prob *cand, int n, double u)
     }
     return last;
 }
-#line 349 "book/12-sampling.nw"
+#line 350 "book/12-sampling.nw"
 int sampler_next(struct sampler *s, const float *logits, gsl_rng *rng)
 {
     int V = s->V;
@@ -116,7 +116,7 @@ int sampler_next(struct sampler *s, const float *logits, gsl_rng *rng)
     }
     return sample_pick(s->kept, s->num_kept, gsl_rng_uniform(rng));
 }
-#line 594 "book/12-sampling.nw"
+#line 595 "book/12-sampling.nw"
 int sample_generate(struct gpt *m, struct sampler *s, gsl_rng *rng,
                     const struct generation *g, int *out, char *err, size_t errlen)
 {
@@ -134,7 +134,7 @@ int sample_generate(struct gpt *m, struct sampler *s, gsl_rng *rng,
     } else {
         memcpy(text, g->prompt, (size_t)n * sizeof *text);
         
-#line 623 "book/12-sampling.nw"
+#line 624 "book/12-sampling.nw"
 const float *logits = NULL;
 if (g->use_cache && (status = gpt_prefill(m, cache, text, n, err, errlen)) == 0)
     logits = cache->logits;
@@ -154,7 +154,7 @@ while (status == 0 && made < g->max_new && n < maxT) {
     if (g->use_cache && n < maxT && made < g->max_new)
         status = gpt_step(m, cache, next);
 }
-#line 611 "book/12-sampling.nw"
+#line 612 "book/12-sampling.nw"
     }
     gpt_cache_free(cache);
     free(text);

@@ -42,7 +42,7 @@ int sample_top_p(const struct token_prob *sorted, int n, double top_p);
 int sample_pick(const struct token_prob *cand, int n, double u);
 /* The next token for logits[V] by s's options, drawing from rng unless greedy. */
 int sampler_next(struct sampler *s, const float *logits, gsl_rng *rng);
-#line 576 "book/12-sampling.nw"
+#line 577 "book/12-sampling.nw"
 struct generation {
     const int *prompt;
     int num_prompt;      /* at least 1 */

@@ -28,7 +28,7 @@
 #include "gpt.h"
 #line 370 "book/10-adamw.nw"
 #include "adamw.h"
-#line 1052 "book/12-sampling.nw"
+#line 1064 "book/12-sampling.nw"
 #include "sample.h"
 
 #line 875 "book/01-numbers.nw"
@@ -992,7 +992,7 @@ else
     free(before);
     adamw_free(&opt);
 }
-#line 1068 "book/12-sampling.nw"
+#line 1080 "book/12-sampling.nw"
 static void write_sampled_token_cell(FILE *f, const struct tokenizer *tok, int id)
 {
     size_t len;
@@ -1001,7 +1001,7 @@ static void write_sampled_token_cell(FILE *f, const struct tokenizer *tok, int i
     else
         fprintf(f, "`<|%d|>`", id);
 }
-#line 1079 "book/12-sampling.nw"
+#line 1091 "book/12-sampling.nw"
 static void trace_sample(struct trace *t)
 {
     struct gpt *m = t->model;
@@ -1022,7 +1022,7 @@ static void trace_sample(struct trace *t)
         return;
     }
     
-#line 1110 "book/12-sampling.nw"
+#line 1122 "book/12-sampling.nw"
 for (int i = 0; i < n; i++)
     gpt_step(m, g, t->tokens[i]);
 double *p1 = malloc((size_t)V * sizeof *p1);
@@ -1037,7 +1037,7 @@ int kept_k = o.top_k < V ? o.top_k : V, kept_p = sample_top_p(s.kept, kept_k, o.
 double mass_p = 0;
 for (int r = 0; r < kept_p; r++)
     mass_p += s.kept[r].p;
-#line 1129 "book/12-sampling.nw"
+#line 1141 "book/12-sampling.nw"
 FILE *f = trace_table(t, "sample-stages");
 double shown_raw = 0, shown_temp = 0;
 if (f) {
@@ -1054,7 +1054,7 @@ if (f) {
     }
 }
 trace_close(t, f);
-#line 1148 "book/12-sampling.nw"
+#line 1160 "book/12-sampling.nw"
 trace_value(t, "SamplePrefix", "%d", n);
 trace_value(t, "SampleTemperature", "%g", o.temperature);
 trace_value(t, "SampleTopK", "%d", o.top_k);
@@ -1063,11 +1063,11 @@ trace_value(t, "SampleKeptP", "%d", kept_p);
 trace_value(t, "SampleShown", "%d", SHOWN);
 trace_value(t, "SampleShownMassRaw", "%.4f", shown_raw);
 trace_value(t, "SampleShownMassTemp", "%.4f", shown_temp);
-#line 1125 "book/12-sampling.nw"
+#line 1137 "book/12-sampling.nw"
 free(p1);
-#line 1099 "book/12-sampling.nw"
+#line 1111 "book/12-sampling.nw"
     
-#line 1159 "book/12-sampling.nw"
+#line 1171 "book/12-sampling.nw"
 static const double taus[] = { 0.01, 0.03, 0.1, 0.3, 1, 3, 10, 100 };
 double *p = malloc((size_t)V * sizeof *p);
 FILE *fe = p ? trace_table(t, "sample-entropy") : NULL;
@@ -1085,9 +1085,9 @@ if (fe) {
 }
 trace_close(t, fe);
 free(p);
-#line 1100 "book/12-sampling.nw"
+#line 1112 "book/12-sampling.nw"
     
-#line 1182 "book/12-sampling.nw"
+#line 1194 "book/12-sampling.nw"
 int greedy[NEW], sampled[NEW];
 const struct sample_options greedy_o = { .temperature = 0, .top_p = 1 };
 struct sampler gs;
@@ -1105,7 +1105,7 @@ if (rng && sampler_create(&gs, V, &greedy_o) == 0) {
     }
     sampler_free(&gs);
     
-#line 1205 "book/12-sampling.nw"
+#line 1217 "book/12-sampling.nw"
 FILE *ft = trace_table(t, "sample-text");
 if (ft) {
     fprintf(ft, "step\tgreedy\tid\tsampled\tid\n");
@@ -1120,11 +1120,11 @@ if (ft) {
 trace_close(t, ft);
 trace_value(t, "SampleSeed", "%d", SEED);
 trace_value(t, "SampleNew", "%d", new_tokens);
-#line 1199 "book/12-sampling.nw"
+#line 1211 "book/12-sampling.nw"
 } else
     t->failed = 1;
 gsl_rng_free(rng);
-#line 1101 "book/12-sampling.nw"
+#line 1113 "book/12-sampling.nw"
     sampler_free(&s);
     gpt_cache_free(g);
 }
@@ -1157,7 +1157,7 @@ trace_model(t);
 trace_backprop(t);
 #line 374 "book/10-adamw.nw"
 trace_adamw(t);
-#line 1056 "book/12-sampling.nw"
+#line 1068 "book/12-sampling.nw"
 trace_sample(t);
 #line 866 "book/01-numbers.nw"
     

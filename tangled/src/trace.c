@@ -9,7 +9,7 @@
 #include <math.h>
 #include <gsl/gsl_fit.h>
 #include "numbers.h"
-#line 1408 "book/02-matmul.nw"
+#line 1407 "book/02-matmul.nw"
 #include "matmul.h"
 #line 1962 "book/03-tokenizer.nw"
 #include "tokenizer.h"
@@ -202,7 +202,7 @@ trace_value(t, "InitSampleStd", "%.5f", sqrt(ss / (double)n));
     trace_close(t, f);
     gsl_rng_free(rng);
 }
-#line 1421 "book/02-matmul.nw"
+#line 1420 "book/02-matmul.nw"
 static double max_error(const float *C, int M, int N, int K, struct matrix A,
                         struct matrix B, double *ratio)
 {
@@ -223,7 +223,7 @@ static double max_error(const float *C, int M, int N, int K, struct matrix A,
         }
     return worst;
 }
-#line 1444 "book/02-matmul.nw"
+#line 1443 "book/02-matmul.nw"
 enum { MATMUL_BIG_M = 67, MATMUL_BIG_N = 203, MATMUL_BIG_K = 3001 };
 
 static void trace_matmul(struct trace *t)
@@ -234,7 +234,7 @@ static void trace_matmul(struct trace *t)
     float *a[2], *b[2], *out[2][NUM_GEMM_VARIANTS + 3];
     int ok = 1;
     
-#line 1475 "book/02-matmul.nw"
+#line 1474 "book/02-matmul.nw"
 gsl_rng *rng = rng_create(t->ex.seed);
 for (int s = 0; s < 2; s++) {
     size_t mk = (size_t)M[s] * K[s], kn = (size_t)K[s] * N[s];
@@ -250,7 +250,7 @@ for (int s = 0; s < 2; s++) {
     fill_normal(rng, a[s], mk, 1.0);
     fill_normal(rng, b[s], kn, 0.02);
     
-#line 1497 "book/02-matmul.nw"
+#line 1496 "book/02-matmul.nw"
 float *bt = malloc(kn * sizeof(float));
 ok = bt != NULL;
 for (int n = 0; ok && n < N[s]; n++)
@@ -265,14 +265,14 @@ float *y = out[s][NUM_GEMM_VARIANTS], *dx = out[s][NUM_GEMM_VARIANTS + 1];
 matmul_forward(y, a[s], b[s], NULL, M[s], K[s], N[s]);
 float *dw = out[s][NUM_GEMM_VARIANTS + 2];
 matmul_backward(dx, dw, NULL, y, a[s], b[s], M[s], K[s], N[s]);
-#line 1490 "book/02-matmul.nw"
+#line 1489 "book/02-matmul.nw"
 }
 gsl_rng_free(rng);
-#line 1454 "book/02-matmul.nw"
+#line 1453 "book/02-matmul.nw"
     FILE *f = ok ? trace_table(t, "matmul-error") : NULL;
     if (f) {
         
-#line 1517 "book/02-matmul.nw"
+#line 1516 "book/02-matmul.nw"
 fputs("product\terror, example\tratio\terror, larger\tratio\n", f);
 for (int v = 0; v < NUM_GEMM_VARIANTS + 3; v++) {
     static const char *model[3] = { "matmul_forward", "backward dinp",
@@ -297,12 +297,12 @@ for (int v = 0; v < NUM_GEMM_VARIANTS + 3; v++) {
     }
     fputc('\n', f);
 }
-#line 1457 "book/02-matmul.nw"
+#line 1456 "book/02-matmul.nw"
         trace_close(t, f);
     } else
         t->failed = 1;
     
-#line 1544 "book/02-matmul.nw"
+#line 1543 "book/02-matmul.nw"
 int agree = ok;
 for (int s = 0; ok && s < 2; s++)
     agree = agree && memcmp(out[s][3], out[s][4],
@@ -317,7 +317,7 @@ trace_value(t, "MatmulNB", "%d", MATMUL_NB);
 trace_value(t, "MatmulBigM", "%d", MATMUL_BIG_M);
 trace_value(t, "MatmulBigN", "%d", MATMUL_BIG_N);
 trace_value(t, "MatmulBigK", "%d", MATMUL_BIG_K);
-#line 1461 "book/02-matmul.nw"
+#line 1460 "book/02-matmul.nw"
     for (int s = 0; s < 2; s++) {
         free(a[s]), free(b[s]);
         for (int v = 0; v < NUM_GEMM_VARIANTS + 3; v++)
@@ -1138,7 +1138,7 @@ trace_example(t);
 trace_sums(t);
 trace_layout(t);
 trace_init(t);
-#line 1412 "book/02-matmul.nw"
+#line 1411 "book/02-matmul.nw"
 trace_matmul(t);
 #line 1966 "book/03-tokenizer.nw"
 trace_tokenizer(t);

@@ -66,7 +66,8 @@ help:
 	@echo 'make chapters      one PDF per chapter in build/chapters/'
 	@echo 'make test          run the Check suites'
 	@echo 'make sanitize      run the Check suites under AddressSanitizer and UBSan'
-	@echo 'make bench         time the matmul ladder, the model products and attention (OPENBLAS=1 compares)'
+	@echo 'make bench         time the matmul ladder, the model products, attention and generation'
+	@echo '                   (OPENBLAS=1 compares)'
 	@echo 'make check-tangle  fail if tangled/ differs from what book/ tangles to'
 	@echo 'make lint          list chunks defined but never used (usually typos)'
 	@echo 'make png           render the book to build/png/ for a visual check'
@@ -287,6 +288,7 @@ BENCH_REPS    ?= 5
 BENCH_LENGTHS ?= 256,512,1024,2048
 BENCH_CONTEXT ?= 1024
 BENCH_TRAIN_CONFIGS ?= 4,4,128,256,8,64 6,6,384,512,4,256 12,12,768,50257,4,64
+BENCH_SAMPLE_CONTEXT ?= 512
 BENCH_BIN     := $(if $(OPENBLAS),build/bench/longhand-openblas,build/longhand)
 BENCH_ENV     := $(if $(OPENBLAS),OMP_WAIT_POLICY=passive OPENBLAS_THREAD_TIMEOUT=4) \
                  $(if $(OPENBLAS_CORETYPE),OPENBLAS_CORETYPE=$(OPENBLAS_CORETYPE))
@@ -327,10 +329,17 @@ bench: $(BENCH_BIN) book/tsv2tex.awk book/bench-pivot.awk build/stamps/tables | 
 	for cfg in $(BENCH_TRAIN_CONFIGS); do $(BENCH_BIN) bench train $$cfg $(BENCH_REPS); done \
 	  | awk 'NR == 1 || !/^\$$L/' > build/bench/train.tsv
 	awk -f book/tsv2tex.awk build/bench/train.tsv > build/tables/bench-train.tex
+	@# Sampling (chapter 12): whole-model generation with and without the cache.  Threads
+	@# sleep between parallel regions: a cached step has a hundred short ones, and on a
+	@# loaded machine spinning threads wait for partners the scheduler has put aside.
+	OMP_WAIT_POLICY=passive $(BENCH_BIN) bench sample --context $(BENCH_SAMPLE_CONTEXT) \
+	  --reps $(BENCH_REPS) > build/bench/sample.tsv
+	awk -f book/tsv2tex.awk build/bench/sample.tsv > build/tables/bench-sample.tex
 	@# LaTeX must run again to pick the new files up.
 	rm -f build/longhand.pdf
 	cat build/bench/matmul-ladder.tsv build/bench/matmul-model.tsv \
-	  build/bench/attention-lean.tsv build/bench/attention-cache.tsv build/bench/train.tsv
+	  build/bench/attention-lean.tsv build/bench/attention-cache.tsv \
+	  build/bench/train.tsv build/bench/sample.tsv
 
 ## maintenance #################################################################
 check-tangle:

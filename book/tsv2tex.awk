@@ -21,8 +21,11 @@ function cell(s,    m, e, code) {
     if (s ~ /^\$[^$]+\$$/) return s
     code = s ~ /^`[^`]*`$/
     if (code) s = substr(s, 2, length(s) - 2)
-    gsub(/\\/, "\\textbackslash{}", s); gsub(/[_&%#$]/, "\\\\&", s)
-    gsub(/[{}]/, "\\\\&", s); gsub(/~/, "\\textasciitilde{}", s); gsub(/\^/, "\\textasciicircum{}", s)
+    # Backslashes become a placeholder first, so that the braces of
+    # \textbackslash{} are not escaped with the text's own braces.
+    gsub(/\\/, "\001", s); gsub(/[_&%#$]/, "\\\\&", s); gsub(/[{}]/, "\\\\&", s)
+    gsub(/\001/, "\\textbackslash{}", s)
+    gsub(/~/, "\\textasciitilde{}", s); gsub(/\^/, "\\textasciicircum{}", s)
     return code ? "\\texttt{" s "}" : s
 }
 mode == "values" {

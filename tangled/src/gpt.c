@@ -1,4 +1,4 @@
-#line 205 "book/08-model.nw"
+#line 206 "book/08-model.nw"
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
@@ -13,7 +13,7 @@
 #include "matmul.h"
 #include "mlp.h"
 
-#line 181 "book/08-model.nw"
+#line 182 "book/08-model.nw"
 const char *gpt_config_error(const struct gpt_config *c)
 {
     if (c->max_seq_len < 1 || c->max_seq_len > GPT_MAX_CONTEXT)
@@ -43,7 +43,7 @@ static void act_sizes(const struct gpt_config *cfg, int B, int T, size_t s[NUM_A
     };
     memcpy(s, sizes, sizeof sizes);
 }
-#line 237 "book/08-model.nw"
+#line 239 "book/08-model.nw"
 static int batch_fits(const struct gpt_config *c, int B, int T)
 {
     double BT = (double)B * T, wide = 4.0 * c->channels > c->vocab_size
@@ -52,7 +52,7 @@ static int batch_fits(const struct gpt_config *c, int B, int T)
            && BT * c->num_layers * c->num_heads * T <= 68719476736.0
            && BT * c->vocab_size <= 68719476736.0;
 }
-#line 248 "book/08-model.nw"
+#line 250 "book/08-model.nw"
 int gpt_create(struct gpt *m, const struct gpt_config *cfg)
 {
     memset(m, 0, sizeof *m);
@@ -90,7 +90,7 @@ int gpt_init(struct gpt *m, unsigned long seed)
     gsl_rng_free(rng);
     return 0;
 }
-#line 292 "book/08-model.nw"
+#line 294 "book/08-model.nw"
 static int ensure_activations(struct gpt *m, int B, int T)
 {
     if (m->acts && m->B == B && m->T == T)
@@ -112,7 +112,7 @@ static int ensure_activations(struct gpt *m, int B, int T)
     m->B = B, m->T = T, m->num_acts = total;
     return 0;
 }
-#line 378 "book/08-model.nw"
+#line 380 "book/08-model.nw"
 struct layer_params {
     float *ln1w, *ln1b, *qkvw, *qkvb, *attprojw, *attprojb,
           *ln2w, *ln2b, *fcw, *fcb, *fcprojw, *fcprojb;
@@ -133,7 +133,7 @@ static struct layer_params layer_params(float *const p[NUM_PARAM_TENSORS],
         p[10] + l * 4 * C * C, p[11] + l * 4 * C, p[12] + l * 4 * C * C, p[13] + l * C,
     };
 }
-#line 401 "book/08-model.nw"
+#line 403 "book/08-model.nw"
 /* Layer l's slice of each per-layer tensor of an activation-shaped buffer. */
 static struct layer_acts layer_acts(float *const a[NUM_ACT_TENSORS],
                                     const struct gpt_config *c, int B, int T, int l)
@@ -156,7 +156,7 @@ static void add_vectors(float *out, const float *x, const float *y, long n)
     for (long i = 0; i < n; i++)
         out[i] = x[i] + y[i];
 }
-#line 474 "book/08-model.nw"
+#line 476 "book/08-model.nw"
 /* probs[V] = softmax(z); returns -log probs[target], by log-sum-exp. */
 static float softmax_cross_entropy(float *probs, const float *z, int target, int V)
 {
@@ -171,13 +171,13 @@ static float softmax_cross_entropy(float *probs, const float *z, int target, int
         probs[i] *= inv;
     return zmax + logf(sum) - z[target];
 }
-#line 329 "book/08-model.nw"
+#line 331 "book/08-model.nw"
 int gpt_forward(struct gpt *m, const int *inputs, const int *targets, int B, int T,
                 char *err, size_t errlen)
 {
     const struct gpt_config *c = &m->config;
     
-#line 352 "book/08-model.nw"
+#line 354 "book/08-model.nw"
 if (B < 1 || T < 1 || T > c->max_seq_len) {
     snprintf(err, errlen, "want a batch of at least 1 x 1 and at most %d positions",
              c->max_seq_len);
@@ -195,7 +195,7 @@ for (long i = 0; i < (long)B * T; i++)
                  i, c->vocab_size);
         return -1;
     }
-#line 334 "book/08-model.nw"
+#line 336 "book/08-model.nw"
     if (ensure_activations(m, B, T) != 0) {
         snprintf(err, errlen, "out of memory for a batch of %d x %d", B, T);
         return -1;
@@ -204,7 +204,7 @@ for (long i = 0; i < (long)B * T; i++)
     embedding_forward(m->act[ACT_ENCODED], inputs, m->param[0], m->param[1], B, T, C, V);
     for (int l = 0; l < c->num_layers; l++) {
         
-#line 430 "book/08-model.nw"
+#line 432 "book/08-model.nw"
 long BT = (long)B * T;
 struct layer_params w = layer_params(m->param, c, l);
 struct layer_acts a = layer_acts(m->act, c, B, T, l);
@@ -218,19 +218,19 @@ add_vectors(a.residual2, h_in, a.attproj, BT * C);
 layernorm_forward(a.ln2, a.ln2_mean, a.ln2_rstd, a.residual2, w.ln2w, w.ln2b, B, T, C);
 mlp_forward(a.fcproj, a.fch, a.fch_gelu, a.ln2, w.fcw, w.fcb, w.fcprojw, w.fcprojb, BT, C);
 add_vectors(a.residual3, a.residual2, a.fcproj, BT * C);
-#line 342 "book/08-model.nw"
+#line 344 "book/08-model.nw"
     }
     
-#line 448 "book/08-model.nw"
+#line 450 "book/08-model.nw"
 const float *h_last = layer_acts(m->act, c, B, T, c->num_layers - 1).residual3;
 layernorm_forward(m->act[ACT_LNF], m->act[ACT_LNF_MEAN], m->act[ACT_LNF_RSTD], h_last,
                   m->param[14], m->param[15], B, T, C);
 matmul_forward(m->act[ACT_LOGITS], m->act[ACT_LNF], m->param[0], NULL, (long)B * T, C, V);
-#line 344 "book/08-model.nw"
+#line 346 "book/08-model.nw"
     m->have_targets = targets != NULL;
     if (targets)
         
-#line 458 "book/08-model.nw"
+#line 460 "book/08-model.nw"
 {
     #pragma omp parallel for schedule(static)
     for (long bt = 0; bt < (long)B * T; bt++)
@@ -239,10 +239,10 @@ matmul_forward(m->act[ACT_LOGITS], m->act[ACT_LNF], m->param[0], NULL, (long)B *
                                                        targets[bt], V);
     m->mean_loss = sum_pairwise(m->act[ACT_LOSSES], (size_t)B * T) / ((float)B * T);
 }
-#line 347 "book/08-model.nw"
+#line 349 "book/08-model.nw"
     return 0;
 }
-#line 533 "book/08-model.nw"
+#line 535 "book/08-model.nw"
 int write_file_atomically(const char *path, const void *head, size_t head_bytes,
                           const void *body, size_t body_bytes, char *err, size_t errlen)
 {
@@ -253,22 +253,22 @@ int write_file_atomically(const char *path, const void *head, size_t head_bytes,
     }
     int fd = mkstemp(tmp), why = fd < 0 ? errno : 0;
     
-#line 564 "book/08-model.nw"
+#line 566 "book/08-model.nw"
 mode_t mask = umask(0);
 umask(mask);
 if (fd >= 0)
     fchmod(fd, 0666 & ~mask);
-#line 543 "book/08-model.nw"
+#line 545 "book/08-model.nw"
     FILE *f = fd < 0 ? NULL : fdopen(fd, "wb");
     
-#line 574 "book/08-model.nw"
+#line 576 "book/08-model.nw"
 if (fd >= 0 && !f)
     why = errno;
 if (f && ((head_bytes && fwrite(head, 1, head_bytes, f) != head_bytes)
           || (body_bytes && fwrite(body, 1, body_bytes, f) != body_bytes)
           || fflush(f) != 0 || fsync(fileno(f)) != 0))
     why = errno ? errno : EIO;
-#line 545 "book/08-model.nw"
+#line 547 "book/08-model.nw"
     if (f && fclose(f) != 0 && !why)
         why = errno ? errno : EIO;
     if (!why && rename(tmp, path) != 0)
@@ -280,7 +280,7 @@ if (f && ((head_bytes && fwrite(head, 1, head_bytes, f) != head_bytes)
         unlink(tmp);
     return -1;
 }
-#line 584 "book/08-model.nw"
+#line 586 "book/08-model.nw"
 int gpt_save(const struct gpt *m, const char *path, char *err, size_t errlen)
 {
     const struct gpt_config *c = &m->config;
@@ -291,7 +291,7 @@ int gpt_save(const struct gpt *m, const char *path, char *err, size_t errlen)
     return write_file_atomically(path, header, sizeof header, m->params,
                                  m->num_params * sizeof(float), err, errlen);
 }
-#line 602 "book/08-model.nw"
+#line 604 "book/08-model.nw"
 int gpt_load(struct gpt *m, const char *path, char *err, size_t errlen)
 {
     memset(m, 0, sizeof *m);
@@ -304,7 +304,7 @@ int gpt_load(struct gpt *m, const char *path, char *err, size_t errlen)
     struct stat st;
     const char *why = NULL;
     
-#line 630 "book/08-model.nw"
+#line 632 "book/08-model.nw"
 struct gpt_config cfg = { 0 };
 if (fstat(fileno(f), &st) != 0 || fread(header, sizeof header, 1, f) != 1)
     why = "too short to hold a checkpoint header";
@@ -318,9 +318,9 @@ else {
                                .channels = header[6], .padded_vocab_size = header[7] };
     why = gpt_config_error(&cfg);
 }
-#line 614 "book/08-model.nw"
+#line 616 "book/08-model.nw"
     
-#line 646 "book/08-model.nw"
+#line 648 "book/08-model.nw"
 size_t sizes[NUM_PARAM_TENSORS];
 if (!why) {
     param_sizes(&cfg, sizes);
@@ -329,7 +329,7 @@ if (!why) {
                   != sizeof header + (unsigned long long)n * sizeof(float))
         why = "its size does not match the sizes in its header";
 }
-#line 615 "book/08-model.nw"
+#line 617 "book/08-model.nw"
     if (!why && gpt_create(m, &cfg) != 0)
         why = "out of memory";
     if (!why && fread(m->params, sizeof(float), m->num_params, f) != m->num_params)
@@ -402,5 +402,102 @@ layernorm_backward(dh_in, g.ln1w, g.ln1b, d.ln1, h_in, w.ln1w, a.ln1_mean, a.ln1
 #line 127 "book/09-backprop.nw"
     }
     embedding_backward(m->grad[0], m->grad[1], m->grad_act[ACT_ENCODED], inputs, B, T, C);
+    return 0;
+}
+#line 435 "book/12-sampling.nw"
+struct gpt_cache *gpt_cache_create(const struct gpt *m, int max_T)
+{
+    const struct gpt_config *c = &m->config;
+    size_t C = (size_t)c->channels;
+    if (max_T < 1 || max_T > c->max_seq_len)
+        return NULL;
+    struct gpt_cache *g = calloc(1, sizeof *g);
+    if (!g)
+        return NULL;
+    *g = (struct gpt_cache){ c->num_layers, max_T, 0,
+                             calloc((size_t)c->num_layers, sizeof *g->layer),
+                             malloc(C * sizeof(float)), malloc(C * sizeof(float)),
+                             malloc(3 * C * sizeof(float)), malloc(C * sizeof(float)),
+                             malloc(C * sizeof(float)), malloc(4 * C * sizeof(float)),
+                             malloc(4 * C * sizeof(float)),
+                             malloc((size_t)c->vocab_size * sizeof(float)) };
+    int ok = g->layer && g->x && g->ln && g->qkv && g->atty && g->branch && g->fch
+             && g->fch_gelu && g->logits;
+    for (int l = 0; ok && l < c->num_layers; l++)
+        ok = (g->layer[l] = kv_cache_create(max_T, c->channels, c->num_heads)) != NULL;
+    if (!ok) {
+        gpt_cache_free(g);
+        return NULL;
+    }
+    return g;
+}
+#line 464 "book/12-sampling.nw"
+void gpt_cache_free(struct gpt_cache *g)
+{
+    if (!g)
+        return;
+    for (int l = 0; g->layer && l < g->num_layers; l++)
+        kv_cache_free(g->layer[l]);
+    free(g->layer), free(g->x), free(g->ln), free(g->qkv), free(g->atty);
+    free(g->branch), free(g->fch), free(g->fch_gelu), free(g->logits);
+    free(g);
+}
+
+void gpt_cache_rewind(struct gpt_cache *g, int len)
+{
+    if (len >= 0 && len <= g->len) {
+        g->len = len;
+        for (int l = 0; l < g->num_layers; l++)
+            g->layer[l]->len = len;
+    }
+}
+#line 497 "book/12-sampling.nw"
+int gpt_step(const struct gpt *m, struct gpt_cache *g, int token)
+{
+    const struct gpt_config *c = &m->config;
+    int C = c->channels, V = c->vocab_size, t = g->len;
+    float mean, rstd;
+    if (t >= g->max_T || embedding_forward(g->x, &token, m->param[0],
+                                           m->param[1] + (size_t)t * C, 1, 1, C, V) != 0)
+        return -1;
+    for (int l = 0; l < c->num_layers; l++) {
+        
+#line 518 "book/12-sampling.nw"
+struct layer_params w = layer_params(m->param, c, l);
+layernorm_forward(g->ln, &mean, &rstd, g->x, w.ln1w, w.ln1b, 1, 1, C);
+matmul_forward(g->qkv, g->ln, w.qkvw, w.qkvb, 1, C, 3 * C);
+attention_step(g->atty, g->qkv, g->layer[l]);
+matmul_forward(g->branch, g->atty, w.attprojw, w.attprojb, 1, C, C);
+add_vectors(g->x, g->x, g->branch, C);
+layernorm_forward(g->ln, &mean, &rstd, g->x, w.ln2w, w.ln2b, 1, 1, C);
+mlp_forward(g->branch, g->fch, g->fch_gelu, g->ln, w.fcw, w.fcb, w.fcprojw, w.fcprojb,
+            1, C);
+add_vectors(g->x, g->x, g->branch, C);
+#line 507 "book/12-sampling.nw"
+    }
+    layernorm_forward(g->ln, &mean, &rstd, g->x, m->param[14], m->param[15], 1, 1, C);
+    matmul_forward(g->logits, g->ln, m->param[0], NULL, 1, C, V);
+    g->len++;
+    return 0;
+}
+#line 545 "book/12-sampling.nw"
+int gpt_prefill(struct gpt *m, struct gpt_cache *g, const int *tokens, int n,
+                char *err, size_t errlen)
+{
+    const struct gpt_config *c = &m->config;
+    size_t C = (size_t)c->channels, V = (size_t)c->vocab_size;
+    if (g->len != 0 || n < 1 || n > g->max_T) {
+        snprintf(err, errlen, "want an empty cache and 1 to %d tokens", g->max_T);
+        return -1;
+    }
+    if (gpt_forward(m, tokens, NULL, 1, n, err, errlen) != 0)
+        return -1;
+    for (int l = 0; l < c->num_layers; l++) {
+        memcpy(g->layer[l]->qkv, layer_acts(m->act, c, 1, n, l).qkv,
+               (size_t)n * 3 * C * sizeof(float));
+        g->layer[l]->len = n;
+    }
+    memcpy(g->logits, m->act[ACT_LOGITS] + (size_t)(n - 1) * V, V * sizeof(float));
+    g->len = n;
     return 0;
 }

@@ -31,7 +31,7 @@ enum {
     ACT_LOSSES,      /* [B x T] */
     NUM_ACT_TENSORS
 };
-#line 150 "book/08-model.nw"
+#line 151 "book/08-model.nw"
 struct gpt {
     struct gpt_config config;
     size_t num_params, param_size[NUM_PARAM_TENSORS];
@@ -50,19 +50,19 @@ int gpt_create(struct gpt *m, const struct gpt_config *cfg);
 void gpt_free(struct gpt *m);
 /* GPT-2's initialisation (param_init) from a generator seeded with seed. */
 int gpt_init(struct gpt *m, unsigned long seed);
-#line 176 "book/08-model.nw"
+#line 177 "book/08-model.nw"
 /* NULL if cfg is a valid model, else a sentence saying what is wrong. */
 const char *gpt_config_error(const struct gpt_config *cfg);
-#line 197 "book/08-model.nw"
+#line 198 "book/08-model.nw"
 enum { GPT_MAX_CONTEXT = 1 << 16, GPT_MAX_VOCAB = 1 << 24, GPT_MAX_LAYERS = 1024,
        GPT_MAX_CHANNELS = 1 << 16 };
-#line 318 "book/08-model.nw"
+#line 320 "book/08-model.nw"
 /* Run the model on inputs [B x T]; with targets [B x T] (or NULL) also the
    losses and mean_loss.  Returns 0, or -1 (with a reason in err) if B or T is
    out of range, an id is outside [0, V), or memory runs out. */
 int gpt_forward(struct gpt *m, const int *inputs, const int *targets, int B, int T,
                 char *err, size_t errlen);
-#line 509 "book/08-model.nw"
+#line 511 "book/08-model.nw"
 enum { CHECKPOINT_MAGIC = 20240326, CHECKPOINT_VERSION = 3, CHECKPOINT_HEADER_INTS = 256 };
 /* Write m's parameters to path atomically: the old file survives any failure.
    Returns 0, or -1 with a reason in err. */
@@ -70,7 +70,7 @@ int gpt_save(const struct gpt *m, const char *path, char *err, size_t errlen);
 /* Create m from the checkpoint at path.  Returns 0, or -1 with a reason in
    err (and nothing allocated) if the file is not a valid checkpoint. */
 int gpt_load(struct gpt *m, const char *path, char *err, size_t errlen);
-#line 526 "book/08-model.nw"
+#line 528 "book/08-model.nw"
 /* Write head[0..head_bytes) then body[0..body_bytes) to path atomically.
    Returns 0, or -1 with a reason in err (the old file, if any, intact). */
 int write_file_atomically(const char *path, const void *head, size_t head_bytes,
@@ -82,5 +82,32 @@ void gpt_zero_grad(struct gpt *m);
    parameter, for the batch of the last gpt_forward, which must have had
    targets.  Returns 0, or -1 if there was no such forward pass. */
 int gpt_backward(struct gpt *m, const int *inputs, const int *targets);
-#line 146 "book/08-model.nw"
+#line 417 "book/12-sampling.nw"
+struct kv_cache;
+struct gpt_cache {
+    int num_layers, max_T;
+    int len;                 /* positions run so far */
+    struct kv_cache **layer; /* [L]: each layer's cached [q k v] rows */
+    float *x;                /* [C]: the residual stream at the new position */
+    float *ln, *qkv, *atty, *branch, *fch, *fch_gelu;  /* one row of each */
+    float *logits;           /* [V]: the logits of the last position run */
+};
+/* A cache for m's sequences of up to max_T (at most its context) positions;
+   NULL if max_T is out of range or memory runs out. */
+struct gpt_cache *gpt_cache_create(const struct gpt *m, int max_T);
+void gpt_cache_free(struct gpt_cache *g);
+/* Keep only the first len positions (len <= g->len). */
+void gpt_cache_rewind(struct gpt_cache *g, int len);
+#line 490 "book/12-sampling.nw"
+/* Run token at position g->len through m, appending to the cache; the
+   position's logits [V] are then in g->logits.  Returns 0, or -1 if the
+   cache is full or token is outside [0, V). */
+int gpt_step(const struct gpt *m, struct gpt_cache *g, int token);
+#line 537 "book/12-sampling.nw"
+/* Run tokens[0..n) through m's forward pass (which replaces its activations)
+   and fill the empty cache g from it, as n calls of gpt_step would.  Returns
+   0, or -1 (with a reason in err) if g is not empty or n does not fit. */
+int gpt_prefill(struct gpt *m, struct gpt_cache *g, const int *tokens, int n,
+                char *err, size_t errlen);
+#line 147 "book/08-model.nw"
 #endif

@@ -16,7 +16,7 @@
 #include "tokenizer.h"
 #line 861 "book/07-attention.nw"
 #include "attention.h"
-#line 662 "book/08-model.nw"
+#line 664 "book/08-model.nw"
 #include "gpt.h"
 #line 194 "book/10-adamw.nw"
 #include "adamw.h"
@@ -26,6 +26,8 @@
 #include "train.h"
 #line 820 "book/11-training.nw"
 #include <sys/resource.h>
+#line 654 "book/12-sampling.nw"
+#include "sample.h"
 
 #line 1116 "book/01-numbers.nw"
 static int cmd_trace(int argc, char **argv)
@@ -536,6 +538,103 @@ for (int s = -1; s < steps; s++) {
     free(tokens);
     return 0;
 }
+#line 882 "book/12-sampling.nw"
+static int bench_sample_at(struct gpt *m, struct gpt_cache *g, const int *tokens, int t,
+                           int reps);
+
+static int bench_sample(int argc, char **argv)
+{
+    static const struct option options[] = {
+        { "context", required_argument, 0, 'T' }, { "reps", required_argument, 0, 'n' },
+        { "small", no_argument, 0, 's' }, { "help", no_argument, 0, 'h' }, { 0, 0, 0, 0 },
+    };
+    long context = 512, reps = 5;
+    int small = 0;
+    optind = 1;
+    for (int c; (c = getopt_long(argc, argv, "T:n:sh", options, NULL)) != -1;) {
+        
+#line 904 "book/12-sampling.nw"
+if (c == 'T') {
+    if (parse_long(optarg, 2, 1024, &context) != 0)
+        return usage_error("bench sample", "--context wants 2 to 1024");
+} else if (c == 'n') {
+    if (parse_long(optarg, 1, 1000, &reps) != 0)
+        return usage_error("bench sample", "--reps wants 1 to 1000");
+} else if (c == 's')
+    small = 1;
+else if (c == 'h')
+    return puts("usage: longhand bench sample [--context T] [--reps R] [--small]\n\n"
+                "Time generating one token at contexts up to T (default 512) with a\n"
+                "GPT-2 small model (12 layers, 12 heads, 768 channels, V = 50257), with\n"
+                "and without the key-value cache; --small uses a tiny model, to check\n"
+                "the benchmark runs.  TSV on stdout."), 0;
+else
+    return usage_error("bench sample", "unknown option");
+#line 896 "book/12-sampling.nw"
+    }
+    if (optind != argc)
+        return usage_error("bench sample", "unexpected argument '%s'", argv[optind]);
+    
+#line 925 "book/12-sampling.nw"
+struct gpt_config cfg = { .max_seq_len = 1024, .vocab_size = 50257,
+                          .padded_vocab_size = padded_vocab(50257), .num_layers = 12,
+                          .num_heads = 12, .channels = 768 };
+if (small)
+    cfg.num_layers = 2, cfg.num_heads = 2, cfg.channels = 32, cfg.vocab_size = 500,
+    cfg.padded_vocab_size = padded_vocab(500);
+struct gpt m;
+struct gpt_cache *g = NULL;
+int *tokens = malloc((size_t)context * sizeof *tokens), status = 1;
+if (tokens && gpt_create(&m, &cfg) == 0) {
+    if (gpt_init(&m, 1) == 0 && (g = gpt_cache_create(&m, (int)context)) != NULL) {
+        for (long i = 0; i < context; i++)
+            tokens[i] = (int)((i * 7919) % cfg.vocab_size);
+        puts("context $t$\twithout cache (tokens/s)\twith cache (tokens/s)\tspeed-up");
+        status = 0;
+        for (int t = (int)context / 8 > 1 ? (int)context / 8 : 2; !status; t *= 2) {
+            status = bench_sample_at(&m, g, tokens, t < context ? t : (int)context,
+                                     (int)reps) != 0;
+            if (t >= context)
+                break;
+        }
+    }
+    gpt_cache_free(g);
+    gpt_free(&m);
+}
+if (status)
+    fprintf(stderr, "longhand bench sample: out of memory\n");
+free(tokens);
+return status;
+#line 900 "book/12-sampling.nw"
+}
+#line 961 "book/12-sampling.nw"
+static int bench_sample_at(struct gpt *m, struct gpt_cache *g, const int *tokens, int t,
+                           int reps)
+{
+    char err[256];
+    double full[1000], step[1000];
+    gpt_cache_rewind(g, 0);
+    if (gpt_prefill(m, g, tokens, t - 1, err, sizeof err) != 0)
+        return -1;
+    for (int r = -1; r < reps; r++) {
+        double t0 = omp_get_wtime();
+        if (gpt_forward(m, tokens, NULL, 1, t, err, sizeof err) != 0)
+            return -1;
+        volatile int sink = sample_argmax(m->act[ACT_LOGITS] + (size_t)(t - 1)
+                                          * m->config.vocab_size, m->config.vocab_size);
+        double t1 = omp_get_wtime();
+        gpt_step(m, g, tokens[t - 1]);
+        sink = sample_argmax(g->logits, m->config.vocab_size);
+        (void)sink;
+        if (r >= 0)
+            full[r] = t1 - t0, step[r] = omp_get_wtime() - t1;
+        gpt_cache_rewind(g, t - 1);
+    }
+    double f = median(full, reps), s = median(step, reps);
+    printf("%d\t%.2f\t%.2f\t%.1f\n", t, 1 / f, 1 / s, f / s);
+    fflush(stdout);
+    return 0;
+}
 
 #line 940 "book/02-matmul.nw"
 static const struct command benchmarks[] = {
@@ -546,6 +645,8 @@ static const struct command benchmarks[] = {
 { "attention", bench_attention, "plain vs lean attention, and generation with the cache" },
 #line 816 "book/11-training.nw"
 { "train", bench_train, "time training steps of a model of given sizes" },
+#line 878 "book/12-sampling.nw"
+{ "sample", bench_sample, "generation tokens/s with and without the key-value cache" },
 #line 942 "book/02-matmul.nw"
 };
 enum { NUM_BENCHMARKS = sizeof benchmarks / sizeof benchmarks[0] };
@@ -850,7 +951,7 @@ fputs(usage, stderr);
 return 2;
 #line 1606 "book/03-tokenizer.nw"
 }
-#line 670 "book/08-model.nw"
+#line 672 "book/08-model.nw"
 static int cmd_init(int argc, char **argv)
 {
     static const struct option options[] = {
@@ -864,7 +965,7 @@ static int cmd_init(int argc, char **argv)
     const char *out = NULL;
     for (int c; (c = getopt_long(argc, argv, "L:H:C:T:V:s:o:h", options, NULL)) != -1;) {
         
-#line 692 "book/08-model.nw"
+#line 694 "book/08-model.nw"
 long *target = c == 'L' ? &L : c == 'H' ? &H : c == 'C' ? &C : c == 'T' ? &T
              : c == 'V' ? &V : c == 's' ? &seed : NULL;
 if (target) {
@@ -880,13 +981,13 @@ else if (c == 'h')
                 "seed, as an llm.c checkpoint."), 0;
 else
     return usage_error("init", "unknown option");
-#line 683 "book/08-model.nw"
+#line 685 "book/08-model.nw"
     }
     if (!L || !H || !C || !T || !V || !out || optind != argc)
         return usage_error("init", "want --layers, --heads, --channels, --context, "
                            "--vocab and -o FILE");
     
-#line 710 "book/08-model.nw"
+#line 712 "book/08-model.nw"
 struct gpt_config cfg = { .max_seq_len = (int)T, .vocab_size = (int)V,
                           .padded_vocab_size = padded_vocab((int)V), .num_layers = (int)L,
                           .num_heads = (int)H, .channels = (int)C };
@@ -905,7 +1006,7 @@ if (!status)
     fprintf(stderr, "longhand init: %s\n", err);
 gpt_free(&m);
 return status ? 0 : 1;
-#line 688 "book/08-model.nw"
+#line 690 "book/08-model.nw"
 }
 #line 202 "book/10-adamw.nw"
 #define STEP_USAGE \
@@ -1286,6 +1387,161 @@ if (c->model && access(state, F_OK) == 0) {
 #line 699 "book/11-training.nw"
     return 0;
 }
+#line 662 "book/12-sampling.nw"
+#define SAMPLE_USAGE \
+    "usage: longhand sample --model FILE --tokenizer PATH --prompt TEXT [--max-new N]\n" \
+    "                       [--temperature X] [--top-k K] [--top-p P] [--seed S]\n" \
+    "                       [--end ID] [--ids] [--stats]\n\n" \
+    "Continue TEXT with up to N (default 64) tokens of the model, each drawn at\n" \
+    "temperature X (default 1; 0 is greedy) from the K most probable tokens\n" \
+    "(default all), then from the smallest set of them holding P of their\n" \
+    "probability (default 1), with a generator seeded with S (default 0).\n" \
+    "Stops at the model's context or after token ID.  Writes the text as it is\n" \
+    "made, or with --ids the token ids; --stats reports tokens/s on stderr."
+#line 675 "book/12-sampling.nw"
+struct sample_command {
+    const char *model, *tokenizer, *prompt;
+    long max_new, seed, end_token;
+    int ids, stats;
+    struct sample_options o;
+};
+
+static int run_sample(const struct sample_command *o);
+
+static int cmd_sample(int argc, char **argv)
+{
+    struct sample_command o = { .max_new = 64, .end_token = -1,
+                                .o = { .temperature = 1, .top_k = 0, .top_p = 1 } };
+    
+#line 697 "book/12-sampling.nw"
+static const struct option options[] = {
+    { "model", required_argument, 0, 'm' }, { "tokenizer", required_argument, 0, 't' },
+    { "prompt", required_argument, 0, 'p' }, { "max-new", required_argument, 0, 'n' },
+    { "temperature", required_argument, 0, 'T' }, { "top-k", required_argument, 0, 'k' },
+    { "top-p", required_argument, 0, 'P' }, { "seed", required_argument, 0, 's' },
+    { "end", required_argument, 0, 'e' }, { "ids", no_argument, 0, 'i' },
+    { "stats", no_argument, 0, 'S' }, { "help", no_argument, 0, 'h' }, { 0, 0, 0, 0 },
+};
+for (int c; (c = getopt_long(argc, argv, "m:t:p:n:T:k:P:s:e:iSh", options, NULL)) != -1;) {
+    
+#line 711 "book/12-sampling.nw"
+long k = 0;
+switch (c) {
+case 'm': o.model = optarg; break;
+case 't': o.tokenizer = optarg; break;
+case 'p': o.prompt = optarg; break;
+case 'i': o.ids = 1; break;
+case 'S': o.stats = 1; break;
+case 'n': if (parse_long(optarg, 0, GPT_MAX_CONTEXT, &o.max_new) != 0)
+              return usage_error("sample", "--max-new wants 0 to 65536, not '%s'", optarg);
+          break;
+case 'T': if (parse_double(optarg, 0, 1e6, &o.o.temperature) != 0)
+              return usage_error("sample", "--temperature wants a number from 0 "
+                                 "(greedy) to 1e6, not '%s'", optarg);
+          break;
+#line 732 "book/12-sampling.nw"
+case 'k': if (parse_long(optarg, 1, GPT_MAX_VOCAB, &k) != 0)
+              return usage_error("sample", "--top-k wants a whole number >= 1, not '%s'",
+                                 optarg);
+          o.o.top_k = (int)k;
+          break;
+case 'P': if (parse_double(optarg, 0, 1, &o.o.top_p) != 0 || o.o.top_p <= 0)
+              return usage_error("sample", "--top-p wants a number in (0, 1], not '%s'",
+                                 optarg);
+          break;
+case 's': if (parse_long(optarg, 0, 4294967295L, &o.seed) != 0)
+              return usage_error("sample", "--seed wants 0 to 4294967295, not '%s'",
+                                 optarg);
+          break;
+case 'e': if (parse_long(optarg, 0, GPT_MAX_VOCAB - 1, &o.end_token) != 0)
+              return usage_error("sample", "--end wants a token id, not '%s'", optarg);
+          break;
+#line 726 "book/12-sampling.nw"
+case 'h': return puts(SAMPLE_USAGE), 0;
+default: return usage_error("sample", "unknown option");
+}
+#line 707 "book/12-sampling.nw"
+}
+#line 689 "book/12-sampling.nw"
+    if (!o.model || !o.tokenizer || !o.prompt || optind != argc)
+        return usage_error("sample", "want --model, --tokenizer and --prompt");
+    return run_sample(&o);
+}
+#line 755 "book/12-sampling.nw"
+struct sample_emit { struct tokenizer *tok; int ids, count; };
+
+static void emit_token(int token, void *arg)
+{
+    struct sample_emit *e = arg;
+    size_t len = 0;
+    const unsigned char *bytes = e->ids ? NULL : tokenizer_token(e->tok, token, &len);
+    if (e->ids)
+        printf(e->count ? " %d" : "%d", token);
+    else if (bytes)
+        fwrite(bytes, 1, len, stdout);
+    else
+        printf("<|%d|>", token);
+    e->count++;
+    fflush(stdout);
+}
+#line 774 "book/12-sampling.nw"
+static int run_sample(const struct sample_command *o)
+{
+    char err[512];
+    struct gpt m;
+    struct tokenizer *tok = tokenizer_load(o->tokenizer, err, sizeof err);
+    if (!tok || gpt_load(&m, o->model, err, sizeof err) != 0) {
+        fprintf(stderr, "longhand sample: %s\n", err);
+        tokenizer_free(tok);
+        return 1;
+    }
+    int status = 1;
+    if (tokenizer_vocab_size(tok) > m.config.vocab_size)
+        fprintf(stderr, "longhand sample: the tokenizer has %d tokens, the model only %d\n",
+                tokenizer_vocab_size(tok), m.config.vocab_size);
+    else
+        
+#line 797 "book/12-sampling.nw"
+{
+    size_t len = strlen(o->prompt), n = 0;
+    int32_t *prompt = malloc((len + 1) * sizeof *prompt);
+    int *out = malloc((size_t)(o->max_new + 1) * sizeof *out);
+    struct sampler s;
+    gsl_rng *rng = rng_create((unsigned long)o->seed);
+    if (!prompt || !out || !rng || sampler_create(&s, m.config.vocab_size, &o->o) != 0)
+        fprintf(stderr, "longhand sample: out of memory\n");
+    else {
+        if (tokenizer_encode(tok, (const unsigned char *)o->prompt, len, prompt, &n) != 0
+            || n == 0)
+            fprintf(stderr, "longhand sample: the prompt encodes to no tokens\n");
+        else
+            
+#line 818 "book/12-sampling.nw"
+{
+    struct sample_emit e = { tok, o->ids, 0 };
+    struct generation g = { prompt, (int)n, (int)o->max_new, (int)o->end_token, 1,
+                            emit_token, &e };
+    double t0 = omp_get_wtime();
+    int made = sample_generate(&m, &s, rng, &g, out, err, sizeof err);
+    double seconds = omp_get_wtime() - t0;
+    putchar('\n');
+    if (made < 0)
+        fprintf(stderr, "longhand sample: %s\n", err);
+    else if (o->stats)
+        fprintf(stderr, "longhand sample: prompt %zu tokens, %d new in %.3f s "
+                "(%.1f tokens/s)\n", n, made, seconds, made / (seconds > 0 ? seconds : 1));
+    status = made < 0 || fflush(stdout) != 0;
+}
+#line 811 "book/12-sampling.nw"
+        sampler_free(&s);
+    }
+    gsl_rng_free(rng), free(prompt), free(out);
+}
+#line 790 "book/12-sampling.nw"
+    gpt_free(&m);
+    tokenizer_free(tok);
+    return status;
+}
 
 #line 711 "book/01-numbers.nw"
 static const struct command commands[] = {
@@ -1296,12 +1552,14 @@ static const struct command commands[] = {
 { "bench", cmd_bench, "time a part of the program (bench matmul, ...)" },
 #line 1585 "book/03-tokenizer.nw"
 { "tokenizer", cmd_tokenizer, "train a BPE tokenizer; encode and decode text" },
-#line 666 "book/08-model.nw"
+#line 668 "book/08-model.nw"
 { "init", cmd_init, "write a freshly initialised model checkpoint" },
 #line 198 "book/10-adamw.nw"
 { "step", cmd_step, "one forward, backward and AdamW step, every result written" },
 #line 457 "book/11-training.nw"
 { "train", cmd_train, "train a model on a text corpus, with checkpoints and resume" },
+#line 658 "book/12-sampling.nw"
+{ "sample", cmd_sample, "generate text from a model and a prompt" },
 #line 713 "book/01-numbers.nw"
 };
 enum { NUM_COMMANDS = sizeof commands / sizeof commands[0] };

@@ -10,6 +10,7 @@
 #include <signal.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include "gpt.h"
 #include "numdiff.h"
@@ -296,14 +297,22 @@ START_TEST(failed_save_keeps_the_old_file)
     char *before = malloc(before_len);
     ck_assert_uint_eq(fread(before, 1, before_len, f), before_len);
     fclose(f);
-    /* A save over the same path that fails halfway: files may not exceed 2 KiB
-       (this test runs in its own process, forked by Check). */
+    /* A save over the same path that fails halfway: in a child process whose
+       files may not exceed 2 KiB, so that nothing else is limited. */
     m.params[0] += 1;
-    signal(SIGXFSZ, SIG_IGN);
-    struct rlimit small_files = { 2048, 2048 };
-    ck_assert_int_eq(setrlimit(RLIMIT_FSIZE, &small_files), 0);
-    ck_assert_int_eq(gpt_save(&m, path, err, sizeof err), -1);
-    ck_assert_ptr_nonnull(strstr(err, "too large"));
+    pid_t child = fork();
+    ck_assert_int_ge(child, 0);
+    if (child == 0) {
+        signal(SIGXFSZ, SIG_IGN);
+        struct rlimit small_files = { 2048, 2048 };
+        setrlimit(RLIMIT_FSIZE, &small_files);
+        int failed = gpt_save(&m, path, err, sizeof err) == -1 && strstr(err, "too large");
+        _exit(failed ? 0 : 1);
+    }
+    int status;
+    ck_assert_int_eq(waitpid(child, &status, 0), child);
+    ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+                  "the limited save did not fail with 'too large'");
     f = fopen(path, "rb");
     char *after = malloc(before_len);
     ck_assert_uint_eq(fread(after, 1, before_len, f), before_len);

@@ -18,7 +18,7 @@
 #line 313 "book/05-layernorm.nw"
 #include <gsl/gsl_statistics_float.h>
 #include "layernorm.h"
-#line 284 "book/06-mlp.nw"
+#line 332 "book/06-mlp.nw"
 #include <gsl/gsl_cdf.h>
 #include "mlp.h"
 #line 645 "book/07-attention.nw"
@@ -602,7 +602,7 @@ trace_value(t, "LayerNormDxDotResidual", "%.1e", max_residual);
     }
     free(mean); free(rstd); free(dy); free(dx); free(dw); free(db);
 }
-#line 297 "book/06-mlp.nw"
+#line 345 "book/06-mlp.nw"
 enum { GELU_GRID_BLOCK = 1000, GELU_FIGURE_EVERY = 50 };
 
 static void trace_gelu(struct trace *t)
@@ -618,7 +618,7 @@ static void trace_gelu(struct trace *t)
             x[i] = (float)((start + i) * 1e-4);
         gelu_forward(y, x, GELU_GRID_BLOCK);
         
-#line 320 "book/06-mlp.nw"
+#line 368 "book/06-mlp.nw"
 for (int i = 0; i < GELU_GRID_BLOCK; i++) {
     double exact = x[i] * gsl_cdf_ugaussian_P(x[i]), diff = y[i] - exact;
     if (fabs(diff) > worst) {
@@ -628,13 +628,13 @@ for (int i = 0; i < GELU_GRID_BLOCK; i++) {
     if ((start + i) % GELU_FIGURE_EVERY == 0 && fabs(x[i]) <= 5)
         fprintf(f, "%.3f\t%.6f\t%.4e\n", x[i], exact, diff);
 }
-#line 312 "book/06-mlp.nw"
+#line 360 "book/06-mlp.nw"
     }
     trace_close(t, f);
     trace_value(t, "GeluMaxDiff", "%.3e", worst);
     trace_value(t, "GeluMaxDiffAt", "%.3f", worst_at);
 }
-#line 335 "book/06-mlp.nw"
+#line 383 "book/06-mlp.nw"
 static void trace_mlp(struct trace *t)
 {
     int T = t->num_tokens, C = t->ex.model.channels;
@@ -650,7 +650,7 @@ static void trace_mlp(struct trace *t)
         t->failed = 1;
     else {
         
-#line 358 "book/06-mlp.nw"
+#line 406 "book/06-mlp.nw"
 gelu_exact_forward(exact, h, (long)nh);
 double worst = 0;
 for (size_t i = 0; i < nh; i++)
@@ -665,9 +665,9 @@ if (f) {
                 (double)a[i] - exact[i]);
 }
 trace_close(t, f);
-#line 350 "book/06-mlp.nw"
+#line 398 "book/06-mlp.nw"
         
-#line 377 "book/06-mlp.nw"
+#line 425 "book/06-mlp.nw"
 gsl_rng *rng = rng_create(t->ex.seed + 1);
 if (rng) {
     fill_normal(rng, dy, ny, 1.0);
@@ -686,7 +686,7 @@ if (f) {
     }
 }
 trace_close(t, f);
-#line 351 "book/06-mlp.nw"
+#line 399 "book/06-mlp.nw"
     }
     free(h); free(a); free(exact); free(da); free(dh); free(y); free(dy); free(dx);
     free(grads);
@@ -1150,7 +1150,7 @@ trace_tokenizer(t);
 trace_embedding(t);
 #line 318 "book/05-layernorm.nw"
 trace_layernorm(t);
-#line 289 "book/06-mlp.nw"
+#line 337 "book/06-mlp.nw"
 trace_gelu(t);
 trace_mlp(t);
 #line 650 "book/07-attention.nw"

@@ -175,12 +175,14 @@ for (int j = 0; j < n; j++) {
 #line 471 "book/07-attention.nw"
 float shrink = expf(m - m_new);
 l *= shrink;
+#pragma omp simd
 for (int i = 0; i < hs; i++)
     o[i] *= shrink;
 for (int j = 0; j < n; j++) {
     float e = expf(S[j] - m_new);
     const float *vj = v + (long)(s0 + j) * 3 * C;
     l += e;
+    #pragma omp simd
     for (int i = 0; i < hs; i++)
         o[i] += e * vj[i];
 }
@@ -193,7 +195,7 @@ for (int i = 0; i < hs; i++)
             }
     return 0;
 }
-#line 521 "book/07-attention.nw"
+#line 523 "book/07-attention.nw"
 struct kv_cache *kv_cache_create(int max_T, int C, int NH)
 {
     if (attention_shape_error(1, max_T, C, NH, 0))
@@ -221,7 +223,7 @@ void kv_cache_free(struct kv_cache *cache)
         free(cache);
     }
 }
-#line 560 "book/07-attention.nw"
+#line 562 "book/07-attention.nw"
 int attention_step(float *out, const float *qkv_t, struct kv_cache *cache)
 {
     if (cache->len >= cache->max_T)

@@ -22,7 +22,7 @@ int attention_backward(float *dqkv, float *datt, float *dpreatt, const float *do
 /* The output of attention_forward without storing scores or weights: online
    softmax over blocks of ATTENTION_KEY_BLOCK keys.  Returns 0 or -1 as it. */
 int attention_forward_lean(float *out, const float *qkv, int B, int T, int C, int NH);
-#line 507 "book/07-attention.nw"
+#line 509 "book/07-attention.nw"
 struct kv_cache {
     int max_T, C, NH;   /* the context, channels and heads it serves */
     int len;            /* positions cached so far */
@@ -34,7 +34,7 @@ struct kv_cache {
    or memory runs out. */
 struct kv_cache *kv_cache_create(int max_T, int C, int NH);
 void kv_cache_free(struct kv_cache *cache);
-#line 554 "book/07-attention.nw"
+#line 556 "book/07-attention.nw"
 /* Append the new position's qkv_t [3C] to the cache and write its attention
    output out [C].  Returns 0, or -1 if the cache is full. */
 int attention_step(float *out, const float *qkv_t, struct kv_cache *cache);

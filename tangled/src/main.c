@@ -14,7 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "tokenizer.h"
-#line 861 "book/07-attention.nw"
+#line 863 "book/07-attention.nw"
 #include "attention.h"
 #line 664 "book/08-model.nw"
 #include "gpt.h"
@@ -345,7 +345,7 @@ for (int i = 0; i < o.nrows; i++)
 #line 1034 "book/02-matmul.nw"
     return o.model ? bench_model(&o) : bench_ladder(&o);
 }
-#line 869 "book/07-attention.nw"
+#line 871 "book/07-attention.nw"
 enum { BENCH_ATTN_C = 768, BENCH_ATTN_NH = 12, BENCH_ATTN_MAX_T = 8192 };
 static int bench_attention_lean(const int *lengths, int nlengths, int reps);
 static int bench_attention_cache(int context, int reps);
@@ -362,7 +362,7 @@ static int bench_attention(int argc, char **argv)
     optind = 1;
     for (int c; (c = getopt_long(argc, argv, "T:g:n:h", options, NULL)) != -1;) {
         
-#line 894 "book/07-attention.nw"
+#line 896 "book/07-attention.nw"
 if (c == 'T') {
     nlengths = parse_sizes(optarg, lengths, 16);
     for (int i = 0; i < nlengths; i++)
@@ -385,14 +385,14 @@ if (c == 'T') {
     return 0;
 } else
     return usage_error("bench attention", "unknown option");
-#line 885 "book/07-attention.nw"
+#line 887 "book/07-attention.nw"
     }
     if (optind != argc)
         return usage_error("bench attention", "unexpected argument '%s'", argv[optind]);
     return generate ? bench_attention_cache((int)generate, (int)reps)
                     : bench_attention_lean(lengths, nlengths, (int)reps);
 }
-#line 921 "book/07-attention.nw"
+#line 923 "book/07-attention.nw"
 static float *bench_random_qkv(int T)
 {
     size_t n = (size_t)T * 3 * BENCH_ATTN_C;
@@ -418,7 +418,7 @@ static int bench_attention_lean(const int *lengths, int nlengths, int reps)
             return 1;
         }
         
-#line 956 "book/07-attention.nw"
+#line 958 "book/07-attention.nw"
 for (int r = 0; r < reps; r++) {
     double t0 = omp_get_wtime();
     attention_forward(out, preatt, att, qkv, 1, T, C, NH);
@@ -427,7 +427,7 @@ for (int r = 0; r < reps; r++) {
     t[0][r] = t1 - t0;
     t[1][r] = omp_get_wtime() - t1;
 }
-#line 946 "book/07-attention.nw"
+#line 948 "book/07-attention.nw"
         printf("%d\t%.3f\t%.3f\t%.2f\t%.1f\n", T, 1e3 * median(t[0], reps),
                1e3 * median(t[1], reps), median(t[1], reps) / median(t[0], reps),
                2.0 * nn * sizeof(float) / (1 << 20));
@@ -435,7 +435,7 @@ for (int r = 0; r < reps; r++) {
     }
     return 0;
 }
-#line 970 "book/07-attention.nw"
+#line 972 "book/07-attention.nw"
 static int bench_attention_cache(int context, int reps)
 {
     int C = BENCH_ATTN_C, NH = BENCH_ATTN_NH;
@@ -452,7 +452,7 @@ static int bench_attention_cache(int context, int reps)
     for (int t = context / 16 > 0 ? context / 16 : 1; t < context; t *= 2) {
         double full[1000], step[1000];
         
-#line 999 "book/07-attention.nw"
+#line 1001 "book/07-attention.nw"
 cache->len = 0;
 for (int s = 0; s < t; s++)
     attention_step(out, qkv + (size_t)s * 3 * C, cache);
@@ -465,7 +465,7 @@ for (int r = 0; r < reps; r++) {
     step[r] = omp_get_wtime() - t1;
     cache->len = t;
 }
-#line 986 "book/07-attention.nw"
+#line 988 "book/07-attention.nw"
         printf("%d\t%.4f\t%.4f\t%.1f\n", t, 1e3 * median(full, reps),
                1e3 * median(step, reps), median(full, reps) / median(step, reps));
     }
@@ -641,7 +641,7 @@ static const struct command benchmarks[] = {
     
 #line 966 "book/02-matmul.nw"
 { "matmul", bench_matmul, "GFLOP/s of the matmul ladder or the model's products" },
-#line 865 "book/07-attention.nw"
+#line 867 "book/07-attention.nw"
 { "attention", bench_attention, "plain vs lean attention, and generation with the cache" },
 #line 816 "book/11-training.nw"
 { "train", bench_train, "time training steps of a model of given sizes" },

@@ -21,7 +21,7 @@
 #line 332 "book/06-mlp.nw"
 #include <gsl/gsl_cdf.h>
 #include "mlp.h"
-#line 645 "book/07-attention.nw"
+#line 647 "book/07-attention.nw"
 #include "attention.h"
 #include "matmul.h"
 #line 765 "book/08-model.nw"
@@ -691,7 +691,7 @@ trace_close(t, f);
     free(h); free(a); free(exact); free(da); free(dh); free(y); free(dy); free(dx);
     free(grads);
 }
-#line 654 "book/07-attention.nw"
+#line 656 "book/07-attention.nw"
 static void trace_attention_head(struct trace *t, const float *qkv, const float *preatt,
                                  const float *att, int h);
 static void trace_attention_backward(struct trace *t, const float *qkv, const float *out,
@@ -713,7 +713,7 @@ static void trace_attention(struct trace *t)
         for (int h = 0; h < NH; h++)
             trace_attention_head(t, qkv, preatt, att, h);
         
-#line 745 "book/07-attention.nw"
+#line 747 "book/07-attention.nw"
 double max_score = 0, max_dev = 0;
 for (size_t i = 0; i < nn; i++) {
     int row = (int)(i / T % T), col = (int)(i % T);
@@ -739,12 +739,12 @@ if (f) {
     }
 }
 trace_close(t, f);
-#line 675 "book/07-attention.nw"
+#line 677 "book/07-attention.nw"
         trace_attention_backward(t, qkv, out, att);
     }
     free(qkv); free(out); free(preatt); free(att);
 }
-#line 686 "book/07-attention.nw"
+#line 688 "book/07-attention.nw"
 static float unmasked_score(const float *qkv, int t, int s, int h, int C, int hs)
 {
     const float *q = qkv + (size_t)t * 3 * C + h * hs,
@@ -769,7 +769,7 @@ static void trace_attention_head(struct trace *t, const float *qkv, const float 
         if (!f)
             return;
         
-#line 717 "book/07-attention.nw"
+#line 719 "book/07-attention.nw"
 fprintf(f, "$t\\backslash s$");
 for (int j = 0; j < R; j++)
     fprintf(f, "\t%d", j);
@@ -783,11 +783,11 @@ for (int i = 0; i < R; i++) {
     }
     fputc('\n', f);
 }
-#line 710 "book/07-attention.nw"
+#line 712 "book/07-attention.nw"
         trace_close(t, f);
     }
     
-#line 733 "book/07-attention.nw"
+#line 735 "book/07-attention.nw"
 snprintf(name, sizeof name, "attention-heat-h%d", h + 1);
 FILE *f = trace_table(t, name);
 if (f) {
@@ -797,9 +797,9 @@ if (f) {
             fprintf(f, "%d\t%d\t%.5f\n", j, i, P[i * T + j]);
 }
 trace_close(t, f);
-#line 713 "book/07-attention.nw"
+#line 715 "book/07-attention.nw"
 }
-#line 776 "book/07-attention.nw"
+#line 778 "book/07-attention.nw"
 static void trace_attention_backward(struct trace *t, const float *qkv, const float *out,
                                      const float *att)
 {
@@ -820,14 +820,14 @@ static void trace_attention_backward(struct trace *t, const float *qkv, const fl
         t->failed = 1;
     if (f) {
         
-#line 804 "book/07-attention.nw"
+#line 806 "book/07-attention.nw"
 fprintf(f, "$t$\t$dq_{t,0}$\t$dq_{t,1}$\t$dk_{t,0}$\t$dk_{t,1}$\t$dv_{t,0}$\t$dv_{t,1}$\n");
 for (int i = 0; i < T && i < EXAMPLE_ROWS; i++) {
     const float *g = dqkv + (size_t)i * 3 * C;
     fprintf(f, "%d\t%.2e\t%.2e\t%.2e\t%.2e\t%.4f\t%.4f\n", i, g[0], g[1],
             g[C], g[C + 1], g[2 * C], g[2 * C + 1]);
 }
-#line 796 "book/07-attention.nw"
+#line 798 "book/07-attention.nw"
     }
     trace_close(t, f);
     gsl_rng_free(rng);
@@ -1153,7 +1153,7 @@ trace_layernorm(t);
 #line 337 "book/06-mlp.nw"
 trace_gelu(t);
 trace_mlp(t);
-#line 650 "book/07-attention.nw"
+#line 652 "book/07-attention.nw"
 trace_attention(t);
 #line 769 "book/08-model.nw"
 trace_model(t);

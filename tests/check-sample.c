@@ -10,6 +10,7 @@
 #include <unistd.h>
 #include "attention.h"
 #include "gpt.h"
+#include "command.h"
 #include "sample.h"
 
 static const struct sample_options plain = { .temperature = 1, .top_k = 0, .top_p = 1 };
@@ -313,24 +314,14 @@ START_TEST(bad_options_rejected)
 }
 END_TEST
 
-/* The command line, run as the reader runs it. */
-static int run(char *out, size_t outlen, const char *cmd)
-{
-    FILE *p = popen(cmd, "r");
-    ck_assert_ptr_nonnull(p);
-    size_t got = fread(out, 1, outlen - 1, p);
-    out[got] = '\0';
-    int status = pclose(p);
-    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
 
-/* Run `longhand sample` on the test's model with these options; as run(). */
+/* Run `longhand sample` on the test's model with these options; as run_command(). */
 static int sample(char *out, size_t outlen, const char *model, const char *options)
 {
     char cmd[1024];
     snprintf(cmd, sizeof cmd, "build/longhand sample --model %s --tokenizer build/gpt2"
              " --prompt 'The cat' %s", model, options);
-    return run(out, outlen, cmd);
+    return run_command(out, outlen, cmd);
 }
 
 START_TEST(command_line)
@@ -339,7 +330,7 @@ START_TEST(command_line)
     snprintf(model, sizeof model, "/tmp/longhand-sample-%d.bin", (int)getpid());
     snprintf(cmd, sizeof cmd, "build/longhand init --layers 1 --heads 2 --channels 8"
              " --context 12 --vocab 50257 --seed 5 -o %s", model);
-    ck_assert_int_eq(run(out, sizeof out, cmd), 0);
+    ck_assert_int_eq(run_command(out, sizeof out, cmd), 0);
     const char *opts = "--ids --seed 3 --top-k 50 --top-p 0.9";
     ck_assert_int_eq(sample(out, sizeof out, model, opts), 0);
     ck_assert_int_eq(sample(again, sizeof again, model, opts), 0);
@@ -359,7 +350,7 @@ START_TEST(command_line)
     ck_assert_int_eq(sample(out, sizeof out, model, "--top-k 0 2>&1"), 2);
     ck_assert_ptr_nonnull(strstr(out, "--top-k"));
     ck_assert_int_eq(sample(out, sizeof out, model, "--max-new x 2>&1"), 2);
-    ck_assert_int_eq(run(out, sizeof out, "build/longhand sample --model /nonexistent"
+    ck_assert_int_eq(run_command(out, sizeof out, "build/longhand sample --model /nonexistent"
                          " --tokenizer build/gpt2 --prompt x 2>&1"), 1);
     remove(model);
 }

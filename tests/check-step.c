@@ -8,6 +8,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 #include "adamw.h"
+#include "command.h"
 #include "gpt.h"
 
 static char dir[] = "/tmp/longhand-step-XXXXXX";
@@ -27,12 +28,7 @@ static int run(char *out, size_t outlen, const char *fmt, ...)
     int n = snprintf(cmd, sizeof cmd, "cd %s && ", dir);
     vsnprintf(cmd + n, sizeof cmd - (size_t)n, fmt, ap);
     va_end(ap);
-    FILE *p = popen(cmd, "r");
-    ck_assert_ptr_nonnull(p);
-    size_t got = fread(out, 1, outlen - 1, p);
-    out[got] = '\0';
-    int status = pclose(p);
-    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    return run_command(out, outlen, cmd);
 }
 
 static void write_text(const char *name, const char *text)

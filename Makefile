@@ -43,6 +43,7 @@ TESTS   := $(sort $(wildcard tests/check-*.c))
 # Shared test code (numerical derivatives and the like): every other tests/*.c.
 TEST_HELPERS := $(filter-out $(TESTS) tests/run-suites.c,$(wildcard tests/*.c))
 EXAMPLE := $(wildcard data/worked-example.*)
+BOOK_CORPUS := build/corpus/book.txt   # the book's prose, for chapter 11's training run
 # figures/bench-*.tikz plot timings: `make bench` typesets them, `make book` never needs them.
 FIGURES := $(patsubst figures/%.tikz,build/figures/%.pdf,\
              $(filter-out figures/bench-% figures/long-%,$(wildcard figures/*.tikz)))
@@ -182,7 +183,7 @@ bench-tokenizer: build/longhand build/gpt2/vocab.bpe build/npm/stamp
 # One run of the worked example writes every TSV and the quoted values; each
 # TSV becomes a table through the one converter, book/tsv2tex.awk.
 tables: build/stamps/tables $(FIGURES)
-build/stamps/tables: build/longhand $(EXAMPLE) book/tsv2tex.awk $(NW) book/prose.awk \
+build/stamps/tables: build/longhand $(EXAMPLE) book/tsv2tex.awk $(BOOK_CORPUS) \
                      | build/stamps build/corpus
 	rm -rf build/trace.new; mkdir -p build/trace.new build/figdata build/tables
 	build/longhand trace --example data/worked-example.conf -o build/trace.new
@@ -205,9 +206,7 @@ BOOK_TRAIN_BATCH := 8
 BOOK_TRAIN := --batch $(BOOK_TRAIN_BATCH) --context 64 --steps $(BOOK_TRAIN_STEPS) \
               --lr 3e-3 --min-lr 3e-4 --warmup 20 --grad-clip 1 --val-every 20 --seed 1337
 BOOK_TRAIN_TAIL := 20
-BOOK_CORPUS := build/corpus/book.txt
 define MAKE_BOOK_TRAINING
-awk -f book/prose.awk $(NW) > $(BOOK_CORPUS)
 build/longhand tokenizer train --vocab-size $(BOOK_TRAIN_VOCAB) -o build/corpus/book.bpe $(BOOK_CORPUS)
 build/longhand train --data $(BOOK_CORPUS) --tokenizer build/corpus/book.bpe \
   --init-config $(BOOK_TRAIN_MODEL) $(BOOK_TRAIN) --log build/trace.new/train-loss.tsv \
@@ -222,6 +221,11 @@ build/longhand train --data $(BOOK_CORPUS) --tokenizer build/corpus/book.bpe \
           printf "TrainFinalLoss\t%.4f\nTrainFinalValLoss\t%.4f\n", sum / tail, val }' build/trace.new/train-loss.tsv; \
 } > build/trace.new/values-train.tsv
 endef
+# The corpus changes only when the prose does: cpif keeps its timestamp
+# otherwise, so touching a chapter does not re-run the training.
+build/stamps/corpus: $(NW) book/prose.awk | build/stamps build/corpus
+	awk -f book/prose.awk $(NW) | cpif $(BOOK_CORPUS); touch $@
+$(BOOK_CORPUS): build/stamps/corpus ;
 build/corpus:
 	mkdir -p $@
 train-long: build/stamps/tables

@@ -9,7 +9,7 @@ struct adamw_hparams adamw_defaults(void)
     return (struct adamw_hparams){ .lr = 1e-4f, .beta1 = 0.9f, .beta2 = 0.999f,
                                    .eps = 1e-8f, .weight_decay = 0.0f };
 }
-
+#line 135 "book/10-adamw.nw"
 int adamw_create(struct adamw *opt, size_t n, struct adamw_hparams h)
 {
     *opt = (struct adamw){ .h = h, .n = n, .m = calloc(n, sizeof(float)),
@@ -20,14 +20,14 @@ int adamw_create(struct adamw *opt, size_t n, struct adamw_hparams h)
     }
     return 0;
 }
-
+#line 148 "book/10-adamw.nw"
 void adamw_free(struct adamw *opt)
 {
     free(opt->m);
     free(opt->v);
     opt->m = opt->v = NULL;
 }
-#line 163 "book/10-adamw.nw"
+#line 167 "book/10-adamw.nw"
 void adamw_update(struct adamw *opt, float *params, const float *grads)
 {
     const struct adamw_hparams h = opt->h;

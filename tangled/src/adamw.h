@@ -18,7 +18,7 @@ struct adamw_hparams adamw_defaults(void);
 /* Allocate zeroed state for n parameters; 0, or -1 if out of memory. */
 int adamw_create(struct adamw *opt, size_t n, struct adamw_hparams h);
 void adamw_free(struct adamw *opt);
-#line 158 "book/10-adamw.nw"
+#line 162 "book/10-adamw.nw"
 /* One AdamW step (eq. adamw) of params[n] along grads[n]; advances opt->t. */
 void adamw_update(struct adamw *opt, float *params, const float *grads);
 #line 97 "book/10-adamw.nw"

@@ -213,7 +213,7 @@ struct kv_cache *kv_cache_create(int max_T, int C, int NH)
     }
     return cache;
 }
-
+#line 543 "book/07-attention.nw"
 void kv_cache_free(struct kv_cache *cache)
 {
     if (cache) {
@@ -223,7 +223,7 @@ void kv_cache_free(struct kv_cache *cache)
         free(cache);
     }
 }
-#line 562 "book/07-attention.nw"
+#line 564 "book/07-attention.nw"
 int attention_step(float *out, const float *qkv_t, struct kv_cache *cache)
 {
     if (cache->len >= cache->max_T)

@@ -34,7 +34,7 @@ struct kv_cache {
    or memory runs out. */
 struct kv_cache *kv_cache_create(int max_T, int C, int NH);
 void kv_cache_free(struct kv_cache *cache);
-#line 556 "book/07-attention.nw"
+#line 558 "book/07-attention.nw"
 /* Append the new position's qkv_t [3C] to the cache and write its attention
    output out [C].  Returns 0, or -1 if the cache is full. */
 int attention_step(float *out, const float *qkv_t, struct kv_cache *cache);

@@ -1,4 +1,4 @@
-#line 206 "book/08-model.nw"
+#line 212 "book/08-model.nw"
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
@@ -13,7 +13,7 @@
 #include "matmul.h"
 #include "mlp.h"
 
-#line 182 "book/08-model.nw"
+#line 188 "book/08-model.nw"
 const char *gpt_config_error(const struct gpt_config *c)
 {
     if (c->max_seq_len < 1 || c->max_seq_len > GPT_MAX_CONTEXT)
@@ -29,7 +29,7 @@ const char *gpt_config_error(const struct gpt_config *c)
     return NULL;
 }
 
-#line 113 "book/08-model.nw"
+#line 119 "book/08-model.nw"
 static void act_sizes(const struct gpt_config *cfg, int B, int T, size_t s[NUM_ACT_TENSORS])
 {
     size_t L = (size_t)cfg->num_layers, C = (size_t)cfg->channels;
@@ -37,13 +37,13 @@ static void act_sizes(const struct gpt_config *cfg, int B, int T, size_t s[NUM_A
     size_t BT = (size_t)B * T, NH = (size_t)cfg->num_heads;
     const size_t sizes[NUM_ACT_TENSORS] = {
         BT * C, L * BT * C, L * BT, L * BT, L * BT * 3 * C, L * BT * C,
-        L * BT * NH * T, L * BT * NH * T, L * BT * C, L * BT * C, L * BT * C, L * BT,
+        BT * NH * T, L * BT * NH * T, L * BT * C, L * BT * C, L * BT * C, L * BT,
         L * BT, L * BT * 4 * C, L * BT * 4 * C, L * BT * C, L * BT * C, BT * C, BT, BT,
         BT * V, BT * V, BT,
     };
     memcpy(s, sizes, sizeof sizes);
 }
-#line 239 "book/08-model.nw"
+#line 245 "book/08-model.nw"
 static int batch_fits(const struct gpt_config *c, int B, int T)
 {
     double BT = (double)B * T, wide = 4.0 * c->channels > c->vocab_size
@@ -52,7 +52,7 @@ static int batch_fits(const struct gpt_config *c, int B, int T)
            && BT * c->num_layers * c->num_heads * T <= 68719476736.0
            && BT * c->vocab_size <= 68719476736.0;
 }
-#line 250 "book/08-model.nw"
+#line 256 "book/08-model.nw"
 int gpt_create(struct gpt *m, const struct gpt_config *cfg)
 {
     memset(m, 0, sizeof *m);
@@ -71,7 +71,7 @@ int gpt_create(struct gpt *m, const struct gpt_config *cfg)
     layout_views(m->grads, m->param_size, NUM_PARAM_TENSORS, m->grad);
     return 0;
 }
-
+#line 277 "book/08-model.nw"
 void gpt_free(struct gpt *m)
 {
     free(m->params);
@@ -80,7 +80,7 @@ void gpt_free(struct gpt *m)
     free(m->grad_acts);
     memset(m, 0, sizeof *m);
 }
-
+#line 288 "book/08-model.nw"
 int gpt_init(struct gpt *m, unsigned long seed)
 {
     gsl_rng *rng = rng_create(seed);
@@ -90,7 +90,7 @@ int gpt_init(struct gpt *m, unsigned long seed)
     gsl_rng_free(rng);
     return 0;
 }
-#line 294 "book/08-model.nw"
+#line 308 "book/08-model.nw"
 static int ensure_activations(struct gpt *m, int B, int T)
 {
     if (m->acts && m->B == B && m->T == T)
@@ -101,18 +101,26 @@ static int ensure_activations(struct gpt *m, int B, int T)
     free(m->acts);
     free(m->grad_acts);
     m->acts = total ? malloc(total * sizeof(float)) : NULL;
-    m->grad_acts = total ? malloc(total * sizeof(float)) : NULL;
+    layout_views(m->acts, sizes, NUM_ACT_TENSORS, m->act);
+    
+#line 333 "book/08-model.nw"
+static const int no_gradient[] = { ACT_LN1_MEAN, ACT_LN1_RSTD, ACT_LN2_MEAN, ACT_LN2_RSTD,
+                                   ACT_LNF_MEAN, ACT_LNF_RSTD, ACT_PROBS, ACT_LOSSES };
+for (size_t i = 0; i < sizeof no_gradient / sizeof no_gradient[0]; i++)
+    sizes[no_gradient[i]] = 0;
+size_t grads = layout_total(sizes, NUM_ACT_TENSORS);
+#line 320 "book/08-model.nw"
+    m->grad_acts = grads ? malloc(grads * sizeof(float)) : NULL;
     if (!m->acts || !m->grad_acts) {
         free(m->acts), free(m->grad_acts);
         m->acts = m->grad_acts = NULL;
         return -1;
     }
-    layout_views(m->acts, sizes, NUM_ACT_TENSORS, m->act);
     layout_views(m->grad_acts, sizes, NUM_ACT_TENSORS, m->grad_act);
-    m->B = B, m->T = T, m->num_acts = total;
+    m->B = B, m->T = T, m->num_acts = total, m->num_grad_acts = grads;
     return 0;
 }
-#line 380 "book/08-model.nw"
+#line 403 "book/08-model.nw"
 struct layer_params {
     float *ln1w, *ln1b, *qkvw, *qkvb, *attprojw, *attprojb,
           *ln2w, *ln2b, *fcw, *fcb, *fcprojw, *fcprojb;
@@ -133,7 +141,7 @@ static struct layer_params layer_params(float *const p[NUM_PARAM_TENSORS],
         p[10] + l * 4 * C * C, p[11] + l * 4 * C, p[12] + l * 4 * C * C, p[13] + l * C,
     };
 }
-#line 403 "book/08-model.nw"
+#line 426 "book/08-model.nw"
 /* Layer l's slice of each per-layer tensor of an activation-shaped buffer. */
 static struct layer_acts layer_acts(float *const a[NUM_ACT_TENSORS],
                                     const struct gpt_config *c, int B, int T, int l)
@@ -142,7 +150,7 @@ static struct layer_acts layer_acts(float *const a[NUM_ACT_TENSORS],
     size_t btc = l * BT * C, bt = l * BT, tt = l * BT * NH * T, ff = l * BT * 4 * C;
     return (struct layer_acts){
         a[ACT_LN1] + btc, a[ACT_LN1_MEAN] + bt, a[ACT_LN1_RSTD] + bt,
-        a[ACT_QKV] + 3 * btc, a[ACT_ATTY] + btc, a[ACT_PREATT] + tt, a[ACT_ATT] + tt,
+        a[ACT_QKV] + 3 * btc, a[ACT_ATTY] + btc, a[ACT_PREATT], a[ACT_ATT] + tt,
         a[ACT_ATTPROJ] + btc, a[ACT_RESIDUAL2] + btc, a[ACT_LN2] + btc,
         a[ACT_LN2_MEAN] + bt, a[ACT_LN2_RSTD] + bt, a[ACT_FCH] + ff,
         a[ACT_FCH_GELU] + ff, a[ACT_FCPROJ] + btc, a[ACT_RESIDUAL3] + btc,
@@ -156,7 +164,7 @@ static void add_vectors(float *out, const float *x, const float *y, long n)
     for (long i = 0; i < n; i++)
         out[i] = x[i] + y[i];
 }
-#line 476 "book/08-model.nw"
+#line 499 "book/08-model.nw"
 /* probs[V] = softmax(z); returns -log probs[target], by log-sum-exp. */
 static float softmax_cross_entropy(float *probs, const float *z, int target, int V)
 {
@@ -171,13 +179,13 @@ static float softmax_cross_entropy(float *probs, const float *z, int target, int
         probs[i] *= inv;
     return zmax + logf(sum) - z[target];
 }
-#line 331 "book/08-model.nw"
+#line 354 "book/08-model.nw"
 int gpt_forward(struct gpt *m, const int *inputs, const int *targets, int B, int T,
                 char *err, size_t errlen)
 {
     const struct gpt_config *c = &m->config;
     
-#line 354 "book/08-model.nw"
+#line 377 "book/08-model.nw"
 if (B < 1 || T < 1 || T > c->max_seq_len) {
     snprintf(err, errlen, "want a batch of at least 1 x 1 and at most %d positions",
              c->max_seq_len);
@@ -195,7 +203,7 @@ for (long i = 0; i < (long)B * T; i++)
                  i, c->vocab_size);
         return -1;
     }
-#line 336 "book/08-model.nw"
+#line 359 "book/08-model.nw"
     if (ensure_activations(m, B, T) != 0) {
         snprintf(err, errlen, "out of memory for a batch of %d x %d", B, T);
         return -1;
@@ -204,7 +212,7 @@ for (long i = 0; i < (long)B * T; i++)
     embedding_forward(m->act[ACT_ENCODED], inputs, m->param[0], m->param[1], B, T, C, V);
     for (int l = 0; l < c->num_layers; l++) {
         
-#line 432 "book/08-model.nw"
+#line 455 "book/08-model.nw"
 long BT = (long)B * T;
 struct layer_params w = layer_params(m->param, c, l);
 struct layer_acts a = layer_acts(m->act, c, B, T, l);
@@ -218,19 +226,19 @@ add_vectors(a.residual2, h_in, a.attproj, BT * C);
 layernorm_forward(a.ln2, a.ln2_mean, a.ln2_rstd, a.residual2, w.ln2w, w.ln2b, B, T, C);
 mlp_forward(a.fcproj, a.fch, a.fch_gelu, a.ln2, w.fcw, w.fcb, w.fcprojw, w.fcprojb, BT, C);
 add_vectors(a.residual3, a.residual2, a.fcproj, BT * C);
-#line 344 "book/08-model.nw"
+#line 367 "book/08-model.nw"
     }
     
-#line 450 "book/08-model.nw"
+#line 473 "book/08-model.nw"
 const float *h_last = layer_acts(m->act, c, B, T, c->num_layers - 1).residual3;
 layernorm_forward(m->act[ACT_LNF], m->act[ACT_LNF_MEAN], m->act[ACT_LNF_RSTD], h_last,
                   m->param[14], m->param[15], B, T, C);
 matmul_forward(m->act[ACT_LOGITS], m->act[ACT_LNF], m->param[0], NULL, (long)B * T, C, V);
-#line 346 "book/08-model.nw"
+#line 369 "book/08-model.nw"
     m->have_targets = targets != NULL;
     if (targets)
         
-#line 460 "book/08-model.nw"
+#line 483 "book/08-model.nw"
 {
     #pragma omp parallel for schedule(static)
     for (long bt = 0; bt < (long)B * T; bt++)
@@ -239,10 +247,10 @@ matmul_forward(m->act[ACT_LOGITS], m->act[ACT_LNF], m->param[0], NULL, (long)B *
                                                        targets[bt], V);
     m->mean_loss = sum_pairwise(m->act[ACT_LOSSES], (size_t)B * T) / ((float)B * T);
 }
-#line 349 "book/08-model.nw"
+#line 372 "book/08-model.nw"
     return 0;
 }
-#line 535 "book/08-model.nw"
+#line 558 "book/08-model.nw"
 int write_file_atomically(const char *path, const void *head, size_t head_bytes,
                           const void *body, size_t body_bytes, char *err, size_t errlen)
 {
@@ -253,22 +261,22 @@ int write_file_atomically(const char *path, const void *head, size_t head_bytes,
     }
     int fd = mkstemp(tmp), why = fd < 0 ? errno : 0;
     
-#line 566 "book/08-model.nw"
+#line 589 "book/08-model.nw"
 mode_t mask = umask(0);
 umask(mask);
 if (fd >= 0)
     fchmod(fd, 0666 & ~mask);
-#line 545 "book/08-model.nw"
+#line 568 "book/08-model.nw"
     FILE *f = fd < 0 ? NULL : fdopen(fd, "wb");
     
-#line 576 "book/08-model.nw"
+#line 599 "book/08-model.nw"
 if (fd >= 0 && !f)
     why = errno;
 if (f && ((head_bytes && fwrite(head, 1, head_bytes, f) != head_bytes)
           || (body_bytes && fwrite(body, 1, body_bytes, f) != body_bytes)
           || fflush(f) != 0 || fsync(fileno(f)) != 0))
     why = errno ? errno : EIO;
-#line 547 "book/08-model.nw"
+#line 570 "book/08-model.nw"
     if (f && fclose(f) != 0 && !why)
         why = errno ? errno : EIO;
     if (!why && rename(tmp, path) != 0)
@@ -280,7 +288,7 @@ if (f && ((head_bytes && fwrite(head, 1, head_bytes, f) != head_bytes)
         unlink(tmp);
     return -1;
 }
-#line 586 "book/08-model.nw"
+#line 609 "book/08-model.nw"
 int gpt_save(const struct gpt *m, const char *path, char *err, size_t errlen)
 {
     const struct gpt_config *c = &m->config;
@@ -291,7 +299,7 @@ int gpt_save(const struct gpt *m, const char *path, char *err, size_t errlen)
     return write_file_atomically(path, header, sizeof header, m->params,
                                  m->num_params * sizeof(float), err, errlen);
 }
-#line 604 "book/08-model.nw"
+#line 627 "book/08-model.nw"
 int gpt_load(struct gpt *m, const char *path, char *err, size_t errlen)
 {
     memset(m, 0, sizeof *m);
@@ -304,7 +312,7 @@ int gpt_load(struct gpt *m, const char *path, char *err, size_t errlen)
     struct stat st;
     const char *why = NULL;
     
-#line 632 "book/08-model.nw"
+#line 655 "book/08-model.nw"
 struct gpt_config cfg = { 0 };
 if (fstat(fileno(f), &st) != 0 || fread(header, sizeof header, 1, f) != 1)
     why = "too short to hold a checkpoint header";
@@ -318,9 +326,9 @@ else {
                                .channels = header[6], .padded_vocab_size = header[7] };
     why = gpt_config_error(&cfg);
 }
-#line 616 "book/08-model.nw"
+#line 639 "book/08-model.nw"
     
-#line 648 "book/08-model.nw"
+#line 671 "book/08-model.nw"
 size_t sizes[NUM_PARAM_TENSORS];
 if (!why) {
     param_sizes(&cfg, sizes);
@@ -329,7 +337,7 @@ if (!why) {
                   != sizeof header + (unsigned long long)n * sizeof(float))
         why = "its size does not match the sizes in its header";
 }
-#line 617 "book/08-model.nw"
+#line 640 "book/08-model.nw"
     if (!why && gpt_create(m, &cfg) != 0)
         why = "out of memory";
     if (!why && fread(m->params, sizeof(float), m->num_params, f) != m->num_params)
@@ -355,7 +363,7 @@ int gpt_backward(struct gpt *m, const int *inputs, const int *targets)
     const struct gpt_config *c = &m->config;
     int B = m->B, T = m->T, C = c->channels, V = c->vocab_size;
     long BT = (long)B * T;
-    memset(m->grad_acts, 0, m->num_acts * sizeof(float));
+    memset(m->grad_acts, 0, m->num_grad_acts * sizeof(float));
     
 #line 134 "book/09-backprop.nw"
 float *dlogits = m->grad_act[ACT_LOGITS], dloss = 1.0f / (float)BT;

@@ -1,4 +1,4 @@
-#line 136 "book/08-model.nw"
+#line 142 "book/08-model.nw"
 #ifndef LONGHAND_GPT_H
 #define LONGHAND_GPT_H
 #include <stddef.h>
@@ -12,7 +12,7 @@ enum {
     ACT_LN1_RSTD,    /* [L x B x T] */
     ACT_QKV,         /* [L x B x T x 3C] */
     ACT_ATTY,        /* [L x B x T x C]  heads' joined outputs */
-    ACT_PREATT,      /* [L x B x NH x T x T] */
+    ACT_PREATT,      /* [B x NH x T x T]     one layer's, reused by every layer */
     ACT_ATT,         /* [L x B x NH x T x T] */
     ACT_ATTPROJ,     /* [L x B x T x C]  attention branch output */
     ACT_RESIDUAL2,   /* [L x B x T x C]  r^(l) */
@@ -31,14 +31,14 @@ enum {
     ACT_LOSSES,      /* [B x T] */
     NUM_ACT_TENSORS
 };
-#line 151 "book/08-model.nw"
+#line 157 "book/08-model.nw"
 struct gpt {
     struct gpt_config config;
     size_t num_params, param_size[NUM_PARAM_TENSORS];
     float *params, *param[NUM_PARAM_TENSORS];  /* one buffer, a view per tensor */
     float *grads, *grad[NUM_PARAM_TENSORS];    /* same layout */
     int B, T;                                  /* activations allocated for B x T */
-    size_t num_acts;                           /* floats in acts (and grad_acts) */
+    size_t num_acts, num_grad_acts;            /* floats in acts and in grad_acts */
     float *acts, *act[NUM_ACT_TENSORS];
     float *grad_acts, *grad_act[NUM_ACT_TENSORS];
     float mean_loss;                           /* of the last forward pass with targets */
@@ -50,19 +50,19 @@ int gpt_create(struct gpt *m, const struct gpt_config *cfg);
 void gpt_free(struct gpt *m);
 /* GPT-2's initialisation (param_init) from a generator seeded with seed. */
 int gpt_init(struct gpt *m, unsigned long seed);
-#line 177 "book/08-model.nw"
+#line 183 "book/08-model.nw"
 /* NULL if cfg is a valid model, else a sentence saying what is wrong. */
 const char *gpt_config_error(const struct gpt_config *cfg);
-#line 198 "book/08-model.nw"
+#line 204 "book/08-model.nw"
 enum { GPT_MAX_CONTEXT = 1 << 16, GPT_MAX_VOCAB = 1 << 24, GPT_MAX_LAYERS = 1024,
        GPT_MAX_CHANNELS = 1 << 16 };
-#line 320 "book/08-model.nw"
+#line 343 "book/08-model.nw"
 /* Run the model on inputs [B x T]; with targets [B x T] (or NULL) also the
    losses and mean_loss.  Returns 0, or -1 (with a reason in err) if B or T is
    out of range, an id is outside [0, V), or memory runs out. */
 int gpt_forward(struct gpt *m, const int *inputs, const int *targets, int B, int T,
                 char *err, size_t errlen);
-#line 511 "book/08-model.nw"
+#line 534 "book/08-model.nw"
 enum { CHECKPOINT_MAGIC = 20240326, CHECKPOINT_VERSION = 3, CHECKPOINT_HEADER_INTS = 256 };
 /* Write m's parameters to path atomically: the old file survives any failure.
    Returns 0, or -1 with a reason in err. */
@@ -70,7 +70,7 @@ int gpt_save(const struct gpt *m, const char *path, char *err, size_t errlen);
 /* Create m from the checkpoint at path.  Returns 0, or -1 with a reason in
    err (and nothing allocated) if the file is not a valid checkpoint. */
 int gpt_load(struct gpt *m, const char *path, char *err, size_t errlen);
-#line 528 "book/08-model.nw"
+#line 551 "book/08-model.nw"
 /* Write head[0..head_bytes) then body[0..body_bytes) to path atomically.
    Returns 0, or -1 with a reason in err (the old file, if any, intact). */
 int write_file_atomically(const char *path, const void *head, size_t head_bytes,
@@ -109,5 +109,5 @@ int gpt_step(const struct gpt *m, struct gpt_cache *g, int token);
    0, or -1 (with a reason in err) if g is not empty or n does not fit. */
 int gpt_prefill(struct gpt *m, struct gpt_cache *g, const int *tokens, int n,
                 char *err, size_t errlen);
-#line 147 "book/08-model.nw"
+#line 153 "book/08-model.nw"
 #endif

@@ -3,9 +3,9 @@
 #include <stdio.h>
 #include <string.h>
 #include "cli.h"
-#line 1112 "book/01-numbers.nw"
+#line 1116 "book/01-numbers.nw"
 #include "trace.h"
-#line 932 "book/02-matmul.nw"
+#line 954 "book/02-matmul.nw"
 #include <omp.h>
 #include <stdlib.h>
 #include "matmul.h"
@@ -14,22 +14,22 @@
 #include <time.h>
 #include <unistd.h>
 #include "tokenizer.h"
-#line 863 "book/07-attention.nw"
+#line 869 "book/07-attention.nw"
 #include "attention.h"
-#line 664 "book/08-model.nw"
+#line 687 "book/08-model.nw"
 #include "gpt.h"
-#line 194 "book/10-adamw.nw"
+#line 198 "book/10-adamw.nw"
 #include "adamw.h"
-#line 451 "book/11-training.nw"
+#line 459 "book/11-training.nw"
 #include <signal.h>
 #include <unistd.h>
 #include "train.h"
-#line 820 "book/11-training.nw"
+#line 828 "book/11-training.nw"
 #include <sys/resource.h>
 #line 654 "book/12-sampling.nw"
 #include "sample.h"
 
-#line 1116 "book/01-numbers.nw"
+#line 1120 "book/01-numbers.nw"
 static int cmd_trace(int argc, char **argv)
 {
     static const struct option options[] = {
@@ -42,7 +42,7 @@ static int cmd_trace(int argc, char **argv)
     int c;
     while ((c = getopt_long(argc, argv, "e:o:h", options, NULL)) != -1) {
         
-#line 1136 "book/01-numbers.nw"
+#line 1140 "book/01-numbers.nw"
 switch (c) {
 case 'e': example = optarg; break;
 case 'o': dir = optarg; break;
@@ -55,12 +55,12 @@ case 'h':
 default:
     return usage_error("trace", "unknown option");
 }
-#line 1128 "book/01-numbers.nw"
+#line 1132 "book/01-numbers.nw"
     }
     if (!dir || optind != argc)
         return usage_error("trace", "want -o DIR and no other arguments");
     
-#line 1151 "book/01-numbers.nw"
+#line 1155 "book/01-numbers.nw"
 struct trace t = { .dir = dir };
 char err[1024], path[4096];
 if (example_read(example, &t.ex, err, sizeof err) != 0) {
@@ -78,16 +78,16 @@ if (ferror(t.values) | fclose(t.values))
 if (status != 0)
     fprintf(stderr, "longhand trace: could not write every file in %s\n", dir);
 return status == 0 ? 0 : 1;
-#line 1132 "book/01-numbers.nw"
+#line 1136 "book/01-numbers.nw"
 }
-#line 979 "book/02-matmul.nw"
+#line 1001 "book/02-matmul.nw"
 struct bench_matmul_options {
     int sizes[16], nsizes;     /* --sizes: the ladder's square sizes */
     int rows[8], nrows;        /* --rows: the model's B*T values */
     int threads[8], nthreads;  /* --threads */
     int reps, naive_max, model, latex;
 };
-#line 995 "book/02-matmul.nw"
+#line 1017 "book/02-matmul.nw"
 static int parse_sizes(const char *s, int *out, int max)
 {
     int n = 0;
@@ -101,7 +101,7 @@ static int parse_sizes(const char *s, int *out, int max)
     } while (*end == ',');
     return *end == '\0' ? n : -1;
 }
-#line 1081 "book/02-matmul.nw"
+#line 1103 "book/02-matmul.nw"
 static int compare_doubles(const void *a, const void *b)
 {
     double x = *(const double *)a, y = *(const double *)b;
@@ -113,7 +113,7 @@ static double median(double *x, int n)
     qsort(x, (size_t)n, sizeof *x, compare_doubles);
     return n % 2 ? x[n / 2] : (x[n / 2 - 1] + x[n / 2]) / 2;
 }
-#line 1113 "book/02-matmul.nw"
+#line 1135 "book/02-matmul.nw"
 #ifdef LONGHAND_OPENBLAS
 #include <cblas.h>
 enum { HAVE_OPENBLAS = 1 };
@@ -133,7 +133,7 @@ static void openblas_product(int M, int N, int K, struct matrix A, struct matrix
     (void)M, (void)N, (void)K, (void)A, (void)B, (void)C;
 }
 #endif
-#line 1135 "book/02-matmul.nw"
+#line 1157 "book/02-matmul.nw"
 static void print_row(const struct bench_matmul_options *o, const char *name,
                       int M, int N, int K, int threads, double gflops, double peak,
                       double openblas)
@@ -164,7 +164,7 @@ static void print_footer(const struct bench_matmul_options *o)
     if (o->latex)
         puts("\\end{tabular}");
 }
-#line 1171 "book/02-matmul.nw"
+#line 1193 "book/02-matmul.nw"
 enum { MAX_ROUNDS = 1000 };
 static int bench_ladder(const struct bench_matmul_options *o)
 {
@@ -187,7 +187,7 @@ static int bench_ladder(const struct bench_matmul_options *o)
                 B[i] = 2.0f * (float)rand() / RAND_MAX - 1;
             }
             
-#line 1202 "book/02-matmul.nw"
+#line 1224 "book/02-matmul.nw"
 static double t[NUM_GEMM_VARIANTS + 1][MAX_ROUNDS];
 struct matrix a = { A, n, 1 }, b = { B, n, 1 };
 for (int round = -1; round < o->reps; round++)
@@ -213,14 +213,14 @@ for (int v = n > o->naive_max ? 1 : 0; v < NUM_GEMM_VARIANTS; v++)
               flops / median(t[v], o->reps) * 1e-9, peak, openblas);
 if (HAVE_OPENBLAS)
     print_row(o, "OpenBLAS", n, n, n, threads, openblas, peak, openblas);
-#line 1193 "book/02-matmul.nw"
+#line 1215 "book/02-matmul.nw"
             free(A), free(B), free(C);
         }
     }
     print_footer(o);
     return 0;
 }
-#line 1234 "book/02-matmul.nw"
+#line 1256 "book/02-matmul.nw"
 static int bench_model_shape(const struct bench_matmul_options *o, int BT, int C,
                              int OC, int threads, double peak);
 
@@ -241,7 +241,7 @@ static int bench_model(const struct bench_matmul_options *o)
     print_footer(o);
     return 0;
 }
-#line 1261 "book/02-matmul.nw"
+#line 1283 "book/02-matmul.nw"
 static int bench_model_shape(const struct bench_matmul_options *o, int BT, int C,
                              int OC, int threads, double peak)
 {
@@ -260,7 +260,7 @@ static int bench_model_shape(const struct bench_matmul_options *o, int BT, int C
         { "dweight", OC, C, BT, { G, 1, OC }, { X, C, 1 } },
     };
     
-#line 1285 "book/02-matmul.nw"
+#line 1307 "book/02-matmul.nw"
 static double t[6][MAX_ROUNDS];
 for (int round = -1; round < o->reps; round++)
     for (int v = 0; v < (HAVE_OPENBLAS ? 6 : 3); v++) {
@@ -280,11 +280,11 @@ for (int v = 0; v < 3; v++) {
     double theirs = HAVE_OPENBLAS ? flops / median(t[v + 3], o->reps) * 1e-9 : 0;
     print_row(o, p[v].name, p[v].M, p[v].N, p[v].K, threads, ours, peak, theirs);
 }
-#line 1279 "book/02-matmul.nw"
+#line 1301 "book/02-matmul.nw"
     free(buf);
     return 0;
 }
-#line 1013 "book/02-matmul.nw"
+#line 1035 "book/02-matmul.nw"
 static int bench_matmul(int argc, char **argv)
 {
     struct bench_matmul_options o = { .sizes = { 256, 512, 1024 }, .nsizes = 3,
@@ -302,7 +302,7 @@ static int bench_matmul(int argc, char **argv)
     optind = 1;
     while ((c = getopt_long(argc, argv, "s:r:t:n:x:mlh", options, NULL)) != -1) {
         
-#line 1039 "book/02-matmul.nw"
+#line 1061 "book/02-matmul.nw"
 int bad = 0;
 switch (c) {
 case 's': bad = (o.nsizes = parse_sizes(optarg, o.sizes, 16)) < 0; break;
@@ -314,7 +314,7 @@ case 'm': o.model = 1; break;
 case 'l': o.latex = 1; break;
 case 'h':
     
-#line 1059 "book/02-matmul.nw"
+#line 1081 "book/02-matmul.nw"
 puts("usage: longhand bench matmul [--sizes N,...] [--threads T,...] [--reps R]\n"
      "         [--naive-max N] [--model [--rows BT,...]] [--latex]\n\n"
      "Time the matmul ladder on N x N x N products (default 256,512,1024; the naive\n"
@@ -323,29 +323,29 @@ puts("usage: longhand bench matmul [--sizes N,...] [--threads T,...] [--reps R]\
      "(default 512,4096).\n"
      "Prints variant, M, N, K, threads, GFLOP/s (median of R interleaved rounds,\n"
      "default 5) and % of the measured FMA peak, as TSV or a LaTeX tabular.");
-#line 1050 "book/02-matmul.nw"
+#line 1072 "book/02-matmul.nw"
     return 0;
 default:
     return usage_error("bench matmul", "unknown option");
 }
 if (bad)
     return usage_error("bench matmul", "bad value '%s' for -%c", optarg, c);
-#line 1030 "book/02-matmul.nw"
+#line 1052 "book/02-matmul.nw"
     }
     if (optind != argc)
         return usage_error("bench matmul", "unexpected argument '%s'", argv[optind]);
     
-#line 1070 "book/02-matmul.nw"
+#line 1092 "book/02-matmul.nw"
 for (int i = 0; i < o.nsizes; i++)
     if (matmul_check_sizes(o.sizes[i], o.sizes[i], o.sizes[i]) != 0)
         return usage_error("bench matmul", "size %d too large", o.sizes[i]);
 for (int i = 0; i < o.nrows; i++)
     if (matmul_check_sizes(o.rows[i], 4096, 4096) != 0)
         return usage_error("bench matmul", "rows %d too large", o.rows[i]);
-#line 1034 "book/02-matmul.nw"
+#line 1056 "book/02-matmul.nw"
     return o.model ? bench_model(&o) : bench_ladder(&o);
 }
-#line 871 "book/07-attention.nw"
+#line 877 "book/07-attention.nw"
 enum { BENCH_ATTN_C = 768, BENCH_ATTN_NH = 12, BENCH_ATTN_MAX_T = 8192 };
 static int bench_attention_lean(const int *lengths, int nlengths, int reps);
 static int bench_attention_cache(int context, int reps);
@@ -362,7 +362,7 @@ static int bench_attention(int argc, char **argv)
     optind = 1;
     for (int c; (c = getopt_long(argc, argv, "T:g:n:h", options, NULL)) != -1;) {
         
-#line 896 "book/07-attention.nw"
+#line 902 "book/07-attention.nw"
 if (c == 'T') {
     nlengths = parse_sizes(optarg, lengths, 16);
     for (int i = 0; i < nlengths; i++)
@@ -385,14 +385,14 @@ if (c == 'T') {
     return 0;
 } else
     return usage_error("bench attention", "unknown option");
-#line 887 "book/07-attention.nw"
+#line 893 "book/07-attention.nw"
     }
     if (optind != argc)
         return usage_error("bench attention", "unexpected argument '%s'", argv[optind]);
     return generate ? bench_attention_cache((int)generate, (int)reps)
                     : bench_attention_lean(lengths, nlengths, (int)reps);
 }
-#line 923 "book/07-attention.nw"
+#line 929 "book/07-attention.nw"
 static float *bench_random_qkv(int T)
 {
     size_t n = (size_t)T * 3 * BENCH_ATTN_C;
@@ -403,7 +403,7 @@ static float *bench_random_qkv(int T)
     gsl_rng_free(rng);
     return qkv;
 }
-
+#line 942 "book/07-attention.nw"
 static int bench_attention_lean(const int *lengths, int nlengths, int reps)
 {
     puts("$T$\tplain (ms)\tlean (ms)\tlean / plain\tscores and weights (MiB)");
@@ -418,7 +418,7 @@ static int bench_attention_lean(const int *lengths, int nlengths, int reps)
             return 1;
         }
         
-#line 958 "book/07-attention.nw"
+#line 966 "book/07-attention.nw"
 for (int r = 0; r < reps; r++) {
     double t0 = omp_get_wtime();
     attention_forward(out, preatt, att, qkv, 1, T, C, NH);
@@ -427,7 +427,7 @@ for (int r = 0; r < reps; r++) {
     t[0][r] = t1 - t0;
     t[1][r] = omp_get_wtime() - t1;
 }
-#line 948 "book/07-attention.nw"
+#line 956 "book/07-attention.nw"
         printf("%d\t%.3f\t%.3f\t%.2f\t%.1f\n", T, 1e3 * median(t[0], reps),
                1e3 * median(t[1], reps), median(t[1], reps) / median(t[0], reps),
                2.0 * nn * sizeof(float) / (1 << 20));
@@ -435,7 +435,7 @@ for (int r = 0; r < reps; r++) {
     }
     return 0;
 }
-#line 972 "book/07-attention.nw"
+#line 980 "book/07-attention.nw"
 static int bench_attention_cache(int context, int reps)
 {
     int C = BENCH_ATTN_C, NH = BENCH_ATTN_NH;
@@ -452,7 +452,7 @@ static int bench_attention_cache(int context, int reps)
     for (int t = context / 16 > 0 ? context / 16 : 1; t < context; t *= 2) {
         double full[1000], step[1000];
         
-#line 1001 "book/07-attention.nw"
+#line 1009 "book/07-attention.nw"
 cache->len = 0;
 for (int s = 0; s < t; s++)
     attention_step(out, qkv + (size_t)s * 3 * C, cache);
@@ -465,7 +465,7 @@ for (int r = 0; r < reps; r++) {
     step[r] = omp_get_wtime() - t1;
     cache->len = t;
 }
-#line 988 "book/07-attention.nw"
+#line 996 "book/07-attention.nw"
         printf("%d\t%.4f\t%.4f\t%.1f\n", t, 1e3 * median(full, reps),
                1e3 * median(step, reps), median(full, reps) / median(step, reps));
     }
@@ -473,7 +473,7 @@ for (int r = 0; r < reps; r++) {
     free(qkv), free(out), free(preatt), free(att);
     return 0;
 }
-#line 824 "book/11-training.nw"
+#line 832 "book/11-training.nw"
 static int bench_train_run(long L, long H, long C, long V, long B, long T, int steps);
 
 static int bench_train(int argc, char **argv)
@@ -493,7 +493,7 @@ static int bench_train(int argc, char **argv)
         return usage_error("bench train", "want L,H,C,V,B,T [STEPS]");
     return bench_train_run(cfg[0], cfg[1], cfg[2], cfg[3], cfg[4], cfg[5], (int)steps);
 }
-#line 846 "book/11-training.nw"
+#line 854 "book/11-training.nw"
 static int bench_train_run(long L, long H, long C, long V, long B, long T, int steps)
 {
     struct gpt_config cfg = { .max_seq_len = (int)T, .vocab_size = (int)V,
@@ -513,7 +513,7 @@ static int bench_train_run(long L, long H, long C, long V, long B, long T, int s
         tokens[i] = (int)((i * 7919) % V);
     double t[1000];
     
-#line 879 "book/11-training.nw"
+#line 887 "book/11-training.nw"
 for (int s = -1; s < steps; s++) {
     double t0 = omp_get_wtime();
     if (gpt_forward(&m, tokens, tokens + 1, (int)B, (int)T, err, sizeof err) != 0) {
@@ -526,7 +526,7 @@ for (int s = -1; s < steps; s++) {
     if (s >= 0)
         t[s] = omp_get_wtime() - t0;
 }
-#line 865 "book/11-training.nw"
+#line 873 "book/11-training.nw"
     struct rusage ru;
     getrusage(RUSAGE_SELF, &ru);
     printf("$L,H,C$\t$V$\t$B\\times T$\tms per step\ttokens/s\tpeak MiB\n");
@@ -636,18 +636,18 @@ static int bench_sample_at(struct gpt *m, struct gpt_cache *g, const int *tokens
     return 0;
 }
 
-#line 940 "book/02-matmul.nw"
+#line 962 "book/02-matmul.nw"
 static const struct command benchmarks[] = {
     
-#line 966 "book/02-matmul.nw"
+#line 988 "book/02-matmul.nw"
 { "matmul", bench_matmul, "GFLOP/s of the matmul ladder or the model's products" },
-#line 867 "book/07-attention.nw"
+#line 873 "book/07-attention.nw"
 { "attention", bench_attention, "plain vs lean attention, and generation with the cache" },
-#line 816 "book/11-training.nw"
+#line 824 "book/11-training.nw"
 { "train", bench_train, "time training steps of a model of given sizes" },
 #line 878 "book/12-sampling.nw"
 { "sample", bench_sample, "generation tokens/s with and without the key-value cache" },
-#line 942 "book/02-matmul.nw"
+#line 964 "book/02-matmul.nw"
 };
 enum { NUM_BENCHMARKS = sizeof benchmarks / sizeof benchmarks[0] };
 
@@ -951,7 +951,7 @@ fputs(usage, stderr);
 return 2;
 #line 1606 "book/03-tokenizer.nw"
 }
-#line 672 "book/08-model.nw"
+#line 695 "book/08-model.nw"
 static int cmd_init(int argc, char **argv)
 {
     static const struct option options[] = {
@@ -965,7 +965,7 @@ static int cmd_init(int argc, char **argv)
     const char *out = NULL;
     for (int c; (c = getopt_long(argc, argv, "L:H:C:T:V:s:o:h", options, NULL)) != -1;) {
         
-#line 694 "book/08-model.nw"
+#line 717 "book/08-model.nw"
 long *target = c == 'L' ? &L : c == 'H' ? &H : c == 'C' ? &C : c == 'T' ? &T
              : c == 'V' ? &V : c == 's' ? &seed : NULL;
 if (target) {
@@ -981,13 +981,13 @@ else if (c == 'h')
                 "seed, as an llm.c checkpoint."), 0;
 else
     return usage_error("init", "unknown option");
-#line 685 "book/08-model.nw"
+#line 708 "book/08-model.nw"
     }
     if (!L || !H || !C || !T || !V || !out || optind != argc)
         return usage_error("init", "want --layers, --heads, --channels, --context, "
                            "--vocab and -o FILE");
     
-#line 712 "book/08-model.nw"
+#line 735 "book/08-model.nw"
 struct gpt_config cfg = { .max_seq_len = (int)T, .vocab_size = (int)V,
                           .padded_vocab_size = padded_vocab((int)V), .num_layers = (int)L,
                           .num_heads = (int)H, .channels = (int)C };
@@ -1006,9 +1006,9 @@ if (!status)
     fprintf(stderr, "longhand init: %s\n", err);
 gpt_free(&m);
 return status ? 0 : 1;
-#line 690 "book/08-model.nw"
+#line 713 "book/08-model.nw"
 }
-#line 202 "book/10-adamw.nw"
+#line 206 "book/10-adamw.nw"
 #define STEP_USAGE \
     "usage: longhand step --model FILE --tokens FILE --batch B --context T\n" \
     "                     [--lr X] [--beta1 X] [--beta2 X] [--eps X] [--weight-decay X]\n" \
@@ -1018,7 +1018,7 @@ return status ? 0 : 1;
     "update (defaults lr 1e-4, beta1 0.9, beta2 0.999, eps 1e-8, weight decay 0),\n" \
     "print 'loss L', and write the gradients (fp32, parameter order) and the\n" \
     "updated checkpoint."
-#line 214 "book/10-adamw.nw"
+#line 218 "book/10-adamw.nw"
 struct step_options {
     const char *model, *tokens, *grads_out, *model_out;
     long B, T;
@@ -1031,7 +1031,7 @@ static int cmd_step(int argc, char **argv)
 {
     struct step_options o = { .h = adamw_defaults() };
     
-#line 235 "book/10-adamw.nw"
+#line 239 "book/10-adamw.nw"
 static const struct option options[] = {
     { "model", required_argument, 0, 'm' }, { "tokens", required_argument, 0, 'k' },
     { "batch", required_argument, 0, 'B' }, { "context", required_argument, 0, 'T' },
@@ -1044,7 +1044,7 @@ static const struct option options[] = {
 const char *letters = "m:k:B:T:l:1:2:e:w:g:o:h";
 for (int c; (c = getopt_long(argc, argv, letters, options, NULL)) != -1;) {
     
-#line 251 "book/10-adamw.nw"
+#line 255 "book/10-adamw.nw"
 double x = 0;
 int bad = 0;
 switch (c) {
@@ -1064,14 +1064,14 @@ default: return usage_error("step", "unknown option");
 }
 if (bad)
     return usage_error("step", "value '%s' out of range or not a number", optarg);
-#line 247 "book/10-adamw.nw"
+#line 251 "book/10-adamw.nw"
 }
-#line 226 "book/10-adamw.nw"
+#line 230 "book/10-adamw.nw"
     if (!o.model || !o.tokens || !o.B || !o.T || optind != argc)
         return usage_error("step", "want --model, --tokens, --batch and --context");
     return run_step(&o);
 }
-#line 278 "book/10-adamw.nw"
+#line 282 "book/10-adamw.nw"
 /* The first n whitespace-separated ids of path into ids; 0, or -1 with a message. */
 static int read_token_ids(const char *path, int *ids, long n)
 {
@@ -1096,7 +1096,7 @@ static int read_token_ids(const char *path, int *ids, long n)
             at_end ? "" : word, at_end ? "" : "'");
     return -1;
 }
-#line 306 "book/10-adamw.nw"
+#line 310 "book/10-adamw.nw"
 static int run_step(const struct step_options *o)
 {
     struct gpt m;
@@ -1111,7 +1111,7 @@ static int run_step(const struct step_options *o)
     }
     if (read_token_ids(o->tokens, ids, n + 1) == 0) {
         
-#line 329 "book/10-adamw.nw"
+#line 333 "book/10-adamw.nw"
 if (gpt_forward(&m, ids, ids + 1, (int)o->B, (int)o->T, err, sizeof err) != 0)
     fprintf(stderr, "longhand step: %s\n", err);
 else if (adamw_create(&opt, m.num_params, o->h) != 0)
@@ -1131,14 +1131,14 @@ else {
     if (status)
         fprintf(stderr, "longhand step: %s\n", err);
 }
-#line 320 "book/10-adamw.nw"
+#line 324 "book/10-adamw.nw"
     }
     adamw_free(&opt);
     gpt_free(&m);
     free(ids);
     return status;
 }
-#line 461 "book/11-training.nw"
+#line 469 "book/11-training.nw"
 static volatile sig_atomic_t train_stop;
 
 static void request_stop(int sig)
@@ -1159,7 +1159,7 @@ static int train_read_corpus(const struct train_command *c, int32_t **ids, size_
                              int *vocab, char *err, size_t errlen);
 static int train_make_model(struct train_command *c, struct gpt *m, struct adamw *opt,
                             int vocab, char *err, size_t errlen);
-#line 484 "book/11-training.nw"
+#line 492 "book/11-training.nw"
 #define TRAIN_USAGE \
     "usage: longhand train --data FILE --tokenizer PATH\n" \
     "                      (--model FILE | --init-config L,H,C,T)\n" \
@@ -1174,7 +1174,7 @@ static int train_make_model(struct train_command *c, struct gpt *m, struct adamw
     "optimiser state (FILE.state) to -o FILE every --checkpoint-every steps, at the\n" \
     "end, and on Ctrl-C.  Defaults: lr 3e-4 down to min-lr 0 by a cosine after\n" \
     "--warmup 0 steps, no clipping, accum 1, no validation."
-#line 501 "book/11-training.nw"
+#line 509 "book/11-training.nw"
 static int cmd_train(int argc, char **argv)
 {
     struct train_command c = {
@@ -1182,7 +1182,7 @@ static int cmd_train(int argc, char **argv)
         .o = { .accum = 1, .val_batches = 8, .lr = { .max_lr = 3e-4f, .min_lr = 0 } },
     };
     
-#line 518 "book/11-training.nw"
+#line 526 "book/11-training.nw"
 static const struct option options[] = {
     { "data", required_argument, 0, 'd' }, { "tokenizer", required_argument, 0, 't' },
     { "model", required_argument, 0, 'm' }, { "init-config", required_argument, 0, 'i' },
@@ -1201,7 +1201,7 @@ static const struct option options[] = {
 for (int letter; (letter = getopt_long(argc, argv, "d:t:m:i:B:T:n:l:L:w:c:a:v:V:f:k:s:g:o:h",
                                  options, NULL)) != -1;) {
     
-#line 542 "book/11-training.nw"
+#line 550 "book/11-training.nw"
 long n = 0;
 double x = 0;
 int bad = 0;
@@ -1230,9 +1230,9 @@ default: return usage_error("train", "unknown option");
 }
 if (bad)
     return usage_error("train", "value '%s' out of range or not a number", optarg);
-#line 536 "book/11-training.nw"
+#line 544 "book/11-training.nw"
 }
-#line 508 "book/11-training.nw"
+#line 516 "book/11-training.nw"
     if (!c.data || !c.tokenizer || !c.model == !c.init || !c.o.B || !c.o.T || !c.o.steps
         || !c.o.out || optind != argc)
         return usage_error("train", "want --data, --tokenizer, one of --model and "
@@ -1240,7 +1240,7 @@ if (bad)
     c.o.lr.steps = c.o.steps;
     return train_command_run(&c);
 }
-#line 579 "book/11-training.nw"
+#line 587 "book/11-training.nw"
 static int train_command_run(struct train_command *c)
 {
     struct gpt m = { 0 };
@@ -1256,7 +1256,7 @@ static int train_command_run(struct train_command *c)
         for (size_t i = 0; i < n; i++)
             tokens[i] = ids[i];
         
-#line 607 "book/11-training.nw"
+#line 615 "book/11-training.nw"
 long n_val = (long)((double)n * c->val_fraction), n_train = (long)n - n_val;
 struct train_data d = { tokens, tokens + n_train, n_train, n_val };
 FILE *log = NULL;
@@ -1267,7 +1267,7 @@ else if (c->log && !(log = fopen(c->log, opt.t > 0 ? "a" : "w")))
     snprintf(err, sizeof err, "%s: %s", c->log, strerror(errno));
 else {
     
-#line 623 "book/11-training.nw"
+#line 631 "book/11-training.nw"
 struct sigaction sa = { .sa_handler = request_stop }, old;
 sigemptyset(&sa.sa_mask);
 sigaction(SIGINT, &sa, &old);
@@ -1284,11 +1284,11 @@ if (r == 1)
     fprintf(stderr, "longhand train: interrupted after step %d; %s written\n", opt.t,
             c->o.out);
 status = r == 0 ? 0 : r == 1 ? 130 : 1;
-#line 617 "book/11-training.nw"
+#line 625 "book/11-training.nw"
 }
 if (log && fclose(log) != 0 && status == 0)
     status = 1, snprintf(err, sizeof err, "%s: write error", c->log);
-#line 594 "book/11-training.nw"
+#line 602 "book/11-training.nw"
     } else if (!err[0])
         snprintf(err, sizeof err, "out of memory");
     if (status == 1 && err[0])
@@ -1299,7 +1299,7 @@ if (log && fclose(log) != 0 && status == 0)
     free(tokens);
     return status;
 }
-#line 644 "book/11-training.nw"
+#line 652 "book/11-training.nw"
 static int train_read_corpus(const struct train_command *c, int32_t **ids, size_t *n,
                              int *vocab, char *err, size_t errlen)
 {
@@ -1335,13 +1335,13 @@ static int train_read_corpus(const struct train_command *c, int32_t **ids, size_
     tokenizer_free(tok);
     return status;
 }
-#line 684 "book/11-training.nw"
+#line 692 "book/11-training.nw"
 static int train_make_model(struct train_command *c, struct gpt *m, struct adamw *opt,
                             int vocab, char *err, size_t errlen)
 {
     if (c->init) {
         
-#line 704 "book/11-training.nw"
+#line 712 "book/11-training.nw"
 long L, H, C, T;
 char extra;
 if (sscanf(c->init, "%ld,%ld,%ld,%ld%c", &L, &H, &C, &T, &extra) != 4
@@ -1360,7 +1360,7 @@ if (invalid || gpt_create(m, &cfg) != 0 || gpt_init(m, (unsigned long)c->seed) !
              invalid ? invalid : "out of memory");
     return -1;
 }
-#line 689 "book/11-training.nw"
+#line 697 "book/11-training.nw"
     } else if (gpt_load(m, c->model, err, errlen) != 0)
         return -1;
     if (m->config.vocab_size < vocab) {
@@ -1371,7 +1371,7 @@ if (invalid || gpt_create(m, &cfg) != 0 || gpt_init(m, (unsigned long)c->seed) !
     if (adamw_create(opt, m->num_params, adamw_defaults()) != 0)
         return snprintf(err, errlen, "out of memory"), -1;
     
-#line 725 "book/11-training.nw"
+#line 733 "book/11-training.nw"
 char state[4096];
 snprintf(state, sizeof state, "%s.state", c->model ? c->model : "");
 if (c->model && access(state, F_OK) == 0) {
@@ -1384,7 +1384,7 @@ if (c->model && access(state, F_OK) == 0) {
     }
     fprintf(stderr, "longhand train: resuming at step %d\n", opt->t + 1);
 }
-#line 699 "book/11-training.nw"
+#line 707 "book/11-training.nw"
     return 0;
 }
 #line 662 "book/12-sampling.nw"
@@ -1546,17 +1546,17 @@ static int run_sample(const struct sample_command *o)
 #line 711 "book/01-numbers.nw"
 static const struct command commands[] = {
     
-#line 1171 "book/01-numbers.nw"
+#line 1175 "book/01-numbers.nw"
 { "trace", cmd_trace, "run the worked example, writing the book's tables" },
-#line 962 "book/02-matmul.nw"
+#line 984 "book/02-matmul.nw"
 { "bench", cmd_bench, "time a part of the program (bench matmul, ...)" },
 #line 1585 "book/03-tokenizer.nw"
 { "tokenizer", cmd_tokenizer, "train a BPE tokenizer; encode and decode text" },
-#line 668 "book/08-model.nw"
+#line 691 "book/08-model.nw"
 { "init", cmd_init, "write a freshly initialised model checkpoint" },
-#line 198 "book/10-adamw.nw"
+#line 202 "book/10-adamw.nw"
 { "step", cmd_step, "one forward, backward and AdamW step, every result written" },
-#line 457 "book/11-training.nw"
+#line 465 "book/11-training.nw"
 { "train", cmd_train, "train a model on a text corpus, with checkpoints and resume" },
 #line 658 "book/12-sampling.nw"
 { "sample", cmd_sample, "generate text from a model and a prompt" },

@@ -83,16 +83,25 @@ static void pack_b(struct matrix B, int p0, int kc, int j0, int nc, float *packe
     struct matrix Bt = { B.p, B.cs, B.rs };
     pack_panels(Bt, j0, nc, p0, kc, MATMUL_NR, packed);
 }
-#line 593 "book/02-matmul.nw"
-static _Thread_local float *packed_a_cache, *packed_b_cache;
+#line 606 "book/02-matmul.nw"
+struct packing_cache {
+    float *p;        /* aligned to 64 bytes */
+    size_t floats;   /* its capacity */
+};
+static _Thread_local struct packing_cache packed_a_cache, packed_b_cache;
 
-static float *packing_buffer(float **cache, size_t floats)
+static float *packing_buffer(struct packing_cache *cache, size_t floats)
 {
-    if (!*cache && !(*cache = aligned_alloc(64, floats * sizeof(float)))) {
-        fputs("longhand: out of memory for the matrix multiply's buffers\n", stderr);
-        abort();
+    if (cache->floats < floats) {
+        free(cache->p);
+        size_t bytes = (floats * sizeof(float) + 63) / 64 * 64; /* aligned_alloc's rule */
+        if (!(cache->p = aligned_alloc(64, bytes))) {
+            fputs("longhand: out of memory for the matrix multiply's buffers\n", stderr);
+            abort();
+        }
+        cache->floats = floats;
     }
-    return *cache;
+    return cache->p;
 }
 #line 355 "book/02-matmul.nw"
 typedef void (*kernel_fn)(int kc, const float *a, const float *b, float *c,
@@ -216,12 +225,21 @@ static kernel_fn choose_kernel(enum matmul_kernel which)
     (void)which;
     return kernel_portable;
 }
-#line 537 "book/02-matmul.nw"
+#line 539 "book/02-matmul.nw"
+static size_t round_up(size_t n, size_t multiple)
+{
+    return (n + multiple - 1) / multiple * multiple;
+}
+
+
 static void gemm_serial(int M, int N, int K, struct matrix A, struct matrix B,
                         float *C, ptrdiff_t ldc, kernel_fn run)
 {
-    float *packed_a = packing_buffer(&packed_a_cache, (size_t)MATMUL_MC * MATMUL_KC);
-    float *packed_b = packing_buffer(&packed_b_cache, (size_t)MATMUL_KC * MATMUL_NC);
+    size_t kc_max = K < MATMUL_KC ? (size_t)K : MATMUL_KC;
+    size_t mc_max = M < MATMUL_MC ? (size_t)M : MATMUL_MC;
+    size_t nc_max = N < MATMUL_NC ? (size_t)N : MATMUL_NC;
+    float *packed_a = packing_buffer(&packed_a_cache, round_up(mc_max, MATMUL_MR) * kc_max);
+    float *packed_b = packing_buffer(&packed_b_cache, kc_max * round_up(nc_max, MATMUL_NR));
     for (int jc = 0; jc < N; jc += MATMUL_NC) {
         int nc = N - jc < MATMUL_NC ? N - jc : MATMUL_NC;
         for (int pc = 0; pc < K; pc += MATMUL_KC) {
@@ -231,7 +249,7 @@ static void gemm_serial(int M, int N, int K, struct matrix A, struct matrix B,
                 int mc = M - ic < MATMUL_MC ? M - ic : MATMUL_MC;
                 pack_a(A, ic, mc, pc, kc, packed_a);
                 
-#line 561 "book/02-matmul.nw"
+#line 572 "book/02-matmul.nw"
 for (int jr = 0; jr < nc; jr += MATMUL_NR)
     for (int ir = 0; ir < mc; ir += MATMUL_MR) {
         int mr = mc - ir < MATMUL_MR ? mc - ir : MATMUL_MR;
@@ -242,7 +260,7 @@ for (int jr = 0; jr < nc; jr += MATMUL_NR)
             run(kc, a, b, c, ldc);
         else
             
-#line 575 "book/02-matmul.nw"
+#line 586 "book/02-matmul.nw"
 {
     float tile[MATMUL_MR * MATMUL_NR] = { 0 };
     run(kc, a, b, tile, MATMUL_NR);
@@ -250,14 +268,14 @@ for (int jr = 0; jr < nc; jr += MATMUL_NR)
         for (int j = 0; j < nr; j++)
             c[i * ldc + j] += tile[i * MATMUL_NR + j];
 }
-#line 571 "book/02-matmul.nw"
+#line 582 "book/02-matmul.nw"
     }
-#line 551 "book/02-matmul.nw"
+#line 562 "book/02-matmul.nw"
             }
         }
     }
 }
-#line 636 "book/02-matmul.nw"
+#line 658 "book/02-matmul.nw"
 void gemm_strided(int M, int N, int K, struct matrix A, struct matrix B,
                   float *C, ptrdiff_t ldc, enum matmul_kernel kernel, int threaded)
 {
@@ -272,7 +290,7 @@ void gemm_strided(int M, int N, int K, struct matrix A, struct matrix B,
     #pragma omp parallel num_threads(threads)
     {
         
-#line 657 "book/02-matmul.nw"
+#line 679 "book/02-matmul.nw"
 int t = omp_get_thread_num(), T = omp_get_num_threads();
 int lo = (int)((long)panels * t / T) * step;
 int hi = (int)((long)panels * (t + 1) / T) * step;
@@ -285,10 +303,10 @@ if (by_columns) {
     struct matrix a = { A.p + lo * A.rs, A.rs, A.cs };
     gemm_serial(hi - lo, N, K, a, B, C + lo * ldc, ldc, run);
 }
-#line 650 "book/02-matmul.nw"
+#line 672 "book/02-matmul.nw"
     }
 }
-#line 684 "book/02-matmul.nw"
+#line 706 "book/02-matmul.nw"
 static void gemm_row_major(int M, int N, int K, const float *A, const float *B,
                            float *C, enum matmul_kernel kernel, int threaded)
 {
@@ -307,13 +325,13 @@ void gemm_threaded(int M, int N, int K, const float *A, const float *B, float *C
 {
     gemm_row_major(M, N, K, A, B, C, MATMUL_KERNEL_BEST, 1);
 }
-#line 715 "book/02-matmul.nw"
+#line 737 "book/02-matmul.nw"
 const struct gemm_variant gemm_variants[NUM_GEMM_VARIANTS] = {
     { "naive", gemm_naive },   { "reordered", gemm_reordered },
     { "blocked", gemm_blocked }, { "packed", gemm_packed },
     { "simd", gemm_simd },     { "threaded", gemm_threaded },
 };
-#line 744 "book/02-matmul.nw"
+#line 766 "book/02-matmul.nw"
 void matmul_forward(float *out, const float *inp, const float *weight,
                     const float *bias, int BT, int C, int OC)
 {
@@ -324,7 +342,7 @@ void matmul_forward(float *out, const float *inp, const float *weight,
     struct matrix X = { inp, C, 1 }, Wt = { weight, 1, C };
     gemm_strided(BT, OC, C, X, Wt, out, OC, MATMUL_KERNEL_BEST, 1);
 }
-#line 790 "book/02-matmul.nw"
+#line 812 "book/02-matmul.nw"
 void matmul_backward(float *dinp, float *dweight, float *dbias, const float *dout,
                      const float *inp, const float *weight, int BT, int C, int OC)
 {
@@ -334,7 +352,7 @@ void matmul_backward(float *dinp, float *dweight, float *dbias, const float *dou
     gemm_strided(OC, C, BT, Gt, X, dweight, C, MATMUL_KERNEL_BEST, 1);
     if (dbias)
         
-#line 807 "book/02-matmul.nw"
+#line 829 "book/02-matmul.nw"
 {
     enum { COLUMNS = 64 };
     #pragma omp parallel for schedule(static)
@@ -345,9 +363,9 @@ void matmul_backward(float *dinp, float *dweight, float *dbias, const float *dou
                 dbias[o] += dout[(size_t)r * OC + o];
     }
 }
-#line 799 "book/02-matmul.nw"
+#line 821 "book/02-matmul.nw"
 }
-#line 835 "book/02-matmul.nw"
+#line 857 "book/02-matmul.nw"
 int matmul_check_sizes(long M, long N, long K)
 {
     const long max = MATMUL_MAX_DIM, limit = 1L << 31;
@@ -357,7 +375,7 @@ int matmul_check_sizes(long M, long N, long K)
         return -1;
     return 0;
 }
-#line 862 "book/02-matmul.nw"
+#line 884 "book/02-matmul.nw"
 enum { PEAK_CHAINS = 24 };
 #ifdef MATMUL_X86_64
 __attribute__((target("avx512f")))
@@ -376,7 +394,7 @@ static float fma_chains_avx512(long iters)
     return s;
 }
 #endif
-#line 883 "book/02-matmul.nw"
+#line 905 "book/02-matmul.nw"
 static float fma_chains_portable(long iters)
 {
     float x[PEAK_CHAINS], s = 0;
@@ -389,7 +407,7 @@ static float fma_chains_portable(long iters)
         s += x[c];
     return s;
 }
-#line 900 "book/02-matmul.nw"
+#line 922 "book/02-matmul.nw"
 double matmul_peak_gflops(int threads)
 {
     const long iters = 1L << 22;

@@ -4,12 +4,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include "trace.h"
-#line 912 "book/01-numbers.nw"
+#line 916 "book/01-numbers.nw"
 #include <float.h>
 #include <math.h>
 #include <gsl/gsl_fit.h>
 #include "numbers.h"
-#line 1407 "book/02-matmul.nw"
+#line 1429 "book/02-matmul.nw"
 #include "matmul.h"
 #line 1962 "book/03-tokenizer.nw"
 #include "tokenizer.h"
@@ -21,12 +21,12 @@
 #line 332 "book/06-mlp.nw"
 #include <gsl/gsl_cdf.h>
 #include "mlp.h"
-#line 647 "book/07-attention.nw"
+#line 649 "book/07-attention.nw"
 #include "attention.h"
 #include "matmul.h"
-#line 765 "book/08-model.nw"
+#line 788 "book/08-model.nw"
 #include "gpt.h"
-#line 374 "book/10-adamw.nw"
+#line 378 "book/10-adamw.nw"
 #include "adamw.h"
 #line 1064 "book/12-sampling.nw"
 #include "sample.h"
@@ -43,13 +43,13 @@ FILE *trace_table(struct trace *t, const char *name)
     }
     return f;
 }
-
+#line 889 "book/01-numbers.nw"
 void trace_close(struct trace *t, FILE *f)
 {
     if (f && (ferror(f) | fclose(f)))
         t->failed = 1;
 }
-
+#line 897 "book/01-numbers.nw"
 void trace_value(struct trace *t, const char *name, const char *fmt, ...)
 {
     va_list ap;
@@ -59,7 +59,7 @@ void trace_value(struct trace *t, const char *name, const char *fmt, ...)
     fputc('\n', t->values);
     va_end(ap);
 }
-#line 926 "book/01-numbers.nw"
+#line 930 "book/01-numbers.nw"
 static void trace_example(struct trace *t)
 {
     const struct worked_example *ex = &t->ex;
@@ -72,7 +72,7 @@ static void trace_example(struct trace *t)
     trace_value(t, "ExampleVocab", "%d", ex->model.vocab_size);
     trace_value(t, "UnitRoundoff", "%.3g", FLT_EPSILON / 2);
 }
-#line 947 "book/01-numbers.nw"
+#line 951 "book/01-numbers.nw"
 enum { SUM_ROWS = 16, SUM_LOG2_MIN = 4, SUM_LOG2_MAX = 20 };
 
 static void trace_sums(struct trace *t)
@@ -88,7 +88,7 @@ static void trace_sums(struct trace *t)
         size_t nfit = 0;
         for (int log2n = SUM_LOG2_MIN; log2n <= SUM_LOG2_MAX; log2n += 2) {
             
-#line 979 "book/01-numbers.nw"
+#line 983 "book/01-numbers.nw"
 size_t n = (size_t)1 << log2n;
 fill_uniform(rng, x, SUM_ROWS * n);
 double err[2] = { 0, 0 };
@@ -112,16 +112,16 @@ if (log2n == SUM_LOG2_MAX) {
     trace_value(t, "SumDigitsSequential", "%.1f", fmin(digits, -log10(err[0])));
     trace_value(t, "SumDigitsPairwise", "%.1f", fmin(digits, -log10(err[1])));
 }
-#line 962 "book/01-numbers.nw"
+#line 966 "book/01-numbers.nw"
         }
         
-#line 1007 "book/01-numbers.nw"
+#line 1011 "book/01-numbers.nw"
 double c0, c1, cov00, cov01, cov11, sumsq;
 gsl_fit_linear(logn, 1, logerr, 1, nfit, &c0, &c1, &cov00, &cov01, &cov11, &sumsq);
 trace_value(t, "SumSequentialSlope", "%.2f", c1);
-#line 964 "book/01-numbers.nw"
+#line 968 "book/01-numbers.nw"
         
-#line 1013 "book/01-numbers.nw"
+#line 1017 "book/01-numbers.nw"
 size_t nones = (size_t)1 << 25;
 float *ones = malloc(nones * sizeof *ones);
 if (ones) {
@@ -133,7 +133,7 @@ if (ones) {
     free(ones);
 } else
     t->failed = 1;
-#line 965 "book/01-numbers.nw"
+#line 969 "book/01-numbers.nw"
         trace_value(t, "SumRows", "%d", SUM_ROWS);
         trace_value(t, "SumLargestN", "%zu", nmax);
     } else
@@ -142,7 +142,7 @@ if (ones) {
     gsl_rng_free(rng);
     free(x);
 }
-#line 1028 "book/01-numbers.nw"
+#line 1032 "book/01-numbers.nw"
 static void trace_layout(struct trace *t)
 {
     size_t sizes[NUM_PARAM_TENSORS], offset = 0;
@@ -160,7 +160,7 @@ static void trace_layout(struct trace *t)
     trace_value(t, "ParamCount", "%zu", total);
     trace_value(t, "ParamShareWte", "%.0f", 100.0 * (double)sizes[0] / (double)total);
 }
-#line 1062 "book/01-numbers.nw"
+#line 1066 "book/01-numbers.nw"
 enum { INIT_ROWS = 4, INIT_COLS = 6 };
 
 static void trace_init(struct trace *t)
@@ -177,7 +177,7 @@ static void trace_init(struct trace *t)
         float *wte = t->param[0];
         size_t n = sizes[0];
         
-#line 1087 "book/01-numbers.nw"
+#line 1091 "book/01-numbers.nw"
 int cols = m->channels < INIT_COLS ? m->channels : INIT_COLS;
 fprintf(f, "row");
 for (int c = 0; c < cols; c++)
@@ -189,20 +189,20 @@ for (int r = 0; r < INIT_ROWS; r++) {
         fprintf(f, "\t%.5f", wte[(size_t)r * m->channels + c]);
     fputc('\n', f);
 }
-#line 1078 "book/01-numbers.nw"
+#line 1082 "book/01-numbers.nw"
         
-#line 1101 "book/01-numbers.nw"
+#line 1105 "book/01-numbers.nw"
 double ss = 0;
 for (size_t i = 0; i < n; i++)
     ss += (double)wte[i] * wte[i];
 trace_value(t, "InitSampleStd", "%.5f", sqrt(ss / (double)n));
-#line 1079 "book/01-numbers.nw"
+#line 1083 "book/01-numbers.nw"
     } else
         t->failed = 1;
     trace_close(t, f);
     gsl_rng_free(rng);
 }
-#line 1420 "book/02-matmul.nw"
+#line 1442 "book/02-matmul.nw"
 static double max_error(const float *C, int M, int N, int K, struct matrix A,
                         struct matrix B, double *ratio)
 {
@@ -223,7 +223,7 @@ static double max_error(const float *C, int M, int N, int K, struct matrix A,
         }
     return worst;
 }
-#line 1443 "book/02-matmul.nw"
+#line 1465 "book/02-matmul.nw"
 enum { MATMUL_BIG_M = 67, MATMUL_BIG_N = 203, MATMUL_BIG_K = 3001 };
 
 static void trace_matmul(struct trace *t)
@@ -234,7 +234,7 @@ static void trace_matmul(struct trace *t)
     float *a[2], *b[2], *out[2][NUM_GEMM_VARIANTS + 3];
     int ok = 1;
     
-#line 1474 "book/02-matmul.nw"
+#line 1496 "book/02-matmul.nw"
 gsl_rng *rng = rng_create(t->ex.seed);
 for (int s = 0; s < 2; s++) {
     size_t mk = (size_t)M[s] * K[s], kn = (size_t)K[s] * N[s];
@@ -250,7 +250,7 @@ for (int s = 0; s < 2; s++) {
     fill_normal(rng, a[s], mk, 1.0);
     fill_normal(rng, b[s], kn, 0.02);
     
-#line 1496 "book/02-matmul.nw"
+#line 1518 "book/02-matmul.nw"
 float *bt = malloc(kn * sizeof(float));
 ok = bt != NULL;
 for (int n = 0; ok && n < N[s]; n++)
@@ -265,14 +265,14 @@ float *y = out[s][NUM_GEMM_VARIANTS], *dx = out[s][NUM_GEMM_VARIANTS + 1];
 matmul_forward(y, a[s], b[s], NULL, M[s], K[s], N[s]);
 float *dw = out[s][NUM_GEMM_VARIANTS + 2];
 matmul_backward(dx, dw, NULL, y, a[s], b[s], M[s], K[s], N[s]);
-#line 1489 "book/02-matmul.nw"
+#line 1511 "book/02-matmul.nw"
 }
 gsl_rng_free(rng);
-#line 1453 "book/02-matmul.nw"
+#line 1475 "book/02-matmul.nw"
     FILE *f = ok ? trace_table(t, "matmul-error") : NULL;
     if (f) {
         
-#line 1516 "book/02-matmul.nw"
+#line 1538 "book/02-matmul.nw"
 fputs("product\terror, example\tratio\terror, larger\tratio\n", f);
 for (int v = 0; v < NUM_GEMM_VARIANTS + 3; v++) {
     static const char *model[3] = { "matmul_forward", "backward dinp",
@@ -297,12 +297,12 @@ for (int v = 0; v < NUM_GEMM_VARIANTS + 3; v++) {
     }
     fputc('\n', f);
 }
-#line 1456 "book/02-matmul.nw"
+#line 1478 "book/02-matmul.nw"
         trace_close(t, f);
     } else
         t->failed = 1;
     
-#line 1543 "book/02-matmul.nw"
+#line 1565 "book/02-matmul.nw"
 int agree = ok;
 for (int s = 0; ok && s < 2; s++)
     agree = agree && memcmp(out[s][3], out[s][4],
@@ -317,7 +317,7 @@ trace_value(t, "MatmulNB", "%d", MATMUL_NB);
 trace_value(t, "MatmulBigM", "%d", MATMUL_BIG_M);
 trace_value(t, "MatmulBigN", "%d", MATMUL_BIG_N);
 trace_value(t, "MatmulBigK", "%d", MATMUL_BIG_K);
-#line 1460 "book/02-matmul.nw"
+#line 1482 "book/02-matmul.nw"
     for (int s = 0; s < 2; s++) {
         free(a[s]), free(b[s]);
         for (int v = 0; v < NUM_GEMM_VARIANTS + 3; v++)
@@ -691,12 +691,12 @@ trace_close(t, f);
     free(h); free(a); free(exact); free(da); free(dh); free(y); free(dy); free(dx);
     free(grads);
 }
-#line 656 "book/07-attention.nw"
+#line 658 "book/07-attention.nw"
 static void trace_attention_head(struct trace *t, const float *qkv, const float *preatt,
                                  const float *att, int h);
 static void trace_attention_backward(struct trace *t, const float *qkv, const float *out,
                                      const float *att);
-
+#line 665 "book/07-attention.nw"
 static void trace_attention(struct trace *t)
 {
     int T = t->num_tokens, C = t->ex.model.channels, NH = t->ex.model.num_heads;
@@ -713,7 +713,7 @@ static void trace_attention(struct trace *t)
         for (int h = 0; h < NH; h++)
             trace_attention_head(t, qkv, preatt, att, h);
         
-#line 747 "book/07-attention.nw"
+#line 753 "book/07-attention.nw"
 double max_score = 0, max_dev = 0;
 for (size_t i = 0; i < nn; i++) {
     int row = (int)(i / T % T), col = (int)(i % T);
@@ -739,12 +739,12 @@ if (f) {
     }
 }
 trace_close(t, f);
-#line 677 "book/07-attention.nw"
+#line 681 "book/07-attention.nw"
         trace_attention_backward(t, qkv, out, att);
     }
     free(qkv); free(out); free(preatt); free(att);
 }
-#line 688 "book/07-attention.nw"
+#line 692 "book/07-attention.nw"
 static float unmasked_score(const float *qkv, int t, int s, int h, int C, int hs)
 {
     const float *q = qkv + (size_t)t * 3 * C + h * hs,
@@ -754,7 +754,7 @@ static float unmasked_score(const float *qkv, int t, int s, int h, int C, int hs
         dot += q[d] * k[d];
     return dot / sqrtf((float)hs);
 }
-
+#line 704 "book/07-attention.nw"
 static void trace_attention_head(struct trace *t, const float *qkv, const float *preatt,
                                  const float *att, int h)
 {
@@ -769,7 +769,7 @@ static void trace_attention_head(struct trace *t, const float *qkv, const float 
         if (!f)
             return;
         
-#line 719 "book/07-attention.nw"
+#line 725 "book/07-attention.nw"
 fprintf(f, "$t\\backslash s$");
 for (int j = 0; j < R; j++)
     fprintf(f, "\t%d", j);
@@ -783,11 +783,11 @@ for (int i = 0; i < R; i++) {
     }
     fputc('\n', f);
 }
-#line 712 "book/07-attention.nw"
+#line 718 "book/07-attention.nw"
         trace_close(t, f);
     }
     
-#line 735 "book/07-attention.nw"
+#line 741 "book/07-attention.nw"
 snprintf(name, sizeof name, "attention-heat-h%d", h + 1);
 FILE *f = trace_table(t, name);
 if (f) {
@@ -797,9 +797,9 @@ if (f) {
             fprintf(f, "%d\t%d\t%.5f\n", j, i, P[i * T + j]);
 }
 trace_close(t, f);
-#line 715 "book/07-attention.nw"
+#line 721 "book/07-attention.nw"
 }
-#line 778 "book/07-attention.nw"
+#line 784 "book/07-attention.nw"
 static void trace_attention_backward(struct trace *t, const float *qkv, const float *out,
                                      const float *att)
 {
@@ -820,20 +820,20 @@ static void trace_attention_backward(struct trace *t, const float *qkv, const fl
         t->failed = 1;
     if (f) {
         
-#line 806 "book/07-attention.nw"
+#line 812 "book/07-attention.nw"
 fprintf(f, "$t$\t$dq_{t,0}$\t$dq_{t,1}$\t$dk_{t,0}$\t$dk_{t,1}$\t$dv_{t,0}$\t$dv_{t,1}$\n");
 for (int i = 0; i < T && i < EXAMPLE_ROWS; i++) {
     const float *g = dqkv + (size_t)i * 3 * C;
     fprintf(f, "%d\t%.2e\t%.2e\t%.2e\t%.2e\t%.4f\t%.4f\n", i, g[0], g[1],
             g[C], g[C + 1], g[2 * C], g[2 * C + 1]);
 }
-#line 798 "book/07-attention.nw"
+#line 804 "book/07-attention.nw"
     }
     trace_close(t, f);
     gsl_rng_free(rng);
     free(dy); free(dout); free(dqkv); free(datt); free(dpreatt); free(dw);
 }
-#line 773 "book/08-model.nw"
+#line 796 "book/08-model.nw"
 static void trace_model(struct trace *t)
 {
     int T = t->num_tokens - 1;
@@ -856,7 +856,7 @@ static void trace_model(struct trace *t)
     trace_value(t, "ModelLoss", "%.4f", t->model->mean_loss);
     trace_value(t, "ModelLogV", "%.4f", log((double)t->ex.model.vocab_size));
     
-#line 799 "book/08-model.nw"
+#line 822 "book/08-model.nw"
 FILE *f = trace_table(t, "model-positions");
 if (f) {
     int V = t->ex.model.vocab_size;
@@ -876,7 +876,7 @@ if (f) {
     }
 }
 trace_close(t, f);
-#line 795 "book/08-model.nw"
+#line 818 "book/08-model.nw"
 }
 #line 243 "book/09-backprop.nw"
 static double norm2(const float *x, size_t n)
@@ -931,7 +931,7 @@ if (f) {
 trace_close(t, f);
 #line 262 "book/09-backprop.nw"
 }
-#line 387 "book/10-adamw.nw"
+#line 391 "book/10-adamw.nw"
 static void trace_adamw(struct trace *t)
 {
     struct gpt *m = t->model;
@@ -955,7 +955,7 @@ static void trace_adamw(struct trace *t)
     memcpy(before, m->params, m->num_params * sizeof *before);
     adamw_update(&opt, m->params, m->grads);
     
-#line 420 "book/10-adamw.nw"
+#line 424 "book/10-adamw.nw"
 enum { NUM_SHOWN = sizeof shown / sizeof shown[0] };
 float c1 = 1.0f - opt.h.beta1, c2 = 1.0f - opt.h.beta2; /* the corrections at t = 1 */
 double rows[8][NUM_SHOWN];
@@ -966,7 +966,7 @@ for (int k = 0; k < NUM_SHOWN; k++) {
     for (int r = 0; r < 8; r++)
         rows[r][k] = col[r];
 }
-#line 435 "book/10-adamw.nw"
+#line 439 "book/10-adamw.nw"
 static const char *const quantity[8] = { "$\\theta_0$", "$g$", "$m$", "$v$", "$\\hat m$",
                                          "$\\hat v$", "step", "$\\theta_1$" };
 FILE *f = trace_table(t, "adamw-first");
@@ -982,17 +982,17 @@ if (f) {
     fputc('\n', f);
 }
 trace_close(t, f);
-#line 431 "book/10-adamw.nw"
+#line 435 "book/10-adamw.nw"
 trace_value(t, "AdamLr", "%g", opt.h.lr);
-#line 410 "book/10-adamw.nw"
+#line 414 "book/10-adamw.nw"
     
-#line 453 "book/10-adamw.nw"
+#line 457 "book/10-adamw.nw"
 char err[256];
 if (gpt_forward(m, t->tokens, t->tokens + 1, 1, t->num_tokens - 1, err, sizeof err) == 0)
     trace_value(t, "AdamLossAfter", "%.4f", m->mean_loss);
 else
     t->failed = 1;
-#line 411 "book/10-adamw.nw"
+#line 415 "book/10-adamw.nw"
     free(before);
     adamw_free(&opt);
 }
@@ -1137,12 +1137,12 @@ gsl_rng_free(rng);
 int trace_run(struct trace *t)
 {
     
-#line 919 "book/01-numbers.nw"
+#line 923 "book/01-numbers.nw"
 trace_example(t);
 trace_sums(t);
 trace_layout(t);
 trace_init(t);
-#line 1411 "book/02-matmul.nw"
+#line 1433 "book/02-matmul.nw"
 trace_matmul(t);
 #line 1966 "book/03-tokenizer.nw"
 trace_tokenizer(t);
@@ -1153,19 +1153,19 @@ trace_layernorm(t);
 #line 337 "book/06-mlp.nw"
 trace_gelu(t);
 trace_mlp(t);
-#line 652 "book/07-attention.nw"
+#line 654 "book/07-attention.nw"
 trace_attention(t);
-#line 769 "book/08-model.nw"
+#line 792 "book/08-model.nw"
 trace_model(t);
 #line 239 "book/09-backprop.nw"
 trace_backprop(t);
-#line 378 "book/10-adamw.nw"
+#line 382 "book/10-adamw.nw"
 trace_adamw(t);
 #line 1068 "book/12-sampling.nw"
 trace_sample(t);
 #line 866 "book/01-numbers.nw"
     
-#line 1055 "book/01-numbers.nw"
+#line 1059 "book/01-numbers.nw"
 free(t->params);
 #line 2004 "book/03-tokenizer.nw"
 tokenizer_free(t->tok);
@@ -1174,7 +1174,7 @@ free(t->tokens);
 free(t->embedded);
 #line 309 "book/05-layernorm.nw"
 free(t->ln1);
-#line 759 "book/08-model.nw"
+#line 782 "book/08-model.nw"
 if (t->model)
     gpt_free(t->model);
 free(t->model);

@@ -10,7 +10,7 @@ struct trace {
     struct worked_example ex;  /* what to run */
     int failed;                /* set by any write that failed */
     
-#line 1050 "book/01-numbers.nw"
+#line 1054 "book/01-numbers.nw"
 float *params;                      /* the example model's parameters */
 float *param[NUM_PARAM_TENSORS];    /* a view of each tensor in params */
 #line 1998 "book/03-tokenizer.nw"
@@ -21,7 +21,7 @@ int num_tokens;                     /* T, the sentence's length in tokens */
 float *embedded;                    /* the embedding layer's output [T x C] */
 #line 305 "book/05-layernorm.nw"
 float *ln1;                         /* the first LayerNorm's output [T x C] */
-#line 755 "book/08-model.nw"
+#line 778 "book/08-model.nw"
 struct gpt *model;                  /* the example model, after its forward pass */
 #line 840 "book/01-numbers.nw"
 };

@@ -1,4 +1,4 @@
-#line 425 "book/11-training.nw"
+#line 433 "book/11-training.nw"
 #include <errno.h>
 #include <math.h>
 #include <omp.h>
@@ -19,7 +19,7 @@ float lr_at(const struct lr_schedule *sched, int s)
     double coeff = 0.5 * (1.0 + cos(3.14159265358979323846 * r));
     return (float)(sched->min_lr + coeff * (sched->max_lr - sched->min_lr));
 }
-#line 128 "book/11-training.nw"
+#line 130 "book/11-training.nw"
 /* g[i] *= s for i < n. */
 static void scale_floats(float *g, size_t n, float s)
 {
@@ -47,7 +47,7 @@ double global_norm(const float *g, size_t n)
     }
     return sqrt(total);
 }
-
+#line 120 "book/11-training.nw"
 double clip_global_norm(float *g, size_t n, double max_norm)
 {
     double norm = global_norm(g, n);
@@ -55,7 +55,7 @@ double clip_global_norm(float *g, size_t n, double max_norm)
         scale_floats(g, n, (float)(max_norm / norm));
     return norm;
 }
-#line 184 "book/11-training.nw"
+#line 186 "book/11-training.nw"
 /* FNV-1a, 64 bits, over the bytes of x[n]. */
 static uint64_t fingerprint(const float *x, size_t n)
 {
@@ -65,7 +65,7 @@ static uint64_t fingerprint(const float *x, size_t n)
         h = (h ^ b[i]) * 1099511628211ull;
     return h;
 }
-
+#line 198 "book/11-training.nw"
 int adamw_save(const struct adamw *opt, const float *params, const char *path,
                char *err, size_t errlen)
 {
@@ -85,7 +85,7 @@ int adamw_save(const struct adamw *opt, const float *params, const char *path,
     free(mv);
     return status;
 }
-#line 218 "book/11-training.nw"
+#line 222 "book/11-training.nw"
 int adamw_load(struct adamw *opt, const float *params, const char *path,
                char *err, size_t errlen)
 {
@@ -117,14 +117,14 @@ int adamw_load(struct adamw *opt, const float *params, const char *path,
         snprintf(err, errlen, "%s: %s", path, why);
     return why ? -1 : 0;
 }
-#line 325 "book/11-training.nw"
+#line 329 "book/11-training.nw"
 /* The BT+1 tokens of micro-batch k of split[n]: inputs, and targets from +1. */
 static const int *batch_at(const int *split, long n, int B, int T, long k)
 {
     long per = (long)B * T, batches = (n - 1) / per;
     return split + per * (k % batches);
 }
-
+#line 338 "book/11-training.nw"
 /* The mean loss over the first val_batches batches of the validation split,
    which holds at least one; NaN with a reason in err on failure. */
 static double validation_loss(struct gpt *m, const struct train_data *d,
@@ -145,7 +145,7 @@ static double validation_loss(struct gpt *m, const struct train_data *d,
     snprintf(err, errlen, "the validation loss is not finite");
     return NAN;
 }
-#line 374 "book/11-training.nw"
+#line 380 "book/11-training.nw"
 /* A progress line (one rewritten line on a terminal) and a log row. */
 static void report_step(const struct train_options *o, int s, double loss, double val,
                         float lr, double tokens_per_s)
@@ -163,7 +163,7 @@ static void report_step(const struct train_options *o, int s, double loss, doubl
             val_text, tokens_per_s, eta, o->progress_on_terminal ? "   " : "\n");
     fflush(o->progress);
 }
-
+#line 400 "book/11-training.nw"
 /* The checkpoint and its optimiser state. */
 static int save_training(const struct gpt *m, const struct adamw *opt, const char *out,
                          char *err, size_t errlen)
@@ -175,7 +175,7 @@ static int save_training(const struct gpt *m, const struct adamw *opt, const cha
     return gpt_save(m, out, err, errlen) == 0
            && adamw_save(opt, m->params, state, err, errlen) == 0 ? 0 : -1;
 }
-#line 285 "book/11-training.nw"
+#line 289 "book/11-training.nw"
 int train_run(struct gpt *m, struct adamw *opt, const struct train_data *d,
               const struct train_options *o, volatile sig_atomic_t *stop,
               char *err, size_t errlen)
@@ -185,7 +185,7 @@ int train_run(struct gpt *m, struct adamw *opt, const struct train_data *d,
     for (int s = opt->t; s < o->steps; s++) {
         double loss = 0;
         
-#line 309 "book/11-training.nw"
+#line 313 "book/11-training.nw"
 gpt_zero_grad(m);
 for (int k = 0; k < o->accum; k++) {
     const int *batch = batch_at(d->train, d->n_train, o->B, o->T, (long)s * o->accum + k);
@@ -197,7 +197,7 @@ for (int k = 0; k < o->accum; k++) {
 loss /= o->accum;
 if (o->accum > 1)
     scale_floats(m->grads, m->num_params, 1.0f / (float)o->accum);
-#line 294 "book/11-training.nw"
+#line 298 "book/11-training.nw"
         double norm = clip_global_norm(m->grads, m->num_params, o->grad_clip);
         if (!isfinite(loss) || !isfinite(norm)) {
             snprintf(err, errlen, "step %d: the %s is not finite; stopping, the last "
@@ -207,7 +207,7 @@ if (o->accum > 1)
         opt->h.lr = lr_at(&o->lr, s);
         adamw_update(opt, m->params, m->grads);
         
-#line 358 "book/11-training.nw"
+#line 364 "book/11-training.nw"
 int last = s + 1 == o->steps;
 double val = NAN;
 if (o->val_every > 0 && d->n_val > (long)o->B * o->T
@@ -221,7 +221,7 @@ if (o->checkpoint_every > 0 && (s + 1) % o->checkpoint_every == 0 && !last
     return -1;
 if (stop && *stop && !last)
     return save_training(m, opt, o->out, err, errlen) == 0 ? 1 : -1;
-#line 303 "book/11-training.nw"
+#line 307 "book/11-training.nw"
     }
     return save_training(m, opt, o->out, err, errlen);
 }

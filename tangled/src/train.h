@@ -1,4 +1,4 @@
-#line 410 "book/11-training.nw"
+#line 418 "book/11-training.nw"
 #ifndef LONGHAND_TRAIN_H
 #define LONGHAND_TRAIN_H
 #include <signal.h>
@@ -18,7 +18,7 @@ float lr_at(const struct lr_schedule *sched, int s);
 double global_norm(const float *g, size_t n);
 /* If ||g|| > max_norm > 0, scale g to norm max_norm.  Returns ||g|| before. */
 double clip_global_norm(float *g, size_t n, double max_norm);
-#line 172 "book/11-training.nw"
+#line 174 "book/11-training.nw"
 enum { STATE_MAGIC = 0x4c484157 /* "LHAW" */, STATE_VERSION = 2, STATE_HEADER_INTS = 8 };
 /* Write opt's moments and step, with the fingerprint of params[opt->n], to
    path atomically; 0, or -1 with err. */
@@ -28,7 +28,7 @@ int adamw_save(const struct adamw *opt, const float *params, const char *path,
    file is not a state for n parameters or was saved with other params. */
 int adamw_load(struct adamw *opt, const float *params, const char *path,
                char *err, size_t errlen);
-#line 256 "book/11-training.nw"
+#line 260 "book/11-training.nw"
 struct train_data {
     const int *train, *val;   /* the two splits of the tokenised corpus */
     long n_train, n_val;      /* their lengths in tokens */
@@ -52,5 +52,5 @@ struct train_options {
 int train_run(struct gpt *m, struct adamw *opt, const struct train_data *d,
               const struct train_options *o, volatile sig_atomic_t *stop,
               char *err, size_t errlen);
-#line 421 "book/11-training.nw"
+#line 429 "book/11-training.nw"
 #endif

@@ -6,23 +6,13 @@
 #include <string.h>
 #include <unistd.h>
 #include "example.h"
+#include "command.h"
 
 static const char good[] =
     "# a comment\n"
     "text =  The cat sat.  \n"
     "\n"
     "seed = 42\nlayers = 1\nheads = 2\nchannels = 16\ncontext = 8\nvocab = 300\n";
-
-/* Write contents to a fresh temporary file; return its path (caller frees). */
-static char *write_temp(const char *contents, size_t len)
-{
-    char *path = strdup("/tmp/longhand-example-XXXXXX");
-    int fd = mkstemp(path);
-    ck_assert_int_ge(fd, 0);
-    ck_assert_int_eq(write(fd, contents, len), (ssize_t)len);
-    close(fd);
-    return path;
-}
 
 /* Read contents as a description; return example_read's status, message in err. */
 static int read_text(const char *contents, size_t len, struct worked_example *ex,

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "tokenizer.h"
+#include "command.h"
 
 #define GPT2_DIR "build/gpt2"
 
@@ -307,16 +308,6 @@ START_TEST(decode_rejects_unknown_ids)
 END_TEST
 
 /* Hostile files ----------------------------------------------------------- */
-
-static char *write_temp(const void *contents, size_t len)
-{
-    char *path = strdup("/tmp/longhand-tok-XXXXXX");
-    int fd = mkstemp(path);
-    ck_assert_int_ge(fd, 0);
-    ck_assert_int_eq(write(fd, contents, len), (ssize_t)len);
-    close(fd);
-    return path;
-}
 
 /* Load contents as a longhand file; it must fail with a message containing want. */
 static void assert_rejected(const void *contents, size_t len, const char *want)

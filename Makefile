@@ -278,13 +278,13 @@ FORCE:
 # Timings are the one output that is not the trace's: they depend on the machine
 # and its load, so `make bench` alone writes them, labelled with the CPU and the
 # date, to build/bench/, and the tables and the figure the book includes only
-# when they exist.  OPENBLAS=1 (needs libopenblas-dev) adds OpenBLAS as a
-# comparison; only build/bench/longhand-openblas links it.  Each thread count
-# runs in its own process with OPENBLAS_NUM_THREADS set, and with OpenBLAS both
-# libraries' threads sleep as soon as a call ends (OMP_WAIT_POLICY=passive,
-# OPENBLAS_THREAD_TIMEOUT=4) so that neither spins on the cores the other is
-# timed on.  Set OPENBLAS_CORETYPE=SkylakeX on AMD Zen 5, which OpenBLAS 0.3.21
-# mistakes for an AVX2-only CPU.
+# when they exist.  OPENBLAS=1 (needs libopenblas-openmp-dev) adds OpenBLAS as
+# a comparison; only build/bench/longhand-openblas links it.  It links
+# OpenBLAS's OpenMP build, so that both libraries run on libgomp's one pool of
+# threads, with the same wait policy, and neither's threads spin on the cores
+# the other is timed on.  Each thread count runs in its own process.  Set
+# OPENBLAS_CORETYPE=SkylakeX on AMD Zen 5, which OpenBLAS 0.3.21 mistakes for
+# an AVX2-only CPU.
 BENCH_THREADS ?= 1 2
 BENCH_SIZES   ?= 128,256,512,1024
 BENCH_ROWS    ?= 512,4096
@@ -294,12 +294,15 @@ BENCH_CONTEXT ?= 1024
 BENCH_TRAIN_CONFIGS ?= 4,4,128,256,8,64 6,6,384,512,4,256 12,12,768,50257,4,64
 BENCH_SAMPLE_CONTEXT ?= 512
 BENCH_BIN     := $(if $(OPENBLAS),build/bench/longhand-openblas,build/longhand)
-BENCH_ENV     := $(if $(OPENBLAS),OMP_WAIT_POLICY=passive OPENBLAS_THREAD_TIMEOUT=4) \
-                 $(if $(OPENBLAS_CORETYPE),OPENBLAS_CORETYPE=$(OPENBLAS_CORETYPE))
+BENCH_ENV     := $(if $(OPENBLAS_CORETYPE),OPENBLAS_CORETYPE=$(OPENBLAS_CORETYPE))
+OPENBLAS_DIR  := /usr/lib/$(shell $(CC) -print-multiarch)/openblas-openmp
 build/bench:
 	mkdir -p $@
 build/bench/longhand-openblas: tangled/src/main.c build/liblonghand.a | build/bench
-	$(CC) $(CPPFLAGS) -DLONGHAND_OPENBLAS $(CFLAGS) $^ -lopenblas $(LDLIBS) -o $@
+	@test -e $(OPENBLAS_DIR)/libopenblas.so || \
+	  { echo "make bench OPENBLAS=1: install libopenblas-openmp-dev first" >&2; exit 1; }
+	$(CC) $(CPPFLAGS) -DLONGHAND_OPENBLAS $(CFLAGS) $^ -L$(OPENBLAS_DIR) \
+	  -Wl,-rpath,$(OPENBLAS_DIR) -lopenblas $(LDLIBS) -o $@
 bench: $(BENCH_BIN) book/tsv2tex.awk book/bench-pivot.awk build/stamps/tables | build/bench
 	for mode in ladder model; do \
 	  for t in $(BENCH_THREADS); do \
@@ -310,7 +313,7 @@ bench: $(BENCH_BIN) book/tsv2tex.awk book/bench-pivot.awk build/stamps/tables | 
 	done
 	{ printf 'BenchMachine\t%s, %s cores\n' "$$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)" "$$(nproc)"; \
 	  printf 'BenchDate\t%s\n' "$$(date -u +%F)"; \
-	  printf 'BenchOpenBLAS\t%s\n' "$(if $(OPENBLAS),OpenBLAS $$(dpkg-query -W -f='$${Version}' libopenblas-dev 2>/dev/null)$(if $(OPENBLAS_CORETYPE), with core type $(OPENBLAS_CORETYPE)),no comparison with OpenBLAS)"; \
+	  printf 'BenchOpenBLAS\t%s\n' "$(if $(OPENBLAS),OpenBLAS $$(dpkg-query -W -f='$${Version}' libopenblas-openmp-dev 2>/dev/null)$(if $(OPENBLAS_CORETYPE), with core type $(OPENBLAS_CORETYPE)),no comparison with OpenBLAS)"; \
 	} > build/bench/values.tsv
 	awk -v mode=values -f book/tsv2tex.awk build/bench/values.tsv > build/tables/bench-values.tex
 	largest=$$(echo $(BENCH_SIZES) | tr , '\n' | sort -n | tail -1); \

@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "matmul.h"
-#line 380 "book/02-matmul.nw"
+#line 399 "book/02-matmul.nw"
 #if defined(__x86_64__) && defined(__GNUC__)
 #include <immintrin.h>
 #define MATMUL_X86_64 1
@@ -54,9 +54,21 @@ void gemm_blocked(int M, int N, int K, const float *A, const float *B, float *C)
         }
     }
 }
-#line 309 "book/02-matmul.nw"
+#line 314 "book/02-matmul.nw"
+/* packed[k*width + i] = x[i*rs + k*cs] for i < rows, k < kc */
+typedef void (*transpose_fn)(const float *x, ptrdiff_t rs, ptrdiff_t cs, int rows,
+                             int kc, int width, float *packed);
+
+static void transpose_portable(const float *x, ptrdiff_t rs, ptrdiff_t cs, int rows,
+                               int kc, int width, float *packed)
+{
+    for (int k = 0; k < kc; k++)
+        for (int i = 0; i < rows; i++)
+            packed[k * width + i] = x[i * rs + k * cs];
+}
+#line 328 "book/02-matmul.nw"
 static void pack_panels(struct matrix X, int i0, int m, int p0, int kc, int width,
-                        float *packed)
+                        transpose_fn transpose, float *packed)
 {
     for (int ir = 0; ir < m; ir += width, packed += (size_t)width * kc) {
         int rows = m - ir < width ? m - ir : width;
@@ -67,23 +79,23 @@ static void pack_panels(struct matrix X, int i0, int m, int p0, int kc, int widt
             for (int k = 0; k < kc; k++)
                 memcpy(packed + k * width, x + k * X.cs, sizeof(float) * rows);
         else
-            for (int k = 0; k < kc; k++)
-                for (int i = 0; i < rows; i++)
-                    packed[k * width + i] = x[i * X.rs + k * X.cs];
+            transpose(x, X.rs, X.cs, rows, kc, width, packed);
     }
 }
 
-static void pack_a(struct matrix A, int i0, int mc, int p0, int kc, float *packed)
+static void pack_a(struct matrix A, int i0, int mc, int p0, int kc,
+                   transpose_fn transpose, float *packed)
 {
-    pack_panels(A, i0, mc, p0, kc, MATMUL_MR, packed);
+    pack_panels(A, i0, mc, p0, kc, MATMUL_MR, transpose, packed);
 }
 
-static void pack_b(struct matrix B, int p0, int kc, int j0, int nc, float *packed)
+static void pack_b(struct matrix B, int p0, int kc, int j0, int nc,
+                   transpose_fn transpose, float *packed)
 {
     struct matrix Bt = { B.p, B.cs, B.rs };
-    pack_panels(Bt, j0, nc, p0, kc, MATMUL_NR, packed);
+    pack_panels(Bt, j0, nc, p0, kc, MATMUL_NR, transpose, packed);
 }
-#line 606 "book/02-matmul.nw"
+#line 740 "book/02-matmul.nw"
 struct packing_cache {
     float *p;        /* aligned to 64 bytes */
     size_t floats;   /* its capacity */
@@ -103,7 +115,7 @@ static float *packing_buffer(struct packing_cache *cache, size_t floats)
     }
     return cache->p;
 }
-#line 355 "book/02-matmul.nw"
+#line 374 "book/02-matmul.nw"
 typedef void (*kernel_fn)(int kc, const float *a, const float *b, float *c,
                           ptrdiff_t ldc);
 
@@ -120,7 +132,7 @@ static void kernel_portable(int kc, const float *a, const float *b, float *c,
         for (int j = 0; j < MATMUL_NR; j++)
             c[i * ldc + j] += acc[i][j];
 }
-#line 387 "book/02-matmul.nw"
+#line 406 "book/02-matmul.nw"
 #ifdef MATMUL_X86_64
 __attribute__((target("avx512f")))
 static void kernel_avx512(int kc, const float *a, const float *b, float *c,
@@ -128,11 +140,14 @@ static void kernel_avx512(int kc, const float *a, const float *b, float *c,
 {
     __m512 acc[MATMUL_MR][2];
     #pragma GCC unroll 16
-    for (int i = 0; i < MATMUL_MR; i++)
+    for (int i = 0; i < MATMUL_MR; i++) {
         acc[i][0] = acc[i][1] = _mm512_setzero_ps();
+        _mm_prefetch((const char *)(c + i * ldc), _MM_HINT_T0);
+        _mm_prefetch((const char *)(c + i * ldc + 16), _MM_HINT_T0);
+    }
     for (int k = 0; k < kc; k++, a += MATMUL_MR, b += MATMUL_NR) {
         
-#line 410 "book/02-matmul.nw"
+#line 432 "book/02-matmul.nw"
 __m512 b0 = _mm512_load_ps(b), b1 = _mm512_load_ps(b + 16);
 #pragma GCC unroll 16
 for (int i = 0; i < MATMUL_MR; i++) {
@@ -140,7 +155,7 @@ for (int i = 0; i < MATMUL_MR; i++) {
     acc[i][0] = _mm512_fmadd_ps(ai, b0, acc[i][0]);
     acc[i][1] = _mm512_fmadd_ps(ai, b1, acc[i][1]);
 }
-#line 398 "book/02-matmul.nw"
+#line 420 "book/02-matmul.nw"
     }
     #pragma GCC unroll 16
     for (int i = 0; i < MATMUL_MR; i++) {
@@ -150,7 +165,7 @@ for (int i = 0; i < MATMUL_MR; i++) {
     }
 }
 #endif
-#line 429 "book/02-matmul.nw"
+#line 451 "book/02-matmul.nw"
 #ifdef MATMUL_X86_64
 enum { AVX2_ROWS = 6 };
 
@@ -172,16 +187,16 @@ static inline void strip_avx2(int kc, const float *a, const float *b, float *c,
         }
     }
     
-#line 454 "book/02-matmul.nw"
+#line 476 "book/02-matmul.nw"
 #pragma GCC unroll 6
 for (int i = 0; i < rows; i++) {
     float *ci = c + i * ldc;
     _mm256_storeu_ps(ci, _mm256_add_ps(_mm256_loadu_ps(ci), acc[i][0]));
     _mm256_storeu_ps(ci + 8, _mm256_add_ps(_mm256_loadu_ps(ci + 8), acc[i][1]));
 }
-#line 450 "book/02-matmul.nw"
+#line 472 "book/02-matmul.nw"
 }
-#line 464 "book/02-matmul.nw"
+#line 486 "book/02-matmul.nw"
 __attribute__((target("avx2,fma")))
 static void kernel_avx2(int kc, const float *a, const float *b, float *c,
                         ptrdiff_t ldc)
@@ -194,7 +209,70 @@ static void kernel_avx2(int kc, const float *a, const float *b, float *c,
     }
 }
 #endif
-#line 494 "book/02-matmul.nw"
+#line 524 "book/02-matmul.nw"
+#ifdef MATMUL_X86_64
+__attribute__((target("avx512f"), always_inline))
+static inline void transpose16_avx512(const __m512 r[16], __m512 col[16])
+{
+    __m512 t[16], u[16];
+    #pragma GCC unroll 8
+    for (int i = 0; i < 16; i += 2) { /* lane L: r_i[4L], r_i+1[4L], r_i[4L+1], ... */
+        t[i] = _mm512_unpacklo_ps(r[i], r[i + 1]);
+        t[i + 1] = _mm512_unpackhi_ps(r[i], r[i + 1]);
+    }
+    #pragma GCC unroll 4
+    for (int g = 0; g < 16; g += 4) { /* u[g+j], lane L: rows g..g+3 of column 4L+j */
+        u[g] = _mm512_shuffle_ps(t[g], t[g + 2], 0x44);
+        u[g + 1] = _mm512_shuffle_ps(t[g], t[g + 2], 0xEE);
+        u[g + 2] = _mm512_shuffle_ps(t[g + 1], t[g + 3], 0x44);
+        u[g + 3] = _mm512_shuffle_ps(t[g + 1], t[g + 3], 0xEE);
+    }
+    
+#line 549 "book/02-matmul.nw"
+#pragma GCC unroll 4
+for (int j = 0; j < 4; j++) {
+    __m512 even01 = _mm512_shuffle_f32x4(u[j], u[4 + j], 0x88);   /* lanes 0, 2 */
+    __m512 odd01 = _mm512_shuffle_f32x4(u[j], u[4 + j], 0xDD);    /* lanes 1, 3 */
+    __m512 even23 = _mm512_shuffle_f32x4(u[8 + j], u[12 + j], 0x88);
+    __m512 odd23 = _mm512_shuffle_f32x4(u[8 + j], u[12 + j], 0xDD);
+    col[j] = _mm512_shuffle_f32x4(even01, even23, 0x88);
+    col[4 + j] = _mm512_shuffle_f32x4(odd01, odd23, 0x88);
+    col[8 + j] = _mm512_shuffle_f32x4(even01, even23, 0xDD);
+    col[12 + j] = _mm512_shuffle_f32x4(odd01, odd23, 0xDD);
+}
+#line 542 "book/02-matmul.nw"
+}
+#endif
+#line 570 "book/02-matmul.nw"
+#ifdef MATMUL_X86_64
+__attribute__((target("avx512f")))
+static void transpose_avx512(const float *x, ptrdiff_t rs, ptrdiff_t cs, int rows,
+                             int kc, int width, float *packed)
+{
+    if (cs != 1) {
+        transpose_portable(x, rs, cs, rows, kc, width, packed);
+        return;
+    }
+    for (int i0 = 0; i0 < width; i0 += 16) {
+        __mmask16 lanes = (__mmask16)((1u << (width - i0 < 16 ? width - i0 : 16)) - 1);
+        for (int k0 = 0; k0 < kc; k0 += 16) {
+            int n = kc - k0 < 16 ? kc - k0 : 16;
+            __mmask16 present = (__mmask16)((1u << n) - 1);
+            __m512 r[16], col[16];
+            #pragma GCC unroll 16
+            for (int i = 0; i < 16; i++)
+                r[i] = i0 + i < rows
+                           ? _mm512_maskz_loadu_ps(present, x + (i0 + i) * rs + k0)
+                           : _mm512_setzero_ps();
+            transpose16_avx512(r, col);
+            #pragma GCC unroll 16
+            for (int k = 0; k < n; k++)
+                _mm512_mask_storeu_ps(packed + (k0 + k) * width + i0, lanes, col[k]);
+        }
+    }
+}
+#endif
+#line 618 "book/02-matmul.nw"
 int matmul_have_avx2(void)
 {
 #ifdef MATMUL_X86_64
@@ -212,20 +290,25 @@ int matmul_have_avx512(void)
     return 0;
 #endif
 }
+#line 640 "book/02-matmul.nw"
+struct packed_code {
+    kernel_fn kernel;
+    transpose_fn transpose;
+};
 
-static kernel_fn choose_kernel(enum matmul_kernel which)
+static struct packed_code choose_code(enum matmul_kernel which)
 {
 #ifdef MATMUL_X86_64
     int best = which == MATMUL_KERNEL_BEST;
     if ((best || which == MATMUL_KERNEL_AVX512) && matmul_have_avx512())
-        return kernel_avx512;
+        return (struct packed_code){ kernel_avx512, transpose_avx512 };
     if ((best || which == MATMUL_KERNEL_AVX2) && matmul_have_avx2())
-        return kernel_avx2;
+        return (struct packed_code){ kernel_avx2, transpose_portable };
 #endif
     (void)which;
-    return kernel_portable;
+    return (struct packed_code){ kernel_portable, transpose_portable };
 }
-#line 539 "book/02-matmul.nw"
+#line 672 "book/02-matmul.nw"
 static size_t round_up(size_t n, size_t multiple)
 {
     return (n + multiple - 1) / multiple * multiple;
@@ -233,8 +316,9 @@ static size_t round_up(size_t n, size_t multiple)
 
 
 static void gemm_serial(int M, int N, int K, struct matrix A, struct matrix B,
-                        float *C, ptrdiff_t ldc, kernel_fn run)
+                        float *C, ptrdiff_t ldc, struct packed_code code)
 {
+    kernel_fn run = code.kernel;
     size_t kc_max = K < MATMUL_KC ? (size_t)K : MATMUL_KC;
     size_t mc_max = M < MATMUL_MC ? (size_t)M : MATMUL_MC;
     size_t nc_max = N < MATMUL_NC ? (size_t)N : MATMUL_NC;
@@ -244,12 +328,12 @@ static void gemm_serial(int M, int N, int K, struct matrix A, struct matrix B,
         int nc = N - jc < MATMUL_NC ? N - jc : MATMUL_NC;
         for (int pc = 0; pc < K; pc += MATMUL_KC) {
             int kc = K - pc < MATMUL_KC ? K - pc : MATMUL_KC;
-            pack_b(B, pc, kc, jc, nc, packed_b);
+            pack_b(B, pc, kc, jc, nc, code.transpose, packed_b);
             for (int ic = 0; ic < M; ic += MATMUL_MC) {
                 int mc = M - ic < MATMUL_MC ? M - ic : MATMUL_MC;
-                pack_a(A, ic, mc, pc, kc, packed_a);
+                pack_a(A, ic, mc, pc, kc, code.transpose, packed_a);
                 
-#line 572 "book/02-matmul.nw"
+#line 706 "book/02-matmul.nw"
 for (int jr = 0; jr < nc; jr += MATMUL_NR)
     for (int ir = 0; ir < mc; ir += MATMUL_MR) {
         int mr = mc - ir < MATMUL_MR ? mc - ir : MATMUL_MR;
@@ -260,7 +344,7 @@ for (int jr = 0; jr < nc; jr += MATMUL_NR)
             run(kc, a, b, c, ldc);
         else
             
-#line 586 "book/02-matmul.nw"
+#line 720 "book/02-matmul.nw"
 {
     float tile[MATMUL_MR * MATMUL_NR] = { 0 };
     run(kc, a, b, tile, MATMUL_NR);
@@ -268,20 +352,20 @@ for (int jr = 0; jr < nc; jr += MATMUL_NR)
         for (int j = 0; j < nr; j++)
             c[i * ldc + j] += tile[i * MATMUL_NR + j];
 }
-#line 582 "book/02-matmul.nw"
+#line 716 "book/02-matmul.nw"
     }
-#line 562 "book/02-matmul.nw"
+#line 696 "book/02-matmul.nw"
             }
         }
     }
 }
-#line 658 "book/02-matmul.nw"
+#line 792 "book/02-matmul.nw"
 void gemm_strided(int M, int N, int K, struct matrix A, struct matrix B,
                   float *C, ptrdiff_t ldc, enum matmul_kernel kernel, int threaded)
 {
     if (M <= 0 || N <= 0 || K <= 0)
         return;
-    kernel_fn run = choose_kernel(kernel);
+    struct packed_code code = choose_code(kernel);
     int by_columns = N >= M, step = by_columns ? MATMUL_NR : MATMUL_MR;
     int length = by_columns ? N : M, panels = (length + step - 1) / step;
     int threads = threaded ? omp_get_max_threads() : 1;
@@ -290,7 +374,7 @@ void gemm_strided(int M, int N, int K, struct matrix A, struct matrix B,
     #pragma omp parallel num_threads(threads)
     {
         
-#line 679 "book/02-matmul.nw"
+#line 813 "book/02-matmul.nw"
 int t = omp_get_thread_num(), T = omp_get_num_threads();
 int lo = (int)((long)panels * t / T) * step;
 int hi = (int)((long)panels * (t + 1) / T) * step;
@@ -298,15 +382,15 @@ if (hi > length)
     hi = length;
 if (by_columns) {
     struct matrix b = { B.p + lo * B.cs, B.rs, B.cs };
-    gemm_serial(M, hi - lo, K, A, b, C + lo, ldc, run);
+    gemm_serial(M, hi - lo, K, A, b, C + lo, ldc, code);
 } else {
     struct matrix a = { A.p + lo * A.rs, A.rs, A.cs };
-    gemm_serial(hi - lo, N, K, a, B, C + lo * ldc, ldc, run);
+    gemm_serial(hi - lo, N, K, a, B, C + lo * ldc, ldc, code);
 }
-#line 672 "book/02-matmul.nw"
+#line 806 "book/02-matmul.nw"
     }
 }
-#line 706 "book/02-matmul.nw"
+#line 840 "book/02-matmul.nw"
 static void gemm_row_major(int M, int N, int K, const float *A, const float *B,
                            float *C, enum matmul_kernel kernel, int threaded)
 {
@@ -325,13 +409,13 @@ void gemm_threaded(int M, int N, int K, const float *A, const float *B, float *C
 {
     gemm_row_major(M, N, K, A, B, C, MATMUL_KERNEL_BEST, 1);
 }
-#line 737 "book/02-matmul.nw"
+#line 871 "book/02-matmul.nw"
 const struct gemm_variant gemm_variants[NUM_GEMM_VARIANTS] = {
     { "naive", gemm_naive },   { "reordered", gemm_reordered },
     { "blocked", gemm_blocked }, { "packed", gemm_packed },
     { "simd", gemm_simd },     { "threaded", gemm_threaded },
 };
-#line 766 "book/02-matmul.nw"
+#line 900 "book/02-matmul.nw"
 void matmul_forward(float *out, const float *inp, const float *weight,
                     const float *bias, int BT, int C, int OC)
 {
@@ -342,7 +426,7 @@ void matmul_forward(float *out, const float *inp, const float *weight,
     struct matrix X = { inp, C, 1 }, Wt = { weight, 1, C };
     gemm_strided(BT, OC, C, X, Wt, out, OC, MATMUL_KERNEL_BEST, 1);
 }
-#line 812 "book/02-matmul.nw"
+#line 946 "book/02-matmul.nw"
 void matmul_backward(float *dinp, float *dweight, float *dbias, const float *dout,
                      const float *inp, const float *weight, int BT, int C, int OC)
 {
@@ -352,7 +436,7 @@ void matmul_backward(float *dinp, float *dweight, float *dbias, const float *dou
     gemm_strided(OC, C, BT, Gt, X, dweight, C, MATMUL_KERNEL_BEST, 1);
     if (dbias)
         
-#line 829 "book/02-matmul.nw"
+#line 963 "book/02-matmul.nw"
 {
     enum { COLUMNS = 64 };
     #pragma omp parallel for schedule(static)
@@ -363,9 +447,9 @@ void matmul_backward(float *dinp, float *dweight, float *dbias, const float *dou
                 dbias[o] += dout[(size_t)r * OC + o];
     }
 }
-#line 821 "book/02-matmul.nw"
+#line 955 "book/02-matmul.nw"
 }
-#line 857 "book/02-matmul.nw"
+#line 991 "book/02-matmul.nw"
 int matmul_check_sizes(long M, long N, long K)
 {
     const long max = MATMUL_MAX_DIM, limit = 1L << 31;
@@ -375,7 +459,7 @@ int matmul_check_sizes(long M, long N, long K)
         return -1;
     return 0;
 }
-#line 884 "book/02-matmul.nw"
+#line 1018 "book/02-matmul.nw"
 enum { PEAK_CHAINS = 24 };
 #ifdef MATMUL_X86_64
 __attribute__((target("avx512f")))
@@ -394,7 +478,7 @@ static float fma_chains_avx512(long iters)
     return s;
 }
 #endif
-#line 905 "book/02-matmul.nw"
+#line 1039 "book/02-matmul.nw"
 static float fma_chains_portable(long iters)
 {
     float x[PEAK_CHAINS], s = 0;
@@ -407,7 +491,7 @@ static float fma_chains_portable(long iters)
         s += x[c];
     return s;
 }
-#line 922 "book/02-matmul.nw"
+#line 1056 "book/02-matmul.nw"
 double matmul_peak_gflops(int threads)
 {
     const long iters = 1L << 22;

@@ -89,18 +89,23 @@ START_TEST(every_product_matches_cblas)
 }
 END_TEST
 
-/* The portable and the vector kernels make the same roundings in the same order. */
+/* The portable and the vector kernels make the same roundings in the same order,
+   and their packings, plain or transposing, pack the same values. */
 START_TEST(kernels_agree_bitwise)
 {
     int M = 253, N = 515, K = 513;
     float *A = random_floats((size_t)M * K, 5, 1.0), *B = random_floats((size_t)K * N, 6, 1.0);
     float *C1 = calloc((size_t)M * N, sizeof *C1), *C2 = calloc((size_t)M * N, sizeof *C2);
-    struct matrix a = { A, K, 1 }, b = { B, N, 1 };
-    gemm_strided(M, N, K, a, b, C1, N, MATMUL_KERNEL_PORTABLE, 0);
-    for (int kernel = MATMUL_KERNEL_AVX2; kernel <= MATMUL_KERNEL_BEST; kernel++) {
-        memset(C2, 0, (size_t)M * N * sizeof *C2);
-        gemm_strided(M, N, K, a, b, C2, N, kernel, 1);
-        ck_assert_mem_eq(C1, C2, (size_t)M * N * sizeof *C1);
+    for (int trans = 0; trans < 4; trans++) {
+        int ta = trans & 1, tb = trans >> 1; /* A stored [K x M] if ta, B [N x K] if tb */
+        struct matrix a = { A, ta ? 1 : K, ta ? M : 1 }, b = { B, tb ? 1 : N, tb ? K : 1 };
+        memset(C1, 0, (size_t)M * N * sizeof *C1);
+        gemm_strided(M, N, K, a, b, C1, N, MATMUL_KERNEL_PORTABLE, 0);
+        for (int kernel = MATMUL_KERNEL_AVX2; kernel <= MATMUL_KERNEL_BEST; kernel++) {
+            memset(C2, 0, (size_t)M * N * sizeof *C2);
+            gemm_strided(M, N, K, a, b, C2, N, kernel, 1);
+            ck_assert_mem_eq(C1, C2, (size_t)M * N * sizeof *C1);
+        }
     }
     free(A), free(B), free(C1), free(C2);
 }

@@ -5,7 +5,7 @@
 #include "cli.h"
 #line 1116 "book/01-numbers.nw"
 #include "trace.h"
-#line 1088 "book/02-matmul.nw"
+#line 1087 "book/02-matmul.nw"
 #include <math.h>
 #include <omp.h>
 #include <stdlib.h>
@@ -81,14 +81,14 @@ if (status != 0)
 return status == 0 ? 0 : 1;
 #line 1136 "book/01-numbers.nw"
 }
-#line 1136 "book/02-matmul.nw"
+#line 1135 "book/02-matmul.nw"
 struct bench_matmul_options {
     int sizes[16], nsizes;     /* --sizes: the ladder's square sizes */
     int rows[8], nrows;        /* --rows: the model's B*T values */
     int threads[8], nthreads;  /* --threads */
     int reps, naive_max, model, latex;
 };
-#line 1152 "book/02-matmul.nw"
+#line 1151 "book/02-matmul.nw"
 static int parse_sizes(const char *s, int *out, int max)
 {
     int n = 0;
@@ -102,7 +102,7 @@ static int parse_sizes(const char *s, int *out, int max)
     } while (*end == ',');
     return *end == '\0' ? n : -1;
 }
-#line 1248 "book/02-matmul.nw"
+#line 1247 "book/02-matmul.nw"
 #define MIN_SAMPLE_SECONDS 0.02
 enum { WARM_UP_ROUNDS = 2 }; /* rounds -2 and -1, untimed */
 
@@ -134,7 +134,7 @@ static double median(double *x, int n)
     qsort(x, (size_t)n, sizeof *x, compare_doubles);
     return n % 2 ? x[n / 2] : (x[n / 2 - 1] + x[n / 2]) / 2;
 }
-#line 1300 "book/02-matmul.nw"
+#line 1299 "book/02-matmul.nw"
 #ifdef LONGHAND_OPENBLAS
 #include <cblas.h>
 enum { HAVE_OPENBLAS = 1 };
@@ -154,7 +154,7 @@ static void openblas_product(int M, int N, int K, struct matrix A, struct matrix
     (void)M, (void)N, (void)K, (void)A, (void)B, (void)C;
 }
 #endif
-#line 1322 "book/02-matmul.nw"
+#line 1321 "book/02-matmul.nw"
 static void print_row(const struct bench_matmul_options *o, const char *name,
                       int M, int N, int K, int threads, double gflops, double peak,
                       double openblas)
@@ -185,7 +185,7 @@ static void print_footer(const struct bench_matmul_options *o)
     if (o->latex)
         puts("\\end{tabular}");
 }
-#line 1358 "book/02-matmul.nw"
+#line 1357 "book/02-matmul.nw"
 enum { MAX_ROUNDS = 1000 };
 static int bench_ladder(const struct bench_matmul_options *o)
 {
@@ -208,7 +208,7 @@ static int bench_ladder(const struct bench_matmul_options *o)
                 B[i] = 2.0f * (float)rand() / RAND_MAX - 1;
             }
             
-#line 1389 "book/02-matmul.nw"
+#line 1388 "book/02-matmul.nw"
 static double t[NUM_GEMM_VARIANTS + 1][MAX_ROUNDS];
 int calls[NUM_GEMM_VARIANTS + 1];
 struct matrix a = { A, n, 1 }, b = { B, n, 1 };
@@ -237,14 +237,14 @@ for (int v = n > o->naive_max ? 1 : 0; v < NUM_GEMM_VARIANTS; v++)
               flops / median(t[v], o->reps) * 1e-9, peak, openblas);
 if (HAVE_OPENBLAS)
     print_row(o, "OpenBLAS", n, n, n, threads, openblas, peak, openblas);
-#line 1380 "book/02-matmul.nw"
+#line 1379 "book/02-matmul.nw"
             free(A), free(B), free(C);
         }
     }
     print_footer(o);
     return 0;
 }
-#line 1424 "book/02-matmul.nw"
+#line 1423 "book/02-matmul.nw"
 static int bench_model_shape(const struct bench_matmul_options *o, int BT, int C,
                              int OC, int threads, double peak);
 
@@ -265,7 +265,7 @@ static int bench_model(const struct bench_matmul_options *o)
     print_footer(o);
     return 0;
 }
-#line 1451 "book/02-matmul.nw"
+#line 1450 "book/02-matmul.nw"
 static int bench_model_shape(const struct bench_matmul_options *o, int BT, int C,
                              int OC, int threads, double peak)
 {
@@ -284,7 +284,7 @@ static int bench_model_shape(const struct bench_matmul_options *o, int BT, int C
         { "dweight", OC, C, BT, { G, 1, OC }, { X, C, 1 } },
     };
     
-#line 1475 "book/02-matmul.nw"
+#line 1474 "book/02-matmul.nw"
 static double t[6][MAX_ROUNDS];
 int calls[6] = { 1, 1, 1, 1, 1, 1 };
 for (int round = -WARM_UP_ROUNDS; round < o->reps; round++)
@@ -305,11 +305,11 @@ for (int v = 0; v < 3; v++) {
     double theirs = HAVE_OPENBLAS ? flops / median(t[v + 3], o->reps) * 1e-9 : 0;
     print_row(o, p[v].name, p[v].M, p[v].N, p[v].K, threads, ours, peak, theirs);
 }
-#line 1469 "book/02-matmul.nw"
+#line 1468 "book/02-matmul.nw"
     free(buf);
     return 0;
 }
-#line 1170 "book/02-matmul.nw"
+#line 1169 "book/02-matmul.nw"
 static int bench_matmul(int argc, char **argv)
 {
     struct bench_matmul_options o = { .sizes = { 256, 512, 1024 }, .nsizes = 3,
@@ -327,7 +327,7 @@ static int bench_matmul(int argc, char **argv)
     optind = 1;
     while ((c = getopt_long(argc, argv, "s:r:t:n:x:mlh", options, NULL)) != -1) {
         
-#line 1196 "book/02-matmul.nw"
+#line 1195 "book/02-matmul.nw"
 int bad = 0;
 switch (c) {
 case 's': bad = (o.nsizes = parse_sizes(optarg, o.sizes, 16)) < 0; break;
@@ -339,7 +339,7 @@ case 'm': o.model = 1; break;
 case 'l': o.latex = 1; break;
 case 'h':
     
-#line 1216 "book/02-matmul.nw"
+#line 1215 "book/02-matmul.nw"
 puts("usage: longhand bench matmul [--sizes N,...] [--threads T,...] [--reps R]\n"
      "         [--naive-max N] [--model [--rows BT,...]] [--latex]\n\n"
      "Time the matmul ladder on N x N x N products (default 256,512,1024; the naive\n"
@@ -348,26 +348,26 @@ puts("usage: longhand bench matmul [--sizes N,...] [--threads T,...] [--reps R]\
      "(default 512,4096).\n"
      "Prints variant, M, N, K, threads, GFLOP/s (median of R interleaved rounds,\n"
      "default 5) and % of the measured FMA peak, as TSV or a LaTeX tabular.");
-#line 1207 "book/02-matmul.nw"
+#line 1206 "book/02-matmul.nw"
     return 0;
 default:
     return usage_error("bench matmul", "unknown option");
 }
 if (bad)
     return usage_error("bench matmul", "bad value '%s' for -%c", optarg, c);
-#line 1187 "book/02-matmul.nw"
+#line 1186 "book/02-matmul.nw"
     }
     if (optind != argc)
         return usage_error("bench matmul", "unexpected argument '%s'", argv[optind]);
     
-#line 1227 "book/02-matmul.nw"
+#line 1226 "book/02-matmul.nw"
 for (int i = 0; i < o.nsizes; i++)
     if (matmul_check_sizes(o.sizes[i], o.sizes[i], o.sizes[i]) != 0)
         return usage_error("bench matmul", "size %d too large", o.sizes[i]);
 for (int i = 0; i < o.nrows; i++)
     if (matmul_check_sizes(o.rows[i], 4096, 4096) != 0)
         return usage_error("bench matmul", "rows %d too large", o.rows[i]);
-#line 1191 "book/02-matmul.nw"
+#line 1190 "book/02-matmul.nw"
     return o.model ? bench_model(&o) : bench_ladder(&o);
 }
 #line 877 "book/07-attention.nw"
@@ -661,10 +661,10 @@ static int bench_sample_at(struct gpt *m, struct gpt_cache *g, const int *tokens
     return 0;
 }
 
-#line 1097 "book/02-matmul.nw"
+#line 1096 "book/02-matmul.nw"
 static const struct command benchmarks[] = {
     
-#line 1123 "book/02-matmul.nw"
+#line 1122 "book/02-matmul.nw"
 { "matmul", bench_matmul, "GFLOP/s of the matmul ladder or the model's products" },
 #line 873 "book/07-attention.nw"
 { "attention", bench_attention, "plain vs lean attention, and generation with the cache" },
@@ -672,7 +672,7 @@ static const struct command benchmarks[] = {
 { "train", bench_train, "time training steps of a model of given sizes" },
 #line 878 "book/12-sampling.nw"
 { "sample", bench_sample, "generation tokens/s with and without the key-value cache" },
-#line 1099 "book/02-matmul.nw"
+#line 1098 "book/02-matmul.nw"
 };
 enum { NUM_BENCHMARKS = sizeof benchmarks / sizeof benchmarks[0] };
 
@@ -1573,7 +1573,7 @@ static const struct command commands[] = {
     
 #line 1175 "book/01-numbers.nw"
 { "trace", cmd_trace, "run the worked example, writing the book's tables" },
-#line 1119 "book/02-matmul.nw"
+#line 1118 "book/02-matmul.nw"
 { "bench", cmd_bench, "time a part of the program (bench matmul, ...)" },
 #line 1585 "book/03-tokenizer.nw"
 { "tokenizer", cmd_tokenizer, "train a BPE tokenizer; encode and decode text" },

@@ -95,7 +95,7 @@ static void pack_b(struct matrix B, int p0, int kc, int j0, int nc,
     struct matrix Bt = { B.p, B.cs, B.rs };
     pack_panels(Bt, j0, nc, p0, kc, MATMUL_NR, transpose, packed);
 }
-#line 740 "book/02-matmul.nw"
+#line 739 "book/02-matmul.nw"
 struct packing_cache {
     float *p;        /* aligned to 64 bytes */
     size_t floats;   /* its capacity */
@@ -243,7 +243,7 @@ for (int j = 0; j < 4; j++) {
 #line 542 "book/02-matmul.nw"
 }
 #endif
-#line 570 "book/02-matmul.nw"
+#line 569 "book/02-matmul.nw"
 #ifdef MATMUL_X86_64
 __attribute__((target("avx512f")))
 static void transpose_avx512(const float *x, ptrdiff_t rs, ptrdiff_t cs, int rows,
@@ -272,7 +272,7 @@ static void transpose_avx512(const float *x, ptrdiff_t rs, ptrdiff_t cs, int row
     }
 }
 #endif
-#line 618 "book/02-matmul.nw"
+#line 617 "book/02-matmul.nw"
 int matmul_have_avx2(void)
 {
 #ifdef MATMUL_X86_64
@@ -290,7 +290,7 @@ int matmul_have_avx512(void)
     return 0;
 #endif
 }
-#line 640 "book/02-matmul.nw"
+#line 639 "book/02-matmul.nw"
 struct packed_code {
     kernel_fn kernel;
     transpose_fn transpose;
@@ -308,7 +308,7 @@ static struct packed_code choose_code(enum matmul_kernel which)
     (void)which;
     return (struct packed_code){ kernel_portable, transpose_portable };
 }
-#line 672 "book/02-matmul.nw"
+#line 671 "book/02-matmul.nw"
 static size_t round_up(size_t n, size_t multiple)
 {
     return (n + multiple - 1) / multiple * multiple;
@@ -333,7 +333,7 @@ static void gemm_serial(int M, int N, int K, struct matrix A, struct matrix B,
                 int mc = M - ic < MATMUL_MC ? M - ic : MATMUL_MC;
                 pack_a(A, ic, mc, pc, kc, code.transpose, packed_a);
                 
-#line 706 "book/02-matmul.nw"
+#line 705 "book/02-matmul.nw"
 for (int jr = 0; jr < nc; jr += MATMUL_NR)
     for (int ir = 0; ir < mc; ir += MATMUL_MR) {
         int mr = mc - ir < MATMUL_MR ? mc - ir : MATMUL_MR;
@@ -344,7 +344,7 @@ for (int jr = 0; jr < nc; jr += MATMUL_NR)
             run(kc, a, b, c, ldc);
         else
             
-#line 720 "book/02-matmul.nw"
+#line 719 "book/02-matmul.nw"
 {
     float tile[MATMUL_MR * MATMUL_NR] = { 0 };
     run(kc, a, b, tile, MATMUL_NR);
@@ -352,14 +352,14 @@ for (int jr = 0; jr < nc; jr += MATMUL_NR)
         for (int j = 0; j < nr; j++)
             c[i * ldc + j] += tile[i * MATMUL_NR + j];
 }
-#line 716 "book/02-matmul.nw"
+#line 715 "book/02-matmul.nw"
     }
-#line 696 "book/02-matmul.nw"
+#line 695 "book/02-matmul.nw"
             }
         }
     }
 }
-#line 792 "book/02-matmul.nw"
+#line 791 "book/02-matmul.nw"
 void gemm_strided(int M, int N, int K, struct matrix A, struct matrix B,
                   float *C, ptrdiff_t ldc, enum matmul_kernel kernel, int threaded)
 {
@@ -374,7 +374,7 @@ void gemm_strided(int M, int N, int K, struct matrix A, struct matrix B,
     #pragma omp parallel num_threads(threads)
     {
         
-#line 813 "book/02-matmul.nw"
+#line 812 "book/02-matmul.nw"
 int t = omp_get_thread_num(), T = omp_get_num_threads();
 int lo = (int)((long)panels * t / T) * step;
 int hi = (int)((long)panels * (t + 1) / T) * step;
@@ -387,10 +387,10 @@ if (by_columns) {
     struct matrix a = { A.p + lo * A.rs, A.rs, A.cs };
     gemm_serial(hi - lo, N, K, a, B, C + lo * ldc, ldc, code);
 }
-#line 806 "book/02-matmul.nw"
+#line 805 "book/02-matmul.nw"
     }
 }
-#line 840 "book/02-matmul.nw"
+#line 839 "book/02-matmul.nw"
 static void gemm_row_major(int M, int N, int K, const float *A, const float *B,
                            float *C, enum matmul_kernel kernel, int threaded)
 {
@@ -409,13 +409,13 @@ void gemm_threaded(int M, int N, int K, const float *A, const float *B, float *C
 {
     gemm_row_major(M, N, K, A, B, C, MATMUL_KERNEL_BEST, 1);
 }
-#line 871 "book/02-matmul.nw"
+#line 870 "book/02-matmul.nw"
 const struct gemm_variant gemm_variants[NUM_GEMM_VARIANTS] = {
     { "naive", gemm_naive },   { "reordered", gemm_reordered },
     { "blocked", gemm_blocked }, { "packed", gemm_packed },
     { "simd", gemm_simd },     { "threaded", gemm_threaded },
 };
-#line 900 "book/02-matmul.nw"
+#line 899 "book/02-matmul.nw"
 void matmul_forward(float *out, const float *inp, const float *weight,
                     const float *bias, int BT, int C, int OC)
 {
@@ -426,7 +426,7 @@ void matmul_forward(float *out, const float *inp, const float *weight,
     struct matrix X = { inp, C, 1 }, Wt = { weight, 1, C };
     gemm_strided(BT, OC, C, X, Wt, out, OC, MATMUL_KERNEL_BEST, 1);
 }
-#line 946 "book/02-matmul.nw"
+#line 945 "book/02-matmul.nw"
 void matmul_backward(float *dinp, float *dweight, float *dbias, const float *dout,
                      const float *inp, const float *weight, int BT, int C, int OC)
 {
@@ -436,7 +436,7 @@ void matmul_backward(float *dinp, float *dweight, float *dbias, const float *dou
     gemm_strided(OC, C, BT, Gt, X, dweight, C, MATMUL_KERNEL_BEST, 1);
     if (dbias)
         
-#line 963 "book/02-matmul.nw"
+#line 962 "book/02-matmul.nw"
 {
     enum { COLUMNS = 64 };
     #pragma omp parallel for schedule(static)
@@ -447,9 +447,9 @@ void matmul_backward(float *dinp, float *dweight, float *dbias, const float *dou
                 dbias[o] += dout[(size_t)r * OC + o];
     }
 }
-#line 955 "book/02-matmul.nw"
+#line 954 "book/02-matmul.nw"
 }
-#line 991 "book/02-matmul.nw"
+#line 990 "book/02-matmul.nw"
 int matmul_check_sizes(long M, long N, long K)
 {
     const long max = MATMUL_MAX_DIM, limit = 1L << 31;
@@ -459,7 +459,7 @@ int matmul_check_sizes(long M, long N, long K)
         return -1;
     return 0;
 }
-#line 1018 "book/02-matmul.nw"
+#line 1017 "book/02-matmul.nw"
 enum { PEAK_CHAINS = 24 };
 #ifdef MATMUL_X86_64
 __attribute__((target("avx512f")))
@@ -478,7 +478,7 @@ static float fma_chains_avx512(long iters)
     return s;
 }
 #endif
-#line 1039 "book/02-matmul.nw"
+#line 1038 "book/02-matmul.nw"
 static float fma_chains_portable(long iters)
 {
     float x[PEAK_CHAINS], s = 0;
@@ -491,7 +491,7 @@ static float fma_chains_portable(long iters)
         s += x[c];
     return s;
 }
-#line 1056 "book/02-matmul.nw"
+#line 1055 "book/02-matmul.nw"
 double matmul_peak_gflops(int threads)
 {
     const long iters = 1L << 22;

@@ -9,7 +9,7 @@
 #include <math.h>
 #include <gsl/gsl_fit.h>
 #include "numbers.h"
-#line 1598 "book/02-matmul.nw"
+#line 1597 "book/02-matmul.nw"
 #include "matmul.h"
 #line 1962 "book/03-tokenizer.nw"
 #include "tokenizer.h"
@@ -202,7 +202,7 @@ trace_value(t, "InitSampleStd", "%.5f", sqrt(ss / (double)n));
     trace_close(t, f);
     gsl_rng_free(rng);
 }
-#line 1611 "book/02-matmul.nw"
+#line 1610 "book/02-matmul.nw"
 static double max_error(const float *C, int M, int N, int K, struct matrix A,
                         struct matrix B, double *ratio)
 {
@@ -223,7 +223,7 @@ static double max_error(const float *C, int M, int N, int K, struct matrix A,
         }
     return worst;
 }
-#line 1634 "book/02-matmul.nw"
+#line 1633 "book/02-matmul.nw"
 enum { MATMUL_BIG_M = 67, MATMUL_BIG_N = 203, MATMUL_BIG_K = 3001 };
 
 static void trace_matmul(struct trace *t)
@@ -234,7 +234,7 @@ static void trace_matmul(struct trace *t)
     float *a[2], *b[2], *out[2][NUM_GEMM_VARIANTS + 3];
     int ok = 1;
     
-#line 1665 "book/02-matmul.nw"
+#line 1664 "book/02-matmul.nw"
 gsl_rng *rng = rng_create(t->ex.seed);
 for (int s = 0; s < 2; s++) {
     size_t mk = (size_t)M[s] * K[s], kn = (size_t)K[s] * N[s];
@@ -250,7 +250,7 @@ for (int s = 0; s < 2; s++) {
     fill_normal(rng, a[s], mk, 1.0);
     fill_normal(rng, b[s], kn, 0.02);
     
-#line 1687 "book/02-matmul.nw"
+#line 1686 "book/02-matmul.nw"
 float *bt = malloc(kn * sizeof(float));
 ok = bt != NULL;
 for (int n = 0; ok && n < N[s]; n++)
@@ -265,14 +265,14 @@ float *y = out[s][NUM_GEMM_VARIANTS], *dx = out[s][NUM_GEMM_VARIANTS + 1];
 matmul_forward(y, a[s], b[s], NULL, M[s], K[s], N[s]);
 float *dw = out[s][NUM_GEMM_VARIANTS + 2];
 matmul_backward(dx, dw, NULL, y, a[s], b[s], M[s], K[s], N[s]);
-#line 1680 "book/02-matmul.nw"
+#line 1679 "book/02-matmul.nw"
 }
 gsl_rng_free(rng);
-#line 1644 "book/02-matmul.nw"
+#line 1643 "book/02-matmul.nw"
     FILE *f = ok ? trace_table(t, "matmul-error") : NULL;
     if (f) {
         
-#line 1707 "book/02-matmul.nw"
+#line 1706 "book/02-matmul.nw"
 fputs("product\terror, example\tratio\terror, larger\tratio\n", f);
 for (int v = 0; v < NUM_GEMM_VARIANTS + 3; v++) {
     static const char *model[3] = { "matmul_forward", "backward dinp",
@@ -297,12 +297,12 @@ for (int v = 0; v < NUM_GEMM_VARIANTS + 3; v++) {
     }
     fputc('\n', f);
 }
-#line 1647 "book/02-matmul.nw"
+#line 1646 "book/02-matmul.nw"
         trace_close(t, f);
     } else
         t->failed = 1;
     
-#line 1734 "book/02-matmul.nw"
+#line 1733 "book/02-matmul.nw"
 int agree = ok;
 for (int s = 0; ok && s < 2; s++)
     agree = agree && memcmp(out[s][3], out[s][4],
@@ -317,7 +317,7 @@ trace_value(t, "MatmulNB", "%d", MATMUL_NB);
 trace_value(t, "MatmulBigM", "%d", MATMUL_BIG_M);
 trace_value(t, "MatmulBigN", "%d", MATMUL_BIG_N);
 trace_value(t, "MatmulBigK", "%d", MATMUL_BIG_K);
-#line 1651 "book/02-matmul.nw"
+#line 1650 "book/02-matmul.nw"
     for (int s = 0; s < 2; s++) {
         free(a[s]), free(b[s]);
         for (int v = 0; v < NUM_GEMM_VARIANTS + 3; v++)
@@ -1142,7 +1142,7 @@ trace_example(t);
 trace_sums(t);
 trace_layout(t);
 trace_init(t);
-#line 1602 "book/02-matmul.nw"
+#line 1601 "book/02-matmul.nw"
 trace_matmul(t);
 #line 1966 "book/03-tokenizer.nw"
 trace_tokenizer(t);

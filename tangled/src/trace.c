@@ -996,7 +996,7 @@ else
     free(before);
     adamw_free(&opt);
 }
-#line 1080 "book/12-sampling.nw"
+#line 1082 "book/12-sampling.nw"
 static void write_sampled_token_cell(FILE *f, const struct tokenizer *tok, int id)
 {
     size_t len;
@@ -1005,12 +1005,12 @@ static void write_sampled_token_cell(FILE *f, const struct tokenizer *tok, int i
     else
         fprintf(f, "`<|%d|>`", id);
 }
-#line 1091 "book/12-sampling.nw"
+#line 1093 "book/12-sampling.nw"
 static void trace_sample(struct trace *t)
 {
     struct gpt *m = t->model;
     const struct sample_options o = { .temperature = 0.1, .top_k = 8, .top_p = 0.5 };
-    enum { SHOWN = 10, NEW = 8, SEED = 7 };
+    enum { SHOWN = 10, NEW = 8 };
     if (!m || !t->tokens) {
         t->failed = 1;
         return;
@@ -1026,7 +1026,7 @@ static void trace_sample(struct trace *t)
         return;
     }
     
-#line 1122 "book/12-sampling.nw"
+#line 1124 "book/12-sampling.nw"
 for (int i = 0; i < n; i++)
     gpt_step(m, g, t->tokens[i]);
 double *p1 = malloc((size_t)V * sizeof *p1);
@@ -1041,7 +1041,7 @@ int kept_k = o.top_k < V ? o.top_k : V, kept_p = sample_top_p(s.kept, kept_k, o.
 double mass_p = 0;
 for (int r = 0; r < kept_p; r++)
     mass_p += s.kept[r].p;
-#line 1141 "book/12-sampling.nw"
+#line 1143 "book/12-sampling.nw"
 FILE *f = trace_table(t, "sample-stages");
 double shown_raw = 0, shown_temp = 0;
 if (f) {
@@ -1058,7 +1058,7 @@ if (f) {
     }
 }
 trace_close(t, f);
-#line 1160 "book/12-sampling.nw"
+#line 1162 "book/12-sampling.nw"
 trace_value(t, "SamplePrefix", "%d", n);
 trace_value(t, "SampleTemperature", "%g", o.temperature);
 trace_value(t, "SampleTopK", "%d", o.top_k);
@@ -1067,11 +1067,11 @@ trace_value(t, "SampleKeptP", "%d", kept_p);
 trace_value(t, "SampleShown", "%d", SHOWN);
 trace_value(t, "SampleShownMassRaw", "%.4f", shown_raw);
 trace_value(t, "SampleShownMassTemp", "%.4f", shown_temp);
-#line 1137 "book/12-sampling.nw"
+#line 1139 "book/12-sampling.nw"
 free(p1);
-#line 1111 "book/12-sampling.nw"
+#line 1113 "book/12-sampling.nw"
     
-#line 1171 "book/12-sampling.nw"
+#line 1173 "book/12-sampling.nw"
 static const double taus[] = { 0.01, 0.03, 0.1, 0.3, 1, 3, 10, 100 };
 double *p = malloc((size_t)V * sizeof *p);
 FILE *fe = p ? trace_table(t, "sample-entropy") : NULL;
@@ -1089,13 +1089,13 @@ if (fe) {
 }
 trace_close(t, fe);
 free(p);
-#line 1112 "book/12-sampling.nw"
+#line 1114 "book/12-sampling.nw"
     
-#line 1194 "book/12-sampling.nw"
+#line 1196 "book/12-sampling.nw"
 int greedy[NEW], sampled[NEW];
 const struct sample_options greedy_o = { .temperature = 0, .top_p = 1 };
 struct sampler gs;
-gsl_rng *rng = rng_create(SEED);
+gsl_rng *rng = rng_create(t->ex.seed);
 if (rng && sampler_create(&gs, V, &greedy_o) == 0) {
     for (int pass = 0; pass < 2; pass++) {
         gpt_cache_rewind(g, n - 1);
@@ -1109,7 +1109,7 @@ if (rng && sampler_create(&gs, V, &greedy_o) == 0) {
     }
     sampler_free(&gs);
     
-#line 1217 "book/12-sampling.nw"
+#line 1219 "book/12-sampling.nw"
 FILE *ft = trace_table(t, "sample-text");
 if (ft) {
     fprintf(ft, "step\tgreedy\tid\tsampled\tid\n");
@@ -1122,13 +1122,13 @@ if (ft) {
     }
 }
 trace_close(t, ft);
-trace_value(t, "SampleSeed", "%d", SEED);
+trace_value(t, "SampleSeed", "%lu", t->ex.seed);
 trace_value(t, "SampleNew", "%d", new_tokens);
-#line 1211 "book/12-sampling.nw"
+#line 1213 "book/12-sampling.nw"
 } else
     t->failed = 1;
 gsl_rng_free(rng);
-#line 1113 "book/12-sampling.nw"
+#line 1115 "book/12-sampling.nw"
     sampler_free(&s);
     gpt_cache_free(g);
 }

@@ -4,9 +4,11 @@
 #include <float.h>
 #include <math.h>
 #include <omp.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <gsl/gsl_cblas.h>
+#include "command.h"
 #include "matmul.h"
 #include "numbers.h"
 
@@ -102,6 +104,9 @@ START_TEST(kernels_agree_bitwise)
         memset(C1, 0, (size_t)M * N * sizeof *C1);
         gemm_strided(M, N, K, a, b, C1, N, MATMUL_KERNEL_PORTABLE, 0);
         for (int kernel = MATMUL_KERNEL_AVX2; kernel <= MATMUL_KERNEL_BEST; kernel++) {
+            if ((kernel == MATMUL_KERNEL_AVX2 && !matmul_have_avx2()) ||
+                (kernel == MATMUL_KERNEL_AVX512 && !matmul_have_avx512()))
+                continue; /* it would fall back to the portable kernel */
             memset(C2, 0, (size_t)M * N * sizeof *C2);
             gemm_strided(M, N, K, a, b, C2, N, kernel, 1);
             ck_assert_mem_eq(C1, C2, (size_t)M * N * sizeof *C1);
@@ -230,6 +235,23 @@ START_TEST(bad_sizes_rejected)
 }
 END_TEST
 
+/* `longhand bench matmul` refuses bad options with status 2 before timing anything. */
+START_TEST(bench_rejects_bad_options)
+{
+    static const char *const bad[] = {
+        "--threads 300", "--threads 0", "--sizes 0", "--sizes 12,x", "--reps 0",
+        "--reps 1001", "--naive-max abc", "--naive-max -1", "--rows 3000000", "--bogus",
+    };
+    char out[256], cmd[128];
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        snprintf(cmd, sizeof cmd, "build/longhand bench matmul %s 2>/dev/null", bad[i]);
+        ck_assert_msg(run_command(out, sizeof out, cmd) == 2, "accepted: %s", bad[i]);
+        ck_assert_str_eq(out, "");
+    }
+    ck_assert_int_eq(run_command(out, sizeof out, "build/longhand bench matmul --help"), 0);
+}
+END_TEST
+
 Suite *matmul_suite(void)
 {
     Suite *s = suite_create("matmul");
@@ -248,6 +270,7 @@ Suite *matmul_suite(void)
     TCase *sizes = tcase_create("sizes");
     tcase_add_test(sizes, zero_sizes_do_nothing);
     tcase_add_test(sizes, bad_sizes_rejected);
+    tcase_add_test(sizes, bench_rejects_bad_options);
     suite_add_tcase(s, sizes);
     return s;
 }

@@ -5,7 +5,7 @@
 #include "cli.h"
 #line 1116 "book/01-numbers.nw"
 #include "trace.h"
-#line 1087 "book/02-matmul.nw"
+#line 1194 "book/02-matmul.nw"
 #include <math.h>
 #include <omp.h>
 #include <stdlib.h>
@@ -81,28 +81,31 @@ if (status != 0)
 return status == 0 ? 0 : 1;
 #line 1136 "book/01-numbers.nw"
 }
-#line 1135 "book/02-matmul.nw"
+#line 1248 "book/02-matmul.nw"
+enum { MAX_BENCH_THREADS = 256 }; /* matmul_peak_gflops keeps one slot per thread */
 struct bench_matmul_options {
     int sizes[16], nsizes;     /* --sizes: the ladder's square sizes */
     int rows[8], nrows;        /* --rows: the model's B*T values */
     int threads[8], nthreads;  /* --threads */
     int reps, naive_max, model, latex;
+    gsl_rng *rng;              /* draws the operands, whose values do not change the time */
 };
-#line 1151 "book/02-matmul.nw"
-static int parse_sizes(const char *s, int *out, int max)
+#line 1267 "book/02-matmul.nw"
+/* Parse "N,N,..." of at most max_count values in [1, max_value]; their count, or -1. */
+static int parse_sizes(const char *s, int *out, int max_count, long max_value)
 {
     int n = 0;
     char *end;
     do {
         long v = strtol(s, &end, 10);
-        if (end == s || v < 1 || v > MATMUL_MAX_DIM || n == max)
+        if (end == s || v < 1 || v > max_value || n == max_count)
             return -1;
         out[n++] = (int)v;
         s = end + 1;
     } while (*end == ',');
     return *end == '\0' ? n : -1;
 }
-#line 1247 "book/02-matmul.nw"
+#line 1386 "book/02-matmul.nw"
 #define MIN_SAMPLE_SECONDS 0.02
 enum { WARM_UP_ROUNDS = 2 }; /* rounds -2 and -1, untimed */
 
@@ -122,7 +125,7 @@ static void record_sample(double t0, int round, int *calls, double *times)
     else if (round >= 0)
         times[round] = per_call;
 }
-
+#line 1409 "book/02-matmul.nw"
 static int compare_doubles(const void *a, const void *b)
 {
     double x = *(const double *)a, y = *(const double *)b;
@@ -134,7 +137,7 @@ static double median(double *x, int n)
     qsort(x, (size_t)n, sizeof *x, compare_doubles);
     return n % 2 ? x[n / 2] : (x[n / 2 - 1] + x[n / 2]) / 2;
 }
-#line 1299 "book/02-matmul.nw"
+#line 1440 "book/02-matmul.nw"
 #ifdef LONGHAND_OPENBLAS
 #include <cblas.h>
 enum { HAVE_OPENBLAS = 1 };
@@ -154,7 +157,7 @@ static void openblas_product(int M, int N, int K, struct matrix A, struct matrix
     (void)M, (void)N, (void)K, (void)A, (void)B, (void)C;
 }
 #endif
-#line 1321 "book/02-matmul.nw"
+#line 1462 "book/02-matmul.nw"
 static void print_row(const struct bench_matmul_options *o, const char *name,
                       int M, int N, int K, int threads, double gflops, double peak,
                       double openblas)
@@ -166,7 +169,7 @@ static void print_row(const struct bench_matmul_options *o, const char *name,
         printf("%s%.2f", sep, gflops / openblas);
     puts(o->latex ? " \\\\" : "");
 }
-
+#line 1478 "book/02-matmul.nw"
 static void print_header(const struct bench_matmul_options *o)
 {
     const char *sep = o->latex ? " & " : "\t";
@@ -185,7 +188,7 @@ static void print_footer(const struct bench_matmul_options *o)
     if (o->latex)
         puts("\\end{tabular}");
 }
-#line 1357 "book/02-matmul.nw"
+#line 1501 "book/02-matmul.nw"
 enum { MAX_ROUNDS = 1000 };
 static int bench_ladder(const struct bench_matmul_options *o)
 {
@@ -196,20 +199,20 @@ static int bench_ladder(const struct bench_matmul_options *o)
         double peak = matmul_peak_gflops(threads);
         for (int si = 0; si < o->nsizes; si++) {
             int n = o->sizes[si];
-            size_t nn = (size_t)n * n;
-            float *A = malloc(nn * sizeof *A), *B = malloc(nn * sizeof *B);
-            float *C = calloc(nn, sizeof *C);
-            if (!A || !B || !C) {
-                fprintf(stderr, "longhand bench matmul: out of memory\n");
-                return 1;
-            }
-            for (size_t i = 0; i < nn; i++) {
-                A[i] = 2.0f * (float)rand() / RAND_MAX - 1;
-                B[i] = 2.0f * (float)rand() / RAND_MAX - 1;
-            }
             
-#line 1388 "book/02-matmul.nw"
-static double t[NUM_GEMM_VARIANTS + 1][MAX_ROUNDS];
+#line 1523 "book/02-matmul.nw"
+size_t nn = (size_t)n * n;
+float *A = malloc(nn * sizeof *A), *B = malloc(nn * sizeof *B), *C = calloc(nn, sizeof *C);
+if (!A || !B || !C) {
+    free(A), free(B), free(C);
+    fprintf(stderr, "longhand bench matmul: out of memory\n");
+    return 1;
+}
+fill_normal(o->rng, A, nn, 1.0), fill_normal(o->rng, B, nn, 1.0);
+#line 1512 "book/02-matmul.nw"
+            
+#line 1534 "book/02-matmul.nw"
+static double times[NUM_GEMM_VARIANTS + 1][MAX_ROUNDS];
 int calls[NUM_GEMM_VARIANTS + 1];
 struct matrix a = { A, n, 1 }, b = { B, n, 1 };
 for (int v = 0; v <= NUM_GEMM_VARIANTS; v++)
@@ -226,120 +229,139 @@ for (int round = -WARM_UP_ROUNDS; round < o->reps; round++)
                 gemm_variants[v].run(n, n, n, A, B, C);
             else
                 openblas_product(n, n, n, a, b, C);
-        record_sample(t0, round, &calls[v], t[v]);
+        record_sample(t0, round, &calls[v], times[v]);
     }
+#line 1513 "book/02-matmul.nw"
+            
+#line 1558 "book/02-matmul.nw"
 double flops = 2.0 * n * n * n;
 double openblas = 0;
 if (HAVE_OPENBLAS)
-    openblas = flops / median(t[NUM_GEMM_VARIANTS], o->reps) * 1e-9;
+    openblas = flops / median(times[NUM_GEMM_VARIANTS], o->reps) * 1e-9;
 for (int v = n > o->naive_max ? 1 : 0; v < NUM_GEMM_VARIANTS; v++)
     print_row(o, gemm_variants[v].name, n, n, n, threads,
-              flops / median(t[v], o->reps) * 1e-9, peak, openblas);
+              flops / median(times[v], o->reps) * 1e-9, peak, openblas);
 if (HAVE_OPENBLAS)
     print_row(o, "OpenBLAS", n, n, n, threads, openblas, peak, openblas);
-#line 1379 "book/02-matmul.nw"
+#line 1514 "book/02-matmul.nw"
             free(A), free(B), free(C);
         }
     }
     print_footer(o);
     return 0;
 }
-#line 1423 "book/02-matmul.nw"
+#line 1574 "book/02-matmul.nw"
+static const int model_shapes[][2] = { /* (C, OC) */
+    { 768, 2304 }, { 768, 3072 }, { 3072, 768 }, { 768, 768 }, { 128, 384 },
+};
+enum { NUM_MODEL_SHAPES = sizeof model_shapes / sizeof model_shapes[0] };
+#line 1581 "book/02-matmul.nw"
 static int bench_model_shape(const struct bench_matmul_options *o, int BT, int C,
                              int OC, int threads, double peak);
 
 static int bench_model(const struct bench_matmul_options *o)
 {
-    static const int shapes[][2] = { { 768, 2304 }, { 768, 3072 }, { 3072, 768 },
-                                     { 768, 768 }, { 128, 384 } };
     print_header(o);
     for (int ti = 0; ti < o->nthreads; ti++) {
         omp_set_num_threads(o->threads[ti]);
         double peak = matmul_peak_gflops(o->threads[ti]);
         for (int ri = 0; ri < o->nrows; ri++)
-            for (int si = 0; si < 5; si++)
-                if (bench_model_shape(o, o->rows[ri], shapes[si][0], shapes[si][1],
-                                      o->threads[ti], peak) != 0)
+            for (int si = 0; si < NUM_MODEL_SHAPES; si++)
+                if (bench_model_shape(o, o->rows[ri], model_shapes[si][0],
+                                      model_shapes[si][1], o->threads[ti], peak) != 0)
                     return 1;
     }
     print_footer(o);
     return 0;
 }
-#line 1450 "book/02-matmul.nw"
+#line 1606 "book/02-matmul.nw"
 static int bench_model_shape(const struct bench_matmul_options *o, int BT, int C,
                              int OC, int threads, double peak)
 {
-    size_t big = (size_t)BT * (C > OC ? C : OC) + (size_t)OC * C;
-    float *buf = calloc(4 * big, sizeof *buf);
-    if (!buf) {
-        fprintf(stderr, "longhand bench matmul: out of memory\n");
-        return 1;
-    }
-    float *X = buf, *W = buf + big, *G = buf + 2 * big, *out = buf + 3 * big;
-    for (size_t i = 0; i < 3 * big; i++)
-        buf[i] = 2.0f * (float)rand() / RAND_MAX - 1;
+    
+#line 1625 "book/02-matmul.nw"
+size_t slot = (size_t)BT * (C > OC ? C : OC) + (size_t)OC * C;
+float *buf = calloc(4 * slot, sizeof *buf);
+if (!buf) {
+    fprintf(stderr, "longhand bench matmul: out of memory\n");
+    return 1;
+}
+float *X = buf, *W = buf + slot, *G = buf + 2 * slot, *out = buf + 3 * slot;
+fill_normal(o->rng, buf, 3 * slot, 1.0);
+#line 1610 "book/02-matmul.nw"
     const struct { const char *name; int M, N, K; struct matrix A, B; } p[3] = {
         { "forward", BT, OC, C, { X, C, 1 }, { W, 1, C } },
         { "dinp", BT, C, OC, { G, OC, 1 }, { W, C, 1 } },
         { "dweight", OC, C, BT, { G, 1, OC }, { X, C, 1 } },
     };
     
-#line 1474 "book/02-matmul.nw"
-static double t[6][MAX_ROUNDS];
-int calls[6] = { 1, 1, 1, 1, 1, 1 };
+#line 1636 "book/02-matmul.nw"
+enum { PRODUCTS = 3 }; /* times[q] are ours, times[PRODUCTS + q] OpenBLAS's */
+static double times[2 * PRODUCTS][MAX_ROUNDS];
+int calls[2 * PRODUCTS] = { 1, 1, 1, 1, 1, 1 };
 for (int round = -WARM_UP_ROUNDS; round < o->reps; round++)
-    for (int v = 0; v < (HAVE_OPENBLAS ? 6 : 3); v++) {
-        int q = v % 3;
+    for (int v = 0; v < (HAVE_OPENBLAS ? 2 : 1) * PRODUCTS; v++) {
+        int q = v % PRODUCTS;
         double t0 = omp_get_wtime();
         for (int call = 0; call < calls[v]; call++)
-            if (v < 3)
+            if (v < PRODUCTS)
                 gemm_strided(p[q].M, p[q].N, p[q].K, p[q].A, p[q].B, out, p[q].N,
                              MATMUL_KERNEL_BEST, 1);
             else
                 openblas_product(p[q].M, p[q].N, p[q].K, p[q].A, p[q].B, out);
-        record_sample(t0, round, &calls[v], t[v]);
+        record_sample(t0, round, &calls[v], times[v]);
     }
-for (int v = 0; v < 3; v++) {
-    double flops = 2.0 * p[v].M * p[v].N * p[v].K;
-    double ours = flops / median(t[v], o->reps) * 1e-9;
-    double theirs = HAVE_OPENBLAS ? flops / median(t[v + 3], o->reps) * 1e-9 : 0;
-    print_row(o, p[v].name, p[v].M, p[v].N, p[v].K, threads, ours, peak, theirs);
+#line 1616 "book/02-matmul.nw"
+    
+#line 1654 "book/02-matmul.nw"
+for (int q = 0; q < PRODUCTS; q++) {
+    double flops = 2.0 * p[q].M * p[q].N * p[q].K;
+    double ours = flops / median(times[q], o->reps) * 1e-9;
+    double theirs = HAVE_OPENBLAS ? flops / median(times[PRODUCTS + q], o->reps) * 1e-9 : 0;
+    print_row(o, p[q].name, p[q].M, p[q].N, p[q].K, threads, ours, peak, theirs);
 }
-#line 1468 "book/02-matmul.nw"
+#line 1617 "book/02-matmul.nw"
     free(buf);
     return 0;
 }
-#line 1169 "book/02-matmul.nw"
+#line 1286 "book/02-matmul.nw"
 static int bench_matmul(int argc, char **argv)
 {
     struct bench_matmul_options o = { .sizes = { 256, 512, 1024 }, .nsizes = 3,
         .rows = { 512, 4096 }, .nrows = 2, .threads = { 1 }, .nthreads = 1,
         .reps = 5, .naive_max = 512 };
-    static const struct option options[] = {
-        { "sizes", required_argument, 0, 's' }, { "rows", required_argument, 0, 'r' },
-        { "threads", required_argument, 0, 't' },
-        { "reps", required_argument, 0, 'n' },
-        { "naive-max", required_argument, 0, 'x' }, { "model", no_argument, 0, 'm' },
-        { "latex", no_argument, 0, 'l' }, { "help", no_argument, 0, 'h' },
-        { 0, 0, 0, 0 },
-    };
+    
+#line 1318 "book/02-matmul.nw"
+static const struct option options[] = {
+    { "sizes", required_argument, 0, 's' }, { "rows", required_argument, 0, 'r' },
+    { "threads", required_argument, 0, 't' }, { "reps", required_argument, 0, 'n' },
+    { "naive-max", required_argument, 0, 'x' }, { "model", no_argument, 0, 'm' },
+    { "latex", no_argument, 0, 'l' }, { "help", no_argument, 0, 'h' },
+    { 0, 0, 0, 0 },
+};
+#line 1292 "book/02-matmul.nw"
     int c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "s:r:t:n:x:mlh", options, NULL)) != -1) {
         
-#line 1195 "book/02-matmul.nw"
+#line 1328 "book/02-matmul.nw"
 int bad = 0;
+long value = 0;
 switch (c) {
-case 's': bad = (o.nsizes = parse_sizes(optarg, o.sizes, 16)) < 0; break;
-case 'r': bad = (o.nrows = parse_sizes(optarg, o.rows, 8)) < 0; break;
-case 't': bad = (o.nthreads = parse_sizes(optarg, o.threads, 8)) < 0; break;
-case 'n': bad = (o.reps = atoi(optarg)) < 1 || o.reps > 1000; break;
-case 'x': bad = (o.naive_max = atoi(optarg)) < 0; break;
+case 's': bad = (o.nsizes = parse_sizes(optarg, o.sizes, 16, MATMUL_MAX_DIM)) < 0; break;
+case 'r': bad = (o.nrows = parse_sizes(optarg, o.rows, 8, MATMUL_MAX_DIM)) < 0; break;
+case 't': bad = (o.nthreads = parse_sizes(optarg, o.threads, 8, MAX_BENCH_THREADS)) < 0;
+          break;
+case 'n': bad = parse_long(optarg, 1, MAX_ROUNDS, &value) != 0, o.reps = (int)value;
+          break;
+case 'x': bad = parse_long(optarg, 0, MATMUL_MAX_DIM, &value) != 0;
+          o.naive_max = (int)value;
+          break;
 case 'm': o.model = 1; break;
 case 'l': o.latex = 1; break;
 case 'h':
     
-#line 1215 "book/02-matmul.nw"
+#line 1353 "book/02-matmul.nw"
 puts("usage: longhand bench matmul [--sizes N,...] [--threads T,...] [--reps R]\n"
      "         [--naive-max N] [--model [--rows BT,...]] [--latex]\n\n"
      "Time the matmul ladder on N x N x N products (default 256,512,1024; the naive\n"
@@ -348,27 +370,37 @@ puts("usage: longhand bench matmul [--sizes N,...] [--threads T,...] [--reps R]\
      "(default 512,4096).\n"
      "Prints variant, M, N, K, threads, GFLOP/s (median of R interleaved rounds,\n"
      "default 5) and % of the measured FMA peak, as TSV or a LaTeX tabular.");
-#line 1206 "book/02-matmul.nw"
+#line 1344 "book/02-matmul.nw"
     return 0;
 default:
     return usage_error("bench matmul", "unknown option");
 }
 if (bad)
     return usage_error("bench matmul", "bad value '%s' for -%c", optarg, c);
-#line 1186 "book/02-matmul.nw"
+#line 1296 "book/02-matmul.nw"
     }
     if (optind != argc)
         return usage_error("bench matmul", "unexpected argument '%s'", argv[optind]);
     
-#line 1226 "book/02-matmul.nw"
+#line 1364 "book/02-matmul.nw"
 for (int i = 0; i < o.nsizes; i++)
     if (matmul_check_sizes(o.sizes[i], o.sizes[i], o.sizes[i]) != 0)
         return usage_error("bench matmul", "size %d too large", o.sizes[i]);
 for (int i = 0; i < o.nrows; i++)
-    if (matmul_check_sizes(o.rows[i], 4096, 4096) != 0)
-        return usage_error("bench matmul", "rows %d too large", o.rows[i]);
-#line 1190 "book/02-matmul.nw"
-    return o.model ? bench_model(&o) : bench_ladder(&o);
+    for (int si = 0; si < NUM_MODEL_SHAPES; si++) /* BT x C, C x OC, BT x OC */
+        if (matmul_check_sizes(o.rows[i], model_shapes[si][0], model_shapes[si][1]) != 0)
+            return usage_error("bench matmul", "rows %d too large", o.rows[i]);
+#line 1300 "book/02-matmul.nw"
+    
+#line 1307 "book/02-matmul.nw"
+if (!(o.rng = rng_create(1))) {
+    fputs("longhand bench matmul: out of memory\n", stderr);
+    return 1;
+}
+int status = o.model ? bench_model(&o) : bench_ladder(&o);
+gsl_rng_free(o.rng);
+return status;
+#line 1301 "book/02-matmul.nw"
 }
 #line 877 "book/07-attention.nw"
 enum { BENCH_ATTN_C = 768, BENCH_ATTN_NH = 12, BENCH_ATTN_MAX_T = 8192 };
@@ -389,10 +421,7 @@ static int bench_attention(int argc, char **argv)
         
 #line 902 "book/07-attention.nw"
 if (c == 'T') {
-    nlengths = parse_sizes(optarg, lengths, 16);
-    for (int i = 0; i < nlengths; i++)
-        if (lengths[i] > BENCH_ATTN_MAX_T)
-            nlengths = -1;
+    nlengths = parse_sizes(optarg, lengths, 16, BENCH_ATTN_MAX_T);
     if (nlengths < 1)
         return usage_error("bench attention", "--lengths wants sizes from 1 to 8192");
 } else if (c == 'g') {
@@ -417,7 +446,7 @@ if (c == 'T') {
     return generate ? bench_attention_cache((int)generate, (int)reps)
                     : bench_attention_lean(lengths, nlengths, (int)reps);
 }
-#line 929 "book/07-attention.nw"
+#line 926 "book/07-attention.nw"
 static float *bench_random_qkv(int T)
 {
     size_t n = (size_t)T * 3 * BENCH_ATTN_C;
@@ -428,7 +457,7 @@ static float *bench_random_qkv(int T)
     gsl_rng_free(rng);
     return qkv;
 }
-#line 942 "book/07-attention.nw"
+#line 939 "book/07-attention.nw"
 static int bench_attention_lean(const int *lengths, int nlengths, int reps)
 {
     puts("$T$\tplain (ms)\tlean (ms)\tlean / plain\tscores and weights (MiB)");
@@ -443,7 +472,7 @@ static int bench_attention_lean(const int *lengths, int nlengths, int reps)
             return 1;
         }
         
-#line 966 "book/07-attention.nw"
+#line 963 "book/07-attention.nw"
 for (int r = 0; r < reps; r++) {
     double t0 = omp_get_wtime();
     attention_forward(out, preatt, att, qkv, 1, T, C, NH);
@@ -452,7 +481,7 @@ for (int r = 0; r < reps; r++) {
     t[0][r] = t1 - t0;
     t[1][r] = omp_get_wtime() - t1;
 }
-#line 956 "book/07-attention.nw"
+#line 953 "book/07-attention.nw"
         printf("%d\t%.3f\t%.3f\t%.2f\t%.1f\n", T, 1e3 * median(t[0], reps),
                1e3 * median(t[1], reps), median(t[1], reps) / median(t[0], reps),
                2.0 * nn * sizeof(float) / (1 << 20));
@@ -460,7 +489,7 @@ for (int r = 0; r < reps; r++) {
     }
     return 0;
 }
-#line 980 "book/07-attention.nw"
+#line 977 "book/07-attention.nw"
 static int bench_attention_cache(int context, int reps)
 {
     int C = BENCH_ATTN_C, NH = BENCH_ATTN_NH;
@@ -477,7 +506,7 @@ static int bench_attention_cache(int context, int reps)
     for (int t = context / 16 > 0 ? context / 16 : 1; t < context; t *= 2) {
         double full[1000], step[1000];
         
-#line 1009 "book/07-attention.nw"
+#line 1006 "book/07-attention.nw"
 cache->len = 0;
 for (int s = 0; s < t; s++)
     attention_step(out, qkv + (size_t)s * 3 * C, cache);
@@ -490,7 +519,7 @@ for (int r = 0; r < reps; r++) {
     step[r] = omp_get_wtime() - t1;
     cache->len = t;
 }
-#line 996 "book/07-attention.nw"
+#line 993 "book/07-attention.nw"
         printf("%d\t%.4f\t%.4f\t%.1f\n", t, 1e3 * median(full, reps),
                1e3 * median(step, reps), median(full, reps) / median(step, reps));
     }
@@ -661,10 +690,10 @@ static int bench_sample_at(struct gpt *m, struct gpt_cache *g, const int *tokens
     return 0;
 }
 
-#line 1096 "book/02-matmul.nw"
+#line 1203 "book/02-matmul.nw"
 static const struct command benchmarks[] = {
     
-#line 1122 "book/02-matmul.nw"
+#line 1235 "book/02-matmul.nw"
 { "matmul", bench_matmul, "GFLOP/s of the matmul ladder or the model's products" },
 #line 873 "book/07-attention.nw"
 { "attention", bench_attention, "plain vs lean attention, and generation with the cache" },
@@ -672,18 +701,21 @@ static const struct command benchmarks[] = {
 { "train", bench_train, "time training steps of a model of given sizes" },
 #line 878 "book/12-sampling.nw"
 { "sample", bench_sample, "generation tokens/s with and without the key-value cache" },
-#line 1098 "book/02-matmul.nw"
+#line 1205 "book/02-matmul.nw"
 };
 enum { NUM_BENCHMARKS = sizeof benchmarks / sizeof benchmarks[0] };
 
 static int cmd_bench(int argc, char **argv)
 {
     if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
-        FILE *out = argc < 2 ? stderr : stdout;
-        fputs("usage: longhand bench NAME [OPTIONS]\n\nbenchmarks:\n", out);
-        for (int i = 0; i < NUM_BENCHMARKS; i++)
-            fprintf(out, "  %-10s %s\n", benchmarks[i].name, benchmarks[i].summary);
-        return argc < 2 ? 2 : 0;
+        
+#line 1223 "book/02-matmul.nw"
+FILE *out = argc < 2 ? stderr : stdout;
+fputs("usage: longhand bench NAME [OPTIONS]\n\nbenchmarks:\n", out);
+for (int i = 0; i < NUM_BENCHMARKS; i++)
+    fprintf(out, "  %-10s %s\n", benchmarks[i].name, benchmarks[i].summary);
+return argc < 2 ? 2 : 0;
+#line 1212 "book/02-matmul.nw"
     }
     for (int i = 0; i < NUM_BENCHMARKS; i++)
         if (strcmp(argv[1], benchmarks[i].name) == 0)
@@ -1573,7 +1605,7 @@ static const struct command commands[] = {
     
 #line 1175 "book/01-numbers.nw"
 { "trace", cmd_trace, "run the worked example, writing the book's tables" },
-#line 1118 "book/02-matmul.nw"
+#line 1231 "book/02-matmul.nw"
 { "bench", cmd_bench, "time a part of the program (bench matmul, ...)" },
 #line 1585 "book/03-tokenizer.nw"
 { "tokenizer", cmd_tokenizer, "train a BPE tokenizer; encode and decode text" },

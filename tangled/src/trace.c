@@ -9,7 +9,7 @@
 #include <math.h>
 #include <gsl/gsl_fit.h>
 #include "numbers.h"
-#line 1597 "book/02-matmul.nw"
+#line 1763 "book/02-matmul.nw"
 #include "matmul.h"
 #line 1962 "book/03-tokenizer.nw"
 #include "tokenizer.h"
@@ -202,7 +202,7 @@ trace_value(t, "InitSampleStd", "%.5f", sqrt(ss / (double)n));
     trace_close(t, f);
     gsl_rng_free(rng);
 }
-#line 1610 "book/02-matmul.nw"
+#line 1776 "book/02-matmul.nw"
 static double max_error(const float *C, int M, int N, int K, struct matrix A,
                         struct matrix B, double *ratio)
 {
@@ -223,7 +223,7 @@ static double max_error(const float *C, int M, int N, int K, struct matrix A,
         }
     return worst;
 }
-#line 1633 "book/02-matmul.nw"
+#line 1799 "book/02-matmul.nw"
 enum { MATMUL_BIG_M = 67, MATMUL_BIG_N = 203, MATMUL_BIG_K = 3001 };
 
 static void trace_matmul(struct trace *t)
@@ -234,7 +234,7 @@ static void trace_matmul(struct trace *t)
     float *a[2], *b[2], *out[2][NUM_GEMM_VARIANTS + 3];
     int ok = 1;
     
-#line 1664 "book/02-matmul.nw"
+#line 1826 "book/02-matmul.nw"
 gsl_rng *rng = rng_create(t->ex.seed);
 for (int s = 0; s < 2; s++) {
     size_t mk = (size_t)M[s] * K[s], kn = (size_t)K[s] * N[s];
@@ -250,7 +250,7 @@ for (int s = 0; s < 2; s++) {
     fill_normal(rng, a[s], mk, 1.0);
     fill_normal(rng, b[s], kn, 0.02);
     
-#line 1686 "book/02-matmul.nw"
+#line 1848 "book/02-matmul.nw"
 float *bt = malloc(kn * sizeof(float));
 ok = bt != NULL;
 for (int n = 0; ok && n < N[s]; n++)
@@ -265,14 +265,14 @@ float *y = out[s][NUM_GEMM_VARIANTS], *dx = out[s][NUM_GEMM_VARIANTS + 1];
 matmul_forward(y, a[s], b[s], NULL, M[s], K[s], N[s]);
 float *dw = out[s][NUM_GEMM_VARIANTS + 2];
 matmul_backward(dx, dw, NULL, y, a[s], b[s], M[s], K[s], N[s]);
-#line 1679 "book/02-matmul.nw"
+#line 1841 "book/02-matmul.nw"
 }
 gsl_rng_free(rng);
-#line 1643 "book/02-matmul.nw"
+#line 1809 "book/02-matmul.nw"
     FILE *f = ok ? trace_table(t, "matmul-error") : NULL;
     if (f) {
         
-#line 1706 "book/02-matmul.nw"
+#line 1868 "book/02-matmul.nw"
 fputs("product\terror, example\tratio\terror, larger\tratio\n", f);
 for (int v = 0; v < NUM_GEMM_VARIANTS + 3; v++) {
     static const char *model[3] = { "matmul_forward", "backward dinp",
@@ -282,30 +282,33 @@ for (int v = 0; v < NUM_GEMM_VARIANTS + 3; v++) {
     else
         fprintf(f, "`%s`", model[v - NUM_GEMM_VARIANTS]);
     for (int s = 0; s < 2; s++) {
-        struct matrix X = { a[s], K[s], 1 }, Wt = { b[s], 1, K[s] };
-        struct matrix W = { b[s], K[s], 1 };
-        const float *y = out[s][NUM_GEMM_VARIANTS];
-        struct matrix Y = { y, N[s], 1 }, Yt = { y, 1, N[s] };
-        double ratio, err;
-        if (v <= NUM_GEMM_VARIANTS)
-            err = max_error(out[s][v], M[s], N[s], K[s], X, Wt, &ratio);
-        else if (v == NUM_GEMM_VARIANTS + 1)
-            err = max_error(out[s][v], M[s], K[s], N[s], Y, W, &ratio);
-        else
-            err = max_error(out[s][v], N[s], K[s], M[s], Yt, X, &ratio);
-        fprintf(f, "\t%.2e\t%.2e", err, ratio);
+        
+#line 1884 "book/02-matmul.nw"
+struct matrix X = { a[s], K[s], 1 }, Wt = { b[s], 1, K[s] }, W = { b[s], K[s], 1 };
+const float *y = out[s][NUM_GEMM_VARIANTS];
+struct matrix Y = { y, N[s], 1 }, Yt = { y, 1, N[s] };
+double ratio, err;
+if (v <= NUM_GEMM_VARIANTS)
+    err = max_error(out[s][v], M[s], N[s], K[s], X, Wt, &ratio);
+else if (v == NUM_GEMM_VARIANTS + 1)
+    err = max_error(out[s][v], M[s], K[s], N[s], Y, W, &ratio);
+else
+    err = max_error(out[s][v], N[s], K[s], M[s], Yt, X, &ratio);
+fprintf(f, "\t%.2e\t%.2e", err, ratio);
+#line 1878 "book/02-matmul.nw"
     }
     fputc('\n', f);
 }
-#line 1646 "book/02-matmul.nw"
+#line 1812 "book/02-matmul.nw"
         trace_close(t, f);
     } else
         t->failed = 1;
     
-#line 1733 "book/02-matmul.nw"
+#line 1908 "book/02-matmul.nw"
+enum { RUNG_PACKED = 3, RUNG_SIMD = 4 }; /* their places in gemm_variants */
 int agree = ok;
 for (int s = 0; ok && s < 2; s++)
-    agree = agree && memcmp(out[s][3], out[s][4],
+    agree = agree && memcmp(out[s][RUNG_PACKED], out[s][RUNG_SIMD],
                             (size_t)M[s] * N[s] * sizeof(float)) == 0;
 trace_value(t, "MatmulKernelsAgree", "%s", agree ? "identical" : "different");
 trace_value(t, "MatmulMR", "%d", MATMUL_MR);
@@ -317,12 +320,15 @@ trace_value(t, "MatmulNB", "%d", MATMUL_NB);
 trace_value(t, "MatmulBigM", "%d", MATMUL_BIG_M);
 trace_value(t, "MatmulBigN", "%d", MATMUL_BIG_N);
 trace_value(t, "MatmulBigK", "%d", MATMUL_BIG_K);
-#line 1650 "book/02-matmul.nw"
-    for (int s = 0; s < 2; s++) {
-        free(a[s]), free(b[s]);
-        for (int v = 0; v < NUM_GEMM_VARIANTS + 3; v++)
-            free(out[s][v]);
-    }
+#line 1816 "book/02-matmul.nw"
+    
+#line 1898 "book/02-matmul.nw"
+for (int s = 0; s < 2; s++) {
+    free(a[s]), free(b[s]);
+    for (int v = 0; v < NUM_GEMM_VARIANTS + 3; v++)
+        free(out[s][v]);
+}
+#line 1817 "book/02-matmul.nw"
 }
 #line 2027 "book/03-tokenizer.nw"
 static void write_token_cell(FILE *f, const struct tokenizer *tok, int32_t id)
@@ -1142,7 +1148,7 @@ trace_example(t);
 trace_sums(t);
 trace_layout(t);
 trace_init(t);
-#line 1601 "book/02-matmul.nw"
+#line 1767 "book/02-matmul.nw"
 trace_matmul(t);
 #line 1966 "book/03-tokenizer.nw"
 trace_tokenizer(t);

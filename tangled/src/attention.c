@@ -94,15 +94,18 @@ int attention_backward(float *dqkv, float *datt, float *dpreatt, const float *do
     for (int b = 0; b < B; b++)
         for (int h = 0; h < NH; h++)
             for (int t = 0; t < T; t++) {
-                long row = (((long)b * NH + h) * T + t) * T;
-                long x = (long)b * T * 3 * C + h * hs;
-                const float *q = qkv + x + (long)t * 3 * C, *k = qkv + x + C,
-                            *v = qkv + x + 2 * C, *p = att + row;
-                float *dq = dqkv + x + (long)t * 3 * C, *dk = dqkv + x + C,
-                      *dv = dqkv + x + 2 * C, *dp = datt + row, *ds = dpreatt + row;
-                const float *dout_t = dout + ((long)b * T + t) * C + h * hs;
                 
-#line 348 "book/07-attention.nw"
+#line 349 "book/07-attention.nw"
+long row = (((long)b * NH + h) * T + t) * T;
+long x = (long)b * T * 3 * C + h * hs;
+const float *q = qkv + x + (long)t * 3 * C, *k = qkv + x + C,
+            *v = qkv + x + 2 * C, *p = att + row;
+float *dq = dqkv + x + (long)t * 3 * C, *dk = dqkv + x + C,
+      *dv = dqkv + x + 2 * C, *dp = datt + row, *ds = dpreatt + row;
+const float *dout_t = dout + ((long)b * T + t) * C + h * hs;
+#line 333 "book/07-attention.nw"
+                
+#line 359 "book/07-attention.nw"
 for (int s = 0; s <= t; s++) {
     float dot = 0.0f;
     #pragma omp simd reduction(+:dot)
@@ -112,17 +115,17 @@ for (int s = 0; s <= t; s++) {
     }
     dp[s] = dot;
 }
-#line 340 "book/07-attention.nw"
+#line 334 "book/07-attention.nw"
                 
-#line 360 "book/07-attention.nw"
+#line 371 "book/07-attention.nw"
 float pdp = 0.0f;
 for (int s = 0; s <= t; s++)
     pdp += p[s] * dp[s];
 for (int s = 0; s <= t; s++)
     ds[s] = p[s] * (dp[s] - pdp);
-#line 341 "book/07-attention.nw"
+#line 335 "book/07-attention.nw"
                 
-#line 368 "book/07-attention.nw"
+#line 379 "book/07-attention.nw"
 for (int s = 0; s <= t; s++) {
     #pragma omp simd
     for (int i = 0; i < hs; i++) {
@@ -130,11 +133,11 @@ for (int s = 0; s <= t; s++) {
         dk[(long)s * 3 * C + i] += scale * ds[s] * q[i];
     }
 }
-#line 342 "book/07-attention.nw"
+#line 336 "book/07-attention.nw"
             }
     return 0;
 }
-#line 417 "book/07-attention.nw"
+#line 428 "book/07-attention.nw"
 enum { ATTENTION_KEY_BLOCK = 64 };
 
 int attention_forward_lean(float *out, const float *qkv, int B, int T, int C, int NH)
@@ -151,7 +154,7 @@ int attention_forward_lean(float *out, const float *qkv, int B, int T, int C, in
                 const float *q = base + (long)t * 3 * C, *k = base + C, *v = base + 2 * C;
                 float *o = out + ((long)b * T + t) * C + h * hs;
                 
-#line 441 "book/07-attention.nw"
+#line 452 "book/07-attention.nw"
 float m = -INFINITY, l = 0.0f, S[ATTENTION_KEY_BLOCK];
 for (int i = 0; i < hs; i++)
     o[i] = 0.0f;
@@ -159,7 +162,7 @@ for (int s0 = 0; s0 <= t; s0 += ATTENTION_KEY_BLOCK) {
     int n = t + 1 - s0 < ATTENTION_KEY_BLOCK ? t + 1 - s0 : ATTENTION_KEY_BLOCK;
     float m_new = m;
     
-#line 456 "book/07-attention.nw"
+#line 467 "book/07-attention.nw"
 for (int j = 0; j < n; j++) {
     const float *kj = k + (long)(s0 + j) * 3 * C;
     float dot = 0.0f;
@@ -170,9 +173,9 @@ for (int j = 0; j < n; j++) {
     if (S[j] > m_new)
         m_new = S[j];
 }
-#line 448 "book/07-attention.nw"
+#line 459 "book/07-attention.nw"
     
-#line 471 "book/07-attention.nw"
+#line 482 "book/07-attention.nw"
 float shrink = expf(m - m_new);
 l *= shrink;
 #pragma omp simd
@@ -186,16 +189,16 @@ for (int j = 0; j < n; j++) {
     for (int i = 0; i < hs; i++)
         o[i] += e * vj[i];
 }
-#line 449 "book/07-attention.nw"
+#line 460 "book/07-attention.nw"
     m = m_new;
 }
 for (int i = 0; i < hs; i++)
     o[i] /= l;
-#line 433 "book/07-attention.nw"
+#line 444 "book/07-attention.nw"
             }
     return 0;
 }
-#line 523 "book/07-attention.nw"
+#line 534 "book/07-attention.nw"
 struct kv_cache *kv_cache_create(int max_T, int C, int NH)
 {
     if (attention_shape_error(1, max_T, C, NH, 0))
@@ -213,7 +216,7 @@ struct kv_cache *kv_cache_create(int max_T, int C, int NH)
     }
     return cache;
 }
-#line 543 "book/07-attention.nw"
+#line 554 "book/07-attention.nw"
 void kv_cache_free(struct kv_cache *cache)
 {
     if (cache) {
@@ -223,7 +226,7 @@ void kv_cache_free(struct kv_cache *cache)
         free(cache);
     }
 }
-#line 564 "book/07-attention.nw"
+#line 575 "book/07-attention.nw"
 int attention_step(float *out, const float *qkv_t, struct kv_cache *cache)
 {
     if (cache->len >= cache->max_T)

@@ -18,11 +18,11 @@ int attention_forward(float *out, float *preatt, float *att, const float *qkv,
    Returns 0, or -1 if attention_shape_error(B, T, C, NH, 0). */
 int attention_backward(float *dqkv, float *datt, float *dpreatt, const float *dout,
                        const float *qkv, const float *att, int B, int T, int C, int NH);
-#line 411 "book/07-attention.nw"
+#line 422 "book/07-attention.nw"
 /* The output of attention_forward without storing scores or weights: online
    softmax over blocks of ATTENTION_KEY_BLOCK keys.  Returns 0 or -1 as it. */
 int attention_forward_lean(float *out, const float *qkv, int B, int T, int C, int NH);
-#line 509 "book/07-attention.nw"
+#line 520 "book/07-attention.nw"
 struct kv_cache {
     int max_T, C, NH;   /* the context, channels and heads it serves */
     int len;            /* positions cached so far */
@@ -34,7 +34,7 @@ struct kv_cache {
    or memory runs out. */
 struct kv_cache *kv_cache_create(int max_T, int C, int NH);
 void kv_cache_free(struct kv_cache *cache);
-#line 558 "book/07-attention.nw"
+#line 569 "book/07-attention.nw"
 /* Append the new position's qkv_t [3C] to the cache and write its attention
    output out [C].  Returns 0, or -1 if the cache is full. */
 int attention_step(float *out, const float *qkv_t, struct kv_cache *cache);

@@ -1,4 +1,4 @@
-#line 683 "book/01-numbers.nw"
+#line 691 "book/01-numbers.nw"
 #include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
@@ -42,20 +42,23 @@ static int example_set(struct worked_example *ex, const char *key, const char *v
                        unsigned *seen, char *err, size_t errlen, const char *path,
                        int lineno)
 {
-    int k = 0;
-    while (k < NUM_KEYS && strcmp(key, example_keys[k].name) != 0)
-        k++;
-    char why[EXAMPLE_TEXT_MAX + 64];
-    if (k == NUM_KEYS) {
-        snprintf(why, sizeof why, "unknown key '%s'", key);
-        return fail(err, errlen, path, lineno, why);
-    }
-    if (*seen & (1u << k))
-        return fail(err, errlen, path, lineno, "key given twice");
-    *seen |= 1u << k;
+    
+#line 613 "book/01-numbers.nw"
+int k = 0;
+while (k < NUM_KEYS && strcmp(key, example_keys[k].name) != 0)
+    k++;
+char why[EXAMPLE_TEXT_MAX + 64];
+if (k == NUM_KEYS) {
+    snprintf(why, sizeof why, "unknown key '%s'", key);
+    return fail(err, errlen, path, lineno, why);
+}
+if (*seen & (1u << k))
+    return fail(err, errlen, path, lineno, "key given twice");
+*seen |= 1u << k;
+#line 599 "book/01-numbers.nw"
     if (k == KEY_TEXT) {
         
-#line 619 "book/01-numbers.nw"
+#line 627 "book/01-numbers.nw"
 size_t len = strlen(value);
 if (len == 0 || len >= sizeof ex->text) {
     snprintf(why, sizeof why, "the text must have 1 to %d bytes", EXAMPLE_TEXT_MAX - 1);
@@ -63,10 +66,10 @@ if (len == 0 || len >= sizeof ex->text) {
 }
 memcpy(ex->text, value, len + 1);
 return 0;
-#line 611 "book/01-numbers.nw"
+#line 601 "book/01-numbers.nw"
     }
     
-#line 629 "book/01-numbers.nw"
+#line 637 "book/01-numbers.nw"
 char *end;
 errno = 0;
 long n = isdigit((unsigned char)*value) ? strtol(value, &end, 10) : -1;
@@ -76,9 +79,9 @@ if (n < 0 || *end != '\0' || errno == ERANGE
              key, example_keys[k].lo, example_keys[k].hi);
     return fail(err, errlen, path, lineno, why);
 }
-#line 613 "book/01-numbers.nw"
+#line 603 "book/01-numbers.nw"
     
-#line 641 "book/01-numbers.nw"
+#line 649 "book/01-numbers.nw"
 switch (k) {
 case KEY_SEED:     ex->seed = (unsigned long)n; break;
 case KEY_LAYERS:   ex->model.num_layers = (int)n; break;
@@ -87,10 +90,10 @@ case KEY_CHANNELS: ex->model.channels = (int)n; break;
 case KEY_CONTEXT:  ex->model.max_seq_len = (int)n; break;
 case KEY_VOCAB:    ex->model.vocab_size = (int)n; break;
 }
-#line 614 "book/01-numbers.nw"
+#line 604 "book/01-numbers.nw"
     return 0;
 }
-#line 654 "book/01-numbers.nw"
+#line 662 "book/01-numbers.nw"
 static int example_check(struct worked_example *ex, unsigned seen, char *err,
                          size_t errlen, const char *path)
 {

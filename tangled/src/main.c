@@ -1,9 +1,9 @@
-#line 703 "book/01-numbers.nw"
+#line 711 "book/01-numbers.nw"
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
 #include "cli.h"
-#line 1116 "book/01-numbers.nw"
+#line 1170 "book/01-numbers.nw"
 #include "trace.h"
 #line 1194 "book/02-matmul.nw"
 #include <math.h>
@@ -15,7 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "tokenizer.h"
-#line 869 "book/07-attention.nw"
+#line 910 "book/07-attention.nw"
 #include "attention.h"
 #line 687 "book/08-model.nw"
 #include "gpt.h"
@@ -30,7 +30,7 @@
 #line 654 "book/12-sampling.nw"
 #include "sample.h"
 
-#line 1120 "book/01-numbers.nw"
+#line 1174 "book/01-numbers.nw"
 static int cmd_trace(int argc, char **argv)
 {
     static const struct option options[] = {
@@ -43,7 +43,7 @@ static int cmd_trace(int argc, char **argv)
     int c;
     while ((c = getopt_long(argc, argv, "e:o:h", options, NULL)) != -1) {
         
-#line 1140 "book/01-numbers.nw"
+#line 1194 "book/01-numbers.nw"
 switch (c) {
 case 'e': example = optarg; break;
 case 'o': dir = optarg; break;
@@ -56,12 +56,12 @@ case 'h':
 default:
     return usage_error("trace", "unknown option");
 }
-#line 1132 "book/01-numbers.nw"
+#line 1186 "book/01-numbers.nw"
     }
     if (!dir || optind != argc)
         return usage_error("trace", "want -o DIR and no other arguments");
     
-#line 1155 "book/01-numbers.nw"
+#line 1209 "book/01-numbers.nw"
 struct trace t = { .dir = dir };
 char err[1024], path[4096];
 if (example_read(example, &t.ex, err, sizeof err) != 0) {
@@ -79,7 +79,7 @@ if (ferror(t.values) | fclose(t.values))
 if (status != 0)
     fprintf(stderr, "longhand trace: could not write every file in %s\n", dir);
 return status == 0 ? 0 : 1;
-#line 1136 "book/01-numbers.nw"
+#line 1190 "book/01-numbers.nw"
 }
 #line 1248 "book/02-matmul.nw"
 enum { MAX_BENCH_THREADS = 256 }; /* matmul_peak_gflops keeps one slot per thread */
@@ -402,11 +402,12 @@ gsl_rng_free(o.rng);
 return status;
 #line 1301 "book/02-matmul.nw"
 }
-#line 877 "book/07-attention.nw"
+#line 922 "book/07-attention.nw"
 enum { BENCH_ATTN_C = 768, BENCH_ATTN_NH = 12, BENCH_ATTN_MAX_T = 8192 };
 static int bench_attention_lean(const int *lengths, int nlengths, int reps);
 static int bench_attention_cache(int context, int reps);
 
+#line 932 "book/07-attention.nw"
 static int bench_attention(int argc, char **argv)
 {
     static const struct option options[] = {
@@ -419,7 +420,7 @@ static int bench_attention(int argc, char **argv)
     optind = 1;
     for (int c; (c = getopt_long(argc, argv, "T:g:n:h", options, NULL)) != -1;) {
         
-#line 902 "book/07-attention.nw"
+#line 953 "book/07-attention.nw"
 if (c == 'T') {
     nlengths = parse_sizes(optarg, lengths, 16, BENCH_ATTN_MAX_T);
     if (nlengths < 1)
@@ -431,22 +432,25 @@ if (c == 'T') {
     if (parse_long(optarg, 1, 1000, &reps) != 0)
         return usage_error("bench attention", "--reps wants 1 to 1000");
 } else if (c == 'h') {
-    puts("usage: longhand bench attention [--lengths T,...] [--reps R]\n"
-         "       longhand bench attention --generate T [--reps R]\n\n"
-         "Time GPT-2 small's attention core (C = 768, 12 heads): the plain\n"
-         "and the lean forward pass for each length, or generation up to\n"
-         "context T with and without the key-value cache.  TSV on stdout.");
+    
+#line 973 "book/07-attention.nw"
+puts("usage: longhand bench attention [--lengths T,...] [--reps R]\n"
+     "       longhand bench attention --generate T [--reps R]\n\n"
+     "Time GPT-2 small's attention core (C = 768, 12 heads): the plain\n"
+     "and the lean forward pass for each length, or generation up to\n"
+     "context T with and without the key-value cache.  TSV on stdout.");
+#line 965 "book/07-attention.nw"
     return 0;
 } else
     return usage_error("bench attention", "unknown option");
-#line 893 "book/07-attention.nw"
+#line 944 "book/07-attention.nw"
     }
     if (optind != argc)
         return usage_error("bench attention", "unexpected argument '%s'", argv[optind]);
     return generate ? bench_attention_cache((int)generate, (int)reps)
                     : bench_attention_lean(lengths, nlengths, (int)reps);
 }
-#line 926 "book/07-attention.nw"
+#line 983 "book/07-attention.nw"
 static float *bench_random_qkv(int T)
 {
     size_t n = (size_t)T * 3 * BENCH_ATTN_C;
@@ -457,7 +461,7 @@ static float *bench_random_qkv(int T)
     gsl_rng_free(rng);
     return qkv;
 }
-#line 939 "book/07-attention.nw"
+#line 996 "book/07-attention.nw"
 static int bench_attention_lean(const int *lengths, int nlengths, int reps)
 {
     puts("$T$\tplain (ms)\tlean (ms)\tlean / plain\tscores and weights (MiB)");
@@ -472,7 +476,7 @@ static int bench_attention_lean(const int *lengths, int nlengths, int reps)
             return 1;
         }
         
-#line 963 "book/07-attention.nw"
+#line 1018 "book/07-attention.nw"
 for (int r = 0; r < reps; r++) {
     double t0 = omp_get_wtime();
     attention_forward(out, preatt, att, qkv, 1, T, C, NH);
@@ -481,32 +485,38 @@ for (int r = 0; r < reps; r++) {
     t[0][r] = t1 - t0;
     t[1][r] = omp_get_wtime() - t1;
 }
-#line 953 "book/07-attention.nw"
-        printf("%d\t%.3f\t%.3f\t%.2f\t%.1f\n", T, 1e3 * median(t[0], reps),
-               1e3 * median(t[1], reps), median(t[1], reps) / median(t[0], reps),
-               2.0 * nn * sizeof(float) / (1 << 20));
+#line 1010 "book/07-attention.nw"
+        
+#line 1033 "book/07-attention.nw"
+printf("%d\t%.3f\t%.3f\t%.2f\t%.1f\n", T, 1e3 * median(t[0], reps),
+       1e3 * median(t[1], reps), median(t[1], reps) / median(t[0], reps),
+       2.0 * nn * sizeof(float) / (1 << 20));
+#line 1011 "book/07-attention.nw"
         free(qkv), free(out), free(preatt), free(att);
     }
     return 0;
 }
-#line 977 "book/07-attention.nw"
+#line 1042 "book/07-attention.nw"
 static int bench_attention_cache(int context, int reps)
 {
     int C = BENCH_ATTN_C, NH = BENCH_ATTN_NH;
-    size_t nn = (size_t)NH * context * context;
-    float *qkv = bench_random_qkv(context),
-          *out = malloc((size_t)context * C * sizeof *out),
-          *preatt = malloc(nn * sizeof *preatt), *att = malloc(nn * sizeof *att);
-    struct kv_cache *cache = kv_cache_create(context, C, NH);
-    if (!qkv || !out || !preatt || !att || !cache) {
-        fprintf(stderr, "longhand bench attention: out of memory\n");
-        return 1;
-    }
+    
+#line 1063 "book/07-attention.nw"
+size_t nn = (size_t)NH * context * context;
+float *qkv = bench_random_qkv(context),
+      *out = malloc((size_t)context * C * sizeof *out),
+      *preatt = malloc(nn * sizeof *preatt), *att = malloc(nn * sizeof *att);
+struct kv_cache *cache = kv_cache_create(context, C, NH);
+if (!qkv || !out || !preatt || !att || !cache) {
+    fprintf(stderr, "longhand bench attention: out of memory\n");
+    return 1;
+}
+#line 1046 "book/07-attention.nw"
     puts("context $t$\tfull pass (ms)\twith cache (ms)\tspeed-up");
     for (int t = context / 16 > 0 ? context / 16 : 1; t < context; t *= 2) {
         double full[1000], step[1000];
         
-#line 1006 "book/07-attention.nw"
+#line 1078 "book/07-attention.nw"
 cache->len = 0;
 for (int s = 0; s < t; s++)
     attention_step(out, qkv + (size_t)s * 3 * C, cache);
@@ -519,7 +529,7 @@ for (int r = 0; r < reps; r++) {
     step[r] = omp_get_wtime() - t1;
     cache->len = t;
 }
-#line 993 "book/07-attention.nw"
+#line 1050 "book/07-attention.nw"
         printf("%d\t%.4f\t%.4f\t%.1f\n", t, 1e3 * median(full, reps),
                1e3 * median(step, reps), median(full, reps) / median(step, reps));
     }
@@ -695,7 +705,7 @@ static const struct command benchmarks[] = {
     
 #line 1235 "book/02-matmul.nw"
 { "matmul", bench_matmul, "GFLOP/s of the matmul ladder or the model's products" },
-#line 873 "book/07-attention.nw"
+#line 914 "book/07-attention.nw"
 { "attention", bench_attention, "plain vs lean attention, and generation with the cache" },
 #line 824 "book/11-training.nw"
 { "train", bench_train, "time training steps of a model of given sizes" },
@@ -1600,10 +1610,10 @@ static int run_sample(const struct sample_command *o)
     return status;
 }
 
-#line 711 "book/01-numbers.nw"
+#line 719 "book/01-numbers.nw"
 static const struct command commands[] = {
     
-#line 1175 "book/01-numbers.nw"
+#line 1229 "book/01-numbers.nw"
 { "trace", cmd_trace, "run the worked example, writing the book's tables" },
 #line 1231 "book/02-matmul.nw"
 { "bench", cmd_bench, "time a part of the program (bench matmul, ...)" },
@@ -1617,11 +1627,11 @@ static const struct command commands[] = {
 { "train", cmd_train, "train a model on a text corpus, with checkpoints and resume" },
 #line 658 "book/12-sampling.nw"
 { "sample", cmd_sample, "generate text from a model and a prompt" },
-#line 713 "book/01-numbers.nw"
+#line 721 "book/01-numbers.nw"
 };
 enum { NUM_COMMANDS = sizeof commands / sizeof commands[0] };
 
-#line 736 "book/01-numbers.nw"
+#line 744 "book/01-numbers.nw"
 static void print_commands(FILE *out)
 {
     fputs("usage: longhand COMMAND [OPTIONS]\n\ncommands:\n", out);
@@ -1629,7 +1639,7 @@ static void print_commands(FILE *out)
         fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].summary);
     fputs("\n'longhand COMMAND --help' describes one command.\n", out);
 }
-#line 721 "book/01-numbers.nw"
+#line 729 "book/01-numbers.nw"
 int main(int argc, char **argv)
 {
     if (argc < 2 || strcmp(argv[1], "help") == 0 || strcmp(argv[1], "--help") == 0) {

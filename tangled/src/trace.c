@@ -1,10 +1,10 @@
-#line 853 "book/01-numbers.nw"
+#line 882 "book/01-numbers.nw"
 #include <errno.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include "trace.h"
-#line 916 "book/01-numbers.nw"
+#line 945 "book/01-numbers.nw"
 #include <float.h>
 #include <math.h>
 #include <gsl/gsl_fit.h>
@@ -21,7 +21,7 @@
 #line 332 "book/06-mlp.nw"
 #include <gsl/gsl_cdf.h>
 #include "mlp.h"
-#line 649 "book/07-attention.nw"
+#line 660 "book/07-attention.nw"
 #include "attention.h"
 #include "matmul.h"
 #line 788 "book/08-model.nw"
@@ -31,7 +31,7 @@
 #line 1064 "book/12-sampling.nw"
 #include "sample.h"
 
-#line 875 "book/01-numbers.nw"
+#line 904 "book/01-numbers.nw"
 FILE *trace_table(struct trace *t, const char *name)
 {
     char path[4096];
@@ -43,13 +43,13 @@ FILE *trace_table(struct trace *t, const char *name)
     }
     return f;
 }
-#line 889 "book/01-numbers.nw"
+#line 918 "book/01-numbers.nw"
 void trace_close(struct trace *t, FILE *f)
 {
     if (f && (ferror(f) | fclose(f)))
         t->failed = 1;
 }
-#line 897 "book/01-numbers.nw"
+#line 926 "book/01-numbers.nw"
 void trace_value(struct trace *t, const char *name, const char *fmt, ...)
 {
     va_list ap;
@@ -59,7 +59,7 @@ void trace_value(struct trace *t, const char *name, const char *fmt, ...)
     fputc('\n', t->values);
     va_end(ap);
 }
-#line 930 "book/01-numbers.nw"
+#line 959 "book/01-numbers.nw"
 static void trace_example(struct trace *t)
 {
     const struct worked_example *ex = &t->ex;
@@ -72,7 +72,7 @@ static void trace_example(struct trace *t)
     trace_value(t, "ExampleVocab", "%d", ex->model.vocab_size);
     trace_value(t, "UnitRoundoff", "%.3g", FLT_EPSILON / 2);
 }
-#line 951 "book/01-numbers.nw"
+#line 980 "book/01-numbers.nw"
 enum { SUM_ROWS = 16, SUM_LOG2_MIN = 4, SUM_LOG2_MAX = 20 };
 
 static void trace_sums(struct trace *t)
@@ -82,13 +82,15 @@ static void trace_sums(struct trace *t)
     gsl_rng *rng = rng_create(t->ex.seed);
     FILE *f = trace_table(t, "numbers-sum-error");
     if (x && rng && f) {
-        fprintf(f, "$n$\tsequential\tpairwise\tbound~\\eqref{eq:sum-sequential}"
-                   "\tbound~\\eqref{eq:sum-pairwise}\n");
-        double logn[SUM_LOG2_MAX], logerr[SUM_LOG2_MAX];
-        size_t nfit = 0;
-        for (int log2n = SUM_LOG2_MIN; log2n <= SUM_LOG2_MAX; log2n += 2) {
-            
-#line 983 "book/01-numbers.nw"
+        
+#line 1006 "book/01-numbers.nw"
+fprintf(f, "$n$\tsequential\tpairwise\tbound~\\eqref{eq:sum-sequential}"
+           "\tbound~\\eqref{eq:sum-pairwise}\n");
+double logn[SUM_LOG2_MAX], logerr[SUM_LOG2_MAX];
+size_t nfit = 0;
+for (int log2n = SUM_LOG2_MIN; log2n <= SUM_LOG2_MAX; log2n += 2) {
+    
+#line 1020 "book/01-numbers.nw"
 size_t n = (size_t)1 << log2n;
 fill_uniform(rng, x, SUM_ROWS * n);
 double err[2] = { 0, 0 };
@@ -102,6 +104,7 @@ for (int m = 0; m < 2; m++) {
         err[m] += fabs(sums[r] - exact) / exact / SUM_ROWS;
     }
 }
+#line 1043 "book/01-numbers.nw"
 double u = FLT_EPSILON / 2, b = 8;
 fprintf(f, "%zu\t%.2e\t%.2e\t%.2e\t%.2e\n", n, err[0], err[1],
         (double)(n - 1) * u, (b - 1 + ceil(log2((double)n / b))) * u);
@@ -112,16 +115,17 @@ if (log2n == SUM_LOG2_MAX) {
     trace_value(t, "SumDigitsSequential", "%.1f", fmin(digits, -log10(err[0])));
     trace_value(t, "SumDigitsPairwise", "%.1f", fmin(digits, -log10(err[1])));
 }
-#line 966 "book/01-numbers.nw"
-        }
+#line 1012 "book/01-numbers.nw"
+}
+#line 990 "book/01-numbers.nw"
         
-#line 1011 "book/01-numbers.nw"
+#line 1058 "book/01-numbers.nw"
 double c0, c1, cov00, cov01, cov11, sumsq;
 gsl_fit_linear(logn, 1, logerr, 1, nfit, &c0, &c1, &cov00, &cov01, &cov11, &sumsq);
 trace_value(t, "SumSequentialSlope", "%.2f", c1);
-#line 968 "book/01-numbers.nw"
+#line 991 "book/01-numbers.nw"
         
-#line 1017 "book/01-numbers.nw"
+#line 1064 "book/01-numbers.nw"
 size_t nones = (size_t)1 << 25;
 float *ones = malloc(nones * sizeof *ones);
 if (ones) {
@@ -133,7 +137,7 @@ if (ones) {
     free(ones);
 } else
     t->failed = 1;
-#line 969 "book/01-numbers.nw"
+#line 992 "book/01-numbers.nw"
         trace_value(t, "SumRows", "%d", SUM_ROWS);
         trace_value(t, "SumLargestN", "%zu", nmax);
     } else
@@ -142,7 +146,7 @@ if (ones) {
     gsl_rng_free(rng);
     free(x);
 }
-#line 1032 "book/01-numbers.nw"
+#line 1079 "book/01-numbers.nw"
 static void trace_layout(struct trace *t)
 {
     size_t sizes[NUM_PARAM_TENSORS], offset = 0;
@@ -160,15 +164,18 @@ static void trace_layout(struct trace *t)
     trace_value(t, "ParamCount", "%zu", total);
     trace_value(t, "ParamShareWte", "%.0f", 100.0 * (double)sizes[0] / (double)total);
 }
-#line 1066 "book/01-numbers.nw"
+#line 1113 "book/01-numbers.nw"
 enum { INIT_ROWS = 4, INIT_COLS = 6 };
 
 static void trace_init(struct trace *t)
 {
     const struct gpt_config *m = &t->ex.model;
-    size_t sizes[NUM_PARAM_TENSORS];
-    param_sizes(m, sizes);
-    t->params = calloc(layout_total(sizes, NUM_PARAM_TENSORS), sizeof *t->params);
+    
+#line 1139 "book/01-numbers.nw"
+size_t sizes[NUM_PARAM_TENSORS];
+param_sizes(m, sizes);
+t->params = calloc(layout_total(sizes, NUM_PARAM_TENSORS), sizeof *t->params);
+#line 1119 "book/01-numbers.nw"
     gsl_rng *rng = rng_create(t->ex.seed);
     FILE *f = trace_table(t, "numbers-init");
     if (t->params && rng && f) {
@@ -177,7 +184,7 @@ static void trace_init(struct trace *t)
         float *wte = t->param[0];
         size_t n = sizes[0];
         
-#line 1091 "book/01-numbers.nw"
+#line 1145 "book/01-numbers.nw"
 int cols = m->channels < INIT_COLS ? m->channels : INIT_COLS;
 fprintf(f, "row");
 for (int c = 0; c < cols; c++)
@@ -189,14 +196,14 @@ for (int r = 0; r < INIT_ROWS; r++) {
         fprintf(f, "\t%.5f", wte[(size_t)r * m->channels + c]);
     fputc('\n', f);
 }
-#line 1082 "book/01-numbers.nw"
+#line 1127 "book/01-numbers.nw"
         
-#line 1105 "book/01-numbers.nw"
+#line 1159 "book/01-numbers.nw"
 double ss = 0;
 for (size_t i = 0; i < n; i++)
     ss += (double)wte[i] * wte[i];
 trace_value(t, "InitSampleStd", "%.5f", sqrt(ss / (double)n));
-#line 1083 "book/01-numbers.nw"
+#line 1128 "book/01-numbers.nw"
     } else
         t->failed = 1;
     trace_close(t, f);
@@ -477,29 +484,33 @@ for (int i = 0; i < T; i++) {
 }
 #line 270 "book/04-embeddings.nw"
     
-#line 291 "book/04-embeddings.nw"
+#line 296 "book/04-embeddings.nw"
 f = trace_table(t, "embedding-backward");
 char positions[256] = "";
 if (f) {
-    fprintf(f, "row");
-    for (int c = 0; c < EXAMPLE_COLS && c < C; c++)
-        fprintf(f, "\tchannel %d", c);
-    for (int i = 0; i < T; i++)
-        if (t->tokens[i] == k) {
-            size_t at = strlen(positions);
-            snprintf(positions + at, sizeof positions - at, at ? ", %d" : "%d", i);
-            fprintf(f, "\n$dh_{%d}$", i);
-            for (int c = 0; c < EXAMPLE_COLS && c < C; c++)
-                fprintf(f, "\t%.4f", dh[(size_t)i * C + c]);
-        }
-    fprintf(f, "\n$dW_{\\mathrm{te}}[%d]$", k);
-    for (int c = 0; c < EXAMPLE_COLS && c < C; c++)
-        fprintf(f, "\t%.4f", dwte[(size_t)k * C + c]);
-    fputc('\n', f);
+    
+#line 310 "book/04-embeddings.nw"
+fprintf(f, "row");
+for (int c = 0; c < EXAMPLE_COLS && c < C; c++)
+    fprintf(f, "\tchannel %d", c);
+for (int i = 0; i < T; i++)
+    if (t->tokens[i] == k) {
+        size_t at = strlen(positions);
+        snprintf(positions + at, sizeof positions - at, at ? ", %d" : "%d", i);
+        fprintf(f, "\n$dh_{%d}$", i);
+        for (int c = 0; c < EXAMPLE_COLS && c < C; c++)
+            fprintf(f, "\t%.4f", dh[(size_t)i * C + c]);
+    }
+fprintf(f, "\n$dW_{\\mathrm{te}}[%d]$", k);
+for (int c = 0; c < EXAMPLE_COLS && c < C; c++)
+    fprintf(f, "\t%.4f", dwte[(size_t)k * C + c]);
+fputc('\n', f);
+#line 300 "book/04-embeddings.nw"
 }
 trace_close(t, f);
 trace_value(t, "EmbedRepeatedCount", "%d", count);
 trace_value(t, "EmbedRepeatedPositions", "%s", positions);
+#line 330 "book/04-embeddings.nw"
 char *cell = NULL;
 size_t cell_len = 0;
 FILE *m = open_memstream(&cell, &cell_len); /* the token as a table cell */
@@ -531,7 +542,7 @@ static void trace_layernorm(struct trace *t)
         t->failed = 1;
     else {
         
-#line 347 "book/05-layernorm.nw"
+#line 345 "book/05-layernorm.nw"
 FILE *f = trace_table(t, "layernorm-moments");
 if (f) {
     fprintf(f, "$t$\t$\\mu$\t$\\sigma^2$\t$r$\n");
@@ -540,6 +551,7 @@ if (f) {
                 1.0 / ((double)rstd[i] * rstd[i]) - LAYERNORM_EPS, rstd[i]);
 }
 trace_close(t, f);
+#line 361 "book/05-layernorm.nw"
 f = trace_table(t, "layernorm-out");
 if (f) {
     fprintf(f, "$t$");
@@ -558,14 +570,14 @@ if (f) {
 trace_close(t, f);
 #line 336 "book/05-layernorm.nw"
         
-#line 379 "book/05-layernorm.nw"
+#line 382 "book/05-layernorm.nw"
 gsl_rng *rng = rng_create(t->ex.seed + 1);
 if (rng) {
     fill_normal(rng, dy, (size_t)T * C, 1.0);
     gsl_rng_free(rng);
 }
 layernorm_backward(dx, dw, db, dy, t->embedded, t->param[2], mean, rstd, 1, T, C);
-#line 415 "book/05-layernorm.nw"
+#line 426 "book/05-layernorm.nw"
 f = trace_table(t, "layernorm-dx");
 if (f) {
     fprintf(f, "$t$");
@@ -580,7 +592,7 @@ if (f) {
     }
 }
 trace_close(t, f);
-#line 386 "book/05-layernorm.nw"
+#line 397 "book/05-layernorm.nw"
 double max_sum = 0, max_dot = 0, max_residual = 0;
 for (int i = 0; i < T; i++) {
     double sum = 0, dot = 0;
@@ -591,7 +603,7 @@ for (int i = 0; i < T; i++) {
     max_sum = fmax(max_sum, fabs(sum));
     max_dot = fmax(max_dot, fabs(dot));
     
-#line 405 "book/05-layernorm.nw"
+#line 416 "book/05-layernorm.nw"
 double gxhat = 0, xhat2 = 0;
 for (int c = 0; c < C; c++) {
     double xhat = t->ln1[(size_t)i * C + c];
@@ -599,7 +611,7 @@ for (int c = 0; c < C; c++) {
     xhat2 += xhat * xhat;
 }
 max_residual = fmax(max_residual, fabs(dot - rstd[i] * gxhat / C * (C - xhat2)));
-#line 396 "book/05-layernorm.nw"
+#line 407 "book/05-layernorm.nw"
 }
 trace_value(t, "LayerNormDxRowSumMax", "%.1e", max_sum);
 trace_value(t, "LayerNormDxDotMax", "%.2f", max_dot);
@@ -697,12 +709,12 @@ trace_close(t, f);
     free(h); free(a); free(exact); free(da); free(dh); free(y); free(dy); free(dx);
     free(grads);
 }
-#line 658 "book/07-attention.nw"
+#line 669 "book/07-attention.nw"
 static void trace_attention_head(struct trace *t, const float *qkv, const float *preatt,
                                  const float *att, int h);
 static void trace_attention_backward(struct trace *t, const float *qkv, const float *out,
                                      const float *att);
-#line 665 "book/07-attention.nw"
+#line 676 "book/07-attention.nw"
 static void trace_attention(struct trace *t)
 {
     int T = t->num_tokens, C = t->ex.model.channels, NH = t->ex.model.num_heads;
@@ -719,7 +731,7 @@ static void trace_attention(struct trace *t)
         for (int h = 0; h < NH; h++)
             trace_attention_head(t, qkv, preatt, att, h);
         
-#line 753 "book/07-attention.nw"
+#line 769 "book/07-attention.nw"
 double max_score = 0, max_dev = 0;
 for (size_t i = 0; i < nn; i++) {
     int row = (int)(i / T % T), col = (int)(i % T);
@@ -730,6 +742,7 @@ for (size_t i = 0; i < nn; i++) {
 }
 trace_value(t, "AttnMaxAbsScore", "%.4f", max_score);
 trace_value(t, "AttnMaxDeviation", "%.4f", max_dev);
+#line 786 "book/07-attention.nw"
 FILE *f = trace_table(t, "attention-out");
 if (f) {
     fprintf(f, "$t$");
@@ -745,12 +758,12 @@ if (f) {
     }
 }
 trace_close(t, f);
-#line 681 "book/07-attention.nw"
+#line 692 "book/07-attention.nw"
         trace_attention_backward(t, qkv, out, att);
     }
     free(qkv); free(out); free(preatt); free(att);
 }
-#line 692 "book/07-attention.nw"
+#line 703 "book/07-attention.nw"
 static float unmasked_score(const float *qkv, int t, int s, int h, int C, int hs)
 {
     const float *q = qkv + (size_t)t * 3 * C + h * hs,
@@ -760,7 +773,7 @@ static float unmasked_score(const float *qkv, int t, int s, int h, int C, int hs
         dot += q[d] * k[d];
     return dot / sqrtf((float)hs);
 }
-#line 704 "book/07-attention.nw"
+#line 715 "book/07-attention.nw"
 static void trace_attention_head(struct trace *t, const float *qkv, const float *preatt,
                                  const float *att, int h)
 {
@@ -775,7 +788,7 @@ static void trace_attention_head(struct trace *t, const float *qkv, const float 
         if (!f)
             return;
         
-#line 725 "book/07-attention.nw"
+#line 736 "book/07-attention.nw"
 fprintf(f, "$t\\backslash s$");
 for (int j = 0; j < R; j++)
     fprintf(f, "\t%d", j);
@@ -789,11 +802,11 @@ for (int i = 0; i < R; i++) {
     }
     fputc('\n', f);
 }
-#line 718 "book/07-attention.nw"
+#line 729 "book/07-attention.nw"
         trace_close(t, f);
     }
     
-#line 741 "book/07-attention.nw"
+#line 752 "book/07-attention.nw"
 snprintf(name, sizeof name, "attention-heat-h%d", h + 1);
 FILE *f = trace_table(t, name);
 if (f) {
@@ -803,37 +816,43 @@ if (f) {
             fprintf(f, "%d\t%d\t%.5f\n", j, i, P[i * T + j]);
 }
 trace_close(t, f);
-#line 721 "book/07-attention.nw"
+#line 732 "book/07-attention.nw"
 }
-#line 784 "book/07-attention.nw"
+#line 808 "book/07-attention.nw"
 static void trace_attention_backward(struct trace *t, const float *qkv, const float *out,
                                      const float *att)
 {
     int T = t->num_tokens, C = t->ex.model.channels, NH = t->ex.model.num_heads;
     size_t nc = (size_t)T * C, nn = (size_t)NH * T * T;
-    float *dy = malloc(nc * sizeof *dy), *dout = calloc(nc, sizeof *dout),
-          *dqkv = calloc(3 * nc, sizeof *dqkv), *datt = malloc(nn * sizeof *datt),
-          *dpreatt = malloc(nn * sizeof *dpreatt),
-          *dw = calloc((size_t)C * C + C, sizeof *dw);
+    
+#line 837 "book/07-attention.nw"
+float *dy = malloc(nc * sizeof *dy), *dout = calloc(nc, sizeof *dout),
+      *dqkv = calloc(3 * nc, sizeof *dqkv), *datt = malloc(nn * sizeof *datt),
+      *dpreatt = malloc(nn * sizeof *dpreatt),
+      *dw = calloc((size_t)C * C + C, sizeof *dw);
+#line 814 "book/07-attention.nw"
     gsl_rng *rng = rng_create(t->ex.seed + 1);
     FILE *f = NULL;
     if (dy && dout && dqkv && datt && dpreatt && dw && rng) {
-        fill_normal(rng, dy, nc, 1.0);
-        matmul_backward(dout, dw, dw + (size_t)C * C, dy, out, t->param[6], T, C, C);
-        attention_backward(dqkv, datt, dpreatt, dout, qkv, att, 1, T, C, NH);
+        
+#line 847 "book/07-attention.nw"
+fill_normal(rng, dy, nc, 1.0);
+matmul_backward(dout, dw, dw + (size_t)C * C, dy, out, t->param[6], T, C, C);
+attention_backward(dqkv, datt, dpreatt, dout, qkv, att, 1, T, C, NH);
+#line 818 "book/07-attention.nw"
         f = trace_table(t, "attention-grads");
     } else
         t->failed = 1;
     if (f) {
         
-#line 812 "book/07-attention.nw"
+#line 853 "book/07-attention.nw"
 fprintf(f, "$t$\t$dq_{t,0}$\t$dq_{t,1}$\t$dk_{t,0}$\t$dk_{t,1}$\t$dv_{t,0}$\t$dv_{t,1}$\n");
 for (int i = 0; i < T && i < EXAMPLE_ROWS; i++) {
     const float *g = dqkv + (size_t)i * 3 * C;
     fprintf(f, "%d\t%.2e\t%.2e\t%.2e\t%.2e\t%.4f\t%.4f\n", i, g[0], g[1],
             g[C], g[C + 1], g[2 * C], g[2 * C + 1]);
 }
-#line 804 "book/07-attention.nw"
+#line 823 "book/07-attention.nw"
     }
     trace_close(t, f);
     gsl_rng_free(rng);
@@ -1139,11 +1158,11 @@ gsl_rng_free(rng);
     gpt_cache_free(g);
 }
 
-#line 863 "book/01-numbers.nw"
+#line 892 "book/01-numbers.nw"
 int trace_run(struct trace *t)
 {
     
-#line 923 "book/01-numbers.nw"
+#line 952 "book/01-numbers.nw"
 trace_example(t);
 trace_sums(t);
 trace_layout(t);
@@ -1159,7 +1178,7 @@ trace_layernorm(t);
 #line 337 "book/06-mlp.nw"
 trace_gelu(t);
 trace_mlp(t);
-#line 654 "book/07-attention.nw"
+#line 665 "book/07-attention.nw"
 trace_attention(t);
 #line 792 "book/08-model.nw"
 trace_model(t);
@@ -1169,9 +1188,9 @@ trace_backprop(t);
 trace_adamw(t);
 #line 1068 "book/12-sampling.nw"
 trace_sample(t);
-#line 866 "book/01-numbers.nw"
+#line 895 "book/01-numbers.nw"
     
-#line 1059 "book/01-numbers.nw"
+#line 1106 "book/01-numbers.nw"
 free(t->params);
 #line 2004 "book/03-tokenizer.nw"
 tokenizer_free(t->tok);
@@ -1184,6 +1203,6 @@ free(t->ln1);
 if (t->model)
     gpt_free(t->model);
 free(t->model);
-#line 867 "book/01-numbers.nw"
+#line 896 "book/01-numbers.nw"
     return t->failed ? -1 : 0;
 }

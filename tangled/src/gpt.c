@@ -1,4 +1,4 @@
-#line 212 "book/08-model.nw"
+#line 256 "book/08-model.nw"
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
@@ -13,7 +13,7 @@
 #include "matmul.h"
 #include "mlp.h"
 
-#line 188 "book/08-model.nw"
+#line 210 "book/08-model.nw"
 const char *gpt_config_error(const struct gpt_config *c)
 {
     if (c->max_seq_len < 1 || c->max_seq_len > GPT_MAX_CONTEXT)
@@ -29,7 +29,7 @@ const char *gpt_config_error(const struct gpt_config *c)
     return NULL;
 }
 
-#line 119 "book/08-model.nw"
+#line 141 "book/08-model.nw"
 static void act_sizes(const struct gpt_config *cfg, int B, int T, size_t s[NUM_ACT_TENSORS])
 {
     size_t L = (size_t)cfg->num_layers, C = (size_t)cfg->channels;
@@ -43,7 +43,7 @@ static void act_sizes(const struct gpt_config *cfg, int B, int T, size_t s[NUM_A
     };
     memcpy(s, sizes, sizeof sizes);
 }
-#line 245 "book/08-model.nw"
+#line 279 "book/08-model.nw"
 static int batch_fits(const struct gpt_config *c, int B, int T)
 {
     double BT = (double)B * T, wide = 4.0 * c->channels > c->vocab_size
@@ -52,7 +52,7 @@ static int batch_fits(const struct gpt_config *c, int B, int T)
            && BT * c->num_layers * c->num_heads * T <= 68719476736.0
            && BT * c->vocab_size <= 68719476736.0;
 }
-#line 256 "book/08-model.nw"
+#line 290 "book/08-model.nw"
 int gpt_create(struct gpt *m, const struct gpt_config *cfg)
 {
     memset(m, 0, sizeof *m);
@@ -71,7 +71,7 @@ int gpt_create(struct gpt *m, const struct gpt_config *cfg)
     layout_views(m->grads, m->param_size, NUM_PARAM_TENSORS, m->grad);
     return 0;
 }
-#line 277 "book/08-model.nw"
+#line 311 "book/08-model.nw"
 void gpt_free(struct gpt *m)
 {
     free(m->params);
@@ -80,7 +80,7 @@ void gpt_free(struct gpt *m)
     free(m->grad_acts);
     memset(m, 0, sizeof *m);
 }
-#line 288 "book/08-model.nw"
+#line 322 "book/08-model.nw"
 int gpt_init(struct gpt *m, unsigned long seed)
 {
     gsl_rng *rng = rng_create(seed);
@@ -90,7 +90,7 @@ int gpt_init(struct gpt *m, unsigned long seed)
     gsl_rng_free(rng);
     return 0;
 }
-#line 308 "book/08-model.nw"
+#line 342 "book/08-model.nw"
 static int ensure_activations(struct gpt *m, int B, int T)
 {
     if (m->acts && m->B == B && m->T == T)
@@ -103,24 +103,27 @@ static int ensure_activations(struct gpt *m, int B, int T)
     m->acts = total ? malloc(total * sizeof(float)) : NULL;
     layout_views(m->acts, sizes, NUM_ACT_TENSORS, m->act);
     
-#line 333 "book/08-model.nw"
+#line 361 "book/08-model.nw"
 static const int no_gradient[] = { ACT_LN1_MEAN, ACT_LN1_RSTD, ACT_LN2_MEAN, ACT_LN2_RSTD,
                                    ACT_LNF_MEAN, ACT_LNF_RSTD, ACT_PROBS, ACT_LOSSES };
 for (size_t i = 0; i < sizeof no_gradient / sizeof no_gradient[0]; i++)
     sizes[no_gradient[i]] = 0;
 size_t grads = layout_total(sizes, NUM_ACT_TENSORS);
-#line 320 "book/08-model.nw"
-    m->grad_acts = grads ? malloc(grads * sizeof(float)) : NULL;
-    if (!m->acts || !m->grad_acts) {
-        free(m->acts), free(m->grad_acts);
-        m->acts = m->grad_acts = NULL;
-        return -1;
-    }
-    layout_views(m->grad_acts, sizes, NUM_ACT_TENSORS, m->grad_act);
+#line 354 "book/08-model.nw"
+    
+#line 374 "book/08-model.nw"
+m->grad_acts = grads ? malloc(grads * sizeof(float)) : NULL;
+if (!m->acts || !m->grad_acts) {
+    free(m->acts), free(m->grad_acts);
+    m->acts = m->grad_acts = NULL;
+    return -1;
+}
+layout_views(m->grad_acts, sizes, NUM_ACT_TENSORS, m->grad_act);
+#line 355 "book/08-model.nw"
     m->B = B, m->T = T, m->num_acts = total, m->num_grad_acts = grads;
     return 0;
 }
-#line 403 "book/08-model.nw"
+#line 446 "book/08-model.nw"
 struct layer_params {
     float *ln1w, *ln1b, *qkvw, *qkvb, *attprojw, *attprojb,
           *ln2w, *ln2b, *fcw, *fcb, *fcprojw, *fcprojb;
@@ -141,7 +144,7 @@ static struct layer_params layer_params(float *const p[NUM_PARAM_TENSORS],
         p[10] + l * 4 * C * C, p[11] + l * 4 * C, p[12] + l * 4 * C * C, p[13] + l * C,
     };
 }
-#line 426 "book/08-model.nw"
+#line 469 "book/08-model.nw"
 /* Layer l's slice of each per-layer tensor of an activation-shaped buffer. */
 static struct layer_acts layer_acts(float *const a[NUM_ACT_TENSORS],
                                     const struct gpt_config *c, int B, int T, int l)
@@ -157,6 +160,7 @@ static struct layer_acts layer_acts(float *const a[NUM_ACT_TENSORS],
     };
 }
 
+#line 490 "book/08-model.nw"
 /* out[i] = x[i] + y[i]: a residual connection. */
 static void add_vectors(float *out, const float *x, const float *y, long n)
 {
@@ -164,7 +168,7 @@ static void add_vectors(float *out, const float *x, const float *y, long n)
     for (long i = 0; i < n; i++)
         out[i] = x[i] + y[i];
 }
-#line 499 "book/08-model.nw"
+#line 548 "book/08-model.nw"
 /* probs[V] = softmax(z); returns -log probs[target], by log-sum-exp. */
 static float softmax_cross_entropy(float *probs, const float *z, int target, int V)
 {
@@ -179,13 +183,13 @@ static float softmax_cross_entropy(float *probs, const float *z, int target, int
         probs[i] *= inv;
     return zmax + logf(sum) - z[target];
 }
-#line 354 "book/08-model.nw"
+#line 397 "book/08-model.nw"
 int gpt_forward(struct gpt *m, const int *inputs, const int *targets, int B, int T,
                 char *err, size_t errlen)
 {
     const struct gpt_config *c = &m->config;
     
-#line 377 "book/08-model.nw"
+#line 420 "book/08-model.nw"
 if (B < 1 || T < 1 || T > c->max_seq_len) {
     snprintf(err, errlen, "want a batch of at least 1 x 1 and at most %d positions",
              c->max_seq_len);
@@ -203,7 +207,7 @@ for (long i = 0; i < (long)B * T; i++)
                  i, c->vocab_size);
         return -1;
     }
-#line 359 "book/08-model.nw"
+#line 402 "book/08-model.nw"
     if (ensure_activations(m, B, T) != 0) {
         snprintf(err, errlen, "out of memory for a batch of %d x %d", B, T);
         return -1;
@@ -212,7 +216,7 @@ for (long i = 0; i < (long)B * T; i++)
     embedding_forward(m->act[ACT_ENCODED], inputs, m->param[0], m->param[1], B, T, C, V);
     for (int l = 0; l < c->num_layers; l++) {
         
-#line 455 "book/08-model.nw"
+#line 504 "book/08-model.nw"
 long BT = (long)B * T;
 struct layer_params w = layer_params(m->param, c, l);
 struct layer_acts a = layer_acts(m->act, c, B, T, l);
@@ -226,19 +230,19 @@ add_vectors(a.residual2, h_in, a.attproj, BT * C);
 layernorm_forward(a.ln2, a.ln2_mean, a.ln2_rstd, a.residual2, w.ln2w, w.ln2b, B, T, C);
 mlp_forward(a.fcproj, a.fch, a.fch_gelu, a.ln2, w.fcw, w.fcb, w.fcprojw, w.fcprojb, BT, C);
 add_vectors(a.residual3, a.residual2, a.fcproj, BT * C);
-#line 367 "book/08-model.nw"
+#line 410 "book/08-model.nw"
     }
     
-#line 473 "book/08-model.nw"
+#line 522 "book/08-model.nw"
 const float *h_last = layer_acts(m->act, c, B, T, c->num_layers - 1).residual3;
 layernorm_forward(m->act[ACT_LNF], m->act[ACT_LNF_MEAN], m->act[ACT_LNF_RSTD], h_last,
                   m->param[14], m->param[15], B, T, C);
 matmul_forward(m->act[ACT_LOGITS], m->act[ACT_LNF], m->param[0], NULL, (long)B * T, C, V);
-#line 369 "book/08-model.nw"
+#line 412 "book/08-model.nw"
     m->have_targets = targets != NULL;
     if (targets)
         
-#line 483 "book/08-model.nw"
+#line 532 "book/08-model.nw"
 {
     #pragma omp parallel for schedule(static)
     for (long bt = 0; bt < (long)B * T; bt++)
@@ -247,10 +251,10 @@ matmul_forward(m->act[ACT_LOGITS], m->act[ACT_LNF], m->param[0], NULL, (long)B *
                                                        targets[bt], V);
     m->mean_loss = sum_pairwise(m->act[ACT_LOSSES], (size_t)B * T) / ((float)B * T);
 }
-#line 372 "book/08-model.nw"
+#line 415 "book/08-model.nw"
     return 0;
 }
-#line 558 "book/08-model.nw"
+#line 607 "book/08-model.nw"
 int write_file_atomically(const char *path, const void *head, size_t head_bytes,
                           const void *body, size_t body_bytes, char *err, size_t errlen)
 {
@@ -261,34 +265,37 @@ int write_file_atomically(const char *path, const void *head, size_t head_bytes,
     }
     int fd = mkstemp(tmp), why = fd < 0 ? errno : 0;
     
-#line 589 "book/08-model.nw"
+#line 629 "book/08-model.nw"
 mode_t mask = umask(0);
 umask(mask);
 if (fd >= 0)
     fchmod(fd, 0666 & ~mask);
-#line 568 "book/08-model.nw"
+#line 617 "book/08-model.nw"
     FILE *f = fd < 0 ? NULL : fdopen(fd, "wb");
     
-#line 599 "book/08-model.nw"
+#line 639 "book/08-model.nw"
 if (fd >= 0 && !f)
     why = errno;
 if (f && ((head_bytes && fwrite(head, 1, head_bytes, f) != head_bytes)
           || (body_bytes && fwrite(body, 1, body_bytes, f) != body_bytes)
           || fflush(f) != 0 || fsync(fileno(f)) != 0))
     why = errno ? errno : EIO;
-#line 570 "book/08-model.nw"
-    if (f && fclose(f) != 0 && !why)
-        why = errno ? errno : EIO;
-    if (!why && rename(tmp, path) != 0)
-        why = errno;
-    if (!why)
-        return 0;
-    snprintf(err, errlen, "%s: %s", path, strerror(why));
-    if (fd >= 0)
-        unlink(tmp);
-    return -1;
+#line 619 "book/08-model.nw"
+    
+#line 652 "book/08-model.nw"
+if (f && fclose(f) != 0 && !why)
+    why = errno ? errno : EIO;
+if (!why && rename(tmp, path) != 0)
+    why = errno;
+if (!why)
+    return 0;
+snprintf(err, errlen, "%s: %s", path, strerror(why));
+if (fd >= 0)
+    unlink(tmp);
+return -1;
+#line 620 "book/08-model.nw"
 }
-#line 609 "book/08-model.nw"
+#line 666 "book/08-model.nw"
 int gpt_save(const struct gpt *m, const char *path, char *err, size_t errlen)
 {
     const struct gpt_config *c = &m->config;
@@ -299,7 +306,7 @@ int gpt_save(const struct gpt *m, const char *path, char *err, size_t errlen)
     return write_file_atomically(path, header, sizeof header, m->params,
                                  m->num_params * sizeof(float), err, errlen);
 }
-#line 627 "book/08-model.nw"
+#line 684 "book/08-model.nw"
 int gpt_load(struct gpt *m, const char *path, char *err, size_t errlen)
 {
     memset(m, 0, sizeof *m);
@@ -312,7 +319,7 @@ int gpt_load(struct gpt *m, const char *path, char *err, size_t errlen)
     struct stat st;
     const char *why = NULL;
     
-#line 655 "book/08-model.nw"
+#line 702 "book/08-model.nw"
 struct gpt_config cfg = { 0 };
 if (fstat(fileno(f), &st) != 0 || fread(header, sizeof header, 1, f) != 1)
     why = "too short to hold a checkpoint header";
@@ -326,9 +333,9 @@ else {
                                .channels = header[6], .padded_vocab_size = header[7] };
     why = gpt_config_error(&cfg);
 }
-#line 639 "book/08-model.nw"
+#line 696 "book/08-model.nw"
     
-#line 671 "book/08-model.nw"
+#line 718 "book/08-model.nw"
 size_t sizes[NUM_PARAM_TENSORS];
 if (!why) {
     param_sizes(&cfg, sizes);
@@ -337,25 +344,29 @@ if (!why) {
                   != sizeof header + (unsigned long long)n * sizeof(float))
         why = "its size does not match the sizes in its header";
 }
-#line 640 "book/08-model.nw"
-    if (!why && gpt_create(m, &cfg) != 0)
-        why = "out of memory";
-    if (!why && fread(m->params, sizeof(float), m->num_params, f) != m->num_params)
-        why = "cannot read the parameters";
-    fclose(f);
-    if (why) {
-        gpt_free(m);
-        snprintf(err, errlen, "%s: %s", path, why);
-        return -1;
-    }
-    return 0;
+#line 697 "book/08-model.nw"
+    
+#line 735 "book/08-model.nw"
+if (!why && gpt_create(m, &cfg) != 0)
+    why = "out of memory";
+if (!why && fread(m->params, sizeof(float), m->num_params, f) != m->num_params)
+    why = "cannot read the parameters";
+fclose(f);
+if (why) {
+    gpt_free(m);
+    snprintf(err, errlen, "%s: %s", path, why);
+    return -1;
 }
-#line 110 "book/09-backprop.nw"
+return 0;
+#line 698 "book/08-model.nw"
+}
+#line 109 "book/09-backprop.nw"
 void gpt_zero_grad(struct gpt *m)
 {
     memset(m->grads, 0, m->num_params * sizeof(float));
 }
 
+#line 120 "book/09-backprop.nw"
 int gpt_backward(struct gpt *m, const int *inputs, const int *targets)
 {
     if (!m->acts || !m->have_targets)
@@ -365,7 +376,7 @@ int gpt_backward(struct gpt *m, const int *inputs, const int *targets)
     long BT = (long)B * T;
     memset(m->grad_acts, 0, m->num_grad_acts * sizeof(float));
     
-#line 134 "book/09-backprop.nw"
+#line 139 "book/09-backprop.nw"
 float *dlogits = m->grad_act[ACT_LOGITS], dloss = 1.0f / (float)BT;
 #pragma omp parallel for schedule(static)
 for (long bt = 0; bt < BT; bt++) {
@@ -373,9 +384,9 @@ for (long bt = 0; bt < BT; bt++) {
     for (int j = 0; j < V; j++)
         dlogits[bt * V + j] = (p[j] - (j == targets[bt] ? 1.0f : 0.0f)) * dloss;
 }
-#line 124 "book/09-backprop.nw"
+#line 129 "book/09-backprop.nw"
     
-#line 147 "book/09-backprop.nw"
+#line 152 "book/09-backprop.nw"
 matmul_backward(m->grad_act[ACT_LNF], m->grad[0], NULL, dlogits, m->act[ACT_LNF],
                 m->param[0], BT, C, V);
 int last = c->num_layers - 1;
@@ -383,10 +394,10 @@ layernorm_backward(layer_acts(m->grad_act, c, B, T, last).residual3, m->grad[14]
                    m->grad[15], m->grad_act[ACT_LNF],
                    layer_acts(m->act, c, B, T, last).residual3,
                    m->param[14], m->act[ACT_LNF_MEAN], m->act[ACT_LNF_RSTD], B, T, C);
-#line 125 "book/09-backprop.nw"
+#line 130 "book/09-backprop.nw"
     for (int l = c->num_layers - 1; l >= 0; l--) {
         
-#line 163 "book/09-backprop.nw"
+#line 168 "book/09-backprop.nw"
 struct layer_params w = layer_params(m->param, c, l), g = layer_params(m->grad, c, l);
 struct layer_acts a = layer_acts(m->act, c, B, T, l);
 struct layer_acts d = layer_acts(m->grad_act, c, B, T, l);
@@ -394,25 +405,25 @@ const float *h_in = l == 0 ? m->act[ACT_ENCODED]
                             : layer_acts(m->act, c, B, T, l - 1).residual3;
 float *dh_in = l == 0 ? m->grad_act[ACT_ENCODED]
                       : layer_acts(m->grad_act, c, B, T, l - 1).residual3;
-#line 175 "book/09-backprop.nw"
+#line 180 "book/09-backprop.nw"
 mlp_backward(d.ln2, g.fcw, g.fcb, g.fcprojw, g.fcprojb, d.fch_gelu, d.fch, d.residual3,
              a.ln2, a.fch, a.fch_gelu, w.fcw, w.fcprojw, BT, C);
 add_vectors(d.residual2, d.residual2, d.residual3, BT * C);
 layernorm_backward(d.residual2, g.ln2w, g.ln2b, d.ln2, a.residual2, w.ln2w, a.ln2_mean,
                    a.ln2_rstd, B, T, C);
-#line 183 "book/09-backprop.nw"
+#line 188 "book/09-backprop.nw"
 matmul_backward(d.atty, g.attprojw, g.attprojb, d.residual2, a.atty, w.attprojw, BT, C, C);
 add_vectors(dh_in, dh_in, d.residual2, BT * C);
 attention_backward(d.qkv, d.att, d.preatt, d.atty, a.qkv, a.att, B, T, C, c->num_heads);
 matmul_backward(d.ln1, g.qkvw, g.qkvb, d.qkv, a.ln1, w.qkvw, BT, C, 3 * C);
 layernorm_backward(dh_in, g.ln1w, g.ln1b, d.ln1, h_in, w.ln1w, a.ln1_mean, a.ln1_rstd,
                    B, T, C);
-#line 127 "book/09-backprop.nw"
+#line 132 "book/09-backprop.nw"
     }
     embedding_backward(m->grad[0], m->grad[1], m->grad_act[ACT_ENCODED], inputs, B, T, C);
     return 0;
 }
-#line 435 "book/12-sampling.nw"
+#line 456 "book/12-sampling.nw"
 struct gpt_cache *gpt_cache_create(const struct gpt *m, int max_T)
 {
     const struct gpt_config *c = &m->config;
@@ -422,24 +433,27 @@ struct gpt_cache *gpt_cache_create(const struct gpt *m, int max_T)
     struct gpt_cache *g = calloc(1, sizeof *g);
     if (!g)
         return NULL;
-    *g = (struct gpt_cache){ c->num_layers, max_T, 0,
-                             calloc((size_t)c->num_layers, sizeof *g->layer),
-                             malloc(C * sizeof(float)), malloc(C * sizeof(float)),
-                             malloc(3 * C * sizeof(float)), malloc(C * sizeof(float)),
-                             malloc(C * sizeof(float)), malloc(4 * C * sizeof(float)),
-                             malloc(4 * C * sizeof(float)),
-                             malloc((size_t)c->vocab_size * sizeof(float)) };
-    int ok = g->layer && g->x && g->ln && g->qkv && g->atty && g->branch && g->fch
-             && g->fch_gelu && g->logits;
-    for (int l = 0; ok && l < c->num_layers; l++)
-        ok = (g->layer[l] = kv_cache_create(max_T, c->channels, c->num_heads)) != NULL;
+    
+#line 481 "book/12-sampling.nw"
+*g = (struct gpt_cache){ c->num_layers, max_T, 0,
+                         calloc((size_t)c->num_layers, sizeof *g->layer),
+                         malloc(C * sizeof(float)), malloc(C * sizeof(float)),
+                         malloc(3 * C * sizeof(float)), malloc(C * sizeof(float)),
+                         malloc(C * sizeof(float)), malloc(4 * C * sizeof(float)),
+                         malloc(4 * C * sizeof(float)),
+                         malloc((size_t)c->vocab_size * sizeof(float)) };
+int ok = g->layer && g->x && g->ln && g->qkv && g->atty && g->branch && g->fch
+         && g->fch_gelu && g->logits;
+for (int l = 0; ok && l < c->num_layers; l++)
+    ok = (g->layer[l] = kv_cache_create(max_T, c->channels, c->num_heads)) != NULL;
+#line 466 "book/12-sampling.nw"
     if (!ok) {
         gpt_cache_free(g);
         return NULL;
     }
     return g;
 }
-#line 464 "book/12-sampling.nw"
+#line 497 "book/12-sampling.nw"
 void gpt_cache_free(struct gpt_cache *g)
 {
     if (!g)
@@ -459,7 +473,7 @@ void gpt_cache_rewind(struct gpt_cache *g, int len)
             g->layer[l]->len = len;
     }
 }
-#line 497 "book/12-sampling.nw"
+#line 530 "book/12-sampling.nw"
 int gpt_step(const struct gpt *m, struct gpt_cache *g, int token)
 {
     const struct gpt_config *c = &m->config;
@@ -470,7 +484,7 @@ int gpt_step(const struct gpt *m, struct gpt_cache *g, int token)
         return -1;
     for (int l = 0; l < c->num_layers; l++) {
         
-#line 518 "book/12-sampling.nw"
+#line 551 "book/12-sampling.nw"
 struct layer_params w = layer_params(m->param, c, l);
 layernorm_forward(g->ln, &mean, &rstd, g->x, w.ln1w, w.ln1b, 1, 1, C);
 matmul_forward(g->qkv, g->ln, w.qkvw, w.qkvb, 1, C, 3 * C);
@@ -481,14 +495,14 @@ layernorm_forward(g->ln, &mean, &rstd, g->x, w.ln2w, w.ln2b, 1, 1, C);
 mlp_forward(g->branch, g->fch, g->fch_gelu, g->ln, w.fcw, w.fcb, w.fcprojw, w.fcprojb,
             1, C);
 add_vectors(g->x, g->x, g->branch, C);
-#line 507 "book/12-sampling.nw"
+#line 540 "book/12-sampling.nw"
     }
     layernorm_forward(g->ln, &mean, &rstd, g->x, m->param[14], m->param[15], 1, 1, C);
     matmul_forward(g->logits, g->ln, m->param[0], NULL, 1, C, V);
     g->len++;
     return 0;
 }
-#line 545 "book/12-sampling.nw"
+#line 578 "book/12-sampling.nw"
 int gpt_prefill(struct gpt *m, struct gpt_cache *g, const int *tokens, int n,
                 char *err, size_t errlen)
 {

@@ -17,17 +17,17 @@
 #include "tokenizer.h"
 #line 910 "book/07-attention.nw"
 #include "attention.h"
-#line 687 "book/08-model.nw"
+#line 754 "book/08-model.nw"
 #include "gpt.h"
 #line 198 "book/10-adamw.nw"
 #include "adamw.h"
-#line 459 "book/11-training.nw"
+#line 488 "book/11-training.nw"
 #include <signal.h>
 #include <unistd.h>
 #include "train.h"
-#line 828 "book/11-training.nw"
+#line 891 "book/11-training.nw"
 #include <sys/resource.h>
-#line 654 "book/12-sampling.nw"
+#line 695 "book/12-sampling.nw"
 #include "sample.h"
 
 #line 1174 "book/01-numbers.nw"
@@ -537,7 +537,7 @@ for (int r = 0; r < reps; r++) {
     free(qkv), free(out), free(preatt), free(att);
     return 0;
 }
-#line 832 "book/11-training.nw"
+#line 895 "book/11-training.nw"
 static int bench_train_run(long L, long H, long C, long V, long B, long T, int steps);
 
 static int bench_train(int argc, char **argv)
@@ -557,27 +557,30 @@ static int bench_train(int argc, char **argv)
         return usage_error("bench train", "want L,H,C,V,B,T [STEPS]");
     return bench_train_run(cfg[0], cfg[1], cfg[2], cfg[3], cfg[4], cfg[5], (int)steps);
 }
-#line 854 "book/11-training.nw"
+#line 920 "book/11-training.nw"
 static int bench_train_run(long L, long H, long C, long V, long B, long T, int steps)
 {
-    struct gpt_config cfg = { .max_seq_len = (int)T, .vocab_size = (int)V,
-                              .padded_vocab_size = padded_vocab((int)V),
-                              .num_layers = (int)L,
-                              .num_heads = (int)H, .channels = (int)C };
-    struct gpt m;
-    struct adamw opt;
-    char err[256];
-    int *tokens = malloc((size_t)(B * T + 1) * sizeof *tokens);
-    if (!tokens || gpt_create(&m, &cfg) != 0 || gpt_init(&m, 1) != 0
-        || adamw_create(&opt, m.num_params, adamw_defaults()) != 0) {
-        fprintf(stderr, "longhand bench train: not a valid model, or out of memory\n");
-        return 1;
-    }
-    for (long i = 0; i <= B * T; i++)
-        tokens[i] = (int)((i * 7919) % V);
+    
+#line 938 "book/11-training.nw"
+struct gpt_config cfg = { .max_seq_len = (int)T, .vocab_size = (int)V,
+                          .padded_vocab_size = padded_vocab((int)V),
+                          .num_layers = (int)L,
+                          .num_heads = (int)H, .channels = (int)C };
+struct gpt m;
+struct adamw opt;
+char err[256];
+int *tokens = malloc((size_t)(B * T + 1) * sizeof *tokens);
+if (!tokens || gpt_create(&m, &cfg) != 0 || gpt_init(&m, 1) != 0
+    || adamw_create(&opt, m.num_params, adamw_defaults()) != 0) {
+    fprintf(stderr, "longhand bench train: not a valid model, or out of memory\n");
+    return 1;
+}
+for (long i = 0; i <= B * T; i++)
+    tokens[i] = (int)((i * 7919) % V);
+#line 923 "book/11-training.nw"
     double t[1000];
     
-#line 887 "book/11-training.nw"
+#line 958 "book/11-training.nw"
 for (int s = -1; s < steps; s++) {
     double t0 = omp_get_wtime();
     if (gpt_forward(&m, tokens, tokens + 1, (int)B, (int)T, err, sizeof err) != 0) {
@@ -590,19 +593,22 @@ for (int s = -1; s < steps; s++) {
     if (s >= 0)
         t[s] = omp_get_wtime() - t0;
 }
-#line 873 "book/11-training.nw"
-    struct rusage ru;
-    getrusage(RUSAGE_SELF, &ru);
-    printf("$L,H,C$\t$V$\t$B\\times T$\tms per step\ttokens/s\tpeak MiB\n");
-    printf("%ld, %ld, %ld\t%ld\t%ld x %ld\t%.1f\t%.0f\t%.0f\n", L, H, C, V, B, T,
-           1e3 * median(t, steps), (double)(B * T) / median(t, steps),
-           ru.ru_maxrss / 1024.0);
+#line 925 "book/11-training.nw"
+    
+#line 975 "book/11-training.nw"
+struct rusage ru;
+getrusage(RUSAGE_SELF, &ru);
+printf("$L,H,C$\t$V$\t$B\\times T$\tms per step\ttokens/s\tpeak MiB\n");
+printf("%ld, %ld, %ld\t%ld\t%ld x %ld\t%.1f\t%.0f\t%.0f\n", L, H, C, V, B, T,
+       1e3 * median(t, steps), (double)(B * T) / median(t, steps),
+       ru.ru_maxrss / 1024.0);
+#line 926 "book/11-training.nw"
     adamw_free(&opt);
     gpt_free(&m);
     free(tokens);
     return 0;
 }
-#line 882 "book/12-sampling.nw"
+#line 923 "book/12-sampling.nw"
 static int bench_sample_at(struct gpt *m, struct gpt_cache *g, const int *tokens, int t,
                            int reps);
 
@@ -617,7 +623,7 @@ static int bench_sample(int argc, char **argv)
     optind = 1;
     for (int c; (c = getopt_long(argc, argv, "T:n:sh", options, NULL)) != -1;) {
         
-#line 904 "book/12-sampling.nw"
+#line 945 "book/12-sampling.nw"
 if (c == 'T') {
     if (parse_long(optarg, 2, 1024, &context) != 0)
         return usage_error("bench sample", "--context wants 2 to 1024");
@@ -634,18 +640,19 @@ else if (c == 'h')
                 "the benchmark runs.  TSV on stdout."), 0;
 else
     return usage_error("bench sample", "unknown option");
-#line 896 "book/12-sampling.nw"
+#line 937 "book/12-sampling.nw"
     }
     if (optind != argc)
         return usage_error("bench sample", "unexpected argument '%s'", argv[optind]);
     
-#line 925 "book/12-sampling.nw"
+#line 989 "book/12-sampling.nw"
 struct gpt_config cfg = { .max_seq_len = 1024, .vocab_size = 50257,
                           .padded_vocab_size = padded_vocab(50257), .num_layers = 12,
                           .num_heads = 12, .channels = 768 };
 if (small)
     cfg.num_layers = 2, cfg.num_heads = 2, cfg.channels = 32, cfg.vocab_size = 500,
     cfg.padded_vocab_size = padded_vocab(500);
+#line 967 "book/12-sampling.nw"
 struct gpt m;
 struct gpt_cache *g = NULL;
 int *tokens = malloc((size_t)context * sizeof *tokens), status = 1;
@@ -653,14 +660,17 @@ if (tokens && gpt_create(&m, &cfg) == 0) {
     if (gpt_init(&m, 1) == 0 && (g = gpt_cache_create(&m, (int)context)) != NULL) {
         for (long i = 0; i < context; i++)
             tokens[i] = (int)((i * 7919) % cfg.vocab_size);
-        puts("context $t$\twithout cache (tokens/s)\twith cache (tokens/s)\tspeed-up");
-        status = 0;
-        for (int t = (int)context / 8 > 1 ? (int)context / 8 : 2; !status; t *= 2) {
-            status = bench_sample_at(&m, g, tokens, t < context ? t : (int)context,
-                                     (int)reps) != 0;
-            if (t >= context)
-                break;
-        }
+        
+#line 1001 "book/12-sampling.nw"
+puts("context $t$\twithout cache (tokens/s)\twith cache (tokens/s)\tspeed-up");
+status = 0;
+for (int t = (int)context / 8 > 1 ? (int)context / 8 : 2; !status; t *= 2) {
+    status = bench_sample_at(&m, g, tokens, t < context ? t : (int)context,
+                             (int)reps) != 0;
+    if (t >= context)
+        break;
+}
+#line 975 "book/12-sampling.nw"
     }
     gpt_cache_free(g);
     gpt_free(&m);
@@ -669,9 +679,9 @@ if (status)
     fprintf(stderr, "longhand bench sample: out of memory\n");
 free(tokens);
 return status;
-#line 900 "book/12-sampling.nw"
+#line 941 "book/12-sampling.nw"
 }
-#line 961 "book/12-sampling.nw"
+#line 1016 "book/12-sampling.nw"
 static int bench_sample_at(struct gpt *m, struct gpt_cache *g, const int *tokens, int t,
                            int reps)
 {
@@ -681,18 +691,21 @@ static int bench_sample_at(struct gpt *m, struct gpt_cache *g, const int *tokens
     if (gpt_prefill(m, g, tokens, t - 1, err, sizeof err) != 0)
         return -1;
     for (int r = -1; r < reps; r++) {
-        double t0 = omp_get_wtime();
-        if (gpt_forward(m, tokens, NULL, 1, t, err, sizeof err) != 0)
-            return -1;
-        volatile int sink = sample_argmax(m->act[ACT_LOGITS] + (size_t)(t - 1)
-                                          * m->config.vocab_size, m->config.vocab_size);
-        double t1 = omp_get_wtime();
-        gpt_step(m, g, tokens[t - 1]);
-        sink = sample_argmax(g->logits, m->config.vocab_size);
-        (void)sink;
-        if (r >= 0)
-            full[r] = t1 - t0, step[r] = omp_get_wtime() - t1;
-        gpt_cache_rewind(g, t - 1);
+        
+#line 1038 "book/12-sampling.nw"
+double t0 = omp_get_wtime();
+if (gpt_forward(m, tokens, NULL, 1, t, err, sizeof err) != 0)
+    return -1;
+volatile int sink = sample_argmax(m->act[ACT_LOGITS] + (size_t)(t - 1)
+                                  * m->config.vocab_size, m->config.vocab_size);
+double t1 = omp_get_wtime();
+gpt_step(m, g, tokens[t - 1]);
+sink = sample_argmax(g->logits, m->config.vocab_size);
+(void)sink;
+if (r >= 0)
+    full[r] = t1 - t0, step[r] = omp_get_wtime() - t1;
+gpt_cache_rewind(g, t - 1);
+#line 1026 "book/12-sampling.nw"
     }
     double f = median(full, reps), s = median(step, reps);
     printf("%d\t%.2f\t%.2f\t%.1f\n", t, 1 / f, 1 / s, f / s);
@@ -707,9 +720,9 @@ static const struct command benchmarks[] = {
 { "matmul", bench_matmul, "GFLOP/s of the matmul ladder or the model's products" },
 #line 914 "book/07-attention.nw"
 { "attention", bench_attention, "plain vs lean attention, and generation with the cache" },
-#line 824 "book/11-training.nw"
+#line 887 "book/11-training.nw"
 { "train", bench_train, "time training steps of a model of given sizes" },
-#line 878 "book/12-sampling.nw"
+#line 919 "book/12-sampling.nw"
 { "sample", bench_sample, "generation tokens/s with and without the key-value cache" },
 #line 1205 "book/02-matmul.nw"
 };
@@ -1018,7 +1031,7 @@ fputs(usage, stderr);
 return 2;
 #line 1606 "book/03-tokenizer.nw"
 }
-#line 695 "book/08-model.nw"
+#line 762 "book/08-model.nw"
 static int cmd_init(int argc, char **argv)
 {
     static const struct option options[] = {
@@ -1032,7 +1045,7 @@ static int cmd_init(int argc, char **argv)
     const char *out = NULL;
     for (int c; (c = getopt_long(argc, argv, "L:H:C:T:V:s:o:h", options, NULL)) != -1;) {
         
-#line 717 "book/08-model.nw"
+#line 784 "book/08-model.nw"
 long *target = c == 'L' ? &L : c == 'H' ? &H : c == 'C' ? &C : c == 'T' ? &T
              : c == 'V' ? &V : c == 's' ? &seed : NULL;
 if (target) {
@@ -1048,13 +1061,13 @@ else if (c == 'h')
                 "seed, as an llm.c checkpoint."), 0;
 else
     return usage_error("init", "unknown option");
-#line 708 "book/08-model.nw"
+#line 775 "book/08-model.nw"
     }
     if (!L || !H || !C || !T || !V || !out || optind != argc)
         return usage_error("init", "want --layers, --heads, --channels, --context, "
                            "--vocab and -o FILE");
     
-#line 735 "book/08-model.nw"
+#line 802 "book/08-model.nw"
 struct gpt_config cfg = { .max_seq_len = (int)T, .vocab_size = (int)V,
                           .padded_vocab_size = padded_vocab((int)V), .num_layers = (int)L,
                           .num_heads = (int)H, .channels = (int)C };
@@ -1073,7 +1086,7 @@ if (!status)
     fprintf(stderr, "longhand init: %s\n", err);
 gpt_free(&m);
 return status ? 0 : 1;
-#line 713 "book/08-model.nw"
+#line 780 "book/08-model.nw"
 }
 #line 206 "book/10-adamw.nw"
 #define STEP_USAGE \
@@ -1147,13 +1160,16 @@ static int read_token_ids(const char *path, int *ids, long n)
         fprintf(stderr, "longhand step: %s: %s\n", path, strerror(errno));
         return -1;
     }
-    char word[32] = "";
-    long i = 0, id = 0;
-    while (i < n && fscanf(f, "%31s", word) == 1) {
-        if (strlen(word) == sizeof word - 1 || parse_long(word, 0, 2147483647L, &id) != 0)
-            break;
-        ids[i++] = (int)id;
-    }
+    
+#line 308 "book/10-adamw.nw"
+char word[32] = "";
+long i = 0, id = 0;
+while (i < n && fscanf(f, "%31s", word) == 1) {
+    if (strlen(word) == sizeof word - 1 || parse_long(word, 0, 2147483647L, &id) != 0)
+        break;
+    ids[i++] = (int)id;
+}
+#line 291 "book/10-adamw.nw"
     int at_end = feof(f);
     fclose(f);
     if (i == n)
@@ -1163,7 +1179,7 @@ static int read_token_ids(const char *path, int *ids, long n)
             at_end ? "" : word, at_end ? "" : "'");
     return -1;
 }
-#line 310 "book/10-adamw.nw"
+#line 319 "book/10-adamw.nw"
 static int run_step(const struct step_options *o)
 {
     struct gpt m;
@@ -1178,7 +1194,7 @@ static int run_step(const struct step_options *o)
     }
     if (read_token_ids(o->tokens, ids, n + 1) == 0) {
         
-#line 333 "book/10-adamw.nw"
+#line 342 "book/10-adamw.nw"
 if (gpt_forward(&m, ids, ids + 1, (int)o->B, (int)o->T, err, sizeof err) != 0)
     fprintf(stderr, "longhand step: %s\n", err);
 else if (adamw_create(&opt, m.num_params, o->h) != 0)
@@ -1198,14 +1214,14 @@ else {
     if (status)
         fprintf(stderr, "longhand step: %s\n", err);
 }
-#line 324 "book/10-adamw.nw"
+#line 333 "book/10-adamw.nw"
     }
     adamw_free(&opt);
     gpt_free(&m);
     free(ids);
     return status;
 }
-#line 469 "book/11-training.nw"
+#line 498 "book/11-training.nw"
 static volatile sig_atomic_t train_stop;
 
 static void request_stop(int sig)
@@ -1226,7 +1242,7 @@ static int train_read_corpus(const struct train_command *c, int32_t **ids, size_
                              int *vocab, char *err, size_t errlen);
 static int train_make_model(struct train_command *c, struct gpt *m, struct adamw *opt,
                             int vocab, char *err, size_t errlen);
-#line 492 "book/11-training.nw"
+#line 521 "book/11-training.nw"
 #define TRAIN_USAGE \
     "usage: longhand train --data FILE --tokenizer PATH\n" \
     "                      (--model FILE | --init-config L,H,C,T)\n" \
@@ -1241,7 +1257,7 @@ static int train_make_model(struct train_command *c, struct gpt *m, struct adamw
     "optimiser state (FILE.state) to -o FILE every --checkpoint-every steps, at the\n" \
     "end, and on Ctrl-C.  Defaults: lr 3e-4 down to min-lr 0 by a cosine after\n" \
     "--warmup 0 steps, no clipping, accum 1, no validation."
-#line 509 "book/11-training.nw"
+#line 538 "book/11-training.nw"
 static int cmd_train(int argc, char **argv)
 {
     struct train_command c = {
@@ -1249,7 +1265,7 @@ static int cmd_train(int argc, char **argv)
         .o = { .accum = 1, .val_batches = 8, .lr = { .max_lr = 3e-4f, .min_lr = 0 } },
     };
     
-#line 526 "book/11-training.nw"
+#line 555 "book/11-training.nw"
 static const struct option options[] = {
     { "data", required_argument, 0, 'd' }, { "tokenizer", required_argument, 0, 't' },
     { "model", required_argument, 0, 'm' }, { "init-config", required_argument, 0, 'i' },
@@ -1268,7 +1284,7 @@ static const struct option options[] = {
 for (int letter; (letter = getopt_long(argc, argv, "d:t:m:i:B:T:n:l:L:w:c:a:v:V:f:k:s:g:o:h",
                                  options, NULL)) != -1;) {
     
-#line 550 "book/11-training.nw"
+#line 580 "book/11-training.nw"
 long n = 0;
 double x = 0;
 int bad = 0;
@@ -1279,6 +1295,7 @@ case 'm': c.model = optarg; break;
 case 'i': c.init = optarg; break;
 case 'g': c.log = optarg; break;
 case 'o': c.o.out = optarg; break;
+#line 604 "book/11-training.nw"
 case 'B': bad = parse_long(optarg, 1, 1 << 16, &n); c.o.B = (int)n; break;
 case 'T': bad = parse_long(optarg, 1, GPT_MAX_CONTEXT, &n); c.o.T = (int)n; break;
 case 'n': bad = parse_long(optarg, 1, 1 << 30, &n); c.o.steps = (int)n; break;
@@ -1292,14 +1309,15 @@ case 'l': bad = parse_double(optarg, 0, 10, &x); c.o.lr.max_lr = (float)x; break
 case 'L': bad = parse_double(optarg, 0, 10, &x); c.o.lr.min_lr = (float)x; break;
 case 'c': bad = parse_double(optarg, 0, 1e30, &c.o.grad_clip); break;
 case 'f': bad = parse_double(optarg, 0, 0.9, &c.val_fraction); break;
+#line 591 "book/11-training.nw"
 case 'h': return puts(TRAIN_USAGE), 0;
 default: return usage_error("train", "unknown option");
 }
 if (bad)
     return usage_error("train", "value '%s' out of range or not a number", optarg);
-#line 544 "book/11-training.nw"
+#line 573 "book/11-training.nw"
 }
-#line 516 "book/11-training.nw"
+#line 545 "book/11-training.nw"
     if (!c.data || !c.tokenizer || !c.model == !c.init || !c.o.B || !c.o.T || !c.o.steps
         || !c.o.out || optind != argc)
         return usage_error("train", "want --data, --tokenizer, one of --model and "
@@ -1307,7 +1325,7 @@ if (bad)
     c.o.lr.steps = c.o.steps;
     return train_command_run(&c);
 }
-#line 587 "book/11-training.nw"
+#line 626 "book/11-training.nw"
 static int train_command_run(struct train_command *c)
 {
     struct gpt m = { 0 };
@@ -1317,13 +1335,15 @@ static int train_command_run(struct train_command *c)
     char err[1024] = "";
     size_t n = 0;
     int vocab = 0;
-    if (train_read_corpus(c, &ids, &n, &vocab, err, sizeof err) == 0
-        && (tokens = malloc((n ? n : 1) * sizeof *tokens))
-        && train_make_model(c, &m, &opt, vocab, err, sizeof err) == 0) {
-        for (size_t i = 0; i < n; i++)
-            tokens[i] = ids[i];
-        
-#line 615 "book/11-training.nw"
+    
+#line 651 "book/11-training.nw"
+if (train_read_corpus(c, &ids, &n, &vocab, err, sizeof err) == 0
+    && (tokens = malloc((n ? n : 1) * sizeof *tokens))
+    && train_make_model(c, &m, &opt, vocab, err, sizeof err) == 0) {
+    for (size_t i = 0; i < n; i++)
+        tokens[i] = ids[i];
+    
+#line 662 "book/11-training.nw"
 long n_val = (long)((double)n * c->val_fraction), n_train = (long)n - n_val;
 struct train_data d = { tokens, tokens + n_train, n_train, n_val };
 FILE *log = NULL;
@@ -1334,7 +1354,7 @@ else if (c->log && !(log = fopen(c->log, opt.t > 0 ? "a" : "w")))
     snprintf(err, sizeof err, "%s: %s", c->log, strerror(errno));
 else {
     
-#line 631 "book/11-training.nw"
+#line 678 "book/11-training.nw"
 struct sigaction sa = { .sa_handler = request_stop }, old;
 sigemptyset(&sa.sa_mask);
 sigaction(SIGINT, &sa, &old);
@@ -1351,13 +1371,14 @@ if (r == 1)
     fprintf(stderr, "longhand train: interrupted after step %d; %s written\n", opt.t,
             c->o.out);
 status = r == 0 ? 0 : r == 1 ? 130 : 1;
-#line 625 "book/11-training.nw"
+#line 672 "book/11-training.nw"
 }
 if (log && fclose(log) != 0 && status == 0)
     status = 1, snprintf(err, sizeof err, "%s: write error", c->log);
-#line 602 "book/11-training.nw"
-    } else if (!err[0])
-        snprintf(err, sizeof err, "out of memory");
+#line 657 "book/11-training.nw"
+} else if (!err[0])
+    snprintf(err, sizeof err, "out of memory");
+#line 636 "book/11-training.nw"
     if (status == 1 && err[0])
         fprintf(stderr, "longhand train: %s\n", err);
     adamw_free(&opt);
@@ -1366,7 +1387,7 @@ if (log && fclose(log) != 0 && status == 0)
     free(tokens);
     return status;
 }
-#line 652 "book/11-training.nw"
+#line 699 "book/11-training.nw"
 static int train_read_corpus(const struct train_command *c, int32_t **ids, size_t *n,
                              int *vocab, char *err, size_t errlen)
 {
@@ -1374,26 +1395,32 @@ static int train_read_corpus(const struct train_command *c, int32_t **ids, size_
     FILE *f = tok ? fopen(c->data, "rb") : NULL;
     if (tok && !f)
         snprintf(err, errlen, "%s: %s", c->data, strerror(errno));
-    unsigned char *text = NULL;
-    size_t len = 0, cap = 0;
-    int out_of_memory = 0;
-    for (size_t got = 1; f && got > 0; len += got) {
-        if (len + 65536 > cap) {
-            unsigned char *grown = realloc(text, cap = 2 * cap + 65536);
-            if (!(out_of_memory = !grown))
-                text = grown;
-            else
-                break;
-        }
-        got = fread(text + len, 1, cap - len, f);
+    
+#line 723 "book/11-training.nw"
+unsigned char *text = NULL;
+size_t len = 0, cap = 0;
+int out_of_memory = 0;
+for (size_t got = 1; f && got > 0; len += got) {
+    if (len + 65536 > cap) {
+        unsigned char *grown = realloc(text, cap = 2 * cap + 65536);
+        if (!(out_of_memory = !grown))
+            text = grown;
+        else
+            break;
     }
-    if (out_of_memory)
-        snprintf(err, errlen, "%s: out of memory", c->data);
-    int status = -1;
-    if (f && text && !ferror(f) && (*ids = malloc((len + 1) * sizeof **ids)))
-        status = tokenizer_encode(tok, text, len, *ids, n) == 0 ? 0 : -1;
-    if (f && status != 0 && !err[0])
-        snprintf(err, errlen, "%s: cannot read or tokenise", c->data);
+    got = fread(text + len, 1, cap - len, f);
+}
+if (out_of_memory)
+    snprintf(err, errlen, "%s: out of memory", c->data);
+#line 707 "book/11-training.nw"
+    
+#line 745 "book/11-training.nw"
+int status = -1;
+if (f && text && !ferror(f) && (*ids = malloc((len + 1) * sizeof **ids)))
+    status = tokenizer_encode(tok, text, len, *ids, n) == 0 ? 0 : -1;
+if (f && status != 0 && !err[0])
+    snprintf(err, errlen, "%s: cannot read or tokenise", c->data);
+#line 708 "book/11-training.nw"
     if (tok)
         *vocab = tokenizer_vocab_size(tok);
     if (f)
@@ -1402,13 +1429,13 @@ static int train_read_corpus(const struct train_command *c, int32_t **ids, size_
     tokenizer_free(tok);
     return status;
 }
-#line 692 "book/11-training.nw"
+#line 755 "book/11-training.nw"
 static int train_make_model(struct train_command *c, struct gpt *m, struct adamw *opt,
                             int vocab, char *err, size_t errlen)
 {
     if (c->init) {
         
-#line 712 "book/11-training.nw"
+#line 775 "book/11-training.nw"
 long L, H, C, T;
 char extra;
 if (sscanf(c->init, "%ld,%ld,%ld,%ld%c", &L, &H, &C, &T, &extra) != 4
@@ -1427,7 +1454,7 @@ if (invalid || gpt_create(m, &cfg) != 0 || gpt_init(m, (unsigned long)c->seed) !
              invalid ? invalid : "out of memory");
     return -1;
 }
-#line 697 "book/11-training.nw"
+#line 760 "book/11-training.nw"
     } else if (gpt_load(m, c->model, err, errlen) != 0)
         return -1;
     if (m->config.vocab_size < vocab) {
@@ -1438,7 +1465,7 @@ if (invalid || gpt_create(m, &cfg) != 0 || gpt_init(m, (unsigned long)c->seed) !
     if (adamw_create(opt, m->num_params, adamw_defaults()) != 0)
         return snprintf(err, errlen, "out of memory"), -1;
     
-#line 733 "book/11-training.nw"
+#line 796 "book/11-training.nw"
 char state[4096];
 snprintf(state, sizeof state, "%s.state", c->model ? c->model : "");
 if (c->model && access(state, F_OK) == 0) {
@@ -1451,10 +1478,10 @@ if (c->model && access(state, F_OK) == 0) {
     }
     fprintf(stderr, "longhand train: resuming at step %d\n", opt->t + 1);
 }
-#line 707 "book/11-training.nw"
+#line 770 "book/11-training.nw"
     return 0;
 }
-#line 662 "book/12-sampling.nw"
+#line 703 "book/12-sampling.nw"
 #define SAMPLE_USAGE \
     "usage: longhand sample --model FILE --tokenizer PATH --prompt TEXT [--max-new N]\n" \
     "                       [--temperature X] [--top-k K] [--top-p P] [--seed S]\n" \
@@ -1465,7 +1492,7 @@ if (c->model && access(state, F_OK) == 0) {
     "probability (default 1), with a generator seeded with S (default 0).\n" \
     "Stops at the model's context or after token ID.  Writes the text as it is\n" \
     "made, or with --ids the token ids; --stats reports tokens/s on stderr."
-#line 675 "book/12-sampling.nw"
+#line 716 "book/12-sampling.nw"
 struct sample_command {
     const char *model, *tokenizer, *prompt;
     long max_new, seed, end_token;
@@ -1480,7 +1507,7 @@ static int cmd_sample(int argc, char **argv)
     struct sample_command o = { .max_new = 64, .end_token = -1,
                                 .o = { .temperature = 1, .top_k = 0, .top_p = 1 } };
     
-#line 697 "book/12-sampling.nw"
+#line 738 "book/12-sampling.nw"
 static const struct option options[] = {
     { "model", required_argument, 0, 'm' }, { "tokenizer", required_argument, 0, 't' },
     { "prompt", required_argument, 0, 'p' }, { "max-new", required_argument, 0, 'n' },
@@ -1491,7 +1518,7 @@ static const struct option options[] = {
 };
 for (int c; (c = getopt_long(argc, argv, "m:t:p:n:T:k:P:s:e:iSh", options, NULL)) != -1;) {
     
-#line 711 "book/12-sampling.nw"
+#line 752 "book/12-sampling.nw"
 long k = 0;
 switch (c) {
 case 'm': o.model = optarg; break;
@@ -1506,7 +1533,7 @@ case 'T': if (parse_double(optarg, 0, 1e6, &o.o.temperature) != 0)
               return usage_error("sample", "--temperature wants a number from 0 "
                                  "(greedy) to 1e6, not '%s'", optarg);
           break;
-#line 732 "book/12-sampling.nw"
+#line 773 "book/12-sampling.nw"
 case 'k': if (parse_long(optarg, 1, GPT_MAX_VOCAB, &k) != 0)
               return usage_error("sample", "--top-k wants a whole number >= 1, not '%s'",
                                  optarg);
@@ -1523,18 +1550,18 @@ case 's': if (parse_long(optarg, 0, 4294967295L, &o.seed) != 0)
 case 'e': if (parse_long(optarg, 0, GPT_MAX_VOCAB - 1, &o.end_token) != 0)
               return usage_error("sample", "--end wants a token id, not '%s'", optarg);
           break;
-#line 726 "book/12-sampling.nw"
+#line 767 "book/12-sampling.nw"
 case 'h': return puts(SAMPLE_USAGE), 0;
 default: return usage_error("sample", "unknown option");
 }
-#line 707 "book/12-sampling.nw"
+#line 748 "book/12-sampling.nw"
 }
-#line 689 "book/12-sampling.nw"
+#line 730 "book/12-sampling.nw"
     if (!o.model || !o.tokenizer || !o.prompt || optind != argc)
         return usage_error("sample", "want --model, --tokenizer and --prompt");
     return run_sample(&o);
 }
-#line 755 "book/12-sampling.nw"
+#line 796 "book/12-sampling.nw"
 struct sample_emit { struct tokenizer *tok; int ids, count; };
 
 static void emit_token(int token, void *arg)
@@ -1551,7 +1578,7 @@ static void emit_token(int token, void *arg)
     e->count++;
     fflush(stdout);
 }
-#line 774 "book/12-sampling.nw"
+#line 815 "book/12-sampling.nw"
 static int run_sample(const struct sample_command *o)
 {
     char err[512];
@@ -1568,7 +1595,7 @@ static int run_sample(const struct sample_command *o)
                 tokenizer_vocab_size(tok), m.config.vocab_size);
     else
         
-#line 797 "book/12-sampling.nw"
+#line 838 "book/12-sampling.nw"
 {
     size_t len = strlen(o->prompt), n = 0;
     int32_t *prompt = malloc((len + 1) * sizeof *prompt);
@@ -1583,7 +1610,7 @@ static int run_sample(const struct sample_command *o)
             fprintf(stderr, "longhand sample: the prompt encodes to no tokens\n");
         else
             
-#line 818 "book/12-sampling.nw"
+#line 859 "book/12-sampling.nw"
 {
     struct sample_emit e = { tok, o->ids, 0 };
     struct generation g = { prompt, (int)n, (int)o->max_new, (int)o->end_token, 1,
@@ -1599,12 +1626,12 @@ static int run_sample(const struct sample_command *o)
                 "(%.1f tokens/s)\n", n, made, seconds, made / (seconds > 0 ? seconds : 1));
     status = made < 0 || fflush(stdout) != 0;
 }
-#line 811 "book/12-sampling.nw"
+#line 852 "book/12-sampling.nw"
         sampler_free(&s);
     }
     gsl_rng_free(rng), free(prompt), free(out);
 }
-#line 790 "book/12-sampling.nw"
+#line 831 "book/12-sampling.nw"
     gpt_free(&m);
     tokenizer_free(tok);
     return status;
@@ -1619,13 +1646,13 @@ static const struct command commands[] = {
 { "bench", cmd_bench, "time a part of the program (bench matmul, ...)" },
 #line 1585 "book/03-tokenizer.nw"
 { "tokenizer", cmd_tokenizer, "train a BPE tokenizer; encode and decode text" },
-#line 691 "book/08-model.nw"
+#line 758 "book/08-model.nw"
 { "init", cmd_init, "write a freshly initialised model checkpoint" },
 #line 202 "book/10-adamw.nw"
 { "step", cmd_step, "one forward, backward and AdamW step, every result written" },
-#line 465 "book/11-training.nw"
+#line 494 "book/11-training.nw"
 { "train", cmd_train, "train a model on a text corpus, with checkpoints and resume" },
-#line 658 "book/12-sampling.nw"
+#line 699 "book/12-sampling.nw"
 { "sample", cmd_sample, "generate text from a model and a prompt" },
 #line 721 "book/01-numbers.nw"
 };

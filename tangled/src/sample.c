@@ -1,10 +1,10 @@
-#line 207 "book/12-sampling.nw"
+#line 215 "book/12-sampling.nw"
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include "sample.h"
 
-#line 221 "book/12-sampling.nw"
+#line 234 "book/12-sampling.nw"
 const char *sample_options_error(const struct sample_options *o)
 {
     if (!(o->temperature >= 0) || !isfinite(o->temperature))
@@ -16,6 +16,7 @@ const char *sample_options_error(const struct sample_options *o)
     return NULL;
 }
 
+#line 250 "book/12-sampling.nw"
 int sampler_create(struct sampler *s, int V, const struct sample_options *o)
 {
     memset(s, 0, sizeof *s);
@@ -31,13 +32,14 @@ int sampler_create(struct sampler *s, int V, const struct sample_options *o)
     return 0;
 }
 
+#line 268 "book/12-sampling.nw"
 void sampler_free(struct sampler *s)
 {
     free(s->p);
     free(s->kept);
     memset(s, 0, sizeof *s);
 }
-#line 257 "book/12-sampling.nw"
+#line 278 "book/12-sampling.nw"
 int sample_argmax(const float *logits, int V)
 {
     int best = 0;
@@ -46,7 +48,7 @@ int sample_argmax(const float *logits, int V)
             best = i;
     return best;
 }
-#line 274 "book/12-sampling.nw"
+#line 295 "book/12-sampling.nw"
 void sample_softmax(double *p, const float *logits, int V, double temperature)
 {
     double m = logits[sample_argmax(logits, V)], sum = 0;
@@ -55,7 +57,7 @@ void sample_softmax(double *p, const float *logits, int V, double temperature)
     for (int i = 0; i < V; i++)
         p[i] /= sum;
 }
-#line 288 "book/12-sampling.nw"
+#line 309 "book/12-sampling.nw"
 static int by_probability_then_id(const void *a, const void *b)
 {
     const struct token_prob *x = a, *y = b;
@@ -70,7 +72,7 @@ void sample_sort(struct token_prob *out, const double *p, int V)
         out[i] = (struct token_prob){ p[i], i };
     qsort(out, (size_t)V, sizeof *out, by_probability_then_id);
 }
-#line 311 "book/12-sampling.nw"
+#line 332 "book/12-sampling.nw"
 int sample_top_p(const struct token_prob *sorted, int n, double top_p)
 {
     double total = 0, running = 0;
@@ -81,7 +83,7 @@ int sample_top_p(const struct token_prob *sorted, int n, double top_p)
             return m;
     return n;
 }
-#line 328 "book/12-sampling.nw"
+#line 349 "book/12-sampling.nw"
 int sample_pick(const struct token_prob *cand, int n, double u)
 {
     double total = 0, running = 0;
@@ -96,7 +98,7 @@ int sample_pick(const struct token_prob *cand, int n, double u)
     }
     return last;
 }
-#line 350 "book/12-sampling.nw"
+#line 371 "book/12-sampling.nw"
 int sampler_next(struct sampler *s, const float *logits, gsl_rng *rng)
 {
     int V = s->V;
@@ -116,16 +118,19 @@ int sampler_next(struct sampler *s, const float *logits, gsl_rng *rng)
     }
     return sample_pick(s->kept, s->num_kept, gsl_rng_uniform(rng));
 }
-#line 595 "book/12-sampling.nw"
+#line 628 "book/12-sampling.nw"
 int sample_generate(struct gpt *m, struct sampler *s, gsl_rng *rng,
                     const struct generation *g, int *out, char *err, size_t errlen)
 {
     int maxT = m->config.max_seq_len, n = g->num_prompt, made = 0;
-    if (n < 1 || n > maxT || g->max_new < 0 || s->V != m->config.vocab_size) {
-        snprintf(err, errlen, "want a prompt of 1 to %d tokens and a sampler for %d",
-                 maxT, m->config.vocab_size);
-        return -1;
-    }
+    
+#line 653 "book/12-sampling.nw"
+if (n < 1 || n > maxT || g->max_new < 0 || s->V != m->config.vocab_size) {
+    snprintf(err, errlen, "want a prompt of 1 to %d tokens and a sampler for %d",
+             maxT, m->config.vocab_size);
+    return -1;
+}
+#line 633 "book/12-sampling.nw"
     struct gpt_cache *cache = g->use_cache ? gpt_cache_create(m, maxT) : NULL;
     int *text = malloc((size_t)maxT * sizeof *text), status = 0;
     if (!text || (g->use_cache && !cache)) {
@@ -134,7 +139,7 @@ int sample_generate(struct gpt *m, struct sampler *s, gsl_rng *rng,
     } else {
         memcpy(text, g->prompt, (size_t)n * sizeof *text);
         
-#line 624 "book/12-sampling.nw"
+#line 665 "book/12-sampling.nw"
 const float *logits = NULL;
 if (g->use_cache && (status = gpt_prefill(m, cache, text, n, err, errlen)) == 0)
     logits = cache->logits;
@@ -154,7 +159,7 @@ while (status == 0 && made < g->max_new && n < maxT) {
     if (g->use_cache && n < maxT && made < g->max_new)
         status = gpt_step(m, cache, next);
 }
-#line 612 "book/12-sampling.nw"
+#line 641 "book/12-sampling.nw"
     }
     gpt_cache_free(cache);
     free(text);

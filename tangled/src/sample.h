@@ -5,7 +5,7 @@
 #include <gsl/gsl_rng.h>
 #include "gpt.h"
 
-#line 162 "book/12-sampling.nw"
+#line 165 "book/12-sampling.nw"
 struct sample_options {
     double temperature;  /* tau: 0 means greedy */
     int top_k;           /* keep the k most probable tokens; 0 keeps all */
@@ -15,6 +15,7 @@ struct token_prob {
     double p;            /* a probability, or a weight proportional to one */
     int id;
 };
+#line 179 "book/12-sampling.nw"
 struct sampler {
     struct sample_options o;
     int V;
@@ -27,7 +28,7 @@ const char *sample_options_error(const struct sample_options *o);
 /* A sampler for V tokens: 0, or -1 if o is invalid or memory runs out. */
 int sampler_create(struct sampler *s, int V, const struct sample_options *o);
 void sampler_free(struct sampler *s);
-#line 188 "book/12-sampling.nw"
+#line 196 "book/12-sampling.nw"
 /* The id of the largest of logits[V] (the smallest id on ties), eq. greedy. */
 int sample_argmax(const float *logits, int V);
 /* p[V] = softmax(logits / temperature), eq. sample-softmax; temperature > 0. */
@@ -42,7 +43,7 @@ int sample_top_p(const struct token_prob *sorted, int n, double top_p);
 int sample_pick(const struct token_prob *cand, int n, double u);
 /* The next token for logits[V] by s's options, drawing from rng unless greedy. */
 int sampler_next(struct sampler *s, const float *logits, gsl_rng *rng);
-#line 577 "book/12-sampling.nw"
+#line 610 "book/12-sampling.nw"
 struct generation {
     const int *prompt;
     int num_prompt;      /* at least 1 */

@@ -24,11 +24,11 @@
 #line 660 "book/07-attention.nw"
 #include "attention.h"
 #include "matmul.h"
-#line 788 "book/08-model.nw"
+#line 855 "book/08-model.nw"
 #include "gpt.h"
-#line 378 "book/10-adamw.nw"
+#line 387 "book/10-adamw.nw"
 #include "adamw.h"
-#line 1064 "book/12-sampling.nw"
+#line 1126 "book/12-sampling.nw"
 #include "sample.h"
 
 #line 904 "book/01-numbers.nw"
@@ -858,30 +858,33 @@ for (int i = 0; i < T && i < EXAMPLE_ROWS; i++) {
     gsl_rng_free(rng);
     free(dy); free(dout); free(dqkv); free(datt); free(dpreatt); free(dw);
 }
-#line 796 "book/08-model.nw"
+#line 865 "book/08-model.nw"
 static void trace_model(struct trace *t)
 {
     int T = t->num_tokens - 1;
     char err[256];
-    t->model = calloc(1, sizeof *t->model);
-    if (t->tokens && T < 1)
-        fprintf(stderr, "longhand trace: the sentence must have at least two tokens, "
-                "an input and a target\n");
-    if (!t->model || !t->tokens || T < 1 || gpt_create(t->model, &t->ex.model) != 0) {
-        t->failed = 1;
-        return;
-    }
-    memcpy(t->model->params, t->params, t->model->num_params * sizeof(float));
-    if (gpt_forward(t->model, t->tokens, t->tokens + 1, 1, T, err, sizeof err) != 0) {
-        fprintf(stderr, "longhand trace: model: %s\n", err);
-        t->failed = 1;
-        return;
-    }
+    
+#line 882 "book/08-model.nw"
+t->model = calloc(1, sizeof *t->model);
+if (t->tokens && T < 1)
+    fprintf(stderr, "longhand trace: the sentence must have at least two tokens, "
+            "an input and a target\n");
+if (!t->model || !t->tokens || T < 1 || gpt_create(t->model, &t->ex.model) != 0) {
+    t->failed = 1;
+    return;
+}
+memcpy(t->model->params, t->params, t->model->num_params * sizeof(float));
+if (gpt_forward(t->model, t->tokens, t->tokens + 1, 1, T, err, sizeof err) != 0) {
+    fprintf(stderr, "longhand trace: model: %s\n", err);
+    t->failed = 1;
+    return;
+}
+#line 870 "book/08-model.nw"
     trace_value(t, "ModelPositions", "%d", T);
     trace_value(t, "ModelLoss", "%.4f", t->model->mean_loss);
     trace_value(t, "ModelLogV", "%.4f", log((double)t->ex.model.vocab_size));
     
-#line 822 "book/08-model.nw"
+#line 902 "book/08-model.nw"
 FILE *f = trace_table(t, "model-positions");
 if (f) {
     int V = t->ex.model.vocab_size;
@@ -901,9 +904,9 @@ if (f) {
     }
 }
 trace_close(t, f);
-#line 818 "book/08-model.nw"
+#line 874 "book/08-model.nw"
 }
-#line 243 "book/09-backprop.nw"
+#line 248 "book/09-backprop.nw"
 static double norm2(const float *x, size_t n)
 {
     double s = 0;
@@ -922,7 +925,7 @@ static void trace_backprop(struct trace *t)
     gpt_zero_grad(m);
     gpt_backward(m, t->tokens, t->tokens + 1);
     
-#line 266 "book/09-backprop.nw"
+#line 271 "book/09-backprop.nw"
 size_t BTC = (size_t)m->B * m->T * m->config.channels, L = (size_t)m->config.num_layers;
 FILE *f = trace_table(t, "backprop-flow");
 if (f) {
@@ -943,9 +946,9 @@ if (f) {
     trace_value(t, "BackpropEncodedNorm", "%.3e", encoded);
 }
 trace_close(t, f);
-#line 261 "book/09-backprop.nw"
+#line 266 "book/09-backprop.nw"
     
-#line 289 "book/09-backprop.nw"
+#line 294 "book/09-backprop.nw"
 f = trace_table(t, "backprop-params");
 if (f) {
     fprintf(f, "tensor\tgradient norm\tparameter norm\n");
@@ -954,9 +957,9 @@ if (f) {
                 norm2(m->grad[i], m->param_size[i]), norm2(m->param[i], m->param_size[i]));
 }
 trace_close(t, f);
-#line 262 "book/09-backprop.nw"
+#line 267 "book/09-backprop.nw"
 }
-#line 391 "book/10-adamw.nw"
+#line 398 "book/10-adamw.nw"
 static void trace_adamw(struct trace *t)
 {
     struct gpt *m = t->model;
@@ -965,22 +968,28 @@ static void trace_adamw(struct trace *t)
         t->failed = 1;
         return;
     }
-    size_t C = (size_t)m->config.channels;
-    const struct { const char *name; size_t at; } shown[] = {
-        { "wte[x0][0]", (size_t)t->tokens[0] * C }, { "wte[0][0]", 0 },
-        { "wpe[0][0]", m->param[1] - m->params }, { "qkvw[0]", m->param[4] - m->params },
-        { "fcw[0]", m->param[10] - m->params }, { "lnfw[0]", m->param[14] - m->params },
-    };
-    float *before = malloc(m->num_params * sizeof *before);
-    if (!before) {
-        t->failed = 1;
-        adamw_free(&opt);
-        return;
-    }
-    memcpy(before, m->params, m->num_params * sizeof *before);
-    adamw_update(&opt, m->params, m->grads);
     
-#line 424 "book/10-adamw.nw"
+#line 422 "book/10-adamw.nw"
+size_t C = (size_t)m->config.channels;
+const struct { const char *name; size_t at; } shown[] = {
+    { "wte[x0][0]", (size_t)t->tokens[0] * C }, { "wte[0][0]", 0 },
+    { "wpe[0][0]", m->param[1] - m->params }, { "qkvw[0]", m->param[4] - m->params },
+    { "fcw[0]", m->param[10] - m->params }, { "lnfw[0]", m->param[14] - m->params },
+};
+#line 407 "book/10-adamw.nw"
+    
+#line 433 "book/10-adamw.nw"
+float *before = malloc(m->num_params * sizeof *before);
+if (!before) {
+    t->failed = 1;
+    adamw_free(&opt);
+    return;
+}
+memcpy(before, m->params, m->num_params * sizeof *before);
+adamw_update(&opt, m->params, m->grads);
+#line 408 "book/10-adamw.nw"
+    
+#line 447 "book/10-adamw.nw"
 enum { NUM_SHOWN = sizeof shown / sizeof shown[0] };
 float c1 = 1.0f - opt.h.beta1, c2 = 1.0f - opt.h.beta2; /* the corrections at t = 1 */
 double rows[8][NUM_SHOWN];
@@ -991,7 +1000,7 @@ for (int k = 0; k < NUM_SHOWN; k++) {
     for (int r = 0; r < 8; r++)
         rows[r][k] = col[r];
 }
-#line 439 "book/10-adamw.nw"
+#line 462 "book/10-adamw.nw"
 static const char *const quantity[8] = { "$\\theta_0$", "$g$", "$m$", "$v$", "$\\hat m$",
                                          "$\\hat v$", "step", "$\\theta_1$" };
 FILE *f = trace_table(t, "adamw-first");
@@ -1007,21 +1016,21 @@ if (f) {
     fputc('\n', f);
 }
 trace_close(t, f);
-#line 435 "book/10-adamw.nw"
+#line 458 "book/10-adamw.nw"
 trace_value(t, "AdamLr", "%g", opt.h.lr);
-#line 414 "book/10-adamw.nw"
+#line 409 "book/10-adamw.nw"
     
-#line 457 "book/10-adamw.nw"
+#line 480 "book/10-adamw.nw"
 char err[256];
 if (gpt_forward(m, t->tokens, t->tokens + 1, 1, t->num_tokens - 1, err, sizeof err) == 0)
     trace_value(t, "AdamLossAfter", "%.4f", m->mean_loss);
 else
     t->failed = 1;
-#line 415 "book/10-adamw.nw"
+#line 410 "book/10-adamw.nw"
     free(before);
     adamw_free(&opt);
 }
-#line 1082 "book/12-sampling.nw"
+#line 1138 "book/12-sampling.nw"
 static void write_sampled_token_cell(FILE *f, const struct tokenizer *tok, int id)
 {
     size_t len;
@@ -1030,7 +1039,7 @@ static void write_sampled_token_cell(FILE *f, const struct tokenizer *tok, int i
     else
         fprintf(f, "`<|%d|>`", id);
 }
-#line 1093 "book/12-sampling.nw"
+#line 1155 "book/12-sampling.nw"
 static void trace_sample(struct trace *t)
 {
     struct gpt *m = t->model;
@@ -1040,18 +1049,24 @@ static void trace_sample(struct trace *t)
         t->failed = 1;
         return;
     }
-    int V = m->config.vocab_size, maxT = m->config.max_seq_len;
-    int new_tokens = maxT > NEW ? NEW : maxT - 1;
-    int n = t->num_tokens < maxT - new_tokens ? t->num_tokens : maxT - new_tokens;
-    struct gpt_cache *g = gpt_cache_create(m, m->config.max_seq_len);
-    struct sampler s;
-    if (!g || sampler_create(&s, V, &o) != 0) {
-        gpt_cache_free(g);
-        t->failed = 1;
-        return;
-    }
     
-#line 1124 "book/12-sampling.nw"
+#line 1179 "book/12-sampling.nw"
+int V = m->config.vocab_size, maxT = m->config.max_seq_len;
+int new_tokens = maxT > NEW ? NEW : maxT - 1;
+int n = t->num_tokens < maxT - new_tokens ? t->num_tokens : maxT - new_tokens;
+#line 1165 "book/12-sampling.nw"
+    
+#line 1189 "book/12-sampling.nw"
+struct gpt_cache *g = gpt_cache_create(m, m->config.max_seq_len);
+struct sampler s;
+if (!g || sampler_create(&s, V, &o) != 0) {
+    gpt_cache_free(g);
+    t->failed = 1;
+    return;
+}
+#line 1166 "book/12-sampling.nw"
+    
+#line 1202 "book/12-sampling.nw"
 for (int i = 0; i < n; i++)
     gpt_step(m, g, t->tokens[i]);
 double *p1 = malloc((size_t)V * sizeof *p1);
@@ -1066,7 +1081,7 @@ int kept_k = o.top_k < V ? o.top_k : V, kept_p = sample_top_p(s.kept, kept_k, o.
 double mass_p = 0;
 for (int r = 0; r < kept_p; r++)
     mass_p += s.kept[r].p;
-#line 1143 "book/12-sampling.nw"
+#line 1221 "book/12-sampling.nw"
 FILE *f = trace_table(t, "sample-stages");
 double shown_raw = 0, shown_temp = 0;
 if (f) {
@@ -1083,7 +1098,7 @@ if (f) {
     }
 }
 trace_close(t, f);
-#line 1162 "book/12-sampling.nw"
+#line 1240 "book/12-sampling.nw"
 trace_value(t, "SamplePrefix", "%d", n);
 trace_value(t, "SampleTemperature", "%g", o.temperature);
 trace_value(t, "SampleTopK", "%d", o.top_k);
@@ -1092,11 +1107,11 @@ trace_value(t, "SampleKeptP", "%d", kept_p);
 trace_value(t, "SampleShown", "%d", SHOWN);
 trace_value(t, "SampleShownMassRaw", "%.4f", shown_raw);
 trace_value(t, "SampleShownMassTemp", "%.4f", shown_temp);
-#line 1139 "book/12-sampling.nw"
+#line 1217 "book/12-sampling.nw"
 free(p1);
-#line 1113 "book/12-sampling.nw"
+#line 1167 "book/12-sampling.nw"
     
-#line 1173 "book/12-sampling.nw"
+#line 1251 "book/12-sampling.nw"
 static const double taus[] = { 0.01, 0.03, 0.1, 0.3, 1, 3, 10, 100 };
 double *p = malloc((size_t)V * sizeof *p);
 FILE *fe = p ? trace_table(t, "sample-entropy") : NULL;
@@ -1114,9 +1129,9 @@ if (fe) {
 }
 trace_close(t, fe);
 free(p);
-#line 1114 "book/12-sampling.nw"
+#line 1168 "book/12-sampling.nw"
     
-#line 1196 "book/12-sampling.nw"
+#line 1274 "book/12-sampling.nw"
 int greedy[NEW], sampled[NEW];
 const struct sample_options greedy_o = { .temperature = 0, .top_p = 1 };
 struct sampler gs;
@@ -1134,7 +1149,7 @@ if (rng && sampler_create(&gs, V, &greedy_o) == 0) {
     }
     sampler_free(&gs);
     
-#line 1219 "book/12-sampling.nw"
+#line 1297 "book/12-sampling.nw"
 FILE *ft = trace_table(t, "sample-text");
 if (ft) {
     fprintf(ft, "step\tgreedy\tid\tsampled\tid\n");
@@ -1149,11 +1164,11 @@ if (ft) {
 trace_close(t, ft);
 trace_value(t, "SampleSeed", "%lu", t->ex.seed);
 trace_value(t, "SampleNew", "%d", new_tokens);
-#line 1213 "book/12-sampling.nw"
+#line 1291 "book/12-sampling.nw"
 } else
     t->failed = 1;
 gsl_rng_free(rng);
-#line 1115 "book/12-sampling.nw"
+#line 1169 "book/12-sampling.nw"
     sampler_free(&s);
     gpt_cache_free(g);
 }
@@ -1180,13 +1195,13 @@ trace_gelu(t);
 trace_mlp(t);
 #line 665 "book/07-attention.nw"
 trace_attention(t);
-#line 792 "book/08-model.nw"
+#line 859 "book/08-model.nw"
 trace_model(t);
-#line 239 "book/09-backprop.nw"
+#line 244 "book/09-backprop.nw"
 trace_backprop(t);
-#line 382 "book/10-adamw.nw"
+#line 391 "book/10-adamw.nw"
 trace_adamw(t);
-#line 1068 "book/12-sampling.nw"
+#line 1130 "book/12-sampling.nw"
 trace_sample(t);
 #line 895 "book/01-numbers.nw"
     
@@ -1199,7 +1214,7 @@ free(t->tokens);
 free(t->embedded);
 #line 309 "book/05-layernorm.nw"
 free(t->ln1);
-#line 782 "book/08-model.nw"
+#line 849 "book/08-model.nw"
 if (t->model)
     gpt_free(t->model);
 free(t->model);

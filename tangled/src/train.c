@@ -1,4 +1,4 @@
-#line 433 "book/11-training.nw"
+#line 462 "book/11-training.nw"
 #include <errno.h>
 #include <math.h>
 #include <omp.h>
@@ -85,7 +85,7 @@ int adamw_save(const struct adamw *opt, const float *params, const char *path,
     free(mv);
     return status;
 }
-#line 222 "book/11-training.nw"
+#line 223 "book/11-training.nw"
 int adamw_load(struct adamw *opt, const float *params, const char *path,
                char *err, size_t errlen)
 {
@@ -93,38 +93,41 @@ int adamw_load(struct adamw *opt, const float *params, const char *path,
     int header[STATE_HEADER_INTS];
     struct stat st;
     const char *why = NULL;
-    if (!f)
-        why = strerror(errno);
-    else if (fstat(fileno(f), &st) != 0 || fread(header, sizeof header, 1, f) != 1)
-        why = "too short for an optimiser state";
-    else if (header[0] != STATE_MAGIC || header[1] != STATE_VERSION || header[2] < 0)
-        why = "not an optimiser state of this version";
-    else if (((size_t)header[3] | (size_t)header[4] << 31) != opt->n
-             || (unsigned long long)st.st_size
-                != sizeof header + 2ull * opt->n * sizeof(float))
-        why = "its size does not match the model's parameters";
-    else if (((uint64_t)(uint32_t)header[6] << 32 | (uint32_t)header[5])
-             != fingerprint(params, opt->n))
-        why = "saved with other parameters than the checkpoint beside it";
-    else if (fread(opt->m, sizeof(float), opt->n, f) != opt->n
-             || fread(opt->v, sizeof(float), opt->n, f) != opt->n)
-        why = "cannot read the moments";
-    else
-        opt->t = header[2];
+    
+#line 247 "book/11-training.nw"
+if (!f)
+    why = strerror(errno);
+else if (fstat(fileno(f), &st) != 0 || fread(header, sizeof header, 1, f) != 1)
+    why = "too short for an optimiser state";
+else if (header[0] != STATE_MAGIC || header[1] != STATE_VERSION || header[2] < 0)
+    why = "not an optimiser state of this version";
+else if (((size_t)header[3] | (size_t)header[4] << 31) != opt->n
+         || (unsigned long long)st.st_size
+            != sizeof header + 2ull * opt->n * sizeof(float))
+    why = "its size does not match the model's parameters";
+else if (((uint64_t)(uint32_t)header[6] << 32 | (uint32_t)header[5])
+         != fingerprint(params, opt->n))
+    why = "saved with other parameters than the checkpoint beside it";
+else if (fread(opt->m, sizeof(float), opt->n, f) != opt->n
+         || fread(opt->v, sizeof(float), opt->n, f) != opt->n)
+    why = "cannot read the moments";
+else
+    opt->t = header[2];
+#line 231 "book/11-training.nw"
     if (f)
         fclose(f);
     if (why)
         snprintf(err, errlen, "%s: %s", path, why);
     return why ? -1 : 0;
 }
-#line 329 "book/11-training.nw"
+#line 358 "book/11-training.nw"
 /* The BT+1 tokens of micro-batch k of split[n]: inputs, and targets from +1. */
 static const int *batch_at(const int *split, long n, int B, int T, long k)
 {
     long per = (long)B * T, batches = (n - 1) / per;
     return split + per * (k % batches);
 }
-#line 338 "book/11-training.nw"
+#line 367 "book/11-training.nw"
 /* The mean loss over the first val_batches batches of the validation split,
    which holds at least one; NaN with a reason in err on failure. */
 static double validation_loss(struct gpt *m, const struct train_data *d,
@@ -145,7 +148,7 @@ static double validation_loss(struct gpt *m, const struct train_data *d,
     snprintf(err, errlen, "the validation loss is not finite");
     return NAN;
 }
-#line 380 "book/11-training.nw"
+#line 409 "book/11-training.nw"
 /* A progress line (one rewritten line on a terminal) and a log row. */
 static void report_step(const struct train_options *o, int s, double loss, double val,
                         float lr, double tokens_per_s)
@@ -163,7 +166,7 @@ static void report_step(const struct train_options *o, int s, double loss, doubl
             val_text, tokens_per_s, eta, o->progress_on_terminal ? "   " : "\n");
     fflush(o->progress);
 }
-#line 400 "book/11-training.nw"
+#line 429 "book/11-training.nw"
 /* The checkpoint and its optimiser state. */
 static int save_training(const struct gpt *m, const struct adamw *opt, const char *out,
                          char *err, size_t errlen)
@@ -175,7 +178,7 @@ static int save_training(const struct gpt *m, const struct adamw *opt, const cha
     return gpt_save(m, out, err, errlen) == 0
            && adamw_save(opt, m->params, state, err, errlen) == 0 ? 0 : -1;
 }
-#line 289 "book/11-training.nw"
+#line 309 "book/11-training.nw"
 int train_run(struct gpt *m, struct adamw *opt, const struct train_data *d,
               const struct train_options *o, volatile sig_atomic_t *stop,
               char *err, size_t errlen)
@@ -185,7 +188,7 @@ int train_run(struct gpt *m, struct adamw *opt, const struct train_data *d,
     for (int s = opt->t; s < o->steps; s++) {
         double loss = 0;
         
-#line 313 "book/11-training.nw"
+#line 328 "book/11-training.nw"
 gpt_zero_grad(m);
 for (int k = 0; k < o->accum; k++) {
     const int *batch = batch_at(d->train, d->n_train, o->B, o->T, (long)s * o->accum + k);
@@ -197,17 +200,20 @@ for (int k = 0; k < o->accum; k++) {
 loss /= o->accum;
 if (o->accum > 1)
     scale_floats(m->grads, m->num_params, 1.0f / (float)o->accum);
-#line 298 "book/11-training.nw"
-        double norm = clip_global_norm(m->grads, m->num_params, o->grad_clip);
-        if (!isfinite(loss) || !isfinite(norm)) {
-            snprintf(err, errlen, "step %d: the %s is not finite; stopping, the last "
-                     "checkpoint kept", s + 1, isfinite(loss) ? "gradient" : "loss");
-            return -1;
-        }
+#line 318 "book/11-training.nw"
+        
+#line 347 "book/11-training.nw"
+double norm = clip_global_norm(m->grads, m->num_params, o->grad_clip);
+if (!isfinite(loss) || !isfinite(norm)) {
+    snprintf(err, errlen, "step %d: the %s is not finite; stopping, the last "
+             "checkpoint kept", s + 1, isfinite(loss) ? "gradient" : "loss");
+    return -1;
+}
+#line 319 "book/11-training.nw"
         opt->h.lr = lr_at(&o->lr, s);
         adamw_update(opt, m->params, m->grads);
         
-#line 364 "book/11-training.nw"
+#line 393 "book/11-training.nw"
 int last = s + 1 == o->steps;
 double val = NAN;
 if (o->val_every > 0 && d->n_val > (long)o->B * o->T
@@ -221,7 +227,7 @@ if (o->checkpoint_every > 0 && (s + 1) % o->checkpoint_every == 0 && !last
     return -1;
 if (stop && *stop && !last)
     return save_training(m, opt, o->out, err, errlen) == 0 ? 1 : -1;
-#line 307 "book/11-training.nw"
+#line 322 "book/11-training.nw"
     }
     return save_training(m, opt, o->out, err, errlen);
 }

@@ -1,4 +1,4 @@
-#line 418 "book/11-training.nw"
+#line 447 "book/11-training.nw"
 #ifndef LONGHAND_TRAIN_H
 #define LONGHAND_TRAIN_H
 #include <signal.h>
@@ -28,7 +28,7 @@ int adamw_save(const struct adamw *opt, const float *params, const char *path,
    file is not a state for n parameters or was saved with other params. */
 int adamw_load(struct adamw *opt, const float *params, const char *path,
                char *err, size_t errlen);
-#line 260 "book/11-training.nw"
+#line 274 "book/11-training.nw"
 struct train_data {
     const int *train, *val;   /* the two splits of the tokenised corpus */
     long n_train, n_val;      /* their lengths in tokens */
@@ -45,6 +45,7 @@ struct train_options {
     int progress_on_terminal;  /* rewrite one line instead */
     FILE *log;                 /* TSV: step, lr, loss, val loss; or NULL */
 };
+#line 296 "book/11-training.nw"
 /* Train m with opt from step opt->t up to o->steps, checkpointing to o->out.
    Returns 0 when done, 1 if *stop became set (after saving a checkpoint), or
    -1 with a reason in err (a non-finite loss or gradient: nothing is saved,
@@ -52,5 +53,5 @@ struct train_options {
 int train_run(struct gpt *m, struct adamw *opt, const struct train_data *d,
               const struct train_options *o, volatile sig_atomic_t *stop,
               char *err, size_t errlen);
-#line 429 "book/11-training.nw"
+#line 458 "book/11-training.nw"
 #endif

@@ -31,7 +31,7 @@ const struct bpe_merge *tokenizer_merges(const struct tokenizer *tok, int *n)
     *n = tok->n_merges;
     return tok->merges;
 }
-#line 1092 "book/03-tokenizer.nw"
+#line 1180 "book/03-tokenizer.nw"
 enum { CACHE_SLOTS = 1 << 14, CACHE_PIECE_MAX = 16 };
 struct cached_piece {
     uint64_t hash;                     /* of the piece; 0 = empty */
@@ -54,6 +54,7 @@ static size_t pair_slot(const struct pair_map *m, uint64_t key)
     return i;
 }
 
+#line 262 "book/03-tokenizer.nw"
 static int32_t pair_get(const struct pair_map *m, int32_t a, int32_t b)
 {
     if (m->cap == 0)
@@ -61,7 +62,7 @@ static int32_t pair_get(const struct pair_map *m, int32_t a, int32_t b)
     size_t i = pair_slot(m, pair_key(a, b));
     return m->keys[i] == EMPTY_KEY ? -1 : m->values[i];
 }
-#line 268 "book/03-tokenizer.nw"
+#line 274 "book/03-tokenizer.nw"
 static int pair_grow(struct pair_map *m)
 {
     struct pair_map g = { .cap = m->cap ? 2 * m->cap : 1024, .n = m->n };
@@ -81,7 +82,7 @@ static int pair_grow(struct pair_map *m)
     *m = g;
     return 0;
 }
-#line 291 "book/03-tokenizer.nw"
+#line 297 "book/03-tokenizer.nw"
 static int pair_put(struct pair_map *m, int32_t a, int32_t b, int32_t value)
 {
     if (2 * (m->n + 1) > m->cap && pair_grow(m) != 0)
@@ -91,7 +92,7 @@ static int pair_put(struct pair_map *m, int32_t a, int32_t b, int32_t value)
     m->keys[i] = pair_key(a, b), m->values[i] = value;
     return 0;
 }
-#line 307 "book/03-tokenizer.nw"
+#line 313 "book/03-tokenizer.nw"
 struct string_map {
     uint64_t *hashes;             /* [cap], 0 = empty */
     int32_t *slot_entry;          /* [cap] */
@@ -101,6 +102,7 @@ struct string_map {
     unsigned char *pool;
 };
 
+#line 330 "book/03-tokenizer.nw"
 static uint64_t hash_bytes(const unsigned char *s, size_t n)
 {
     uint64_t h = 0x9E3779B97F4A7C15u ^ n, w;
@@ -114,7 +116,7 @@ static uint64_t hash_bytes(const unsigned char *s, size_t n)
     h = (h ^ w) * 0xc4ceb9fe1a85ec53u;
     return (h ^ h >> 29) | 1;
 }
-#line 332 "book/03-tokenizer.nw"
+#line 350 "book/03-tokenizer.nw"
 static size_t string_slot(const struct string_map *m, const unsigned char *s,
                           size_t n, uint64_t h)
 {
@@ -128,6 +130,7 @@ static size_t string_slot(const struct string_map *m, const unsigned char *s,
     return i;
 }
 
+#line 368 "book/03-tokenizer.nw"
 /* The entry of s[0..n), or -1. */
 static int32_t string_find(const struct string_map *m, const unsigned char *s, size_t n)
 {
@@ -136,7 +139,7 @@ static int32_t string_find(const struct string_map *m, const unsigned char *s, s
     size_t i = string_slot(m, s, n, hash_bytes(s, n));
     return m->hashes[i] ? m->slot_entry[i] : -1;
 }
-#line 358 "book/03-tokenizer.nw"
+#line 381 "book/03-tokenizer.nw"
 static int grow(void *pp, size_t *cap, size_t need, size_t size)
 {
     if (need <= *cap)
@@ -150,7 +153,7 @@ static int grow(void *pp, size_t *cap, size_t need, size_t size)
     *(void **)pp = p, *cap = c;
     return 0;
 }
-#line 376 "book/03-tokenizer.nw"
+#line 399 "book/03-tokenizer.nw"
 static int string_rehash(struct string_map *m)
 {
     size_t cap = m->cap ? 2 * m->cap : 1024;
@@ -171,7 +174,7 @@ static int string_rehash(struct string_map *m)
     m->hashes = h, m->slot_entry = e, m->cap = cap;
     return 0;
 }
-#line 399 "book/03-tokenizer.nw"
+#line 422 "book/03-tokenizer.nw"
 /* The entry of s[0..n), added if new; -1 if out of memory. */
 static int32_t string_intern(struct string_map *m, const unsigned char *s, size_t n)
 {
@@ -193,11 +196,12 @@ static int32_t string_intern(struct string_map *m, const unsigned char *s, size_
     return (int32_t)m->n++;
 }
 
+#line 448 "book/03-tokenizer.nw"
 static void string_map_free(struct string_map *m)
 {
     free(m->hashes), free(m->slot_entry), free(m->offset), free(m->length), free(m->pool);
 }
-#line 435 "book/03-tokenizer.nw"
+#line 463 "book/03-tokenizer.nw"
 static const char gpt2_pattern[] =
     "'s|'t|'re|'ve|'m|'ll|'d| ?\\p{L}+| ?\\p{N}+| ?[^\\s\\p{L}\\p{N}]+"
     "|\\s+(?!\\S)|\\s+";
@@ -216,12 +220,13 @@ static int pretokenizer_open(struct pretokenizer *pre)
     return 0;
 }
 
+#line 487 "book/03-tokenizer.nw"
 static void pretokenizer_close(struct pretokenizer *pre)
 {
     pcre2_match_data_free(pre->match);
     pcre2_code_free(pre->pattern);
 }
-#line 465 "book/03-tokenizer.nw"
+#line 499 "book/03-tokenizer.nw"
 typedef int (*piece_fn)(void *ctx, const unsigned char *piece, size_t len);
 
 static int pretokenize(const struct pretokenizer *pre, const unsigned char *text,
@@ -242,14 +247,14 @@ static int pretokenize(const struct pretokenizer *pre, const unsigned char *text
     }
     return 0;
 }
-#line 495 "book/03-tokenizer.nw"
+#line 529 "book/03-tokenizer.nw"
 static int spell_merges(struct tokenizer *tok, char *err, size_t errlen)
 {
     size_t V = (size_t)tok->n_tokens, total = 256;
     tok->token_offset = malloc((V + 1) * sizeof *tok->token_offset);
     for (int m = 0; tok->token_offset && m < tok->n_merges; m++) {
         
-#line 520 "book/03-tokenizer.nw"
+#line 549 "book/03-tokenizer.nw"
 const struct bpe_merge *mg = &tok->merges[m];
 if (mg->left < 0 || mg->right < 0 || mg->left >= 256 + m || mg->right >= 256 + m) {
     snprintf(err, errlen, "merge %d uses a token that does not exist yet", m + 1);
@@ -268,21 +273,24 @@ if (len_of[0] + len_of[1] > TOKEN_BYTES_MAX) {
 tok->token_offset[256 + m] = total;          /* lengths for now; offsets below */
 tok->token_offset[256 + m + 1] = total + len_of[0] + len_of[1];
 total += len_of[0] + len_of[1];
-#line 501 "book/03-tokenizer.nw"
+#line 535 "book/03-tokenizer.nw"
     }
     tok->bytes = tok->token_offset ? malloc(total) : NULL;
     if (!tok->bytes) {
         snprintf(err, errlen, "out of memory");
         return -1;
     }
-    for (int b = 0; b < 256; b++) {
-        tok->byte_token[b] = b;
-        tok->bytes[b] = (unsigned char)b;
-        tok->token_offset[b] = (size_t)b;
-    }
-    tok->token_offset[256] = 256;
     
-#line 541 "book/03-tokenizer.nw"
+#line 573 "book/03-tokenizer.nw"
+for (int b = 0; b < 256; b++) {
+    tok->byte_token[b] = b;
+    tok->bytes[b] = (unsigned char)b;
+    tok->token_offset[b] = (size_t)b;
+}
+tok->token_offset[256] = 256;
+#line 542 "book/03-tokenizer.nw"
+    
+#line 584 "book/03-tokenizer.nw"
 for (int m = 0; m < tok->n_merges; m++) {
     const struct bpe_merge *mg = &tok->merges[m];
     unsigned char *out = tok->bytes + tok->token_offset[256 + m];
@@ -291,10 +299,10 @@ for (int m = 0; m < tok->n_merges; m++) {
     memcpy(out, tok->bytes + tok->token_offset[mg->left], ll);
     memcpy(out + ll, tok->bytes + tok->token_offset[mg->right], lr);
 }
-#line 514 "book/03-tokenizer.nw"
+#line 543 "book/03-tokenizer.nw"
     return 0;
 }
-#line 556 "book/03-tokenizer.nw"
+#line 599 "book/03-tokenizer.nw"
 static int tokenizer_index(struct tokenizer *tok, char *err, size_t errlen)
 {
     for (int m = 0; m < tok->n_merges; m++) {
@@ -312,7 +320,7 @@ static int tokenizer_index(struct tokenizer *tok, char *err, size_t errlen)
     tok->cache = calloc(CACHE_SLOTS, sizeof *tok->cache);   /* none: encode uncached */
     return 0;
 }
-#line 578 "book/03-tokenizer.nw"
+#line 621 "book/03-tokenizer.nw"
 void tokenizer_free(struct tokenizer *tok)
 {
     if (!tok)
@@ -322,7 +330,7 @@ void tokenizer_free(struct tokenizer *tok)
     pretokenizer_close(&tok->pre);
     free(tok);
 }
-#line 607 "book/03-tokenizer.nw"
+#line 650 "book/03-tokenizer.nw"
 struct pair_record {
     int32_t a, b;                /* the pair */
     int32_t touched;             /* the last merge that grew its count */
@@ -331,6 +339,7 @@ struct pair_record {
     size_t n_words, words_cap;
 };
 struct heap_entry { int64_t count; int32_t a, b; };
+#line 664 "book/03-tokenizer.nw"
 struct trainer {
     struct pretokenizer pre;
     struct string_map words;     /* the distinct pieces */
@@ -346,7 +355,7 @@ struct trainer {
     int32_t *grown;              /* records grown by the current merge */
     size_t n_grown, grown_cap;
 };
-#line 670 "book/03-tokenizer.nw"
+#line 719 "book/03-tokenizer.nw"
 static int count_word(void *ctx, const unsigned char *piece, size_t len)
 {
     struct trainer *tr = ctx;
@@ -359,7 +368,7 @@ static int count_word(void *ctx, const unsigned char *piece, size_t len)
     tr->freq[w]++;
     return 0;
 }
-#line 697 "book/03-tokenizer.nw"
+#line 746 "book/03-tokenizer.nw"
 static int32_t pair_record(struct trainer *tr, int32_t a, int32_t b)
 {
     int32_t r = pair_get(&tr->pairs, a, b);
@@ -372,7 +381,7 @@ static int32_t pair_record(struct trainer *tr, int32_t a, int32_t b)
     tr->rec[n] = (struct pair_record){ .a = a, .b = b, .touched = -1 };
     return (int32_t)tr->n_records++;
 }
-#line 713 "book/03-tokenizer.nw"
+#line 762 "book/03-tokenizer.nw"
 static int32_t pair_add(struct trainer *tr, int32_t a, int32_t b, int64_t df, int32_t w)
 {
     int32_t r = pair_record(tr, a, b);
@@ -387,7 +396,7 @@ static int32_t pair_add(struct trainer *tr, int32_t a, int32_t b, int64_t df, in
     }
     return r;
 }
-#line 752 "book/03-tokenizer.nw"
+#line 801 "book/03-tokenizer.nw"
 static int heap_before(const struct heap_entry *x, const struct heap_entry *y)
 {
     if (x->count != y->count)
@@ -408,7 +417,7 @@ static int heap_push(struct trainer *tr, int64_t count, int32_t a, int32_t b)
     tr->heap[i] = e;
     return 0;
 }
-#line 775 "book/03-tokenizer.nw"
+#line 824 "book/03-tokenizer.nw"
 static struct heap_entry heap_pop(struct trainer *tr)
 {
     struct heap_entry top = tr->heap[0], e = tr->heap[--tr->heap_n];
@@ -425,7 +434,7 @@ static struct heap_entry heap_pop(struct trainer *tr)
         tr->heap[i] = e;
     return top;
 }
-#line 798 "book/03-tokenizer.nw"
+#line 847 "book/03-tokenizer.nw"
 static int32_t best_pair(struct trainer *tr, const size_t *token_len)
 {
     while (tr->heap_n > 0) {
@@ -441,7 +450,7 @@ static int32_t best_pair(struct trainer *tr, const size_t *token_len)
     }
     return -1;
 }
-#line 856 "book/03-tokenizer.nw"
+#line 913 "book/03-tokenizer.nw"
 static int word_has_pair(const int32_t *sym, int32_t len, int32_t a, int32_t b)
 {
     for (int32_t i = 0; i + 1 < len; i++)
@@ -461,7 +470,7 @@ static size_t respell(int32_t *sym, size_t len, int32_t a, int32_t b, int32_t c)
             sym[j++] = sym[i];
     return j;
 }
-#line 878 "book/03-tokenizer.nw"
+#line 935 "book/03-tokenizer.nw"
 static int merge_everywhere(struct trainer *tr, int32_t r, int32_t c)
 {
     int32_t a = tr->rec[r].a, b = tr->rec[r].b;
@@ -472,7 +481,7 @@ static int merge_everywhere(struct trainer *tr, int32_t r, int32_t c)
         if (!word_has_pair(sym, tr->word_len[w], a, b))
             continue;
         
-#line 903 "book/03-tokenizer.nw"
+#line 960 "book/03-tokenizer.nw"
 int64_t f = tr->freq[w];
 for (int32_t i = 0; i + 1 < tr->word_len[w]; i++)
     tr->rec[pair_get(&tr->pairs, sym[i], sym[i + 1])].count -= f;
@@ -489,7 +498,7 @@ for (int32_t i = 0; i + 1 < tr->word_len[w]; i++) {
         tr->grown[tr->n_grown++] = q;
     }
 }
-#line 888 "book/03-tokenizer.nw"
+#line 945 "book/03-tokenizer.nw"
     }
     free(tr->rec[r].words);
     tr->rec[r].words = NULL, tr->rec[r].n_words = tr->rec[r].words_cap = 0;
@@ -500,7 +509,7 @@ for (int32_t i = 0; i + 1 < tr->word_len[w]; i++) {
     }
     return 0;
 }
-#line 939 "book/03-tokenizer.nw"
+#line 996 "book/03-tokenizer.nw"
 static void trainer_free(struct trainer *tr)
 {
     pretokenizer_close(&tr->pre);
@@ -511,13 +520,13 @@ static void trainer_free(struct trainer *tr)
     free(tr->freq), free(tr->sym), free(tr->word_len), free(tr->heap), free(tr->grown);
 }
 
-#line 641 "book/03-tokenizer.nw"
+#line 690 "book/03-tokenizer.nw"
 struct tokenizer *tokenizer_train(const unsigned char *const *texts, const size_t *lens,
                                   size_t n_texts, int vocab_size, FILE *progress,
                                   char *err, size_t errlen)
 {
     
-#line 654 "book/03-tokenizer.nw"
+#line 703 "book/03-tokenizer.nw"
 if (vocab_size < 256 || vocab_size > TOKENS_MAX) {
     snprintf(err, errlen, "the vocabulary size must be from 256 to %d", TOKENS_MAX);
     return NULL;
@@ -529,17 +538,17 @@ if (status == 0)
     tok->merges = malloc((size_t)(vocab_size - 256 + 1) * sizeof *tok->merges);
 if (status == 0 && !tok->merges)
     status = -1;
-#line 646 "book/03-tokenizer.nw"
+#line 695 "book/03-tokenizer.nw"
     
-#line 685 "book/03-tokenizer.nw"
+#line 734 "book/03-tokenizer.nw"
 for (size_t i = 0; status == 0 && i < n_texts; i++)
     if (pretokenize(&tr.pre, texts[i], lens[i], count_word, &tr) != 0)
         status = -1;
 if (progress && status == 0)
     fprintf(progress, "tokenizer train: %zu distinct words\n", tr.words.n);
-#line 647 "book/03-tokenizer.nw"
+#line 696 "book/03-tokenizer.nw"
     
-#line 732 "book/03-tokenizer.nw"
+#line 781 "book/03-tokenizer.nw"
 size_t nw = tr.words.n, sym_cap = 0, len_cap = 0;
 if (status == 0 && (grow(&tr.sym, &sym_cap, tr.words.pool_len + 1, sizeof *tr.sym) != 0
                     || grow(&tr.word_len, &len_cap, nw + 1, sizeof *tr.word_len) != 0))
@@ -554,9 +563,9 @@ for (size_t w = 0; status == 0 && w < nw; w++) {
         if (pair_add(&tr, sym[i], sym[i + 1], tr.freq[w], (int32_t)w) < 0)
             status = -1;
 }
-#line 648 "book/03-tokenizer.nw"
+#line 697 "book/03-tokenizer.nw"
     
-#line 819 "book/03-tokenizer.nw"
+#line 889 "book/03-tokenizer.nw"
 size_t *token_len = status == 0 ? malloc((size_t)vocab_size * sizeof *token_len) : NULL;
 if (!token_len)
     status = -1;
@@ -565,6 +574,7 @@ for (int b = 0; status == 0 && b < 256; b++)
 for (size_t r = 0; status == 0 && r < tr.n_records; r++)
     if (heap_push(&tr, tr.rec[r].count, tr.rec[r].a, tr.rec[r].b) != 0)
         status = -1;
+#line 869 "book/03-tokenizer.nw"
 int n_merges = 0;
 while (status == 0 && 256 + n_merges < vocab_size) {
     int32_t r = best_pair(&tr, token_len), c = 256 + n_merges;
@@ -577,16 +587,16 @@ while (status == 0 && 256 + n_merges < vocab_size) {
     token_len[c] = token_len[p->a] + token_len[p->b];
     status = merge_everywhere(&tr, r, c);
     
-#line 843 "book/03-tokenizer.nw"
+#line 900 "book/03-tokenizer.nw"
 if (progress && (n_merges % 256 == 0 || 256 + n_merges == vocab_size)) {
     fprintf(progress, "\rtokenizer train: %d of %d merges", n_merges, vocab_size - 256);
     fflush(progress);
 }
-#line 839 "book/03-tokenizer.nw"
+#line 881 "book/03-tokenizer.nw"
 }
-#line 649 "book/03-tokenizer.nw"
+#line 698 "book/03-tokenizer.nw"
     
-#line 924 "book/03-tokenizer.nw"
+#line 981 "book/03-tokenizer.nw"
 if (progress && status == 0)
     fprintf(progress, "\n");
 free(token_len);
@@ -599,11 +609,11 @@ if (status == 0) {
     snprintf(err, errlen, "out of memory");
 tokenizer_free(tok);
 return NULL;
-#line 650 "book/03-tokenizer.nw"
+#line 699 "book/03-tokenizer.nw"
 }
-#line 1004 "book/03-tokenizer.nw"
+#line 1069 "book/03-tokenizer.nw"
 enum { LONG_PIECE = 256 };
-#line 1047 "book/03-tokenizer.nw"
+#line 1130 "book/03-tokenizer.nw"
 static void heap_push_min(uint64_t *h, size_t *n, uint64_t x)
 {
     size_t i = (*n)++;
@@ -612,6 +622,7 @@ static void heap_push_min(uint64_t *h, size_t *n, uint64_t x)
     h[i] = x;
 }
 
+#line 1143 "book/03-tokenizer.nw"
 static uint64_t heap_pop_min(uint64_t *h, size_t *n)
 {
     uint64_t top = h[0], x = h[--*n];
@@ -627,7 +638,7 @@ static uint64_t heap_pop_min(uint64_t *h, size_t *n)
         h[i] = x;
     return top;
 }
-#line 1073 "book/03-tokenizer.nw"
+#line 1161 "book/03-tokenizer.nw"
 /* Push the rank of the pair at positions i, j, if it is a merge. */
 static void push_pair_rank(const struct tokenizer *tok, const int32_t *ids, size_t i,
                            size_t j, uint64_t *heap, size_t *hn)
@@ -637,21 +648,24 @@ static void push_pair_rank(const struct tokenizer *tok, const int32_t *ids, size
         heap_push_min(heap, hn, (uint64_t)r << 32 | i);
 }
 
-#line 1007 "book/03-tokenizer.nw"
+#line 1072 "book/03-tokenizer.nw"
 static size_t encode_long_piece(const struct tokenizer *tok, int32_t *ids, size_t n)
 {
-    size_t *next = malloc(n * sizeof *next), *prev = malloc(n * sizeof *prev), hn = 0;
-    uint64_t *heap = malloc(3 * n * sizeof *heap);
-    if (!next || !prev || !heap || n >= UINT32_MAX) {
-        free(next), free(prev), free(heap);
-        return SIZE_MAX;
-    }
-    for (size_t i = 0; i < n; i++)
-        next[i] = i + 1, prev[i] = i - 1;          /* prev[0] wraps to SIZE_MAX */
-    for (size_t i = 0; i + 1 < n; i++)
-        push_pair_rank(tok, ids, i, i + 1, heap, &hn);
     
-#line 1029 "book/03-tokenizer.nw"
+#line 1090 "book/03-tokenizer.nw"
+size_t *next = malloc(n * sizeof *next), *prev = malloc(n * sizeof *prev), hn = 0;
+uint64_t *heap = malloc(3 * n * sizeof *heap);
+if (!next || !prev || !heap || n >= UINT32_MAX) {
+    free(next), free(prev), free(heap);
+    return SIZE_MAX;
+}
+for (size_t i = 0; i < n; i++)
+    next[i] = i + 1, prev[i] = i - 1;          /* prev[0] wraps to SIZE_MAX */
+for (size_t i = 0; i + 1 < n; i++)
+    push_pair_rank(tok, ids, i, i + 1, heap, &hn);
+#line 1075 "book/03-tokenizer.nw"
+    
+#line 1108 "book/03-tokenizer.nw"
 while (hn > 0) {
     uint64_t top = heap_pop_min(heap, &hn);
     int32_t r = (int32_t)(top >> 32);
@@ -667,7 +681,7 @@ while (hn > 0) {
     if (next[i] < n)
         push_pair_rank(tok, ids, i, next[i], heap, &hn);
 }
-#line 1020 "book/03-tokenizer.nw"
+#line 1076 "book/03-tokenizer.nw"
     size_t k = 0;
     for (size_t i = 0; i < n; i = next[i])
         ids[k++] = ids[i];
@@ -675,7 +689,7 @@ while (hn > 0) {
     return k;
 }
 
-#line 972 "book/03-tokenizer.nw"
+#line 1028 "book/03-tokenizer.nw"
 static size_t encode_piece(const struct tokenizer *tok, const unsigned char *p, size_t n,
                            int32_t *ids)
 {
@@ -684,20 +698,23 @@ static size_t encode_piece(const struct tokenizer *tok, const unsigned char *p, 
     size_t done = n > LONG_PIECE ? encode_long_piece(tok, ids, n) : SIZE_MAX;
     if (done != SIZE_MAX)
         return done;
-    for (;;) {
-        int32_t best = -1;
-        for (size_t i = 0; i + 1 < n; i++) {
-            int32_t r = pair_get(&tok->ranks, ids[i], ids[i + 1]);
-            if (r >= 0 && (best < 0 || r < best))
-                best = r;
-        }
-        if (best < 0)
-            return n;
-        const struct bpe_merge *m = &tok->merges[best];
-        n = respell(ids, n, m->left, m->right, m->token);
+    
+#line 1046 "book/03-tokenizer.nw"
+for (;;) {
+    int32_t best = -1;
+    for (size_t i = 0; i + 1 < n; i++) {
+        int32_t r = pair_get(&tok->ranks, ids[i], ids[i + 1]);
+        if (r >= 0 && (best < 0 || r < best))
+            best = r;
     }
+    if (best < 0)
+        return n;
+    const struct bpe_merge *m = &tok->merges[best];
+    n = respell(ids, n, m->left, m->right, m->token);
 }
-#line 1102 "book/03-tokenizer.nw"
+#line 1037 "book/03-tokenizer.nw"
+}
+#line 1190 "book/03-tokenizer.nw"
 static size_t encode_cached(struct tokenizer *tok, const unsigned char *p, size_t n,
                             int32_t *ids)
 {
@@ -714,7 +731,7 @@ static size_t encode_cached(struct tokenizer *tok, const unsigned char *p, size_
     memcpy(c->bytes, p, n), memcpy(c->ids, ids, k * sizeof *ids);
     return k;
 }
-#line 1121 "book/03-tokenizer.nw"
+#line 1209 "book/03-tokenizer.nw"
 struct encoding { struct tokenizer *tok; int32_t *ids; size_t n; };
 
 static int encode_one_piece(void *ctx, const unsigned char *piece, size_t len)
@@ -732,7 +749,7 @@ int tokenizer_encode(struct tokenizer *tok, const unsigned char *text, size_t le
     *n_ids = e.n;
     return status;
 }
-#line 1152 "book/03-tokenizer.nw"
+#line 1241 "book/03-tokenizer.nw"
 const unsigned char *tokenizer_token(const struct tokenizer *tok, int32_t id, size_t *len)
 {
     if (id < 0 || id >= tok->n_tokens)
@@ -741,6 +758,7 @@ const unsigned char *tokenizer_token(const struct tokenizer *tok, int32_t id, si
     return tok->bytes + tok->token_offset[id];
 }
 
+#line 1255 "book/03-tokenizer.nw"
 int tokenizer_decode(const struct tokenizer *tok, const int32_t *ids, size_t n,
                      unsigned char *out, size_t cap, size_t *len)
 {
@@ -755,7 +773,7 @@ int tokenizer_decode(const struct tokenizer *tok, const int32_t *ids, size_t n,
     }
     return 0;
 }
-#line 1204 "book/03-tokenizer.nw"
+#line 1299 "book/03-tokenizer.nw"
 int tokenizer_save(const struct tokenizer *tok, FILE *f)
 {
     for (int b = 0; b < 256; b++)
@@ -769,7 +787,7 @@ int tokenizer_save(const struct tokenizer *tok, FILE *f)
         fprintf(f, "%d %d\n", tok->merges[m].left, tok->merges[m].right);
     return ferror(f) ? -1 : 0;
 }
-#line 1222 "book/03-tokenizer.nw"
+#line 1317 "book/03-tokenizer.nw"
 enum { TOKENIZER_FILE_MAX = 64 << 20 };
 
 /* The contents of path, NUL-terminated, size in *len; NULL with err. */
@@ -778,23 +796,26 @@ static char *read_whole(const char *path, size_t *len, char *err, size_t errlen)
     FILE *f = fopen(path, "rb");
     struct stat st;
     char *s = NULL;
-    if (!f || fstat(fileno(f), &st) != 0)
-        snprintf(err, errlen, "%s: %s", path, strerror(errno));
-    else if (!S_ISREG(st.st_mode) || st.st_size > TOKENIZER_FILE_MAX)
-        snprintf(err, errlen, "%s: not a regular file of at most %d bytes", path,
-                 TOKENIZER_FILE_MAX);
-    else if (!(s = malloc((size_t)st.st_size + 1)))
-        snprintf(err, errlen, "%s: out of memory", path);
-    else if ((*len = fread(s, 1, (size_t)st.st_size, f)) != (size_t)st.st_size) {
-        snprintf(err, errlen, "%s: read error", path);
-        free(s), s = NULL;
-    } else
-        s[*len] = '\0';
+    
+#line 1337 "book/03-tokenizer.nw"
+if (!f || fstat(fileno(f), &st) != 0)
+    snprintf(err, errlen, "%s: %s", path, strerror(errno));
+else if (!S_ISREG(st.st_mode) || st.st_size > TOKENIZER_FILE_MAX)
+    snprintf(err, errlen, "%s: not a regular file of at most %d bytes", path,
+             TOKENIZER_FILE_MAX);
+else if (!(s = malloc((size_t)st.st_size + 1)))
+    snprintf(err, errlen, "%s: out of memory", path);
+else if ((*len = fread(s, 1, (size_t)st.st_size, f)) != (size_t)st.st_size) {
+    snprintf(err, errlen, "%s: read error", path);
+    free(s), s = NULL;
+} else
+    s[*len] = '\0';
+#line 1326 "book/03-tokenizer.nw"
     if (f)
         fclose(f);
     return s;
 }
-#line 1251 "book/03-tokenizer.nw"
+#line 1354 "book/03-tokenizer.nw"
 static int next_number(const char **p, char stop, long *n)
 {
     const char *s = *p;
@@ -807,7 +828,7 @@ static int next_number(const char **p, char stop, long *n)
     *p = s + 1;
     return 0;
 }
-#line 1266 "book/03-tokenizer.nw"
+#line 1369 "book/03-tokenizer.nw"
 static struct tokenizer *load_longhand(const char *path, char *err, size_t errlen)
 {
     size_t size;
@@ -826,7 +847,7 @@ static struct tokenizer *load_longhand(const char *path, char *err, size_t errle
     if (tok && !(tok->merges = malloc(((size_t)n_merges + 1) * sizeof *tok->merges)))
         ok = 0;
     
-#line 1289 "book/03-tokenizer.nw"
+#line 1392 "book/03-tokenizer.nw"
 for (long m = 0; ok && m < n_merges; m++) {
     long a, b;
     line++;
@@ -837,9 +858,9 @@ if (ok && *p != '\0')
     line++, ok = 0;
 if (ok && (size_t)(p - text) != size)
     ok = 0;                                       /* a NUL byte inside the file */
-#line 1284 "book/03-tokenizer.nw"
+#line 1387 "book/03-tokenizer.nw"
     
-#line 1302 "book/03-tokenizer.nw"
+#line 1405 "book/03-tokenizer.nw"
 free(text);
 if (!ok) {
     snprintf(err, errlen, "%s:%d: not a longhand tokenizer file (want 'longhand-bpe 1', "
@@ -855,9 +876,9 @@ if (spell_merges(tok, why, sizeof why) != 0 || tokenizer_index(tok, why, sizeof 
     return NULL;
 }
 return tok;
-#line 1285 "book/03-tokenizer.nw"
+#line 1388 "book/03-tokenizer.nw"
 }
-#line 1334 "book/03-tokenizer.nw"
+#line 1437 "book/03-tokenizer.nw"
 /* GPT-2's table: the code point that stands for each byte. */
 static void gpt2_byte_chars(int32_t char_of_byte[256])
 {
@@ -867,7 +888,7 @@ static void gpt2_byte_chars(int32_t char_of_byte[256])
         char_of_byte[b] = printable ? b : next++;
     }
 }
-#line 1349 "book/03-tokenizer.nw"
+#line 1452 "book/03-tokenizer.nw"
 /* The bytes that GPT-2's string s[0..n) stands for, into out; their number, or -1. */
 static long gpt2_bytes(const int byte_of_char[512], const unsigned char *s, size_t n,
                        unsigned char out[TOKEN_BYTES_MAX])
@@ -885,7 +906,7 @@ static long gpt2_bytes(const int byte_of_char[512], const unsigned char *s, size
     }
     return k;
 }
-#line 1372 "book/03-tokenizer.nw"
+#line 1475 "book/03-tokenizer.nw"
 struct gpt2_loader {
     int byte_of_char[512];
     struct string_map strings;   /* token bytes -> entry */
@@ -895,16 +916,19 @@ static int read_encoder(struct gpt2_loader *ld, struct tokenizer *tok, const cha
                         char *err, size_t errlen);
 static int read_merges(struct gpt2_loader *ld, struct tokenizer *tok, const char *dir,
                        char *err, size_t errlen);
-#line 1385 "book/03-tokenizer.nw"
+#line 1488 "book/03-tokenizer.nw"
 static struct tokenizer *load_gpt2(const char *dir, char *err, size_t errlen)
 {
     struct gpt2_loader ld = { .id_of_entry = NULL };
-    int32_t char_of_byte[256];
-    gpt2_byte_chars(char_of_byte);
-    for (int c = 0; c < 512; c++)
-        ld.byte_of_char[c] = -1;
-    for (int b = 0; b < 256; b++)
-        ld.byte_of_char[char_of_byte[b]] = b;
+    
+#line 1511 "book/03-tokenizer.nw"
+int32_t char_of_byte[256];
+gpt2_byte_chars(char_of_byte);
+for (int c = 0; c < 512; c++)
+    ld.byte_of_char[c] = -1;
+for (int b = 0; b < 256; b++)
+    ld.byte_of_char[char_of_byte[b]] = b;
+#line 1492 "book/03-tokenizer.nw"
     struct tokenizer *tok = calloc(1, sizeof *tok);
     int status = tok ? read_encoder(&ld, tok, dir, err, errlen) : -1;
     if (status == 0)
@@ -918,7 +942,7 @@ static struct tokenizer *load_gpt2(const char *dir, char *err, size_t errlen)
     tokenizer_free(tok);
     return NULL;
 }
-#line 1410 "book/03-tokenizer.nw"
+#line 1520 "book/03-tokenizer.nw"
 struct tokenizer *tokenizer_load(const char *path, char *err, size_t errlen)
 {
     struct stat st;
@@ -929,7 +953,7 @@ struct tokenizer *tokenizer_load(const char *path, char *err, size_t errlen)
     return S_ISDIR(st.st_mode) ? load_gpt2(path, err, errlen)
                                : load_longhand(path, err, errlen);
 }
-#line 1426 "book/03-tokenizer.nw"
+#line 1536 "book/03-tokenizer.nw"
 static int encoder_tokens(struct gpt2_loader *ld, struct tokenizer *tok, json_object *root,
                           const char *path, char *err, size_t errlen);
 
@@ -948,17 +972,20 @@ static int read_encoder(struct gpt2_loader *ld, struct tokenizer *tok, const cha
     json_object_put(root);
     return status;
 }
-#line 1447 "book/03-tokenizer.nw"
+#line 1557 "book/03-tokenizer.nw"
 static int encoder_tokens(struct gpt2_loader *ld, struct tokenizer *tok, json_object *root,
                           const char *path, char *err, size_t errlen)
 {
-    if (!root || !json_object_is_type(root, json_type_object)
-        || json_object_object_length(root) < 256
-        || json_object_object_length(root) > TOKENS_MAX) {
-        snprintf(err, errlen, "%s: not a JSON object of 256 to %d tokens", path,
-                 TOKENS_MAX);
-        return -1;
-    }
+    
+#line 1578 "book/03-tokenizer.nw"
+if (!root || !json_object_is_type(root, json_type_object)
+    || json_object_object_length(root) < 256
+    || json_object_object_length(root) > TOKENS_MAX) {
+    snprintf(err, errlen, "%s: not a JSON object of 256 to %d tokens", path,
+             TOKENS_MAX);
+    return -1;
+}
+#line 1561 "book/03-tokenizer.nw"
     size_t V = (size_t)json_object_object_length(root);
     ld->id_of_entry = malloc(V * sizeof *ld->id_of_entry);
     int32_t *entry_of_id = malloc(V * sizeof *entry_of_id);
@@ -966,7 +993,7 @@ static int encoder_tokens(struct gpt2_loader *ld, struct tokenizer *tok, json_ob
     for (size_t i = 0; status == 0 && i < V; i++)
         entry_of_id[i] = -1;
     
-#line 1471 "book/03-tokenizer.nw"
+#line 1590 "book/03-tokenizer.nw"
 struct json_object_iterator it = json_object_iter_begin(root),
                             end = json_object_iter_end(root);
 for (; status == 0 && !json_object_iter_equal(&it, &end); json_object_iter_next(&it)) {
@@ -986,9 +1013,9 @@ for (; status == 0 && !json_object_iter_equal(&it, &end); json_object_iter_next(
     } else
         entry_of_id[id] = e, ld->id_of_entry[e] = (int32_t)id;
 }
-#line 1464 "book/03-tokenizer.nw"
+#line 1568 "book/03-tokenizer.nw"
     
-#line 1495 "book/03-tokenizer.nw"
+#line 1614 "book/03-tokenizer.nw"
 tok->n_tokens = (int)V;
 tok->token_offset = status == 0 ? malloc((V + 1) * sizeof *tok->token_offset) : NULL;
 tok->bytes = tok->token_offset ? malloc(ld->strings.pool_len + 1) : NULL;
@@ -1003,6 +1030,9 @@ for (size_t t = 0, at = 0; status == 0 && t <= V; t++) {
         at += ld->strings.length[e];
     }
 }
+#line 1569 "book/03-tokenizer.nw"
+    
+#line 1634 "book/03-tokenizer.nw"
 for (int b = 0; status == 0 && b < 256; b++) {
     unsigned char c = (unsigned char)b;
     int32_t e = string_find(&ld->strings, &c, 1);
@@ -1011,11 +1041,11 @@ for (int b = 0; status == 0 && b < 256; b++) {
     else
         tok->byte_token[b] = ld->id_of_entry[e];
 }
-#line 1465 "book/03-tokenizer.nw"
+#line 1570 "book/03-tokenizer.nw"
     free(entry_of_id);
     return status;
 }
-#line 1523 "book/03-tokenizer.nw"
+#line 1648 "book/03-tokenizer.nw"
 static int read_merges(struct gpt2_loader *ld, struct tokenizer *tok, const char *dir,
                        char *err, size_t errlen)
 {
@@ -1027,13 +1057,15 @@ static int read_merges(struct gpt2_loader *ld, struct tokenizer *tok, const char
         return -1;
     tok->merges = malloc((size_t)tok->n_tokens * sizeof *tok->merges);
     int status = tok->merges ? 0 : -1, lineno = 0;
-    if (strncmp(line, "#version", 8) == 0)
-        line += strcspn(line, "\n"), line += *line == '\n', lineno++;
-    while (status == 0 && *line) {
-        char *eol = line + strcspn(line, "\n");
-        lineno++;
-        
-#line 1551 "book/03-tokenizer.nw"
+    
+#line 1672 "book/03-tokenizer.nw"
+if (strncmp(line, "#version", 8) == 0)
+    line += strcspn(line, "\n"), line += *line == '\n', lineno++;
+while (status == 0 && *line) {
+    char *eol = line + strcspn(line, "\n");
+    lineno++;
+    
+#line 1685 "book/03-tokenizer.nw"
 char *space = memchr(line, ' ', (size_t)(eol - line));
 unsigned char both[2 * TOKEN_BYTES_MAX];
 long na = space ? gpt2_bytes(ld->byte_of_char, (unsigned char *)line,
@@ -1048,9 +1080,10 @@ if (ec < 0 || tok->n_merges >= tok->n_tokens)
 else
     tok->merges[tok->n_merges++] = (struct bpe_merge){
         ld->id_of_entry[ea], ld->id_of_entry[eb], ld->id_of_entry[ec], 0 };
-#line 1540 "book/03-tokenizer.nw"
-        line = eol + (*eol == '\n');
-    }
+#line 1678 "book/03-tokenizer.nw"
+    line = eol + (*eol == '\n');
+}
+#line 1660 "book/03-tokenizer.nw"
     if (status != 0)
         snprintf(err, errlen, "%s:%d: want two tokens of encoder.json whose "
                  "concatenation is one too, and at most one merge per token", path, lineno);

@@ -10,7 +10,7 @@
 #include <omp.h>
 #include <stdlib.h>
 #include "matmul.h"
-#line 1578 "book/03-tokenizer.nw"
+#line 1579 "book/03-tokenizer.nw"
 #include <stdlib.h>
 #include <time.h>
 #include <unistd.h>
@@ -690,7 +690,7 @@ static int cmd_bench(int argc, char **argv)
             return benchmarks[i].run(argc - 1, argv + 1);
     return usage_error("bench", "unknown benchmark '%s'", argv[1]);
 }
-#line 1628 "book/03-tokenizer.nw"
+#line 1629 "book/03-tokenizer.nw"
 /* All of f, in a buffer with one spare byte; NULL if out of memory or on error. */
 static unsigned char *read_stream(FILE *f, size_t *len)
 {
@@ -709,7 +709,7 @@ static unsigned char *read_stream(FILE *f, size_t *len)
         free(buf), buf = NULL;
     return buf;
 }
-#line 1653 "book/03-tokenizer.nw"
+#line 1654 "book/03-tokenizer.nw"
 static int train_corpus(char **files, int n_files, int vocab_size, const char *out);
 
 static int tokenizer_train_cmd(int argc, char **argv)
@@ -739,7 +739,7 @@ static int tokenizer_train_cmd(int argc, char **argv)
                            "and at least one corpus file");
     return train_corpus(argv + optind, argc - optind, (int)vocab_size, out);
 }
-#line 1685 "book/03-tokenizer.nw"
+#line 1686 "book/03-tokenizer.nw"
 static int train_corpus(char **files, int n_files, int vocab_size, const char *out)
 {
     unsigned char **texts = calloc((size_t)n_files, sizeof *texts);
@@ -756,7 +756,7 @@ static int train_corpus(char **files, int n_files, int vocab_size, const char *o
             fclose(f);
     }
     
-#line 1709 "book/03-tokenizer.nw"
+#line 1710 "book/03-tokenizer.nw"
 char err[512];
 struct tokenizer *tok = NULL;
 if (status == 0 && !(tok = tokenizer_train((const unsigned char *const *)texts, lens,
@@ -771,13 +771,13 @@ if (tok && (!f || tokenizer_save(tok, f) != 0 || (f != stdout && fclose(f) != 0)
     status = 1;
 }
 tokenizer_free(tok);
-#line 1701 "book/03-tokenizer.nw"
+#line 1702 "book/03-tokenizer.nw"
     for (int i = 0; texts && i < n_files; i++)
         free(texts[i]);
     free(texts), free(lens);
     return status;
 }
-#line 1728 "book/03-tokenizer.nw"
+#line 1729 "book/03-tokenizer.nw"
 /* Parse --tokenizer PATH into *tok; 0, or the exit status to return. */
 static int tokenizer_option(int argc, char **argv, const char *cmd, const char *help,
                             struct tokenizer **tok)
@@ -802,7 +802,7 @@ static int tokenizer_option(int argc, char **argv, const char *cmd, const char *
     }
     return 0;
 }
-#line 1755 "book/03-tokenizer.nw"
+#line 1756 "book/03-tokenizer.nw"
 static int tokenizer_encode_cmd(int argc, char **argv)
 {
     struct tokenizer *tok = NULL;
@@ -824,7 +824,7 @@ static int tokenizer_encode_cmd(int argc, char **argv)
     free(ids), free(text), tokenizer_free(tok);
     return status;
 }
-#line 1781 "book/03-tokenizer.nw"
+#line 1782 "book/03-tokenizer.nw"
 static int tokenizer_decode_cmd(int argc, char **argv)
 {
     struct tokenizer *tok = NULL;
@@ -838,7 +838,7 @@ static int tokenizer_decode_cmd(int argc, char **argv)
         text[len] = '\0';
     for (status = text ? 0 : 1; status == 0;) {
         
-#line 1801 "book/03-tokenizer.nw"
+#line 1802 "book/03-tokenizer.nw"
 p += strspn(p, " \t\r\n");
 if (*p == '\0')
     break;
@@ -854,12 +854,12 @@ if (!s) {
     status = 1;
 } else
     fwrite(s, 1, k, stdout), p = end;
-#line 1794 "book/03-tokenizer.nw"
+#line 1795 "book/03-tokenizer.nw"
     }
     free(text), tokenizer_free(tok);
     return fflush(stdout) == 0 ? status : 1;
 }
-#line 1826 "book/03-tokenizer.nw"
+#line 1827 "book/03-tokenizer.nw"
 struct bench_options { const char *corpus, *text, *tokenizer; long vocab_size, repeat; };
 static int run_bench(const struct bench_options *o);
 
@@ -875,7 +875,7 @@ static int tokenizer_bench_cmd(int argc, char **argv)
     struct bench_options o = { .vocab_size = 4096, .repeat = 5 };
     for (int c; (c = getopt_long(argc, argv, "c:x:t:v:r:h", options, NULL)) != -1;) {
         
-#line 1850 "book/03-tokenizer.nw"
+#line 1851 "book/03-tokenizer.nw"
 switch (c) {
 case 'c': o.corpus = optarg; break;
 case 'x': o.text = optarg; break;
@@ -897,14 +897,14 @@ case 'h':
 default:
     return usage_error("tokenizer bench", "unknown option");
 }
-#line 1841 "book/03-tokenizer.nw"
+#line 1842 "book/03-tokenizer.nw"
     }
     if (!o.corpus || !o.text || !o.tokenizer || optind != argc || o.repeat < 1
         || o.repeat > 100 || o.vocab_size < 256 || o.vocab_size > 1 << 20)
         return usage_error("tokenizer bench", "want --corpus, --text and --tokenizer");
     return run_bench(&o);
 }
-#line 1876 "book/03-tokenizer.nw"
+#line 1877 "book/03-tokenizer.nw"
 static int run_bench(const struct bench_options *o)
 {
     size_t n_corpus = 0, n_text = 0, n_ids = 0;
@@ -919,7 +919,7 @@ static int run_bench(const struct bench_options *o)
     int status = gpt && ids ? 0 : 1;
     for (int r = 0; status == 0 && r < o->repeat; r++) {
         
-#line 1908 "book/03-tokenizer.nw"
+#line 1909 "book/03-tokenizer.nw"
 const unsigned char *texts[1] = { corpus };
 double t0 = omp_get_wtime();
 struct tokenizer *tok = tokenizer_train(texts, &n_corpus, 1, (int)o->vocab_size, NULL,
@@ -931,7 +931,7 @@ train_s[r] = t1 - t0, encode_s[r] = t2 - t1;
 if (!tok || failed)
     status = 1;
 tokenizer_free(tok);
-#line 1890 "book/03-tokenizer.nw"
+#line 1891 "book/03-tokenizer.nw"
     }
     if (status == 0)
         printf("train  %.3f s  (median of %ld; %zu bytes to %ld tokens)\n"
@@ -948,7 +948,7 @@ tokenizer_free(tok);
     return status;
 }
 
-#line 1595 "book/03-tokenizer.nw"
+#line 1596 "book/03-tokenizer.nw"
 static int cmd_tokenizer(int argc, char **argv)
 {
     static const char usage[] =
@@ -960,7 +960,7 @@ static int cmd_tokenizer(int argc, char **argv)
         "PATH is a file written by 'tokenizer train' or a directory holding GPT-2's\n"
         "encoder.json and vocab.bpe.  Ids are printed on one line, separated by spaces.\n";
     
-#line 1610 "book/03-tokenizer.nw"
+#line 1611 "book/03-tokenizer.nw"
 if (argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "help") == 0)) {
     fputs(usage, stdout);
     return 0;
@@ -974,7 +974,7 @@ for (size_t i = 0; argc >= 2 && i < sizeof subcommands / sizeof *subcommands; i+
         return subcommands[i].run(argc - 1, argv + 1);
 fputs(usage, stderr);
 return 2;
-#line 1606 "book/03-tokenizer.nw"
+#line 1607 "book/03-tokenizer.nw"
 }
 #line 695 "book/08-model.nw"
 static int cmd_init(int argc, char **argv)
@@ -1575,7 +1575,7 @@ static const struct command commands[] = {
 { "trace", cmd_trace, "run the worked example, writing the book's tables" },
 #line 1118 "book/02-matmul.nw"
 { "bench", cmd_bench, "time a part of the program (bench matmul, ...)" },
-#line 1585 "book/03-tokenizer.nw"
+#line 1586 "book/03-tokenizer.nw"
 { "tokenizer", cmd_tokenizer, "train a BPE tokenizer; encode and decode text" },
 #line 691 "book/08-model.nw"
 { "init", cmd_init, "write a freshly initialised model checkpoint" },

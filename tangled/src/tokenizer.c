@@ -31,7 +31,7 @@ const struct bpe_merge *tokenizer_merges(const struct tokenizer *tok, int *n)
     *n = tok->n_merges;
     return tok->merges;
 }
-#line 1092 "book/03-tokenizer.nw"
+#line 1093 "book/03-tokenizer.nw"
 enum { CACHE_SLOTS = 1 << 14, CACHE_PIECE_MAX = 16 };
 struct cached_piece {
     uint64_t hash;                     /* of the piece; 0 = empty */
@@ -697,14 +697,14 @@ static size_t encode_piece(const struct tokenizer *tok, const unsigned char *p, 
         n = respell(ids, n, m->left, m->right, m->token);
     }
 }
-#line 1102 "book/03-tokenizer.nw"
+#line 1103 "book/03-tokenizer.nw"
 static size_t encode_cached(struct tokenizer *tok, const unsigned char *p, size_t n,
                             int32_t *ids)
 {
     if (n > CACHE_PIECE_MAX || !tok->cache)
         return encode_piece(tok, p, n, ids);
-    uint64_t h = hash_bytes(p, n);
-    struct cached_piece *c = &tok->cache[h & (CACHE_SLOTS - 1)];
+    uint64_t h = hash_bytes(p, n);                  /* bit 0 is always 1 */
+    struct cached_piece *c = &tok->cache[(h >> 7) & (CACHE_SLOTS - 1)];
     if (c->hash == h && c->len == n && memcmp(c->bytes, p, n) == 0) {
         memcpy(ids, c->ids, c->n_ids * sizeof *ids);
         return c->n_ids;
@@ -714,7 +714,7 @@ static size_t encode_cached(struct tokenizer *tok, const unsigned char *p, size_
     memcpy(c->bytes, p, n), memcpy(c->ids, ids, k * sizeof *ids);
     return k;
 }
-#line 1121 "book/03-tokenizer.nw"
+#line 1122 "book/03-tokenizer.nw"
 struct encoding { struct tokenizer *tok; int32_t *ids; size_t n; };
 
 static int encode_one_piece(void *ctx, const unsigned char *piece, size_t len)
@@ -732,7 +732,7 @@ int tokenizer_encode(struct tokenizer *tok, const unsigned char *text, size_t le
     *n_ids = e.n;
     return status;
 }
-#line 1152 "book/03-tokenizer.nw"
+#line 1153 "book/03-tokenizer.nw"
 const unsigned char *tokenizer_token(const struct tokenizer *tok, int32_t id, size_t *len)
 {
     if (id < 0 || id >= tok->n_tokens)
@@ -755,7 +755,7 @@ int tokenizer_decode(const struct tokenizer *tok, const int32_t *ids, size_t n,
     }
     return 0;
 }
-#line 1204 "book/03-tokenizer.nw"
+#line 1205 "book/03-tokenizer.nw"
 int tokenizer_save(const struct tokenizer *tok, FILE *f)
 {
     for (int b = 0; b < 256; b++)
@@ -769,7 +769,7 @@ int tokenizer_save(const struct tokenizer *tok, FILE *f)
         fprintf(f, "%d %d\n", tok->merges[m].left, tok->merges[m].right);
     return ferror(f) ? -1 : 0;
 }
-#line 1222 "book/03-tokenizer.nw"
+#line 1223 "book/03-tokenizer.nw"
 enum { TOKENIZER_FILE_MAX = 64 << 20 };
 
 /* The contents of path, NUL-terminated, size in *len; NULL with err. */
@@ -794,7 +794,7 @@ static char *read_whole(const char *path, size_t *len, char *err, size_t errlen)
         fclose(f);
     return s;
 }
-#line 1251 "book/03-tokenizer.nw"
+#line 1252 "book/03-tokenizer.nw"
 static int next_number(const char **p, char stop, long *n)
 {
     const char *s = *p;
@@ -807,7 +807,7 @@ static int next_number(const char **p, char stop, long *n)
     *p = s + 1;
     return 0;
 }
-#line 1266 "book/03-tokenizer.nw"
+#line 1267 "book/03-tokenizer.nw"
 static struct tokenizer *load_longhand(const char *path, char *err, size_t errlen)
 {
     size_t size;
@@ -826,7 +826,7 @@ static struct tokenizer *load_longhand(const char *path, char *err, size_t errle
     if (tok && !(tok->merges = malloc(((size_t)n_merges + 1) * sizeof *tok->merges)))
         ok = 0;
     
-#line 1289 "book/03-tokenizer.nw"
+#line 1290 "book/03-tokenizer.nw"
 for (long m = 0; ok && m < n_merges; m++) {
     long a, b;
     line++;
@@ -837,9 +837,9 @@ if (ok && *p != '\0')
     line++, ok = 0;
 if (ok && (size_t)(p - text) != size)
     ok = 0;                                       /* a NUL byte inside the file */
-#line 1284 "book/03-tokenizer.nw"
+#line 1285 "book/03-tokenizer.nw"
     
-#line 1302 "book/03-tokenizer.nw"
+#line 1303 "book/03-tokenizer.nw"
 free(text);
 if (!ok) {
     snprintf(err, errlen, "%s:%d: not a longhand tokenizer file (want 'longhand-bpe 1', "
@@ -855,9 +855,9 @@ if (spell_merges(tok, why, sizeof why) != 0 || tokenizer_index(tok, why, sizeof 
     return NULL;
 }
 return tok;
-#line 1285 "book/03-tokenizer.nw"
+#line 1286 "book/03-tokenizer.nw"
 }
-#line 1334 "book/03-tokenizer.nw"
+#line 1335 "book/03-tokenizer.nw"
 /* GPT-2's table: the code point that stands for each byte. */
 static void gpt2_byte_chars(int32_t char_of_byte[256])
 {
@@ -867,7 +867,7 @@ static void gpt2_byte_chars(int32_t char_of_byte[256])
         char_of_byte[b] = printable ? b : next++;
     }
 }
-#line 1349 "book/03-tokenizer.nw"
+#line 1350 "book/03-tokenizer.nw"
 /* The bytes that GPT-2's string s[0..n) stands for, into out; their number, or -1. */
 static long gpt2_bytes(const int byte_of_char[512], const unsigned char *s, size_t n,
                        unsigned char out[TOKEN_BYTES_MAX])
@@ -885,7 +885,7 @@ static long gpt2_bytes(const int byte_of_char[512], const unsigned char *s, size
     }
     return k;
 }
-#line 1372 "book/03-tokenizer.nw"
+#line 1373 "book/03-tokenizer.nw"
 struct gpt2_loader {
     int byte_of_char[512];
     struct string_map strings;   /* token bytes -> entry */
@@ -895,7 +895,7 @@ static int read_encoder(struct gpt2_loader *ld, struct tokenizer *tok, const cha
                         char *err, size_t errlen);
 static int read_merges(struct gpt2_loader *ld, struct tokenizer *tok, const char *dir,
                        char *err, size_t errlen);
-#line 1385 "book/03-tokenizer.nw"
+#line 1386 "book/03-tokenizer.nw"
 static struct tokenizer *load_gpt2(const char *dir, char *err, size_t errlen)
 {
     struct gpt2_loader ld = { .id_of_entry = NULL };
@@ -918,7 +918,7 @@ static struct tokenizer *load_gpt2(const char *dir, char *err, size_t errlen)
     tokenizer_free(tok);
     return NULL;
 }
-#line 1410 "book/03-tokenizer.nw"
+#line 1411 "book/03-tokenizer.nw"
 struct tokenizer *tokenizer_load(const char *path, char *err, size_t errlen)
 {
     struct stat st;
@@ -929,7 +929,7 @@ struct tokenizer *tokenizer_load(const char *path, char *err, size_t errlen)
     return S_ISDIR(st.st_mode) ? load_gpt2(path, err, errlen)
                                : load_longhand(path, err, errlen);
 }
-#line 1426 "book/03-tokenizer.nw"
+#line 1427 "book/03-tokenizer.nw"
 static int encoder_tokens(struct gpt2_loader *ld, struct tokenizer *tok, json_object *root,
                           const char *path, char *err, size_t errlen);
 
@@ -948,7 +948,7 @@ static int read_encoder(struct gpt2_loader *ld, struct tokenizer *tok, const cha
     json_object_put(root);
     return status;
 }
-#line 1447 "book/03-tokenizer.nw"
+#line 1448 "book/03-tokenizer.nw"
 static int encoder_tokens(struct gpt2_loader *ld, struct tokenizer *tok, json_object *root,
                           const char *path, char *err, size_t errlen)
 {
@@ -966,7 +966,7 @@ static int encoder_tokens(struct gpt2_loader *ld, struct tokenizer *tok, json_ob
     for (size_t i = 0; status == 0 && i < V; i++)
         entry_of_id[i] = -1;
     
-#line 1471 "book/03-tokenizer.nw"
+#line 1472 "book/03-tokenizer.nw"
 struct json_object_iterator it = json_object_iter_begin(root),
                             end = json_object_iter_end(root);
 for (; status == 0 && !json_object_iter_equal(&it, &end); json_object_iter_next(&it)) {
@@ -986,9 +986,9 @@ for (; status == 0 && !json_object_iter_equal(&it, &end); json_object_iter_next(
     } else
         entry_of_id[id] = e, ld->id_of_entry[e] = (int32_t)id;
 }
-#line 1464 "book/03-tokenizer.nw"
+#line 1465 "book/03-tokenizer.nw"
     
-#line 1495 "book/03-tokenizer.nw"
+#line 1496 "book/03-tokenizer.nw"
 tok->n_tokens = (int)V;
 tok->token_offset = status == 0 ? malloc((V + 1) * sizeof *tok->token_offset) : NULL;
 tok->bytes = tok->token_offset ? malloc(ld->strings.pool_len + 1) : NULL;
@@ -1011,11 +1011,11 @@ for (int b = 0; status == 0 && b < 256; b++) {
     else
         tok->byte_token[b] = ld->id_of_entry[e];
 }
-#line 1465 "book/03-tokenizer.nw"
+#line 1466 "book/03-tokenizer.nw"
     free(entry_of_id);
     return status;
 }
-#line 1523 "book/03-tokenizer.nw"
+#line 1524 "book/03-tokenizer.nw"
 static int read_merges(struct gpt2_loader *ld, struct tokenizer *tok, const char *dir,
                        char *err, size_t errlen)
 {
@@ -1033,7 +1033,7 @@ static int read_merges(struct gpt2_loader *ld, struct tokenizer *tok, const char
         char *eol = line + strcspn(line, "\n");
         lineno++;
         
-#line 1551 "book/03-tokenizer.nw"
+#line 1552 "book/03-tokenizer.nw"
 char *space = memchr(line, ' ', (size_t)(eol - line));
 unsigned char both[2 * TOKEN_BYTES_MAX];
 long na = space ? gpt2_bytes(ld->byte_of_char, (unsigned char *)line,
@@ -1048,7 +1048,7 @@ if (ec < 0 || tok->n_merges >= tok->n_tokens)
 else
     tok->merges[tok->n_merges++] = (struct bpe_merge){
         ld->id_of_entry[ea], ld->id_of_entry[eb], ld->id_of_entry[ec], 0 };
-#line 1540 "book/03-tokenizer.nw"
+#line 1541 "book/03-tokenizer.nw"
         line = eol + (*eol == '\n');
     }
     if (status != 0)

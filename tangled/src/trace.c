@@ -11,7 +11,7 @@
 #include "numbers.h"
 #line 1597 "book/02-matmul.nw"
 #include "matmul.h"
-#line 1962 "book/03-tokenizer.nw"
+#line 1963 "book/03-tokenizer.nw"
 #include "tokenizer.h"
 #line 211 "book/04-embeddings.nw"
 #include "embedding.h"
@@ -324,7 +324,7 @@ trace_value(t, "MatmulBigK", "%d", MATMUL_BIG_K);
             free(out[s][v]);
     }
 }
-#line 2027 "book/03-tokenizer.nw"
+#line 2028 "book/03-tokenizer.nw"
 static void write_token_cell(FILE *f, const struct tokenizer *tok, int32_t id)
 {
     size_t n = 0;
@@ -340,7 +340,7 @@ static void write_token_cell(FILE *f, const struct tokenizer *tok, int32_t id)
     fputc('`', f);
 }
 
-#line 1972 "book/03-tokenizer.nw"
+#line 1973 "book/03-tokenizer.nw"
 static void trace_tokenizer(struct trace *t)
 {
     const unsigned char *text = (const unsigned char *)t->ex.text;
@@ -354,7 +354,7 @@ static void trace_tokenizer(struct trace *t)
         t->failed = 1;
     } else {
         
-#line 2044 "book/03-tokenizer.nw"
+#line 2045 "book/03-tokenizer.nw"
 int n_merges;
 const struct bpe_merge *merges = tokenizer_merges(tok, &n_merges);
 FILE *f = trace_table(t, "tokenizer-merges");
@@ -370,7 +370,7 @@ if (f) {
     }
 }
 trace_close(t, f);
-#line 2062 "book/03-tokenizer.nw"
+#line 2063 "book/03-tokenizer.nw"
 trace_value(t, "TokMergesWanted", "%d", t->ex.model.vocab_size - 256);
 trace_value(t, "TokMergesLearned", "%d", n_merges);
 trace_value(t, "TokLastId", "%d", tokenizer_vocab_size(tok) - 1);
@@ -378,9 +378,9 @@ trace_value(t, "TokFirstCount", "%lld", n_merges ? (long long)merges[0].count : 
 trace_value(t, "TokStopReason", "%s", 256 + n_merges < t->ex.model.vocab_size
             ? "every piece is a single token and no pair is left"
             : "the vocabulary is full");
-#line 1985 "book/03-tokenizer.nw"
+#line 1986 "book/03-tokenizer.nw"
         
-#line 2072 "book/03-tokenizer.nw"
+#line 2073 "book/03-tokenizer.nw"
 f = trace_table(t, "tokenizer-sentence");
 if (f) {
     fprintf(f, "position\ttoken\tid\n");
@@ -397,9 +397,9 @@ for (size_t i = 0, at = 0; i < n && at + 16 < sizeof list; i++)
 trace_value(t, "TokSentenceIds", "%s", list);
 trace_value(t, "TokSentenceBytes", "%zu", len);
 trace_value(t, "TokSentenceTokens", "%zu", n);
-#line 1986 "book/03-tokenizer.nw"
+#line 1987 "book/03-tokenizer.nw"
         
-#line 2009 "book/03-tokenizer.nw"
+#line 2010 "book/03-tokenizer.nw"
 t->tok = tok;
 tok = NULL;
 if (n > (size_t)t->ex.model.max_seq_len) {
@@ -411,7 +411,7 @@ if (n > (size_t)t->ex.model.max_seq_len) {
         t->tokens[i] = ids[i];
     t->num_tokens = (int)n;
 }
-#line 1987 "book/03-tokenizer.nw"
+#line 1988 "book/03-tokenizer.nw"
     }
     free(ids);
     tokenizer_free(tok);
@@ -1144,7 +1144,7 @@ trace_layout(t);
 trace_init(t);
 #line 1601 "book/02-matmul.nw"
 trace_matmul(t);
-#line 1966 "book/03-tokenizer.nw"
+#line 1967 "book/03-tokenizer.nw"
 trace_tokenizer(t);
 #line 215 "book/04-embeddings.nw"
 trace_embedding(t);
@@ -1167,7 +1167,7 @@ trace_sample(t);
     
 #line 1059 "book/01-numbers.nw"
 free(t->params);
-#line 2004 "book/03-tokenizer.nw"
+#line 2005 "book/03-tokenizer.nw"
 tokenizer_free(t->tok);
 free(t->tokens);
 #line 207 "book/04-embeddings.nw"

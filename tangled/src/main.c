@@ -10,7 +10,7 @@
 #include <omp.h>
 #include <stdlib.h>
 #include "matmul.h"
-#line 1713 "book/03-tokenizer.nw"
+#line 1730 "book/03-tokenizer.nw"
 #include <stdlib.h>
 #include <time.h>
 #include <unistd.h>
@@ -82,7 +82,7 @@ return status == 0 ? 0 : 1;
 #line 1190 "book/01-numbers.nw"
 }
 #line 1248 "book/02-matmul.nw"
-enum { MAX_BENCH_THREADS = 256 }; /* matmul_peak_gflops keeps one slot per thread */
+enum { BENCH_MAX_THREADS = 256 }; /* matmul_peak_gflops keeps one slot per thread */
 struct bench_matmul_options {
     int sizes[16], nsizes;     /* --sizes: the ladder's square sizes */
     int rows[8], nrows;        /* --rows: the model's B*T values */
@@ -105,7 +105,7 @@ static int parse_sizes(const char *s, int *out, int max_count, long max_value)
     } while (*end == ',');
     return *end == '\0' ? n : -1;
 }
-#line 1386 "book/02-matmul.nw"
+#line 1384 "book/02-matmul.nw"
 #define MIN_SAMPLE_SECONDS 0.02
 enum { WARM_UP_ROUNDS = 2 }; /* rounds -2 and -1, untimed */
 
@@ -125,7 +125,7 @@ static void record_sample(double t0, int round, int *calls, double *times)
     else if (round >= 0)
         times[round] = per_call;
 }
-#line 1409 "book/02-matmul.nw"
+#line 1407 "book/02-matmul.nw"
 static int compare_doubles(const void *a, const void *b)
 {
     double x = *(const double *)a, y = *(const double *)b;
@@ -137,7 +137,7 @@ static double median(double *x, int n)
     qsort(x, (size_t)n, sizeof *x, compare_doubles);
     return n % 2 ? x[n / 2] : (x[n / 2 - 1] + x[n / 2]) / 2;
 }
-#line 1440 "book/02-matmul.nw"
+#line 1438 "book/02-matmul.nw"
 #ifdef LONGHAND_OPENBLAS
 #include <cblas.h>
 enum { HAVE_OPENBLAS = 1 };
@@ -157,7 +157,7 @@ static void openblas_product(int M, int N, int K, struct matrix A, struct matrix
     (void)M, (void)N, (void)K, (void)A, (void)B, (void)C;
 }
 #endif
-#line 1462 "book/02-matmul.nw"
+#line 1460 "book/02-matmul.nw"
 static void print_row(const struct bench_matmul_options *o, const char *name,
                       int M, int N, int K, int threads, double gflops, double peak,
                       double openblas)
@@ -169,7 +169,7 @@ static void print_row(const struct bench_matmul_options *o, const char *name,
         printf("%s%.2f", sep, gflops / openblas);
     puts(o->latex ? " \\\\" : "");
 }
-#line 1478 "book/02-matmul.nw"
+#line 1476 "book/02-matmul.nw"
 static void print_header(const struct bench_matmul_options *o)
 {
     const char *sep = o->latex ? " & " : "\t";
@@ -188,7 +188,7 @@ static void print_footer(const struct bench_matmul_options *o)
     if (o->latex)
         puts("\\end{tabular}");
 }
-#line 1501 "book/02-matmul.nw"
+#line 1499 "book/02-matmul.nw"
 enum { MAX_ROUNDS = 1000 };
 static int bench_ladder(const struct bench_matmul_options *o)
 {
@@ -200,7 +200,7 @@ static int bench_ladder(const struct bench_matmul_options *o)
         for (int si = 0; si < o->nsizes; si++) {
             int n = o->sizes[si];
             
-#line 1523 "book/02-matmul.nw"
+#line 1521 "book/02-matmul.nw"
 size_t nn = (size_t)n * n;
 float *A = malloc(nn * sizeof *A), *B = malloc(nn * sizeof *B), *C = calloc(nn, sizeof *C);
 if (!A || !B || !C) {
@@ -209,9 +209,9 @@ if (!A || !B || !C) {
     return 1;
 }
 fill_normal(o->rng, A, nn, 1.0), fill_normal(o->rng, B, nn, 1.0);
-#line 1512 "book/02-matmul.nw"
+#line 1510 "book/02-matmul.nw"
             
-#line 1534 "book/02-matmul.nw"
+#line 1532 "book/02-matmul.nw"
 static double times[NUM_GEMM_VARIANTS + 1][MAX_ROUNDS];
 int calls[NUM_GEMM_VARIANTS + 1];
 struct matrix a = { A, n, 1 }, b = { B, n, 1 };
@@ -231,9 +231,9 @@ for (int round = -WARM_UP_ROUNDS; round < o->reps; round++)
                 openblas_product(n, n, n, a, b, C);
         record_sample(t0, round, &calls[v], times[v]);
     }
-#line 1513 "book/02-matmul.nw"
+#line 1511 "book/02-matmul.nw"
             
-#line 1558 "book/02-matmul.nw"
+#line 1556 "book/02-matmul.nw"
 double flops = 2.0 * n * n * n;
 double openblas = 0;
 if (HAVE_OPENBLAS)
@@ -243,19 +243,19 @@ for (int v = n > o->naive_max ? 1 : 0; v < NUM_GEMM_VARIANTS; v++)
               flops / median(times[v], o->reps) * 1e-9, peak, openblas);
 if (HAVE_OPENBLAS)
     print_row(o, "OpenBLAS", n, n, n, threads, openblas, peak, openblas);
-#line 1514 "book/02-matmul.nw"
+#line 1512 "book/02-matmul.nw"
             free(A), free(B), free(C);
         }
     }
     print_footer(o);
     return 0;
 }
-#line 1574 "book/02-matmul.nw"
+#line 1572 "book/02-matmul.nw"
 static const int model_shapes[][2] = { /* (C, OC) */
     { 768, 2304 }, { 768, 3072 }, { 3072, 768 }, { 768, 768 }, { 128, 384 },
 };
 enum { NUM_MODEL_SHAPES = sizeof model_shapes / sizeof model_shapes[0] };
-#line 1581 "book/02-matmul.nw"
+#line 1579 "book/02-matmul.nw"
 static int bench_model_shape(const struct bench_matmul_options *o, int BT, int C,
                              int OC, int threads, double peak);
 
@@ -274,12 +274,12 @@ static int bench_model(const struct bench_matmul_options *o)
     print_footer(o);
     return 0;
 }
-#line 1606 "book/02-matmul.nw"
+#line 1604 "book/02-matmul.nw"
 static int bench_model_shape(const struct bench_matmul_options *o, int BT, int C,
                              int OC, int threads, double peak)
 {
     
-#line 1625 "book/02-matmul.nw"
+#line 1623 "book/02-matmul.nw"
 size_t slot = (size_t)BT * (C > OC ? C : OC) + (size_t)OC * C;
 float *buf = calloc(4 * slot, sizeof *buf);
 if (!buf) {
@@ -288,14 +288,14 @@ if (!buf) {
 }
 float *X = buf, *W = buf + slot, *G = buf + 2 * slot, *out = buf + 3 * slot;
 fill_normal(o->rng, buf, 3 * slot, 1.0);
-#line 1610 "book/02-matmul.nw"
+#line 1608 "book/02-matmul.nw"
     const struct { const char *name; int M, N, K; struct matrix A, B; } p[3] = {
         { "forward", BT, OC, C, { X, C, 1 }, { W, 1, C } },
         { "dinp", BT, C, OC, { G, OC, 1 }, { W, C, 1 } },
         { "dweight", OC, C, BT, { G, 1, OC }, { X, C, 1 } },
     };
     
-#line 1636 "book/02-matmul.nw"
+#line 1634 "book/02-matmul.nw"
 enum { PRODUCTS = 3 }; /* times[q] are ours, times[PRODUCTS + q] OpenBLAS's */
 static double times[2 * PRODUCTS][MAX_ROUNDS];
 int calls[2 * PRODUCTS] = { 1, 1, 1, 1, 1, 1 };
@@ -311,16 +311,16 @@ for (int round = -WARM_UP_ROUNDS; round < o->reps; round++)
                 openblas_product(p[q].M, p[q].N, p[q].K, p[q].A, p[q].B, out);
         record_sample(t0, round, &calls[v], times[v]);
     }
-#line 1616 "book/02-matmul.nw"
+#line 1614 "book/02-matmul.nw"
     
-#line 1654 "book/02-matmul.nw"
+#line 1652 "book/02-matmul.nw"
 for (int q = 0; q < PRODUCTS; q++) {
     double flops = 2.0 * p[q].M * p[q].N * p[q].K;
     double ours = flops / median(times[q], o->reps) * 1e-9;
     double theirs = HAVE_OPENBLAS ? flops / median(times[PRODUCTS + q], o->reps) * 1e-9 : 0;
     print_row(o, p[q].name, p[q].M, p[q].N, p[q].K, threads, ours, peak, theirs);
 }
-#line 1617 "book/02-matmul.nw"
+#line 1615 "book/02-matmul.nw"
     free(buf);
     return 0;
 }
@@ -350,18 +350,16 @@ long value = 0;
 switch (c) {
 case 's': bad = (o.nsizes = parse_sizes(optarg, o.sizes, 16, MATMUL_MAX_DIM)) < 0; break;
 case 'r': bad = (o.nrows = parse_sizes(optarg, o.rows, 8, MATMUL_MAX_DIM)) < 0; break;
-case 't': bad = (o.nthreads = parse_sizes(optarg, o.threads, 8, MAX_BENCH_THREADS)) < 0;
+case 't': bad = (o.nthreads = parse_sizes(optarg, o.threads, 8, BENCH_MAX_THREADS)) < 0;
           break;
-case 'n': bad = parse_long(optarg, 1, MAX_ROUNDS, &value) != 0, o.reps = (int)value;
-          break;
+case 'n': bad = parse_long(optarg, 1, MAX_ROUNDS, &value) != 0, o.reps = (int)value; break;
 case 'x': bad = parse_long(optarg, 0, MATMUL_MAX_DIM, &value) != 0;
-          o.naive_max = (int)value;
-          break;
+          o.naive_max = (int)value; break;
 case 'm': o.model = 1; break;
 case 'l': o.latex = 1; break;
 case 'h':
     
-#line 1353 "book/02-matmul.nw"
+#line 1351 "book/02-matmul.nw"
 puts("usage: longhand bench matmul [--sizes N,...] [--threads T,...] [--reps R]\n"
      "         [--naive-max N] [--model [--rows BT,...]] [--latex]\n\n"
      "Time the matmul ladder on N x N x N products (default 256,512,1024; the naive\n"
@@ -370,7 +368,7 @@ puts("usage: longhand bench matmul [--sizes N,...] [--threads T,...] [--reps R]\
      "(default 512,4096).\n"
      "Prints variant, M, N, K, threads, GFLOP/s (median of R interleaved rounds,\n"
      "default 5) and % of the measured FMA peak, as TSV or a LaTeX tabular.");
-#line 1344 "book/02-matmul.nw"
+#line 1342 "book/02-matmul.nw"
     return 0;
 default:
     return usage_error("bench matmul", "unknown option");
@@ -382,7 +380,7 @@ if (bad)
     if (optind != argc)
         return usage_error("bench matmul", "unexpected argument '%s'", argv[optind]);
     
-#line 1364 "book/02-matmul.nw"
+#line 1362 "book/02-matmul.nw"
 for (int i = 0; i < o.nsizes; i++)
     if (matmul_check_sizes(o.sizes[i], o.sizes[i], o.sizes[i]) != 0)
         return usage_error("bench matmul", "size %d too large", o.sizes[i]);
@@ -745,7 +743,7 @@ return argc < 2 ? 2 : 0;
             return benchmarks[i].run(argc - 1, argv + 1);
     return usage_error("bench", "unknown benchmark '%s'", argv[1]);
 }
-#line 1763 "book/03-tokenizer.nw"
+#line 1780 "book/03-tokenizer.nw"
 /* All of f, in a buffer with one spare byte; NULL if out of memory or on error. */
 static unsigned char *read_stream(FILE *f, size_t *len)
 {
@@ -764,7 +762,7 @@ static unsigned char *read_stream(FILE *f, size_t *len)
         free(buf), buf = NULL;
     return buf;
 }
-#line 1788 "book/03-tokenizer.nw"
+#line 1805 "book/03-tokenizer.nw"
 static int train_corpus(char **files, int n_files, int vocab_size, const char *out);
 
 static int tokenizer_train_cmd(int argc, char **argv)
@@ -778,7 +776,7 @@ static int tokenizer_train_cmd(int argc, char **argv)
     const char *out = NULL;
     for (int c; (c = getopt_long(argc, argv, "v:o:h", options, NULL)) != -1;) {
         
-#line 1812 "book/03-tokenizer.nw"
+#line 1829 "book/03-tokenizer.nw"
 if (c == 'v') {
     if (parse_long(optarg, 256, 1 << 20, &vocab_size) != 0)
         return usage_error("tokenizer train", "--vocab-size wants a whole number "
@@ -790,21 +788,21 @@ else
     return c == 'h' ? (puts("usage: longhand tokenizer train --vocab-size N "
                             "[-o FILE] CORPUS..."), 0)
                     : usage_error("tokenizer train", "unknown option");
-#line 1801 "book/03-tokenizer.nw"
+#line 1818 "book/03-tokenizer.nw"
     }
     if (vocab_size < 256 || vocab_size > 1 << 20 || optind >= argc)
         return usage_error("tokenizer train", "want --vocab-size from 256 to 1048576 "
                            "and at least one corpus file");
     return train_corpus(argv + optind, argc - optind, (int)vocab_size, out);
 }
-#line 1826 "book/03-tokenizer.nw"
+#line 1843 "book/03-tokenizer.nw"
 static int train_corpus(char **files, int n_files, int vocab_size, const char *out)
 {
     unsigned char **texts = calloc((size_t)n_files, sizeof *texts);
     size_t *lens = calloc((size_t)n_files, sizeof *lens);
     int status = texts && lens ? 0 : 1;
     
-#line 1844 "book/03-tokenizer.nw"
+#line 1861 "book/03-tokenizer.nw"
 for (int i = 0; status == 0 && i < n_files; i++) {
     FILE *f = fopen(files[i], "rb");
     if (!f || !(texts[i] = read_stream(f, &lens[i]))) {
@@ -815,9 +813,9 @@ for (int i = 0; status == 0 && i < n_files; i++) {
     if (f)
         fclose(f);
 }
-#line 1832 "book/03-tokenizer.nw"
+#line 1849 "book/03-tokenizer.nw"
     
-#line 1860 "book/03-tokenizer.nw"
+#line 1877 "book/03-tokenizer.nw"
 char err[512];
 struct tokenizer *tok = NULL;
 if (status == 0 && !(tok = tokenizer_train((const unsigned char *const *)texts, lens,
@@ -832,13 +830,13 @@ if (tok && (!f || tokenizer_save(tok, f) != 0 || (f != stdout && fclose(f) != 0)
     status = 1;
 }
 tokenizer_free(tok);
-#line 1833 "book/03-tokenizer.nw"
+#line 1850 "book/03-tokenizer.nw"
     for (int i = 0; texts && i < n_files; i++)
         free(texts[i]);
     free(texts), free(lens);
     return status;
 }
-#line 1879 "book/03-tokenizer.nw"
+#line 1896 "book/03-tokenizer.nw"
 /* Parse --tokenizer PATH into *tok; 0, or the exit status to return. */
 static int tokenizer_option(int argc, char **argv, const char *cmd, const char *help,
                             struct tokenizer **tok)
@@ -857,16 +855,16 @@ static int tokenizer_option(int argc, char **argv, const char *cmd, const char *
     if (!path || optind != argc)
         return usage_error(cmd, "want --tokenizer PATH and no other arguments");
     
-#line 1905 "book/03-tokenizer.nw"
+#line 1922 "book/03-tokenizer.nw"
 char err[512];
 if (!(*tok = tokenizer_load(path, err, sizeof err))) {
     fprintf(stderr, "longhand %s: %s\n", cmd, err);
     return 1;
 }
-#line 1897 "book/03-tokenizer.nw"
+#line 1914 "book/03-tokenizer.nw"
     return 0;
 }
-#line 1916 "book/03-tokenizer.nw"
+#line 1933 "book/03-tokenizer.nw"
 static int tokenizer_encode_cmd(int argc, char **argv)
 {
     struct tokenizer *tok = NULL;
@@ -882,16 +880,16 @@ static int tokenizer_encode_cmd(int argc, char **argv)
         status = 1;
     }
     
-#line 1939 "book/03-tokenizer.nw"
+#line 1956 "book/03-tokenizer.nw"
 for (size_t i = 0; status == 0 && i < n; i++)
     printf(i ? " %d" : "%d", ids[i]);
 if (status == 0 && (putchar('\n') == EOF || fflush(stdout) != 0))
     status = 1;
-#line 1931 "book/03-tokenizer.nw"
+#line 1948 "book/03-tokenizer.nw"
     free(ids), free(text), tokenizer_free(tok);
     return status;
 }
-#line 1948 "book/03-tokenizer.nw"
+#line 1965 "book/03-tokenizer.nw"
 static int tokenizer_decode_cmd(int argc, char **argv)
 {
     struct tokenizer *tok = NULL;
@@ -905,7 +903,7 @@ static int tokenizer_decode_cmd(int argc, char **argv)
         text[len] = '\0';
     for (status = text ? 0 : 1; status == 0;) {
         
-#line 1968 "book/03-tokenizer.nw"
+#line 1985 "book/03-tokenizer.nw"
 p += strspn(p, " \t\r\n");
 if (*p == '\0')
     break;
@@ -921,12 +919,12 @@ if (!s) {
     status = 1;
 } else
     fwrite(s, 1, k, stdout), p = end;
-#line 1961 "book/03-tokenizer.nw"
+#line 1978 "book/03-tokenizer.nw"
     }
     free(text), tokenizer_free(tok);
     return fflush(stdout) == 0 ? status : 1;
 }
-#line 1993 "book/03-tokenizer.nw"
+#line 2010 "book/03-tokenizer.nw"
 struct bench_options { const char *corpus, *text, *tokenizer; long vocab_size, repeat; };
 static int run_bench(const struct bench_options *o);
 
@@ -942,7 +940,7 @@ static int tokenizer_bench_cmd(int argc, char **argv)
     struct bench_options o = { .vocab_size = 4096, .repeat = 5 };
     for (int c; (c = getopt_long(argc, argv, "c:x:t:v:r:h", options, NULL)) != -1;) {
         
-#line 2026 "book/03-tokenizer.nw"
+#line 2043 "book/03-tokenizer.nw"
 switch (c) {
 case 'c': o.corpus = optarg; break;
 case 'x': o.text = optarg; break;
@@ -957,31 +955,31 @@ case 'r':
     break;
 case 'h':
     
-#line 2049 "book/03-tokenizer.nw"
+#line 2066 "book/03-tokenizer.nw"
 puts("usage: longhand tokenizer bench --corpus FILE --text FILE --tokenizer PATH\n"
      "                                [--vocab-size N] [--repeat N]\n\n"
      "Train on FILE to N tokens (default 4096) and encode the text with PATH,\n"
      "each N times (default 5); print the median time and throughput.");
-#line 2040 "book/03-tokenizer.nw"
+#line 2057 "book/03-tokenizer.nw"
     return 0;
 default:
     return usage_error("tokenizer bench", "unknown option");
 }
-#line 2008 "book/03-tokenizer.nw"
+#line 2025 "book/03-tokenizer.nw"
     }
     
-#line 2018 "book/03-tokenizer.nw"
+#line 2035 "book/03-tokenizer.nw"
 if (!o.corpus || !o.text || !o.tokenizer || optind != argc || o.repeat < 1
     || o.repeat > 100 || o.vocab_size < 256 || o.vocab_size > 1 << 20)
     return usage_error("tokenizer bench", "want --corpus, --text and --tokenizer");
-#line 2010 "book/03-tokenizer.nw"
+#line 2027 "book/03-tokenizer.nw"
     return run_bench(&o);
 }
-#line 2058 "book/03-tokenizer.nw"
+#line 2075 "book/03-tokenizer.nw"
 static int run_bench(const struct bench_options *o)
 {
     
-#line 2078 "book/03-tokenizer.nw"
+#line 2095 "book/03-tokenizer.nw"
 size_t n_corpus = 0, n_text = 0, n_ids = 0;
 FILE *fc = fopen(o->corpus, "rb"), *ft = fopen(o->text, "rb");
 unsigned char *corpus = fc ? read_stream(fc, &n_corpus) : NULL;
@@ -992,14 +990,15 @@ struct tokenizer *gpt = corpus && text
 int32_t *ids = malloc((n_text + 1) * sizeof *ids);
 double train_s[100], encode_s[100];
 int status = gpt && ids ? 0 : 1;
-#line 2061 "book/03-tokenizer.nw"
+#line 2078 "book/03-tokenizer.nw"
     for (int r = 0; status == 0 && r < o->repeat; r++) {
         
-#line 2093 "book/03-tokenizer.nw"
+#line 2110 "book/03-tokenizer.nw"
 const unsigned char *texts[1] = { corpus };
 double t0 = omp_get_wtime();
 struct tokenizer *tok = tokenizer_train(texts, &n_corpus, 1, (int)o->vocab_size, NULL,
                                         err, sizeof err);
+tokenizer_forget_cache(gpt);
 double t1 = omp_get_wtime();
 int failed = tokenizer_encode(gpt, text, n_text, ids, &n_ids);
 double t2 = omp_get_wtime();
@@ -1007,10 +1006,10 @@ train_s[r] = t1 - t0, encode_s[r] = t2 - t1;
 if (!tok || failed)
     status = 1;
 tokenizer_free(tok);
-#line 2063 "book/03-tokenizer.nw"
+#line 2080 "book/03-tokenizer.nw"
     }
     
-#line 2109 "book/03-tokenizer.nw"
+#line 2127 "book/03-tokenizer.nw"
 if (status == 0)
     printf("train  %.3f s  (median of %ld; %zu bytes to %ld tokens)\n"
            "encode %.2f MB/s  (median of %ld; %zu bytes to %zu tokens)\n",
@@ -1018,7 +1017,7 @@ if (status == 0)
            n_text / 1e6 / median(encode_s, (int)o->repeat), o->repeat, n_text, n_ids);
 else
     fprintf(stderr, "longhand tokenizer bench: %s\n", err);
-#line 2065 "book/03-tokenizer.nw"
+#line 2082 "book/03-tokenizer.nw"
     if (fc)
         fclose(fc);
     if (ft)
@@ -1027,7 +1026,7 @@ else
     return status;
 }
 
-#line 1730 "book/03-tokenizer.nw"
+#line 1747 "book/03-tokenizer.nw"
 static int cmd_tokenizer(int argc, char **argv)
 {
     static const char usage[] =
@@ -1039,7 +1038,7 @@ static int cmd_tokenizer(int argc, char **argv)
         "PATH is a file written by 'tokenizer train' or a directory holding GPT-2's\n"
         "encoder.json and vocab.bpe.  Ids are printed on one line, separated by spaces.\n";
     
-#line 1745 "book/03-tokenizer.nw"
+#line 1762 "book/03-tokenizer.nw"
 if (argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "help") == 0)) {
     fputs(usage, stdout);
     return 0;
@@ -1053,7 +1052,7 @@ for (size_t i = 0; argc >= 2 && i < sizeof subcommands / sizeof *subcommands; i+
         return subcommands[i].run(argc - 1, argv + 1);
 fputs(usage, stderr);
 return 2;
-#line 1741 "book/03-tokenizer.nw"
+#line 1758 "book/03-tokenizer.nw"
 }
 #line 762 "book/08-model.nw"
 static int cmd_init(int argc, char **argv)
@@ -1668,7 +1667,7 @@ static const struct command commands[] = {
 { "trace", cmd_trace, "run the worked example, writing the book's tables" },
 #line 1231 "book/02-matmul.nw"
 { "bench", cmd_bench, "time a part of the program (bench matmul, ...)" },
-#line 1720 "book/03-tokenizer.nw"
+#line 1737 "book/03-tokenizer.nw"
 { "tokenizer", cmd_tokenizer, "train a BPE tokenizer; encode and decode text" },
 #line 758 "book/08-model.nw"
 { "init", cmd_init, "write a freshly initialised model checkpoint" },

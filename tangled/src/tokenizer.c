@@ -731,7 +731,13 @@ static size_t encode_cached(struct tokenizer *tok, const unsigned char *p, size_
     memcpy(c->bytes, p, n), memcpy(c->ids, ids, k * sizeof *ids);
     return k;
 }
-#line 1210 "book/03-tokenizer.nw"
+#line 1219 "book/03-tokenizer.nw"
+void tokenizer_forget_cache(struct tokenizer *tok)
+{
+    if (tok->cache)
+        memset(tok->cache, 0, CACHE_SLOTS * sizeof *tok->cache);
+}
+#line 1227 "book/03-tokenizer.nw"
 struct encoding { struct tokenizer *tok; int32_t *ids; size_t n; };
 
 static int encode_one_piece(void *ctx, const unsigned char *piece, size_t len)
@@ -749,7 +755,7 @@ int tokenizer_encode(struct tokenizer *tok, const unsigned char *text, size_t le
     *n_ids = e.n;
     return status;
 }
-#line 1242 "book/03-tokenizer.nw"
+#line 1259 "book/03-tokenizer.nw"
 const unsigned char *tokenizer_token(const struct tokenizer *tok, int32_t id, size_t *len)
 {
     if (id < 0 || id >= tok->n_tokens)
@@ -758,7 +764,7 @@ const unsigned char *tokenizer_token(const struct tokenizer *tok, int32_t id, si
     return tok->bytes + tok->token_offset[id];
 }
 
-#line 1256 "book/03-tokenizer.nw"
+#line 1273 "book/03-tokenizer.nw"
 int tokenizer_decode(const struct tokenizer *tok, const int32_t *ids, size_t n,
                      unsigned char *out, size_t cap, size_t *len)
 {
@@ -773,7 +779,7 @@ int tokenizer_decode(const struct tokenizer *tok, const int32_t *ids, size_t n,
     }
     return 0;
 }
-#line 1300 "book/03-tokenizer.nw"
+#line 1317 "book/03-tokenizer.nw"
 int tokenizer_save(const struct tokenizer *tok, FILE *f)
 {
     for (int b = 0; b < 256; b++)
@@ -787,7 +793,7 @@ int tokenizer_save(const struct tokenizer *tok, FILE *f)
         fprintf(f, "%d %d\n", tok->merges[m].left, tok->merges[m].right);
     return ferror(f) ? -1 : 0;
 }
-#line 1318 "book/03-tokenizer.nw"
+#line 1335 "book/03-tokenizer.nw"
 enum { TOKENIZER_FILE_MAX = 64 << 20 };
 
 /* The contents of path, NUL-terminated, size in *len; NULL with err. */
@@ -797,7 +803,7 @@ static char *read_whole(const char *path, size_t *len, char *err, size_t errlen)
     struct stat st;
     char *s = NULL;
     
-#line 1338 "book/03-tokenizer.nw"
+#line 1355 "book/03-tokenizer.nw"
 if (!f || fstat(fileno(f), &st) != 0)
     snprintf(err, errlen, "%s: %s", path, strerror(errno));
 else if (!S_ISREG(st.st_mode) || st.st_size > TOKENIZER_FILE_MAX)
@@ -810,12 +816,12 @@ else if ((*len = fread(s, 1, (size_t)st.st_size, f)) != (size_t)st.st_size) {
     free(s), s = NULL;
 } else
     s[*len] = '\0';
-#line 1327 "book/03-tokenizer.nw"
+#line 1344 "book/03-tokenizer.nw"
     if (f)
         fclose(f);
     return s;
 }
-#line 1355 "book/03-tokenizer.nw"
+#line 1372 "book/03-tokenizer.nw"
 static int next_number(const char **p, char stop, long *n)
 {
     const char *s = *p;
@@ -828,7 +834,7 @@ static int next_number(const char **p, char stop, long *n)
     *p = s + 1;
     return 0;
 }
-#line 1370 "book/03-tokenizer.nw"
+#line 1387 "book/03-tokenizer.nw"
 static struct tokenizer *load_longhand(const char *path, char *err, size_t errlen)
 {
     size_t size;
@@ -847,7 +853,7 @@ static struct tokenizer *load_longhand(const char *path, char *err, size_t errle
     if (tok && !(tok->merges = malloc(((size_t)n_merges + 1) * sizeof *tok->merges)))
         ok = 0;
     
-#line 1393 "book/03-tokenizer.nw"
+#line 1410 "book/03-tokenizer.nw"
 for (long m = 0; ok && m < n_merges; m++) {
     long a, b;
     line++;
@@ -858,9 +864,9 @@ if (ok && *p != '\0')
     line++, ok = 0;
 if (ok && (size_t)(p - text) != size)
     ok = 0;                                       /* a NUL byte inside the file */
-#line 1388 "book/03-tokenizer.nw"
+#line 1405 "book/03-tokenizer.nw"
     
-#line 1406 "book/03-tokenizer.nw"
+#line 1423 "book/03-tokenizer.nw"
 free(text);
 if (!ok) {
     snprintf(err, errlen, "%s:%d: not a longhand tokenizer file (want 'longhand-bpe 1', "
@@ -876,9 +882,9 @@ if (spell_merges(tok, why, sizeof why) != 0 || tokenizer_index(tok, why, sizeof 
     return NULL;
 }
 return tok;
-#line 1389 "book/03-tokenizer.nw"
+#line 1406 "book/03-tokenizer.nw"
 }
-#line 1438 "book/03-tokenizer.nw"
+#line 1455 "book/03-tokenizer.nw"
 /* GPT-2's table: the code point that stands for each byte. */
 static void gpt2_byte_chars(int32_t char_of_byte[256])
 {
@@ -888,7 +894,7 @@ static void gpt2_byte_chars(int32_t char_of_byte[256])
         char_of_byte[b] = printable ? b : next++;
     }
 }
-#line 1453 "book/03-tokenizer.nw"
+#line 1470 "book/03-tokenizer.nw"
 /* The bytes that GPT-2's string s[0..n) stands for, into out; their number, or -1. */
 static long gpt2_bytes(const int byte_of_char[512], const unsigned char *s, size_t n,
                        unsigned char out[TOKEN_BYTES_MAX])
@@ -906,7 +912,7 @@ static long gpt2_bytes(const int byte_of_char[512], const unsigned char *s, size
     }
     return k;
 }
-#line 1476 "book/03-tokenizer.nw"
+#line 1493 "book/03-tokenizer.nw"
 struct gpt2_loader {
     int byte_of_char[512];
     struct string_map strings;   /* token bytes -> entry */
@@ -916,19 +922,19 @@ static int read_encoder(struct gpt2_loader *ld, struct tokenizer *tok, const cha
                         char *err, size_t errlen);
 static int read_merges(struct gpt2_loader *ld, struct tokenizer *tok, const char *dir,
                        char *err, size_t errlen);
-#line 1489 "book/03-tokenizer.nw"
+#line 1506 "book/03-tokenizer.nw"
 static struct tokenizer *load_gpt2(const char *dir, char *err, size_t errlen)
 {
     struct gpt2_loader ld = { .id_of_entry = NULL };
     
-#line 1512 "book/03-tokenizer.nw"
+#line 1529 "book/03-tokenizer.nw"
 int32_t char_of_byte[256];
 gpt2_byte_chars(char_of_byte);
 for (int c = 0; c < 512; c++)
     ld.byte_of_char[c] = -1;
 for (int b = 0; b < 256; b++)
     ld.byte_of_char[char_of_byte[b]] = b;
-#line 1493 "book/03-tokenizer.nw"
+#line 1510 "book/03-tokenizer.nw"
     struct tokenizer *tok = calloc(1, sizeof *tok);
     int status = tok ? read_encoder(&ld, tok, dir, err, errlen) : -1;
     if (status == 0)
@@ -942,7 +948,7 @@ for (int b = 0; b < 256; b++)
     tokenizer_free(tok);
     return NULL;
 }
-#line 1521 "book/03-tokenizer.nw"
+#line 1538 "book/03-tokenizer.nw"
 struct tokenizer *tokenizer_load(const char *path, char *err, size_t errlen)
 {
     struct stat st;
@@ -953,7 +959,7 @@ struct tokenizer *tokenizer_load(const char *path, char *err, size_t errlen)
     return S_ISDIR(st.st_mode) ? load_gpt2(path, err, errlen)
                                : load_longhand(path, err, errlen);
 }
-#line 1537 "book/03-tokenizer.nw"
+#line 1554 "book/03-tokenizer.nw"
 static int encoder_tokens(struct gpt2_loader *ld, struct tokenizer *tok, json_object *root,
                           const char *path, char *err, size_t errlen);
 
@@ -972,12 +978,12 @@ static int read_encoder(struct gpt2_loader *ld, struct tokenizer *tok, const cha
     json_object_put(root);
     return status;
 }
-#line 1558 "book/03-tokenizer.nw"
+#line 1575 "book/03-tokenizer.nw"
 static int encoder_tokens(struct gpt2_loader *ld, struct tokenizer *tok, json_object *root,
                           const char *path, char *err, size_t errlen)
 {
     
-#line 1579 "book/03-tokenizer.nw"
+#line 1596 "book/03-tokenizer.nw"
 if (!root || !json_object_is_type(root, json_type_object)
     || json_object_object_length(root) < 256
     || json_object_object_length(root) > TOKENS_MAX) {
@@ -985,7 +991,7 @@ if (!root || !json_object_is_type(root, json_type_object)
              TOKENS_MAX);
     return -1;
 }
-#line 1562 "book/03-tokenizer.nw"
+#line 1579 "book/03-tokenizer.nw"
     size_t V = (size_t)json_object_object_length(root);
     ld->id_of_entry = malloc(V * sizeof *ld->id_of_entry);
     int32_t *entry_of_id = malloc(V * sizeof *entry_of_id);
@@ -993,7 +999,7 @@ if (!root || !json_object_is_type(root, json_type_object)
     for (size_t i = 0; status == 0 && i < V; i++)
         entry_of_id[i] = -1;
     
-#line 1591 "book/03-tokenizer.nw"
+#line 1608 "book/03-tokenizer.nw"
 struct json_object_iterator it = json_object_iter_begin(root),
                             end = json_object_iter_end(root);
 for (; status == 0 && !json_object_iter_equal(&it, &end); json_object_iter_next(&it)) {
@@ -1013,9 +1019,9 @@ for (; status == 0 && !json_object_iter_equal(&it, &end); json_object_iter_next(
     } else
         entry_of_id[id] = e, ld->id_of_entry[e] = (int32_t)id;
 }
-#line 1569 "book/03-tokenizer.nw"
+#line 1586 "book/03-tokenizer.nw"
     
-#line 1615 "book/03-tokenizer.nw"
+#line 1632 "book/03-tokenizer.nw"
 tok->n_tokens = (int)V;
 tok->token_offset = status == 0 ? malloc((V + 1) * sizeof *tok->token_offset) : NULL;
 tok->bytes = tok->token_offset ? malloc(ld->strings.pool_len + 1) : NULL;
@@ -1030,9 +1036,9 @@ for (size_t t = 0, at = 0; status == 0 && t <= V; t++) {
         at += ld->strings.length[e];
     }
 }
-#line 1570 "book/03-tokenizer.nw"
+#line 1587 "book/03-tokenizer.nw"
     
-#line 1635 "book/03-tokenizer.nw"
+#line 1652 "book/03-tokenizer.nw"
 for (int b = 0; status == 0 && b < 256; b++) {
     unsigned char c = (unsigned char)b;
     int32_t e = string_find(&ld->strings, &c, 1);
@@ -1041,11 +1047,11 @@ for (int b = 0; status == 0 && b < 256; b++) {
     else
         tok->byte_token[b] = ld->id_of_entry[e];
 }
-#line 1571 "book/03-tokenizer.nw"
+#line 1588 "book/03-tokenizer.nw"
     free(entry_of_id);
     return status;
 }
-#line 1649 "book/03-tokenizer.nw"
+#line 1666 "book/03-tokenizer.nw"
 static int read_merges(struct gpt2_loader *ld, struct tokenizer *tok, const char *dir,
                        char *err, size_t errlen)
 {
@@ -1058,14 +1064,14 @@ static int read_merges(struct gpt2_loader *ld, struct tokenizer *tok, const char
     tok->merges = malloc((size_t)tok->n_tokens * sizeof *tok->merges);
     int status = tok->merges ? 0 : -1, lineno = 0;
     
-#line 1673 "book/03-tokenizer.nw"
+#line 1690 "book/03-tokenizer.nw"
 if (strncmp(line, "#version", 8) == 0)
     line += strcspn(line, "\n"), line += *line == '\n', lineno++;
 while (status == 0 && *line) {
     char *eol = line + strcspn(line, "\n");
     lineno++;
     
-#line 1686 "book/03-tokenizer.nw"
+#line 1703 "book/03-tokenizer.nw"
 char *space = memchr(line, ' ', (size_t)(eol - line));
 unsigned char both[2 * TOKEN_BYTES_MAX];
 long na = space ? gpt2_bytes(ld->byte_of_char, (unsigned char *)line,
@@ -1080,10 +1086,10 @@ if (ec < 0 || tok->n_merges >= tok->n_tokens)
 else
     tok->merges[tok->n_merges++] = (struct bpe_merge){
         ld->id_of_entry[ea], ld->id_of_entry[eb], ld->id_of_entry[ec], 0 };
-#line 1679 "book/03-tokenizer.nw"
+#line 1696 "book/03-tokenizer.nw"
     line = eol + (*eol == '\n');
 }
-#line 1661 "book/03-tokenizer.nw"
+#line 1678 "book/03-tokenizer.nw"
     if (status != 0)
         snprintf(err, errlen, "%s:%d: want two tokens of encoder.json whose "
                  "concatenation is one too, and at most one merge per token", path, lineno);

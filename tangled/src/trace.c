@@ -9,9 +9,9 @@
 #include <math.h>
 #include <gsl/gsl_fit.h>
 #include "numbers.h"
-#line 1763 "book/02-matmul.nw"
+#line 1761 "book/02-matmul.nw"
 #include "matmul.h"
-#line 2159 "book/03-tokenizer.nw"
+#line 2177 "book/03-tokenizer.nw"
 #include "tokenizer.h"
 #line 211 "book/04-embeddings.nw"
 #include "embedding.h"
@@ -209,7 +209,7 @@ trace_value(t, "InitSampleStd", "%.5f", sqrt(ss / (double)n));
     trace_close(t, f);
     gsl_rng_free(rng);
 }
-#line 1776 "book/02-matmul.nw"
+#line 1774 "book/02-matmul.nw"
 static double max_error(const float *C, int M, int N, int K, struct matrix A,
                         struct matrix B, double *ratio)
 {
@@ -230,7 +230,7 @@ static double max_error(const float *C, int M, int N, int K, struct matrix A,
         }
     return worst;
 }
-#line 1799 "book/02-matmul.nw"
+#line 1797 "book/02-matmul.nw"
 enum { MATMUL_BIG_M = 67, MATMUL_BIG_N = 203, MATMUL_BIG_K = 3001 };
 
 static void trace_matmul(struct trace *t)
@@ -241,7 +241,7 @@ static void trace_matmul(struct trace *t)
     float *a[2], *b[2], *out[2][NUM_GEMM_VARIANTS + 3];
     int ok = 1;
     
-#line 1826 "book/02-matmul.nw"
+#line 1824 "book/02-matmul.nw"
 gsl_rng *rng = rng_create(t->ex.seed);
 for (int s = 0; s < 2; s++) {
     size_t mk = (size_t)M[s] * K[s], kn = (size_t)K[s] * N[s];
@@ -257,7 +257,7 @@ for (int s = 0; s < 2; s++) {
     fill_normal(rng, a[s], mk, 1.0);
     fill_normal(rng, b[s], kn, 0.02);
     
-#line 1848 "book/02-matmul.nw"
+#line 1846 "book/02-matmul.nw"
 float *bt = malloc(kn * sizeof(float));
 ok = bt != NULL;
 for (int n = 0; ok && n < N[s]; n++)
@@ -272,14 +272,14 @@ float *y = out[s][NUM_GEMM_VARIANTS], *dx = out[s][NUM_GEMM_VARIANTS + 1];
 matmul_forward(y, a[s], b[s], NULL, M[s], K[s], N[s]);
 float *dw = out[s][NUM_GEMM_VARIANTS + 2];
 matmul_backward(dx, dw, NULL, y, a[s], b[s], M[s], K[s], N[s]);
-#line 1841 "book/02-matmul.nw"
+#line 1839 "book/02-matmul.nw"
 }
 gsl_rng_free(rng);
-#line 1809 "book/02-matmul.nw"
+#line 1807 "book/02-matmul.nw"
     FILE *f = ok ? trace_table(t, "matmul-error") : NULL;
     if (f) {
         
-#line 1868 "book/02-matmul.nw"
+#line 1866 "book/02-matmul.nw"
 fputs("product\terror, example\tratio\terror, larger\tratio\n", f);
 for (int v = 0; v < NUM_GEMM_VARIANTS + 3; v++) {
     static const char *model[3] = { "matmul_forward", "backward dinp",
@@ -290,7 +290,7 @@ for (int v = 0; v < NUM_GEMM_VARIANTS + 3; v++) {
         fprintf(f, "`%s`", model[v - NUM_GEMM_VARIANTS]);
     for (int s = 0; s < 2; s++) {
         
-#line 1884 "book/02-matmul.nw"
+#line 1882 "book/02-matmul.nw"
 struct matrix X = { a[s], K[s], 1 }, Wt = { b[s], 1, K[s] }, W = { b[s], K[s], 1 };
 const float *y = out[s][NUM_GEMM_VARIANTS];
 struct matrix Y = { y, N[s], 1 }, Yt = { y, 1, N[s] };
@@ -302,16 +302,16 @@ else if (v == NUM_GEMM_VARIANTS + 1)
 else
     err = max_error(out[s][v], N[s], K[s], M[s], Yt, X, &ratio);
 fprintf(f, "\t%.2e\t%.2e", err, ratio);
-#line 1878 "book/02-matmul.nw"
+#line 1876 "book/02-matmul.nw"
     }
     fputc('\n', f);
 }
-#line 1812 "book/02-matmul.nw"
+#line 1810 "book/02-matmul.nw"
         trace_close(t, f);
     } else
         t->failed = 1;
     
-#line 1908 "book/02-matmul.nw"
+#line 1906 "book/02-matmul.nw"
 enum { RUNG_PACKED = 3, RUNG_SIMD = 4 }; /* their places in gemm_variants */
 int agree = ok;
 for (int s = 0; ok && s < 2; s++)
@@ -327,17 +327,17 @@ trace_value(t, "MatmulNB", "%d", MATMUL_NB);
 trace_value(t, "MatmulBigM", "%d", MATMUL_BIG_M);
 trace_value(t, "MatmulBigN", "%d", MATMUL_BIG_N);
 trace_value(t, "MatmulBigK", "%d", MATMUL_BIG_K);
-#line 1816 "book/02-matmul.nw"
+#line 1814 "book/02-matmul.nw"
     
-#line 1898 "book/02-matmul.nw"
+#line 1896 "book/02-matmul.nw"
 for (int s = 0; s < 2; s++) {
     free(a[s]), free(b[s]);
     for (int v = 0; v < NUM_GEMM_VARIANTS + 3; v++)
         free(out[s][v]);
 }
-#line 1817 "book/02-matmul.nw"
+#line 1815 "book/02-matmul.nw"
 }
-#line 2230 "book/03-tokenizer.nw"
+#line 2248 "book/03-tokenizer.nw"
 static void write_token_cell(FILE *f, const struct tokenizer *tok, int32_t id)
 {
     size_t n = 0;
@@ -353,24 +353,24 @@ static void write_token_cell(FILE *f, const struct tokenizer *tok, int32_t id)
     fputc('`', f);
 }
 
-#line 2169 "book/03-tokenizer.nw"
+#line 2187 "book/03-tokenizer.nw"
 static void trace_tokenizer(struct trace *t)
 {
     
-#line 2189 "book/03-tokenizer.nw"
+#line 2207 "book/03-tokenizer.nw"
 const unsigned char *text = (const unsigned char *)t->ex.text;
 size_t len = strlen(t->ex.text), n = 0;
 char err[256];
 struct tokenizer *tok = tokenizer_train(&text, &len, 1, t->ex.model.vocab_size, NULL,
                                         err, sizeof err);
-#line 2172 "book/03-tokenizer.nw"
+#line 2190 "book/03-tokenizer.nw"
     int32_t *ids = malloc((len + 1) * sizeof *ids);
     if (!tok || !ids || tokenizer_encode(tok, text, len, ids, &n) != 0) {
         fprintf(stderr, "longhand trace: tokenizer: %s\n", tok ? "cannot encode" : err);
         t->failed = 1;
     } else {
         
-#line 2247 "book/03-tokenizer.nw"
+#line 2265 "book/03-tokenizer.nw"
 int n_merges;
 const struct bpe_merge *merges = tokenizer_merges(tok, &n_merges);
 FILE *f = trace_table(t, "tokenizer-merges");
@@ -386,7 +386,7 @@ if (f) {
     }
 }
 trace_close(t, f);
-#line 2265 "book/03-tokenizer.nw"
+#line 2283 "book/03-tokenizer.nw"
 trace_value(t, "TokMergesWanted", "%d", t->ex.model.vocab_size - 256);
 trace_value(t, "TokMergesLearned", "%d", n_merges);
 trace_value(t, "TokLastId", "%d", tokenizer_vocab_size(tok) - 1);
@@ -394,9 +394,9 @@ trace_value(t, "TokFirstCount", "%lld", n_merges ? (long long)merges[0].count : 
 trace_value(t, "TokStopReason", "%s", 256 + n_merges < t->ex.model.vocab_size
             ? "every piece is a single token and no pair is left"
             : "the vocabulary is full");
-#line 2178 "book/03-tokenizer.nw"
+#line 2196 "book/03-tokenizer.nw"
         
-#line 2275 "book/03-tokenizer.nw"
+#line 2293 "book/03-tokenizer.nw"
 f = trace_table(t, "tokenizer-sentence");
 if (f) {
     fprintf(f, "position\ttoken\tid\n");
@@ -413,9 +413,9 @@ for (size_t i = 0, at = 0; i < n && at + 16 < sizeof list; i++)
 trace_value(t, "TokSentenceIds", "%s", list);
 trace_value(t, "TokSentenceBytes", "%zu", len);
 trace_value(t, "TokSentenceTokens", "%zu", n);
-#line 2179 "book/03-tokenizer.nw"
+#line 2197 "book/03-tokenizer.nw"
         
-#line 2212 "book/03-tokenizer.nw"
+#line 2230 "book/03-tokenizer.nw"
 t->tok = tok;
 tok = NULL;
 if (n > (size_t)t->ex.model.max_seq_len) {
@@ -427,7 +427,7 @@ if (n > (size_t)t->ex.model.max_seq_len) {
         t->tokens[i] = ids[i];
     t->num_tokens = (int)n;
 }
-#line 2180 "book/03-tokenizer.nw"
+#line 2198 "book/03-tokenizer.nw"
     }
     free(ids);
     tokenizer_free(tok);
@@ -1185,9 +1185,9 @@ trace_example(t);
 trace_sums(t);
 trace_layout(t);
 trace_init(t);
-#line 1767 "book/02-matmul.nw"
+#line 1765 "book/02-matmul.nw"
 trace_matmul(t);
-#line 2163 "book/03-tokenizer.nw"
+#line 2181 "book/03-tokenizer.nw"
 trace_tokenizer(t);
 #line 215 "book/04-embeddings.nw"
 trace_embedding(t);
@@ -1210,7 +1210,7 @@ trace_sample(t);
     
 #line 1106 "book/01-numbers.nw"
 free(t->params);
-#line 2207 "book/03-tokenizer.nw"
+#line 2225 "book/03-tokenizer.nw"
 tokenizer_free(t->tok);
 free(t->tokens);
 #line 207 "book/04-embeddings.nw"

@@ -113,6 +113,27 @@ START_TEST(top_p_keeps_the_smallest_set_reaching_p)
 }
 END_TEST
 
+/* NaN probabilities (from a broken model) sort after every number, by id. */
+START_TEST(sort_is_total_with_nan)
+{
+    const double p[6] = { NAN, 0.25, NAN, 0.5, 0.25, NAN };
+    const int order[6] = { 3, 1, 4, 0, 2, 5 };
+    struct token_prob tp[6];
+    sample_sort(tp, p, 6);
+    for (int r = 0; r < 6; r++)
+        ck_assert_int_eq(tp[r].id, order[r]);
+    float z[4] = { 1.0f, NAN, 2.0f, 0.5f };
+    struct sampler s;
+    const struct sample_options o = { .temperature = 1, .top_k = 2, .top_p = 0.9 };
+    ck_assert_int_eq(sampler_create(&s, 4, &o), 0);
+    gsl_rng *rng = rng_create(1);
+    int id = sampler_next(&s, z, rng);
+    ck_assert(id >= 0 && id < 4);
+    gsl_rng_free(rng);
+    sampler_free(&s);
+}
+END_TEST
+
 START_TEST(seed_reproduces_draws)
 {
     enum { V = 100, N = 1000 };
@@ -287,7 +308,13 @@ START_TEST(cache_equals_no_cache_token_for_token)
     ck_assert_int_ge(n, 1);
     ck_assert_int_le(n, 5);
     ck_assert_int_eq(out[1][n - 1], out[0][4]);
-    const struct generation too_long = { prompt, 0, 5, -1, 1, NULL, NULL };
+    /* A prompt that fills the context gets nothing; an empty or longer one is refused. */
+    int long_prompt[T + 1] = { 0 };
+    const struct generation full = { long_prompt, T, 5, -1, 1, NULL, NULL },
+                            empty = { prompt, 0, 5, -1, 1, NULL, NULL },
+                            too_long = { long_prompt, T + 1, 5, -1, 1, NULL, NULL };
+    ck_assert_int_eq(sample_generate(&m, &s, rng, &full, out[1], err, sizeof err), 0);
+    ck_assert_int_eq(sample_generate(&m, &s, rng, &empty, out[1], err, sizeof err), -1);
     ck_assert_int_eq(sample_generate(&m, &s, rng, &too_long, out[1], err, sizeof err), -1);
     gsl_rng_free(rng);
     sampler_free(&s);
@@ -340,8 +367,8 @@ START_TEST(command_line)
     for (char *s = strtok(out, " \n"); s; s = strtok(NULL, " \n"))
         n++;
     ck_assert_int_eq(n, 10);
-    ck_assert_int_eq(sample(out, sizeof out, model, "--temperature 0 --max-new 3 --stats 2>/dev/null"),
-                     0);
+    ck_assert_int_eq(sample(out, sizeof out, model,
+                            "--temperature 0 --max-new 3 --stats 2>/dev/null"), 0);
     ck_assert_int_eq(sample(out, sizeof out, model, "--temperature -1 2>&1"), 2);
     ck_assert_ptr_nonnull(strstr(out, "--temperature"));
     ck_assert_int_eq(sample(out, sizeof out, model, "--top-p 0 2>&1"), 2);
@@ -350,8 +377,9 @@ START_TEST(command_line)
     ck_assert_int_eq(sample(out, sizeof out, model, "--top-k 0 2>&1"), 2);
     ck_assert_ptr_nonnull(strstr(out, "--top-k"));
     ck_assert_int_eq(sample(out, sizeof out, model, "--max-new x 2>&1"), 2);
-    ck_assert_int_eq(run_command(out, sizeof out, "build/longhand sample --model /nonexistent"
-                         " --tokenizer build/gpt2 --prompt x 2>&1"), 1);
+    ck_assert_int_eq(run_command(out, sizeof out, "build/longhand sample"
+                                 " --model /nonexistent --tokenizer build/gpt2"
+                                 " --prompt x 2>&1"), 1);
     remove(model);
 }
 END_TEST
@@ -364,6 +392,7 @@ Suite *sample_suite(void)
     tcase_add_test(tc, greedy_is_argmax);
     tcase_add_test(tc, top_k_keeps_exactly_k);
     tcase_add_test(tc, top_p_keeps_the_smallest_set_reaching_p);
+    tcase_add_test(tc, sort_is_total_with_nan);
     tcase_add_test(tc, seed_reproduces_draws);
     tcase_add_test(tc, frequencies_match_the_target);
     tcase_add_test(tc, step_logits_equal_full_pass_bit_for_bit);

@@ -423,7 +423,7 @@ layernorm_backward(dh_in, g.ln1w, g.ln1b, d.ln1, h_in, w.ln1w, a.ln1_mean, a.ln1
     embedding_backward(m->grad[0], m->grad[1], m->grad_act[ACT_ENCODED], inputs, B, T, C);
     return 0;
 }
-#line 456 "book/12-sampling.nw"
+#line 472 "book/12-sampling.nw"
 struct gpt_cache *gpt_cache_create(const struct gpt *m, int max_T)
 {
     const struct gpt_config *c = &m->config;
@@ -434,7 +434,7 @@ struct gpt_cache *gpt_cache_create(const struct gpt *m, int max_T)
     if (!g)
         return NULL;
     
-#line 481 "book/12-sampling.nw"
+#line 497 "book/12-sampling.nw"
 *g = (struct gpt_cache){ c->num_layers, max_T, 0,
                          calloc((size_t)c->num_layers, sizeof *g->layer),
                          malloc(C * sizeof(float)), malloc(C * sizeof(float)),
@@ -446,14 +446,14 @@ int ok = g->layer && g->x && g->ln && g->qkv && g->atty && g->branch && g->fch
          && g->fch_gelu && g->logits;
 for (int l = 0; ok && l < c->num_layers; l++)
     ok = (g->layer[l] = kv_cache_create(max_T, c->channels, c->num_heads)) != NULL;
-#line 466 "book/12-sampling.nw"
+#line 482 "book/12-sampling.nw"
     if (!ok) {
         gpt_cache_free(g);
         return NULL;
     }
     return g;
 }
-#line 497 "book/12-sampling.nw"
+#line 513 "book/12-sampling.nw"
 void gpt_cache_free(struct gpt_cache *g)
 {
     if (!g)
@@ -473,7 +473,7 @@ void gpt_cache_rewind(struct gpt_cache *g, int len)
             g->layer[l]->len = len;
     }
 }
-#line 530 "book/12-sampling.nw"
+#line 546 "book/12-sampling.nw"
 int gpt_step(const struct gpt *m, struct gpt_cache *g, int token)
 {
     const struct gpt_config *c = &m->config;
@@ -484,7 +484,7 @@ int gpt_step(const struct gpt *m, struct gpt_cache *g, int token)
         return -1;
     for (int l = 0; l < c->num_layers; l++) {
         
-#line 551 "book/12-sampling.nw"
+#line 567 "book/12-sampling.nw"
 struct layer_params w = layer_params(m->param, c, l);
 layernorm_forward(g->ln, &mean, &rstd, g->x, w.ln1w, w.ln1b, 1, 1, C);
 matmul_forward(g->qkv, g->ln, w.qkvw, w.qkvb, 1, C, 3 * C);
@@ -495,14 +495,14 @@ layernorm_forward(g->ln, &mean, &rstd, g->x, w.ln2w, w.ln2b, 1, 1, C);
 mlp_forward(g->branch, g->fch, g->fch_gelu, g->ln, w.fcw, w.fcb, w.fcprojw, w.fcprojb,
             1, C);
 add_vectors(g->x, g->x, g->branch, C);
-#line 540 "book/12-sampling.nw"
+#line 556 "book/12-sampling.nw"
     }
     layernorm_forward(g->ln, &mean, &rstd, g->x, m->param[14], m->param[15], 1, 1, C);
     matmul_forward(g->logits, g->ln, m->param[0], NULL, 1, C, V);
     g->len++;
     return 0;
 }
-#line 578 "book/12-sampling.nw"
+#line 594 "book/12-sampling.nw"
 int gpt_prefill(struct gpt *m, struct gpt_cache *g, const int *tokens, int n,
                 char *err, size_t errlen)
 {

@@ -91,7 +91,7 @@ void gpt_zero_grad(struct gpt *m);
    parameter, for the batch of the last gpt_forward, which must have had
    targets.  Returns 0, or -1 if there was no such forward pass. */
 int gpt_backward(struct gpt *m, const int *inputs, const int *targets);
-#line 438 "book/12-sampling.nw"
+#line 454 "book/12-sampling.nw"
 struct kv_cache;
 struct gpt_cache {
     int num_layers, max_T;
@@ -107,12 +107,12 @@ struct gpt_cache *gpt_cache_create(const struct gpt *m, int max_T);
 void gpt_cache_free(struct gpt_cache *g);
 /* Keep only the first len positions (len <= g->len). */
 void gpt_cache_rewind(struct gpt_cache *g, int len);
-#line 523 "book/12-sampling.nw"
+#line 539 "book/12-sampling.nw"
 /* Run token at position g->len through m, appending to the cache; the
    position's logits [V] are then in g->logits.  Returns 0, or -1 if the
    cache is full or token is outside [0, V). */
 int gpt_step(const struct gpt *m, struct gpt_cache *g, int token);
-#line 570 "book/12-sampling.nw"
+#line 586 "book/12-sampling.nw"
 /* Run tokens[0..n) through m's forward pass (which replaces its activations)
    and fill the empty cache g from it, as n calls of gpt_step would.  Returns
    0, or -1 (with a reason in err) if g is not empty or n does not fit. */

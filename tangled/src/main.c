@@ -27,7 +27,7 @@
 #include "train.h"
 #line 891 "book/11-training.nw"
 #include <sys/resource.h>
-#line 695 "book/12-sampling.nw"
+#line 714 "book/12-sampling.nw"
 #include "sample.h"
 
 #line 1174 "book/01-numbers.nw"
@@ -606,7 +606,7 @@ printf("%ld, %ld, %ld\t%ld\t%ld x %ld\t%.1f\t%.0f\t%.0f\n", L, H, C, V, B, T,
     free(tokens);
     return 0;
 }
-#line 923 "book/12-sampling.nw"
+#line 944 "book/12-sampling.nw"
 static int bench_sample_at(struct gpt *m, struct gpt_cache *g, const int *tokens, int t,
                            int reps);
 
@@ -621,7 +621,7 @@ static int bench_sample(int argc, char **argv)
     optind = 1;
     for (int c; (c = getopt_long(argc, argv, "T:n:sh", options, NULL)) != -1;) {
         
-#line 945 "book/12-sampling.nw"
+#line 966 "book/12-sampling.nw"
 if (c == 'T') {
     if (parse_long(optarg, 2, 1024, &context) != 0)
         return usage_error("bench sample", "--context wants 2 to 1024");
@@ -638,19 +638,19 @@ else if (c == 'h')
                 "the benchmark runs.  TSV on stdout."), 0;
 else
     return usage_error("bench sample", "unknown option");
-#line 937 "book/12-sampling.nw"
+#line 958 "book/12-sampling.nw"
     }
     if (optind != argc)
         return usage_error("bench sample", "unexpected argument '%s'", argv[optind]);
     
-#line 989 "book/12-sampling.nw"
+#line 1010 "book/12-sampling.nw"
 struct gpt_config cfg = { .max_seq_len = 1024, .vocab_size = 50257,
                           .padded_vocab_size = padded_vocab(50257), .num_layers = 12,
                           .num_heads = 12, .channels = 768 };
 if (small)
     cfg.num_layers = 2, cfg.num_heads = 2, cfg.channels = 32, cfg.vocab_size = 500,
     cfg.padded_vocab_size = padded_vocab(500);
-#line 967 "book/12-sampling.nw"
+#line 988 "book/12-sampling.nw"
 struct gpt m;
 struct gpt_cache *g = NULL;
 int *tokens = malloc((size_t)context * sizeof *tokens), status = 1;
@@ -659,7 +659,7 @@ if (tokens && gpt_create(&m, &cfg) == 0) {
         for (long i = 0; i < context; i++)
             tokens[i] = (int)((i * 7919) % cfg.vocab_size);
         
-#line 1001 "book/12-sampling.nw"
+#line 1023 "book/12-sampling.nw"
 puts("context $t$\twithout cache (tokens/s)\twith cache (tokens/s)\tspeed-up");
 status = 0;
 for (int t = (int)context / 8 > 1 ? (int)context / 8 : 2; !status; t *= 2) {
@@ -668,7 +668,7 @@ for (int t = (int)context / 8 > 1 ? (int)context / 8 : 2; !status; t *= 2) {
     if (t >= context)
         break;
 }
-#line 975 "book/12-sampling.nw"
+#line 996 "book/12-sampling.nw"
     }
     gpt_cache_free(g);
     gpt_free(&m);
@@ -677,9 +677,9 @@ if (status)
     fprintf(stderr, "longhand bench sample: out of memory\n");
 free(tokens);
 return status;
-#line 941 "book/12-sampling.nw"
+#line 962 "book/12-sampling.nw"
 }
-#line 1016 "book/12-sampling.nw"
+#line 1038 "book/12-sampling.nw"
 static int bench_sample_at(struct gpt *m, struct gpt_cache *g, const int *tokens, int t,
                            int reps)
 {
@@ -690,7 +690,7 @@ static int bench_sample_at(struct gpt *m, struct gpt_cache *g, const int *tokens
         return -1;
     for (int r = -1; r < reps; r++) {
         
-#line 1038 "book/12-sampling.nw"
+#line 1060 "book/12-sampling.nw"
 double t0 = omp_get_wtime();
 if (gpt_forward(m, tokens, NULL, 1, t, err, sizeof err) != 0)
     return -1;
@@ -703,7 +703,7 @@ sink = sample_argmax(g->logits, m->config.vocab_size);
 if (r >= 0)
     full[r] = t1 - t0, step[r] = omp_get_wtime() - t1;
 gpt_cache_rewind(g, t - 1);
-#line 1026 "book/12-sampling.nw"
+#line 1048 "book/12-sampling.nw"
     }
     double f = median(full, reps), s = median(step, reps);
     printf("%d\t%.2f\t%.2f\t%.1f\n", t, 1 / f, 1 / s, f / s);
@@ -720,7 +720,7 @@ static const struct command benchmarks[] = {
 { "attention", bench_attention, "plain vs lean attention, and generation with the cache" },
 #line 887 "book/11-training.nw"
 { "train", bench_train, "time training steps of a model of given sizes" },
-#line 919 "book/12-sampling.nw"
+#line 940 "book/12-sampling.nw"
 { "sample", bench_sample, "generation tokens/s with and without the key-value cache" },
 #line 1205 "book/02-matmul.nw"
 };
@@ -1504,7 +1504,7 @@ if (c->model && access(state, F_OK) == 0) {
 #line 770 "book/11-training.nw"
     return 0;
 }
-#line 703 "book/12-sampling.nw"
+#line 722 "book/12-sampling.nw"
 #define SAMPLE_USAGE \
     "usage: longhand sample --model FILE --tokenizer PATH --prompt TEXT [--max-new N]\n" \
     "                       [--temperature X] [--top-k K] [--top-p P] [--seed S]\n" \
@@ -1515,7 +1515,7 @@ if (c->model && access(state, F_OK) == 0) {
     "probability (default 1), with a generator seeded with S (default 0).\n" \
     "Stops at the model's context or after token ID.  Writes the text as it is\n" \
     "made, or with --ids the token ids; --stats reports tokens/s on stderr."
-#line 716 "book/12-sampling.nw"
+#line 735 "book/12-sampling.nw"
 struct sample_command {
     const char *model, *tokenizer, *prompt;
     long max_new, seed, end_token;
@@ -1530,7 +1530,7 @@ static int cmd_sample(int argc, char **argv)
     struct sample_command o = { .max_new = 64, .end_token = -1,
                                 .o = { .temperature = 1, .top_k = 0, .top_p = 1 } };
     
-#line 738 "book/12-sampling.nw"
+#line 757 "book/12-sampling.nw"
 static const struct option options[] = {
     { "model", required_argument, 0, 'm' }, { "tokenizer", required_argument, 0, 't' },
     { "prompt", required_argument, 0, 'p' }, { "max-new", required_argument, 0, 'n' },
@@ -1541,7 +1541,7 @@ static const struct option options[] = {
 };
 for (int c; (c = getopt_long(argc, argv, "m:t:p:n:T:k:P:s:e:iSh", options, NULL)) != -1;) {
     
-#line 752 "book/12-sampling.nw"
+#line 771 "book/12-sampling.nw"
 long k = 0;
 switch (c) {
 case 'm': o.model = optarg; break;
@@ -1550,13 +1550,14 @@ case 'p': o.prompt = optarg; break;
 case 'i': o.ids = 1; break;
 case 'S': o.stats = 1; break;
 case 'n': if (parse_long(optarg, 0, GPT_MAX_CONTEXT, &o.max_new) != 0)
-              return usage_error("sample", "--max-new wants 0 to 65536, not '%s'", optarg);
+              return usage_error("sample", "--max-new wants 0 to %d, not '%s'",
+                                 GPT_MAX_CONTEXT, optarg);
           break;
 case 'T': if (parse_double(optarg, 0, 1e6, &o.o.temperature) != 0)
               return usage_error("sample", "--temperature wants a number from 0 "
                                  "(greedy) to 1e6, not '%s'", optarg);
           break;
-#line 773 "book/12-sampling.nw"
+#line 793 "book/12-sampling.nw"
 case 'k': if (parse_long(optarg, 1, GPT_MAX_VOCAB, &k) != 0)
               return usage_error("sample", "--top-k wants a whole number >= 1, not '%s'",
                                  optarg);
@@ -1573,18 +1574,18 @@ case 's': if (parse_long(optarg, 0, 4294967295L, &o.seed) != 0)
 case 'e': if (parse_long(optarg, 0, GPT_MAX_VOCAB - 1, &o.end_token) != 0)
               return usage_error("sample", "--end wants a token id, not '%s'", optarg);
           break;
-#line 767 "book/12-sampling.nw"
+#line 787 "book/12-sampling.nw"
 case 'h': return puts(SAMPLE_USAGE), 0;
 default: return usage_error("sample", "unknown option");
 }
-#line 748 "book/12-sampling.nw"
+#line 767 "book/12-sampling.nw"
 }
-#line 730 "book/12-sampling.nw"
+#line 749 "book/12-sampling.nw"
     if (!o.model || !o.tokenizer || !o.prompt || optind != argc)
         return usage_error("sample", "want --model, --tokenizer and --prompt");
     return run_sample(&o);
 }
-#line 796 "book/12-sampling.nw"
+#line 817 "book/12-sampling.nw"
 struct sample_emit { struct tokenizer *tok; int ids, count; };
 
 static void emit_token(int token, void *arg)
@@ -1601,7 +1602,7 @@ static void emit_token(int token, void *arg)
     e->count++;
     fflush(stdout);
 }
-#line 815 "book/12-sampling.nw"
+#line 836 "book/12-sampling.nw"
 static int run_sample(const struct sample_command *o)
 {
     char err[512];
@@ -1618,7 +1619,7 @@ static int run_sample(const struct sample_command *o)
                 tokenizer_vocab_size(tok), m.config.vocab_size);
     else
         
-#line 838 "book/12-sampling.nw"
+#line 859 "book/12-sampling.nw"
 {
     size_t len = strlen(o->prompt), n = 0;
     int32_t *prompt = malloc((len + 1) * sizeof *prompt);
@@ -1633,7 +1634,7 @@ static int run_sample(const struct sample_command *o)
             fprintf(stderr, "longhand sample: the prompt encodes to no tokens\n");
         else
             
-#line 859 "book/12-sampling.nw"
+#line 880 "book/12-sampling.nw"
 {
     struct sample_emit e = { tok, o->ids, 0 };
     struct generation g = { prompt, (int)n, (int)o->max_new, (int)o->end_token, 1,
@@ -1649,12 +1650,12 @@ static int run_sample(const struct sample_command *o)
                 "(%.1f tokens/s)\n", n, made, seconds, made / (seconds > 0 ? seconds : 1));
     status = made < 0 || fflush(stdout) != 0;
 }
-#line 852 "book/12-sampling.nw"
+#line 873 "book/12-sampling.nw"
         sampler_free(&s);
     }
     gsl_rng_free(rng), free(prompt), free(out);
 }
-#line 831 "book/12-sampling.nw"
+#line 852 "book/12-sampling.nw"
     gpt_free(&m);
     tokenizer_free(tok);
     return status;
@@ -1675,7 +1676,7 @@ static const struct command commands[] = {
 { "step", cmd_step, "one forward, backward and AdamW step, every result written" },
 #line 494 "book/11-training.nw"
 { "train", cmd_train, "train a model on a text corpus, with checkpoints and resume" },
-#line 699 "book/12-sampling.nw"
+#line 718 "book/12-sampling.nw"
 { "sample", cmd_sample, "generate text from a model and a prompt" },
 #line 721 "book/01-numbers.nw"
 };

@@ -1,10 +1,10 @@
-#line 215 "book/12-sampling.nw"
+#line 218 "book/12-sampling.nw"
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include "sample.h"
 
-#line 234 "book/12-sampling.nw"
+#line 237 "book/12-sampling.nw"
 const char *sample_options_error(const struct sample_options *o)
 {
     if (!(o->temperature >= 0) || !isfinite(o->temperature))
@@ -16,7 +16,7 @@ const char *sample_options_error(const struct sample_options *o)
     return NULL;
 }
 
-#line 250 "book/12-sampling.nw"
+#line 253 "book/12-sampling.nw"
 int sampler_create(struct sampler *s, int V, const struct sample_options *o)
 {
     memset(s, 0, sizeof *s);
@@ -32,14 +32,14 @@ int sampler_create(struct sampler *s, int V, const struct sample_options *o)
     return 0;
 }
 
-#line 268 "book/12-sampling.nw"
+#line 271 "book/12-sampling.nw"
 void sampler_free(struct sampler *s)
 {
     free(s->p);
     free(s->kept);
     memset(s, 0, sizeof *s);
 }
-#line 278 "book/12-sampling.nw"
+#line 281 "book/12-sampling.nw"
 int sample_argmax(const float *logits, int V)
 {
     int best = 0;
@@ -48,7 +48,7 @@ int sample_argmax(const float *logits, int V)
             best = i;
     return best;
 }
-#line 295 "book/12-sampling.nw"
+#line 299 "book/12-sampling.nw"
 void sample_softmax(double *p, const float *logits, int V, double temperature)
 {
     double m = logits[sample_argmax(logits, V)], sum = 0;
@@ -57,11 +57,14 @@ void sample_softmax(double *p, const float *logits, int V, double temperature)
     for (int i = 0; i < V; i++)
         p[i] /= sum;
 }
-#line 309 "book/12-sampling.nw"
+#line 320 "book/12-sampling.nw"
 static int by_probability_then_id(const void *a, const void *b)
 {
     const struct token_prob *x = a, *y = b;
-    if (x->p != y->p)
+    int x_nan = isnan(x->p) != 0, y_nan = isnan(y->p) != 0;
+    if (x_nan != y_nan)
+        return x_nan - y_nan;
+    if (!x_nan && x->p != y->p)
         return x->p > y->p ? -1 : 1;
     return (x->id > y->id) - (x->id < y->id);
 }
@@ -72,7 +75,7 @@ void sample_sort(struct token_prob *out, const double *p, int V)
         out[i] = (struct token_prob){ p[i], i };
     qsort(out, (size_t)V, sizeof *out, by_probability_then_id);
 }
-#line 332 "book/12-sampling.nw"
+#line 348 "book/12-sampling.nw"
 int sample_top_p(const struct token_prob *sorted, int n, double top_p)
 {
     double total = 0, running = 0;
@@ -83,7 +86,7 @@ int sample_top_p(const struct token_prob *sorted, int n, double top_p)
             return m;
     return n;
 }
-#line 349 "book/12-sampling.nw"
+#line 365 "book/12-sampling.nw"
 int sample_pick(const struct token_prob *cand, int n, double u)
 {
     double total = 0, running = 0;
@@ -98,7 +101,7 @@ int sample_pick(const struct token_prob *cand, int n, double u)
     }
     return last;
 }
-#line 371 "book/12-sampling.nw"
+#line 387 "book/12-sampling.nw"
 int sampler_next(struct sampler *s, const float *logits, gsl_rng *rng)
 {
     int V = s->V;
@@ -118,19 +121,19 @@ int sampler_next(struct sampler *s, const float *logits, gsl_rng *rng)
     }
     return sample_pick(s->kept, s->num_kept, gsl_rng_uniform(rng));
 }
-#line 628 "book/12-sampling.nw"
+#line 647 "book/12-sampling.nw"
 int sample_generate(struct gpt *m, struct sampler *s, gsl_rng *rng,
                     const struct generation *g, int *out, char *err, size_t errlen)
 {
     int maxT = m->config.max_seq_len, n = g->num_prompt, made = 0;
     
-#line 653 "book/12-sampling.nw"
+#line 672 "book/12-sampling.nw"
 if (n < 1 || n > maxT || g->max_new < 0 || s->V != m->config.vocab_size) {
     snprintf(err, errlen, "want a prompt of 1 to %d tokens and a sampler for %d",
              maxT, m->config.vocab_size);
     return -1;
 }
-#line 633 "book/12-sampling.nw"
+#line 652 "book/12-sampling.nw"
     struct gpt_cache *cache = g->use_cache ? gpt_cache_create(m, maxT) : NULL;
     int *text = malloc((size_t)maxT * sizeof *text), status = 0;
     if (!text || (g->use_cache && !cache)) {
@@ -139,7 +142,7 @@ if (n < 1 || n > maxT || g->max_new < 0 || s->V != m->config.vocab_size) {
     } else {
         memcpy(text, g->prompt, (size_t)n * sizeof *text);
         
-#line 665 "book/12-sampling.nw"
+#line 684 "book/12-sampling.nw"
 const float *logits = NULL;
 if (g->use_cache && (status = gpt_prefill(m, cache, text, n, err, errlen)) == 0)
     logits = cache->logits;
@@ -159,7 +162,7 @@ while (status == 0 && made < g->max_new && n < maxT) {
     if (g->use_cache && n < maxT && made < g->max_new)
         status = gpt_step(m, cache, next);
 }
-#line 641 "book/12-sampling.nw"
+#line 660 "book/12-sampling.nw"
     }
     gpt_cache_free(cache);
     free(text);

@@ -1,11 +1,11 @@
-#line 149 "book/12-sampling.nw"
+#line 152 "book/12-sampling.nw"
 #ifndef LONGHAND_SAMPLE_H
 #define LONGHAND_SAMPLE_H
 #include <stddef.h>
 #include <gsl/gsl_rng.h>
 #include "gpt.h"
 
-#line 165 "book/12-sampling.nw"
+#line 168 "book/12-sampling.nw"
 struct sample_options {
     double temperature;  /* tau: 0 means greedy */
     int top_k;           /* keep the k most probable tokens; 0 keeps all */
@@ -15,7 +15,7 @@ struct token_prob {
     double p;            /* a probability, or a weight proportional to one */
     int id;
 };
-#line 179 "book/12-sampling.nw"
+#line 182 "book/12-sampling.nw"
 struct sampler {
     struct sample_options o;
     int V;
@@ -25,10 +25,10 @@ struct sampler {
 };
 /* NULL if o is a valid set of options, else a sentence saying what is wrong. */
 const char *sample_options_error(const struct sample_options *o);
-/* A sampler for V tokens: 0, or -1 if o is invalid or memory runs out. */
+/* A sampler for V tokens: 0, or -1 if V < 1, o is invalid or memory runs out. */
 int sampler_create(struct sampler *s, int V, const struct sample_options *o);
 void sampler_free(struct sampler *s);
-#line 196 "book/12-sampling.nw"
+#line 199 "book/12-sampling.nw"
 /* The id of the largest of logits[V] (the smallest id on ties), eq. greedy. */
 int sample_argmax(const float *logits, int V);
 /* p[V] = softmax(logits / temperature), eq. sample-softmax; temperature > 0. */
@@ -43,7 +43,7 @@ int sample_top_p(const struct token_prob *sorted, int n, double top_p);
 int sample_pick(const struct token_prob *cand, int n, double u);
 /* The next token for logits[V] by s's options, drawing from rng unless greedy. */
 int sampler_next(struct sampler *s, const float *logits, gsl_rng *rng);
-#line 610 "book/12-sampling.nw"
+#line 626 "book/12-sampling.nw"
 struct generation {
     const int *prompt;
     int num_prompt;      /* at least 1 */
@@ -53,9 +53,10 @@ struct generation {
     void (*emit)(int token, void *arg);  /* called as each token is made, or NULL */
     void *arg;
 };
-/* Generate after g->prompt into out[g->max_new] with s and rng.  Returns the
-   number of tokens generated, or -1 with a reason in err. */
+/* Generate after g->prompt into out[g->max_new] with s and rng (m's forward
+   pass replaces its activations).  Returns the number of tokens generated,
+   or -1 with a reason in err. */
 int sample_generate(struct gpt *m, struct sampler *s, gsl_rng *rng,
                     const struct generation *g, int *out, char *err, size_t errlen);
-#line 158 "book/12-sampling.nw"
+#line 161 "book/12-sampling.nw"
 #endif

@@ -28,7 +28,7 @@
 #include "gpt.h"
 #line 387 "book/10-adamw.nw"
 #include "adamw.h"
-#line 1126 "book/12-sampling.nw"
+#line 1148 "book/12-sampling.nw"
 #include "sample.h"
 
 #line 904 "book/01-numbers.nw"
@@ -1033,7 +1033,7 @@ else
     free(before);
     adamw_free(&opt);
 }
-#line 1138 "book/12-sampling.nw"
+#line 1160 "book/12-sampling.nw"
 static void write_sampled_token_cell(FILE *f, const struct tokenizer *tok, int id)
 {
     size_t len;
@@ -1042,7 +1042,7 @@ static void write_sampled_token_cell(FILE *f, const struct tokenizer *tok, int i
     else
         fprintf(f, "`<|%d|>`", id);
 }
-#line 1155 "book/12-sampling.nw"
+#line 1177 "book/12-sampling.nw"
 static void trace_sample(struct trace *t)
 {
     struct gpt *m = t->model;
@@ -1053,13 +1053,13 @@ static void trace_sample(struct trace *t)
         return;
     }
     
-#line 1179 "book/12-sampling.nw"
+#line 1201 "book/12-sampling.nw"
 int V = m->config.vocab_size, maxT = m->config.max_seq_len;
 int new_tokens = maxT > NEW ? NEW : maxT - 1;
 int n = t->num_tokens < maxT - new_tokens ? t->num_tokens : maxT - new_tokens;
-#line 1165 "book/12-sampling.nw"
+#line 1187 "book/12-sampling.nw"
     
-#line 1189 "book/12-sampling.nw"
+#line 1211 "book/12-sampling.nw"
 struct gpt_cache *g = gpt_cache_create(m, m->config.max_seq_len);
 struct sampler s;
 if (!g || sampler_create(&s, V, &o) != 0) {
@@ -1067,14 +1067,15 @@ if (!g || sampler_create(&s, V, &o) != 0) {
     t->failed = 1;
     return;
 }
-#line 1166 "book/12-sampling.nw"
+#line 1188 "book/12-sampling.nw"
     
-#line 1202 "book/12-sampling.nw"
+#line 1224 "book/12-sampling.nw"
 for (int i = 0; i < n; i++)
     gpt_step(m, g, t->tokens[i]);
 double *p1 = malloc((size_t)V * sizeof *p1);
 if (!p1) {
     t->failed = 1;
+    sampler_free(&s), gpt_cache_free(g);
     return;
 }
 sample_softmax(p1, g->logits, V, 1.0);
@@ -1084,7 +1085,7 @@ int kept_k = o.top_k < V ? o.top_k : V, kept_p = sample_top_p(s.kept, kept_k, o.
 double mass_p = 0;
 for (int r = 0; r < kept_p; r++)
     mass_p += s.kept[r].p;
-#line 1221 "book/12-sampling.nw"
+#line 1244 "book/12-sampling.nw"
 FILE *f = trace_table(t, "sample-stages");
 double shown_raw = 0, shown_temp = 0;
 if (f) {
@@ -1101,7 +1102,7 @@ if (f) {
     }
 }
 trace_close(t, f);
-#line 1240 "book/12-sampling.nw"
+#line 1263 "book/12-sampling.nw"
 trace_value(t, "SamplePrefix", "%d", n);
 trace_value(t, "SampleTemperature", "%g", o.temperature);
 trace_value(t, "SampleTopK", "%d", o.top_k);
@@ -1110,11 +1111,11 @@ trace_value(t, "SampleKeptP", "%d", kept_p);
 trace_value(t, "SampleShown", "%d", SHOWN);
 trace_value(t, "SampleShownMassRaw", "%.4f", shown_raw);
 trace_value(t, "SampleShownMassTemp", "%.4f", shown_temp);
-#line 1217 "book/12-sampling.nw"
+#line 1240 "book/12-sampling.nw"
 free(p1);
-#line 1167 "book/12-sampling.nw"
+#line 1189 "book/12-sampling.nw"
     
-#line 1251 "book/12-sampling.nw"
+#line 1274 "book/12-sampling.nw"
 static const double taus[] = { 0.01, 0.03, 0.1, 0.3, 1, 3, 10, 100 };
 double *p = malloc((size_t)V * sizeof *p);
 FILE *fe = p ? trace_table(t, "sample-entropy") : NULL;
@@ -1132,9 +1133,9 @@ if (fe) {
 }
 trace_close(t, fe);
 free(p);
-#line 1168 "book/12-sampling.nw"
+#line 1190 "book/12-sampling.nw"
     
-#line 1274 "book/12-sampling.nw"
+#line 1297 "book/12-sampling.nw"
 int greedy[NEW], sampled[NEW];
 const struct sample_options greedy_o = { .temperature = 0, .top_p = 1 };
 struct sampler gs;
@@ -1152,7 +1153,7 @@ if (rng && sampler_create(&gs, V, &greedy_o) == 0) {
     }
     sampler_free(&gs);
     
-#line 1297 "book/12-sampling.nw"
+#line 1320 "book/12-sampling.nw"
 FILE *ft = trace_table(t, "sample-text");
 if (ft) {
     fprintf(ft, "step\tgreedy\tid\tsampled\tid\n");
@@ -1167,11 +1168,11 @@ if (ft) {
 trace_close(t, ft);
 trace_value(t, "SampleSeed", "%lu", t->ex.seed);
 trace_value(t, "SampleNew", "%d", new_tokens);
-#line 1291 "book/12-sampling.nw"
+#line 1314 "book/12-sampling.nw"
 } else
     t->failed = 1;
 gsl_rng_free(rng);
-#line 1169 "book/12-sampling.nw"
+#line 1191 "book/12-sampling.nw"
     sampler_free(&s);
     gpt_cache_free(g);
 }
@@ -1204,7 +1205,7 @@ trace_model(t);
 trace_backprop(t);
 #line 391 "book/10-adamw.nw"
 trace_adamw(t);
-#line 1130 "book/12-sampling.nw"
+#line 1152 "book/12-sampling.nw"
 trace_sample(t);
 #line 895 "book/01-numbers.nw"
     

@@ -101,7 +101,7 @@ START_TEST(fill_normal_repeats_for_a_seed)
 }
 END_TEST
 
-/* Mean and sd within 5 standard errors: a correct generator fails ~1e-6 of runs. */
+/* Mean and sd within 5 standard errors: a correct generator fails for ~1e-6 of seeds. */
 START_TEST(fill_normal_has_requested_moments)
 {
     enum { N = 100000 };
@@ -126,10 +126,28 @@ START_TEST(fill_uniform_stays_in_unit_interval)
     gsl_rng_free(rng);
     for (size_t i = 0; i < N; i++) {
         ck_assert_float_ge(x[i], 0.0f);
-        ck_assert_float_le(x[i], 1.0f); /* rounding to float may reach 1 */
+        ck_assert_float_lt(x[i], 1.0f);
     }
     ck_assert_double_le(fabs(gsl_stats_float_mean(x, 1, N) - 0.5), 5 * sqrt(1.0 / 12 / N));
     free(x);
+}
+END_TEST
+
+/* A generator whose every draw is mt19937's largest, 1 - 2^-32, which rounds to 1.0f. */
+static void top_set(void *state, unsigned long seed) { (void)state; (void)seed; }
+static unsigned long top_get(void *state) { (void)state; return 0xffffffffUL; }
+static double top_get_double(void *state) { (void)state; return 1.0 - 0x1p-32; }
+static const gsl_rng_type top_type = { "top", 0xffffffffUL, 0, sizeof(int),
+                                       top_set, top_get, top_get_double };
+
+START_TEST(fill_uniform_stays_below_one)
+{
+    gsl_rng *rng = gsl_rng_alloc(&top_type);
+    float x[3];
+    fill_uniform(rng, x, 3);
+    gsl_rng_free(rng);
+    for (int i = 0; i < 3; i++)
+        ck_assert_float_eq(x[i], nextafterf(1.0f, 0.0f));
 }
 END_TEST
 
@@ -228,6 +246,7 @@ Suite *numbers_suite(void)
     tcase_add_test(random, fill_normal_repeats_for_a_seed);
     tcase_add_test(random, fill_normal_has_requested_moments);
     tcase_add_test(random, fill_uniform_stays_in_unit_interval);
+    tcase_add_test(random, fill_uniform_stays_below_one);
     suite_add_tcase(s, random);
     TCase *layout = tcase_create("layout");
     tcase_add_test(layout, gpt2_small_has_llmc_parameter_count);

@@ -1,10 +1,10 @@
-#line 681 "book/01-numbers.nw"
+#line 694 "book/01-numbers.nw"
 #ifndef LONGHAND_EXAMPLE_H
 #define LONGHAND_EXAMPLE_H
 #include <stddef.h>
 #include "numbers.h"
 
-#line 497 "book/01-numbers.nw"
+#line 510 "book/01-numbers.nw"
 enum { EXAMPLE_TEXT_MAX = 512 };
 struct worked_example {
     char text[EXAMPLE_TEXT_MAX]; /* the sentence */
@@ -13,5 +13,5 @@ struct worked_example {
 };
 /* Read PATH into ex; on failure return -1 with a message "PATH:LINE: why" in err. */
 int example_read(const char *path, struct worked_example *ex, char *err, size_t errlen);
-#line 687 "book/01-numbers.nw"
+#line 700 "book/01-numbers.nw"
 #endif

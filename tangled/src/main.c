@@ -1,9 +1,9 @@
-#line 711 "book/01-numbers.nw"
+#line 724 "book/01-numbers.nw"
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
 #include "cli.h"
-#line 1170 "book/01-numbers.nw"
+#line 1179 "book/01-numbers.nw"
 #include "trace.h"
 #line 1194 "book/02-matmul.nw"
 #include <math.h>
@@ -30,7 +30,7 @@
 #line 714 "book/12-sampling.nw"
 #include "sample.h"
 
-#line 1174 "book/01-numbers.nw"
+#line 1183 "book/01-numbers.nw"
 static int cmd_trace(int argc, char **argv)
 {
     static const struct option options[] = {
@@ -43,7 +43,7 @@ static int cmd_trace(int argc, char **argv)
     int c;
     while ((c = getopt_long(argc, argv, "e:o:h", options, NULL)) != -1) {
         
-#line 1194 "book/01-numbers.nw"
+#line 1203 "book/01-numbers.nw"
 switch (c) {
 case 'e': example = optarg; break;
 case 'o': dir = optarg; break;
@@ -56,12 +56,12 @@ case 'h':
 default:
     return usage_error("trace", "unknown option");
 }
-#line 1186 "book/01-numbers.nw"
+#line 1195 "book/01-numbers.nw"
     }
     if (!dir || optind != argc)
         return usage_error("trace", "want -o DIR and no other arguments");
     
-#line 1209 "book/01-numbers.nw"
+#line 1218 "book/01-numbers.nw"
 struct trace t = { .dir = dir };
 char err[1024], path[4096];
 if (example_read(example, &t.ex, err, sizeof err) != 0) {
@@ -79,7 +79,7 @@ if (ferror(t.values) | fclose(t.values))
 if (status != 0)
     fprintf(stderr, "longhand trace: could not write every file in %s\n", dir);
 return status == 0 ? 0 : 1;
-#line 1190 "book/01-numbers.nw"
+#line 1199 "book/01-numbers.nw"
 }
 #line 1248 "book/02-matmul.nw"
 enum { BENCH_MAX_THREADS = 256 }; /* matmul_peak_gflops keeps one slot per thread */
@@ -1661,10 +1661,10 @@ static int run_sample(const struct sample_command *o)
     return status;
 }
 
-#line 719 "book/01-numbers.nw"
+#line 732 "book/01-numbers.nw"
 static const struct command commands[] = {
     
-#line 1229 "book/01-numbers.nw"
+#line 1238 "book/01-numbers.nw"
 { "trace", cmd_trace, "run the worked example, writing the book's tables" },
 #line 1231 "book/02-matmul.nw"
 { "bench", cmd_bench, "time a part of the program (bench matmul, ...)" },
@@ -1678,11 +1678,11 @@ static const struct command commands[] = {
 { "train", cmd_train, "train a model on a text corpus, with checkpoints and resume" },
 #line 718 "book/12-sampling.nw"
 { "sample", cmd_sample, "generate text from a model and a prompt" },
-#line 721 "book/01-numbers.nw"
+#line 734 "book/01-numbers.nw"
 };
 enum { NUM_COMMANDS = sizeof commands / sizeof commands[0] };
 
-#line 744 "book/01-numbers.nw"
+#line 757 "book/01-numbers.nw"
 static void print_commands(FILE *out)
 {
     fputs("usage: longhand COMMAND [OPTIONS]\n\ncommands:\n", out);
@@ -1690,7 +1690,7 @@ static void print_commands(FILE *out)
         fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].summary);
     fputs("\n'longhand COMMAND --help' describes one command.\n", out);
 }
-#line 729 "book/01-numbers.nw"
+#line 742 "book/01-numbers.nw"
 int main(int argc, char **argv)
 {
     if (argc < 2 || strcmp(argv[1], "help") == 0 || strcmp(argv[1], "--help") == 0) {

@@ -1,13 +1,14 @@
-#line 882 "book/01-numbers.nw"
+#line 896 "book/01-numbers.nw"
 #include <errno.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include "trace.h"
-#line 945 "book/01-numbers.nw"
+#line 959 "book/01-numbers.nw"
 #include <float.h>
 #include <math.h>
 #include <gsl/gsl_fit.h>
+#include <gsl/gsl_statistics_float.h>
 #include "numbers.h"
 #line 1761 "book/02-matmul.nw"
 #include "matmul.h"
@@ -31,7 +32,7 @@
 #line 1148 "book/12-sampling.nw"
 #include "sample.h"
 
-#line 904 "book/01-numbers.nw"
+#line 918 "book/01-numbers.nw"
 FILE *trace_table(struct trace *t, const char *name)
 {
     char path[4096];
@@ -43,13 +44,13 @@ FILE *trace_table(struct trace *t, const char *name)
     }
     return f;
 }
-#line 918 "book/01-numbers.nw"
+#line 932 "book/01-numbers.nw"
 void trace_close(struct trace *t, FILE *f)
 {
     if (f && (ferror(f) | fclose(f)))
         t->failed = 1;
 }
-#line 926 "book/01-numbers.nw"
+#line 940 "book/01-numbers.nw"
 void trace_value(struct trace *t, const char *name, const char *fmt, ...)
 {
     va_list ap;
@@ -59,7 +60,7 @@ void trace_value(struct trace *t, const char *name, const char *fmt, ...)
     fputc('\n', t->values);
     va_end(ap);
 }
-#line 959 "book/01-numbers.nw"
+#line 974 "book/01-numbers.nw"
 static void trace_example(struct trace *t)
 {
     const struct worked_example *ex = &t->ex;
@@ -72,7 +73,7 @@ static void trace_example(struct trace *t)
     trace_value(t, "ExampleVocab", "%d", ex->model.vocab_size);
     trace_value(t, "UnitRoundoff", "%.3g", FLT_EPSILON / 2);
 }
-#line 980 "book/01-numbers.nw"
+#line 995 "book/01-numbers.nw"
 enum { SUM_ROWS = 16, SUM_LOG2_MIN = 4, SUM_LOG2_MAX = 20 };
 
 static void trace_sums(struct trace *t)
@@ -83,14 +84,14 @@ static void trace_sums(struct trace *t)
     FILE *f = trace_table(t, "numbers-sum-error");
     if (x && rng && f) {
         
-#line 1006 "book/01-numbers.nw"
+#line 1021 "book/01-numbers.nw"
 fprintf(f, "$n$\tsequential\tpairwise\tbound~\\eqref{eq:sum-sequential}"
            "\tbound~\\eqref{eq:sum-pairwise}\n");
 double logn[SUM_LOG2_MAX], logerr[SUM_LOG2_MAX];
 size_t nfit = 0;
 for (int log2n = SUM_LOG2_MIN; log2n <= SUM_LOG2_MAX; log2n += 2) {
     
-#line 1020 "book/01-numbers.nw"
+#line 1035 "book/01-numbers.nw"
 size_t n = (size_t)1 << log2n;
 fill_uniform(rng, x, SUM_ROWS * n);
 double err[2] = { 0, 0 };
@@ -104,28 +105,28 @@ for (int m = 0; m < 2; m++) {
         err[m] += fabs(sums[r] - exact) / exact / SUM_ROWS;
     }
 }
-#line 1043 "book/01-numbers.nw"
+#line 1058 "book/01-numbers.nw"
 double u = FLT_EPSILON / 2, b = 8;
 fprintf(f, "%zu\t%.2e\t%.2e\t%.2e\t%.2e\n", n, err[0], err[1],
         (double)(n - 1) * u, (b - 1 + ceil(log2((double)n / b))) * u);
 logn[nfit] = log((double)n);
 logerr[nfit++] = log(err[0]);
 if (log2n == SUM_LOG2_MAX) {
-    double digits = log10(16777216.0);
+    double digits = FLT_MANT_DIG * log10(2.0);
     trace_value(t, "SumDigitsSequential", "%.1f", fmin(digits, -log10(err[0])));
     trace_value(t, "SumDigitsPairwise", "%.1f", fmin(digits, -log10(err[1])));
 }
-#line 1012 "book/01-numbers.nw"
+#line 1027 "book/01-numbers.nw"
 }
-#line 990 "book/01-numbers.nw"
+#line 1005 "book/01-numbers.nw"
         
-#line 1058 "book/01-numbers.nw"
+#line 1073 "book/01-numbers.nw"
 double c0, c1, cov00, cov01, cov11, sumsq;
 gsl_fit_linear(logn, 1, logerr, 1, nfit, &c0, &c1, &cov00, &cov01, &cov11, &sumsq);
 trace_value(t, "SumSequentialSlope", "%.2f", c1);
-#line 991 "book/01-numbers.nw"
+#line 1006 "book/01-numbers.nw"
         
-#line 1064 "book/01-numbers.nw"
+#line 1079 "book/01-numbers.nw"
 size_t nones = (size_t)1 << 25;
 float *ones = malloc(nones * sizeof *ones);
 if (ones) {
@@ -137,7 +138,7 @@ if (ones) {
     free(ones);
 } else
     t->failed = 1;
-#line 992 "book/01-numbers.nw"
+#line 1007 "book/01-numbers.nw"
         trace_value(t, "SumRows", "%d", SUM_ROWS);
         trace_value(t, "SumLargestN", "%zu", nmax);
     } else
@@ -146,7 +147,7 @@ if (ones) {
     gsl_rng_free(rng);
     free(x);
 }
-#line 1079 "book/01-numbers.nw"
+#line 1094 "book/01-numbers.nw"
 static void trace_layout(struct trace *t)
 {
     size_t sizes[NUM_PARAM_TENSORS], offset = 0;
@@ -164,27 +165,26 @@ static void trace_layout(struct trace *t)
     trace_value(t, "ParamCount", "%zu", total);
     trace_value(t, "ParamShareWte", "%.0f", 100.0 * (double)sizes[0] / (double)total);
 }
-#line 1113 "book/01-numbers.nw"
+#line 1130 "book/01-numbers.nw"
 enum { INIT_ROWS = 4, INIT_COLS = 6 };
 
 static void trace_init(struct trace *t)
 {
     const struct gpt_config *m = &t->ex.model;
     
-#line 1139 "book/01-numbers.nw"
+#line 1155 "book/01-numbers.nw"
 size_t sizes[NUM_PARAM_TENSORS];
 param_sizes(m, sizes);
 t->params = calloc(layout_total(sizes, NUM_PARAM_TENSORS), sizeof *t->params);
-#line 1119 "book/01-numbers.nw"
+#line 1136 "book/01-numbers.nw"
     gsl_rng *rng = rng_create(t->ex.seed);
     FILE *f = trace_table(t, "numbers-init");
     if (t->params && rng && f) {
         layout_views(t->params, sizes, NUM_PARAM_TENSORS, t->param);
         param_init(t->params, m, rng);
         float *wte = t->param[0];
-        size_t n = sizes[0];
         
-#line 1145 "book/01-numbers.nw"
+#line 1161 "book/01-numbers.nw"
 int cols = m->channels < INIT_COLS ? m->channels : INIT_COLS;
 fprintf(f, "row");
 for (int c = 0; c < cols; c++)
@@ -196,14 +196,8 @@ for (int r = 0; r < INIT_ROWS; r++) {
         fprintf(f, "\t%.5f", wte[(size_t)r * m->channels + c]);
     fputc('\n', f);
 }
-#line 1127 "book/01-numbers.nw"
-        
-#line 1159 "book/01-numbers.nw"
-double ss = 0;
-for (size_t i = 0; i < n; i++)
-    ss += (double)wte[i] * wte[i];
-trace_value(t, "InitSampleStd", "%.5f", sqrt(ss / (double)n));
-#line 1128 "book/01-numbers.nw"
+#line 1143 "book/01-numbers.nw"
+        trace_value(t, "InitSampleStd", "%.5f", gsl_stats_float_sd(wte, 1, sizes[0]));
     } else
         t->failed = 1;
     trace_close(t, f);
@@ -1177,11 +1171,11 @@ gsl_rng_free(rng);
     gpt_cache_free(g);
 }
 
-#line 892 "book/01-numbers.nw"
+#line 906 "book/01-numbers.nw"
 int trace_run(struct trace *t)
 {
     
-#line 952 "book/01-numbers.nw"
+#line 967 "book/01-numbers.nw"
 trace_example(t);
 trace_sums(t);
 trace_layout(t);
@@ -1207,9 +1201,9 @@ trace_backprop(t);
 trace_adamw(t);
 #line 1152 "book/12-sampling.nw"
 trace_sample(t);
-#line 895 "book/01-numbers.nw"
+#line 909 "book/01-numbers.nw"
     
-#line 1106 "book/01-numbers.nw"
+#line 1121 "book/01-numbers.nw"
 free(t->params);
 #line 2225 "book/03-tokenizer.nw"
 tokenizer_free(t->tok);
@@ -1222,6 +1216,6 @@ free(t->ln1);
 if (t->model)
     gpt_free(t->model);
 free(t->model);
-#line 896 "book/01-numbers.nw"
+#line 910 "book/01-numbers.nw"
     return t->failed ? -1 : 0;
 }

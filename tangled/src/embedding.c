@@ -1,7 +1,7 @@
-#line 78 "book/04-embeddings.nw"
+#line 82 "book/04-embeddings.nw"
 #include "embedding.h"
 
-#line 98 "book/04-embeddings.nw"
+#line 102 "book/04-embeddings.nw"
 static int tokens_in_range(const int *tokens, long n, int V)
 {
     for (long i = 0; i < n; i++)
@@ -9,7 +9,7 @@ static int tokens_in_range(const int *tokens, long n, int V)
             return 0;
     return 1;
 }
-#line 109 "book/04-embeddings.nw"
+#line 113 "book/04-embeddings.nw"
 int embedding_forward(float *out, const int *tokens, const float *wte,
                       const float *wpe, int B, int T, int C, int V)
 {
@@ -24,7 +24,7 @@ int embedding_forward(float *out, const int *tokens, const float *wte,
     }
     return 0;
 }
-#line 139 "book/04-embeddings.nw"
+#line 144 "book/04-embeddings.nw"
 int embedding_backward(float *dwte, float *dwpe, const float *dout,
                        const int *tokens, int B, int T, int C)
 {

@@ -3,7 +3,7 @@
 #define LONGHAND_LAYERNORM_H
 
 #line 124 "book/05-layernorm.nw"
-#define LAYERNORM_EPS 1e-5f
+#define LAYERNORM_EPS 1e-5f /* GPT-2's epsilon: keeps r finite for a constant row */
 /* out[B x T x C] = LayerNorm(inp) * weight[C] + bias[C]; saves mean and rstd
    [B x T] for the backward pass.  Returns 0, or -1 if B, T or C < 1. */
 int layernorm_forward(float *out, float *mean, float *rstd, const float *inp,

@@ -1,17 +1,17 @@
-#line 122 "book/06-mlp.nw"
+#line 123 "book/06-mlp.nw"
 #include <math.h>
 #include <stdint.h>
 #include <gsl/gsl_cdf.h>
 #include "matmul.h"
 #include "mlp.h"
 
-#line 167 "book/06-mlp.nw"
+#line 168 "book/06-mlp.nw"
 /* e^x for -87 <= x <= 0, to about 2 ulp, in straight-line arithmetic. */
 static inline float exp_nonpositive(float x)
 {
     const float log2e = 1.44269504f, ln2_hi = 0.693145751953125f,
                 ln2_lo = 1.428606765330187e-06f, round = 12582912.0f; /* 1.5 * 2^23 */
-    x = x < -87.0f ? -87.0f : x;
+    x = x >= -87.0f ? x : -87.0f; /* NaN too: converting NaN to int is undefined */
     float k = (x * log2e + round) - round;            /* nearest integer to x / ln 2 */
     float r = x - k * ln2_hi - k * ln2_lo;             /* |r| <= ln 2 / 2 */
     float p = 1.0f + r * (1.0f + r * (0.5f + r * (1.0f / 6 + r * (1.0f / 24
@@ -26,7 +26,7 @@ static inline float tanh_vectorisable(float u)
     float e = exp_nonpositive(-2.0f * fabsf(u));
     return copysignf((1.0f - e) / (1.0f + e), u);
 }
-#line 194 "book/06-mlp.nw"
+#line 195 "book/06-mlp.nw"
 #define GELU_SCALE ((float)0.79788456080286535588) /* sqrt(2 / pi) */
 #define GELU_CUBIC 0.044715f
 
@@ -34,30 +34,30 @@ void gelu_forward(float *out, const float *inp, long n)
 {
     #pragma omp parallel for simd schedule(static)
     for (long i = 0; i < n; i++) {
-        float x = inp[i];
-        out[i] = 0.5f * x * (1.0f + tanh_vectorisable(GELU_SCALE * (x + GELU_CUBIC * x * x * x)));
+        float x = inp[i], u = GELU_SCALE * (x + GELU_CUBIC * x * x * x);
+        out[i] = 0.5f * x * (1.0f + tanh_vectorisable(u));
     }
 }
-#line 212 "book/06-mlp.nw"
+#line 214 "book/06-mlp.nw"
 void gelu_backward(float *dinp, const float *inp, const float *dout, long n)
 {
     #pragma omp parallel for simd schedule(static)
     for (long i = 0; i < n; i++) {
-        float x = inp[i];
-        float th = tanh_vectorisable(GELU_SCALE * (x + GELU_CUBIC * x * x * x));
+        float x = inp[i], u = GELU_SCALE * (x + GELU_CUBIC * x * x * x);
+        float th = tanh_vectorisable(u);
         float sech2 = 1.0f - th * th;
         float grad = 0.5f * (1.0f + th)
                    + 0.5f * x * sech2 * GELU_SCALE * (1.0f + 3.0f * GELU_CUBIC * x * x);
         dinp[i] += grad * dout[i];
     }
 }
-#line 230 "book/06-mlp.nw"
+#line 232 "book/06-mlp.nw"
 void gelu_exact_forward(float *out, const float *inp, long n)
 {
     for (long i = 0; i < n; i++)
         out[i] = (float)(inp[i] * gsl_cdf_ugaussian_P(inp[i]));
 }
-#line 251 "book/06-mlp.nw"
+#line 253 "book/06-mlp.nw"
 int mlp_forward(float *y, float *h, float *a, const float *x, const float *fcw,
                 const float *fcb, const float *projw, const float *projb, int BT, int C)
 {
@@ -68,7 +68,7 @@ int mlp_forward(float *y, float *h, float *a, const float *x, const float *fcw,
     matmul_forward(y, a, projw, projb, BT, 4 * C, C);
     return 0;
 }
-#line 276 "book/06-mlp.nw"
+#line 279 "book/06-mlp.nw"
 int mlp_backward(float *dx, float *dfcw, float *dfcb, float *dprojw, float *dprojb,
                  float *da, float *dh, const float *dy, const float *x, const float *h,
                  const float *a, const float *fcw, const float *projw, int BT, int C)

@@ -14,12 +14,12 @@
 #include "matmul.h"
 #line 2177 "book/03-tokenizer.nw"
 #include "tokenizer.h"
-#line 211 "book/04-embeddings.nw"
+#line 216 "book/04-embeddings.nw"
 #include "embedding.h"
 #line 313 "book/05-layernorm.nw"
 #include <gsl/gsl_statistics_float.h>
 #include "layernorm.h"
-#line 332 "book/06-mlp.nw"
+#line 335 "book/06-mlp.nw"
 #include <gsl/gsl_cdf.h>
 #include "mlp.h"
 #line 660 "book/07-attention.nw"
@@ -426,7 +426,7 @@ if (n > (size_t)t->ex.model.max_seq_len) {
     free(ids);
     tokenizer_free(tok);
 }
-#line 219 "book/04-embeddings.nw"
+#line 224 "book/04-embeddings.nw"
 enum { EXAMPLE_COLS = 4, EXAMPLE_ROWS = 8 };
 
 static void trace_embedding(struct trace *t)
@@ -441,7 +441,7 @@ static void trace_embedding(struct trace *t)
     }
     trace_value(t, "EmbedTokens", "%d", T);
     
-#line 240 "book/04-embeddings.nw"
+#line 245 "book/04-embeddings.nw"
 FILE *f = trace_table(t, "embedding-forward");
 if (f) {
     fprintf(f, "$t$\ttoken\t$x_t$\t$W_{\\mathrm{te}}[x_t]_0$\t$W_{\\mathrm{te}}[x_t]_1$"
@@ -457,9 +457,9 @@ if (f) {
     }
 }
 trace_close(t, f);
-#line 233 "book/04-embeddings.nw"
+#line 238 "book/04-embeddings.nw"
     
-#line 262 "book/04-embeddings.nw"
+#line 267 "book/04-embeddings.nw"
 float *dh = malloc((size_t)T * C * sizeof *dh);
 float *dwte = calloc((size_t)t->ex.model.padded_vocab_size * C, sizeof *dwte);
 float *dwpe = calloc((size_t)T * C, sizeof *dwpe);
@@ -468,7 +468,7 @@ if (dh && dwte && dwpe && rng) {
     fill_normal(rng, dh, (size_t)T * C, 1.0);
     embedding_backward(dwte, dwpe, dh, t->tokens, 1, T, C);
     
-#line 278 "book/04-embeddings.nw"
+#line 283 "book/04-embeddings.nw"
 int k = t->tokens[0], count = 0;
 for (int i = 0; i < T; i++) {
     int c = 0;
@@ -479,14 +479,14 @@ for (int i = 0; i < T; i++) {
         count = c;
     }
 }
-#line 270 "book/04-embeddings.nw"
+#line 275 "book/04-embeddings.nw"
     
-#line 296 "book/04-embeddings.nw"
+#line 301 "book/04-embeddings.nw"
 f = trace_table(t, "embedding-backward");
 char positions[256] = "";
 if (f) {
     
-#line 310 "book/04-embeddings.nw"
+#line 315 "book/04-embeddings.nw"
 fprintf(f, "row");
 for (int c = 0; c < EXAMPLE_COLS && c < C; c++)
     fprintf(f, "\tchannel %d", c);
@@ -502,12 +502,12 @@ fprintf(f, "\n$dW_{\\mathrm{te}}[%d]$", k);
 for (int c = 0; c < EXAMPLE_COLS && c < C; c++)
     fprintf(f, "\t%.4f", dwte[(size_t)k * C + c]);
 fputc('\n', f);
-#line 300 "book/04-embeddings.nw"
+#line 305 "book/04-embeddings.nw"
 }
 trace_close(t, f);
 trace_value(t, "EmbedRepeatedCount", "%d", count);
 trace_value(t, "EmbedRepeatedPositions", "%s", positions);
-#line 330 "book/04-embeddings.nw"
+#line 335 "book/04-embeddings.nw"
 char *cell = NULL;
 size_t cell_len = 0;
 FILE *m = open_memstream(&cell, &cell_len); /* the token as a table cell */
@@ -517,12 +517,12 @@ if (m) {
     trace_value(t, "EmbedRepeatedToken", "%s", cell);
 }
 free(cell);
-#line 271 "book/04-embeddings.nw"
+#line 276 "book/04-embeddings.nw"
 } else
     t->failed = 1;
 gsl_rng_free(rng);
 free(dh); free(dwte); free(dwpe);
-#line 234 "book/04-embeddings.nw"
+#line 239 "book/04-embeddings.nw"
 }
 #line 322 "book/05-layernorm.nw"
 static void trace_layernorm(struct trace *t)
@@ -539,23 +539,23 @@ static void trace_layernorm(struct trace *t)
         t->failed = 1;
     else {
         
-#line 345 "book/05-layernorm.nw"
+#line 346 "book/05-layernorm.nw"
 FILE *f = trace_table(t, "layernorm-moments");
 if (f) {
     fprintf(f, "$t$\t$\\mu$\t$\\sigma^2$\t$r$\n");
-    for (int i = 0; i < T; i++)
+    for (int i = 0; i < T && i < EXAMPLE_ROWS; i++)
         fprintf(f, "%d\t%.5f\t%.3e\t%.2f\n", i, mean[i],
                 1.0 / ((double)rstd[i] * rstd[i]) - LAYERNORM_EPS, rstd[i]);
 }
 trace_close(t, f);
-#line 361 "book/05-layernorm.nw"
+#line 362 "book/05-layernorm.nw"
 f = trace_table(t, "layernorm-out");
 if (f) {
     fprintf(f, "$t$");
     for (int c = 0; c < EXAMPLE_COLS && c < C; c++)
         fprintf(f, "\t$y_{t,%d}$", c);
     fprintf(f, "\tmean\tvariance\n");
-    for (int i = 0; i < T; i++) {
+    for (int i = 0; i < T && i < EXAMPLE_ROWS; i++) {
         const float *y = t->ln1 + (size_t)i * C;
         fprintf(f, "%d", i);
         for (int c = 0; c < EXAMPLE_COLS && c < C; c++)
@@ -567,14 +567,14 @@ if (f) {
 trace_close(t, f);
 #line 336 "book/05-layernorm.nw"
         
-#line 382 "book/05-layernorm.nw"
+#line 383 "book/05-layernorm.nw"
 gsl_rng *rng = rng_create(t->ex.seed + 1);
 if (rng) {
     fill_normal(rng, dy, (size_t)T * C, 1.0);
     gsl_rng_free(rng);
 }
 layernorm_backward(dx, dw, db, dy, t->embedded, t->param[2], mean, rstd, 1, T, C);
-#line 426 "book/05-layernorm.nw"
+#line 427 "book/05-layernorm.nw"
 f = trace_table(t, "layernorm-dx");
 if (f) {
     fprintf(f, "$t$");
@@ -589,7 +589,7 @@ if (f) {
     }
 }
 trace_close(t, f);
-#line 397 "book/05-layernorm.nw"
+#line 398 "book/05-layernorm.nw"
 double max_sum = 0, max_dot = 0, max_residual = 0;
 for (int i = 0; i < T; i++) {
     double sum = 0, dot = 0;
@@ -600,7 +600,7 @@ for (int i = 0; i < T; i++) {
     max_sum = fmax(max_sum, fabs(sum));
     max_dot = fmax(max_dot, fabs(dot));
     
-#line 416 "book/05-layernorm.nw"
+#line 417 "book/05-layernorm.nw"
 double gxhat = 0, xhat2 = 0;
 for (int c = 0; c < C; c++) {
     double xhat = t->ln1[(size_t)i * C + c];
@@ -608,7 +608,7 @@ for (int c = 0; c < C; c++) {
     xhat2 += xhat * xhat;
 }
 max_residual = fmax(max_residual, fabs(dot - rstd[i] * gxhat / C * (C - xhat2)));
-#line 407 "book/05-layernorm.nw"
+#line 408 "book/05-layernorm.nw"
 }
 trace_value(t, "LayerNormDxRowSumMax", "%.1e", max_sum);
 trace_value(t, "LayerNormDxDotMax", "%.2f", max_dot);
@@ -617,7 +617,7 @@ trace_value(t, "LayerNormDxDotResidual", "%.1e", max_residual);
     }
     free(mean); free(rstd); free(dy); free(dx); free(dw); free(db);
 }
-#line 345 "book/06-mlp.nw"
+#line 349 "book/06-mlp.nw"
 enum { GELU_GRID_BLOCK = 1000, GELU_FIGURE_EVERY = 50 };
 
 static void trace_gelu(struct trace *t)
@@ -633,8 +633,8 @@ static void trace_gelu(struct trace *t)
             x[i] = (float)((start + i) * 1e-4);
         gelu_forward(y, x, GELU_GRID_BLOCK);
         
-#line 368 "book/06-mlp.nw"
-for (int i = 0; i < GELU_GRID_BLOCK; i++) {
+#line 372 "book/06-mlp.nw"
+for (int i = 0; i < GELU_GRID_BLOCK && start + i <= 100000; i++) {
     double exact = x[i] * gsl_cdf_ugaussian_P(x[i]), diff = y[i] - exact;
     if (fabs(diff) > worst) {
         worst = fabs(diff);
@@ -643,13 +643,13 @@ for (int i = 0; i < GELU_GRID_BLOCK; i++) {
     if ((start + i) % GELU_FIGURE_EVERY == 0 && fabs(x[i]) <= 5)
         fprintf(f, "%.3f\t%.6f\t%.4e\n", x[i], exact, diff);
 }
-#line 360 "book/06-mlp.nw"
+#line 364 "book/06-mlp.nw"
     }
     trace_close(t, f);
     trace_value(t, "GeluMaxDiff", "%.3e", worst);
     trace_value(t, "GeluMaxDiffAt", "%.3f", worst_at);
 }
-#line 383 "book/06-mlp.nw"
+#line 387 "book/06-mlp.nw"
 static void trace_mlp(struct trace *t)
 {
     int T = t->num_tokens, C = t->ex.model.channels;
@@ -665,7 +665,7 @@ static void trace_mlp(struct trace *t)
         t->failed = 1;
     else {
         
-#line 406 "book/06-mlp.nw"
+#line 410 "book/06-mlp.nw"
 gelu_exact_forward(exact, h, (long)nh);
 double worst = 0;
 for (size_t i = 0; i < nh; i++)
@@ -680,9 +680,9 @@ if (f) {
                 (double)a[i] - exact[i]);
 }
 trace_close(t, f);
-#line 398 "book/06-mlp.nw"
+#line 402 "book/06-mlp.nw"
         
-#line 425 "book/06-mlp.nw"
+#line 429 "book/06-mlp.nw"
 gsl_rng *rng = rng_create(t->ex.seed + 1);
 if (rng) {
     fill_normal(rng, dy, ny, 1.0);
@@ -701,7 +701,7 @@ if (f) {
     }
 }
 trace_close(t, f);
-#line 399 "book/06-mlp.nw"
+#line 403 "book/06-mlp.nw"
     }
     free(h); free(a); free(exact); free(da); free(dh); free(y); free(dy); free(dx);
     free(grads);
@@ -1184,11 +1184,11 @@ trace_init(t);
 trace_matmul(t);
 #line 2181 "book/03-tokenizer.nw"
 trace_tokenizer(t);
-#line 215 "book/04-embeddings.nw"
+#line 220 "book/04-embeddings.nw"
 trace_embedding(t);
 #line 318 "book/05-layernorm.nw"
 trace_layernorm(t);
-#line 337 "book/06-mlp.nw"
+#line 340 "book/06-mlp.nw"
 trace_gelu(t);
 trace_mlp(t);
 #line 665 "book/07-attention.nw"
@@ -1208,7 +1208,7 @@ free(t->params);
 #line 2225 "book/03-tokenizer.nw"
 tokenizer_free(t->tok);
 free(t->tokens);
-#line 207 "book/04-embeddings.nw"
+#line 212 "book/04-embeddings.nw"
 free(t->embedded);
 #line 309 "book/05-layernorm.nw"
 free(t->ln1);

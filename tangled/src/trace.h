@@ -17,7 +17,7 @@ float *param[NUM_PARAM_TENSORS];    /* a view of each tensor in params */
 struct tokenizer *tok;              /* the example's tokenizer */
 int *tokens;                        /* the sentence's token ids [num_tokens] */
 int num_tokens;                     /* T, the sentence's length in tokens */
-#line 203 "book/04-embeddings.nw"
+#line 208 "book/04-embeddings.nw"
 float *embedded;                    /* the embedding layer's output [T x C] */
 #line 305 "book/05-layernorm.nw"
 float *ln1;                         /* the first LayerNorm's output [T x C] */

@@ -174,7 +174,8 @@ START_TEST(lean_forward_equals_plain)
     attention_forward(p.out, p.preatt, p.att, p.qkv, p.B, p.T, p.C, p.NH);
     ck_assert_int_eq(attention_forward_lean(lean, p.qkv, p.B, p.T, p.C, p.NH), 0);
     double *plain = to_double(p.out, nc);
-    ck_assert_double_le(relative_max_error(lean, plain, nc, 1.0), 1e-5);
+    double d_k = p.C / p.NH; /* each pass within (d_k + T)u of exact: twice that apart */
+    ck_assert_double_le(relative_max_error(lean, plain, nc, 1.0), 2 * (d_k + p.T) * u);
     free(lean); free(plain);
     problem_free(&p);
 }

@@ -1,10 +1,10 @@
-#line 173 "book/07-attention.nw"
+#line 175 "book/07-attention.nw"
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include "attention.h"
 
-#line 195 "book/07-attention.nw"
+#line 197 "book/07-attention.nw"
 const char *attention_shape_error(int B, int T, int C, int NH, int max_T)
 {
     if (B < 1 || T < 1 || C < 1 || NH < 1)
@@ -15,7 +15,7 @@ const char *attention_shape_error(int B, int T, int C, int NH, int max_T)
         return "the sequence is longer than the context";
     return NULL;
 }
-#line 221 "book/07-attention.nw"
+#line 223 "book/07-attention.nw"
 /* out[hs] = sum_s P_s v_s over s <= t, writing the row's scores and weights
    into preatt[0..t] and att[0..t]. */
 static void attend_one_query(float *out, float *preatt, float *att, const float *q,
@@ -23,7 +23,7 @@ static void attend_one_query(float *out, float *preatt, float *att, const float 
 {
     float scale = 1.0f / sqrtf((float)hs), m = -INFINITY;
     
-#line 234 "book/07-attention.nw"
+#line 236 "book/07-attention.nw"
 for (int s = 0; s <= t; s++) {
     float dot = 0.0f;
     #pragma omp simd reduction(+:dot)
@@ -33,9 +33,9 @@ for (int s = 0; s <= t; s++) {
     if (preatt[s] > m)
         m = preatt[s];
 }
-#line 228 "book/07-attention.nw"
+#line 230 "book/07-attention.nw"
     
-#line 246 "book/07-attention.nw"
+#line 248 "book/07-attention.nw"
 float sum = 0.0f;
 for (int s = 0; s <= t; s++) {
     att[s] = expf(preatt[s] - m);
@@ -44,9 +44,9 @@ for (int s = 0; s <= t; s++) {
 float inv = 1.0f / sum; /* sum >= 1: the largest term is exp(0) */
 for (int s = 0; s <= t; s++)
     att[s] *= inv;
-#line 229 "book/07-attention.nw"
+#line 231 "book/07-attention.nw"
     
-#line 257 "book/07-attention.nw"
+#line 259 "book/07-attention.nw"
 for (int i = 0; i < hs; i++)
     out[i] = 0.0f;
 for (int s = 0; s <= t; s++) {
@@ -54,9 +54,9 @@ for (int s = 0; s <= t; s++) {
     for (int i = 0; i < hs; i++)
         out[i] += att[s] * v[s * stride + i];
 }
-#line 230 "book/07-attention.nw"
+#line 232 "book/07-attention.nw"
 }
-#line 280 "book/07-attention.nw"
+#line 282 "book/07-attention.nw"
 int attention_forward(float *out, float *preatt, float *att, const float *qkv,
                       int B, int T, int C, int NH)
 {
@@ -73,16 +73,16 @@ int attention_forward(float *out, float *preatt, float *att, const float *qkv,
                                  att + row, base + (long)t * 3 * C, base + C,
                                  base + 2 * C, 3 * C, t, hs);
                 
-#line 302 "book/07-attention.nw"
+#line 304 "book/07-attention.nw"
 for (int s = t + 1; s < T; s++) {
     preatt[row + s] = -INFINITY;
     att[row + s] = 0.0f;
 }
-#line 296 "book/07-attention.nw"
+#line 298 "book/07-attention.nw"
             }
     return 0;
 }
-#line 321 "book/07-attention.nw"
+#line 323 "book/07-attention.nw"
 int attention_backward(float *dqkv, float *datt, float *dpreatt, const float *dout,
                        const float *qkv, const float *att, int B, int T, int C, int NH)
 {
@@ -95,7 +95,7 @@ int attention_backward(float *dqkv, float *datt, float *dpreatt, const float *do
         for (int h = 0; h < NH; h++)
             for (int t = 0; t < T; t++) {
                 
-#line 349 "book/07-attention.nw"
+#line 351 "book/07-attention.nw"
 long row = (((long)b * NH + h) * T + t) * T;
 long x = (long)b * T * 3 * C + h * hs;
 const float *q = qkv + x + (long)t * 3 * C, *k = qkv + x + C,
@@ -103,9 +103,9 @@ const float *q = qkv + x + (long)t * 3 * C, *k = qkv + x + C,
 float *dq = dqkv + x + (long)t * 3 * C, *dk = dqkv + x + C,
       *dv = dqkv + x + 2 * C, *dp = datt + row, *ds = dpreatt + row;
 const float *dout_t = dout + ((long)b * T + t) * C + h * hs;
-#line 333 "book/07-attention.nw"
+#line 335 "book/07-attention.nw"
                 
-#line 359 "book/07-attention.nw"
+#line 361 "book/07-attention.nw"
 for (int s = 0; s <= t; s++) {
     float dot = 0.0f;
     #pragma omp simd reduction(+:dot)
@@ -115,17 +115,17 @@ for (int s = 0; s <= t; s++) {
     }
     dp[s] = dot;
 }
-#line 334 "book/07-attention.nw"
+#line 336 "book/07-attention.nw"
                 
-#line 371 "book/07-attention.nw"
+#line 373 "book/07-attention.nw"
 float pdp = 0.0f;
 for (int s = 0; s <= t; s++)
     pdp += p[s] * dp[s];
 for (int s = 0; s <= t; s++)
     ds[s] = p[s] * (dp[s] - pdp);
-#line 335 "book/07-attention.nw"
+#line 337 "book/07-attention.nw"
                 
-#line 379 "book/07-attention.nw"
+#line 381 "book/07-attention.nw"
 for (int s = 0; s <= t; s++) {
     #pragma omp simd
     for (int i = 0; i < hs; i++) {
@@ -133,11 +133,11 @@ for (int s = 0; s <= t; s++) {
         dk[(long)s * 3 * C + i] += scale * ds[s] * q[i];
     }
 }
-#line 336 "book/07-attention.nw"
+#line 338 "book/07-attention.nw"
             }
     return 0;
 }
-#line 428 "book/07-attention.nw"
+#line 430 "book/07-attention.nw"
 enum { ATTENTION_KEY_BLOCK = 64 };
 
 int attention_forward_lean(float *out, const float *qkv, int B, int T, int C, int NH)
@@ -154,7 +154,7 @@ int attention_forward_lean(float *out, const float *qkv, int B, int T, int C, in
                 const float *q = base + (long)t * 3 * C, *k = base + C, *v = base + 2 * C;
                 float *o = out + ((long)b * T + t) * C + h * hs;
                 
-#line 452 "book/07-attention.nw"
+#line 454 "book/07-attention.nw"
 float m = -INFINITY, l = 0.0f, S[ATTENTION_KEY_BLOCK];
 for (int i = 0; i < hs; i++)
     o[i] = 0.0f;
@@ -162,7 +162,7 @@ for (int s0 = 0; s0 <= t; s0 += ATTENTION_KEY_BLOCK) {
     int n = t + 1 - s0 < ATTENTION_KEY_BLOCK ? t + 1 - s0 : ATTENTION_KEY_BLOCK;
     float m_new = m;
     
-#line 467 "book/07-attention.nw"
+#line 469 "book/07-attention.nw"
 for (int j = 0; j < n; j++) {
     const float *kj = k + (long)(s0 + j) * 3 * C;
     float dot = 0.0f;
@@ -173,9 +173,9 @@ for (int j = 0; j < n; j++) {
     if (S[j] > m_new)
         m_new = S[j];
 }
-#line 459 "book/07-attention.nw"
+#line 461 "book/07-attention.nw"
     
-#line 482 "book/07-attention.nw"
+#line 484 "book/07-attention.nw"
 float shrink = expf(m - m_new);
 l *= shrink;
 #pragma omp simd
@@ -189,16 +189,16 @@ for (int j = 0; j < n; j++) {
     for (int i = 0; i < hs; i++)
         o[i] += e * vj[i];
 }
-#line 460 "book/07-attention.nw"
+#line 462 "book/07-attention.nw"
     m = m_new;
 }
 for (int i = 0; i < hs; i++)
     o[i] /= l;
-#line 444 "book/07-attention.nw"
+#line 446 "book/07-attention.nw"
             }
     return 0;
 }
-#line 534 "book/07-attention.nw"
+#line 537 "book/07-attention.nw"
 struct kv_cache *kv_cache_create(int max_T, int C, int NH)
 {
     if (attention_shape_error(1, max_T, C, NH, 0))
@@ -216,7 +216,7 @@ struct kv_cache *kv_cache_create(int max_T, int C, int NH)
     }
     return cache;
 }
-#line 554 "book/07-attention.nw"
+#line 557 "book/07-attention.nw"
 void kv_cache_free(struct kv_cache *cache)
 {
     if (cache) {
@@ -226,7 +226,7 @@ void kv_cache_free(struct kv_cache *cache)
         free(cache);
     }
 }
-#line 575 "book/07-attention.nw"
+#line 578 "book/07-attention.nw"
 int attention_step(float *out, const float *qkv_t, struct kv_cache *cache)
 {
     if (cache->len >= cache->max_T)

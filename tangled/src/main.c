@@ -15,7 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "tokenizer.h"
-#line 910 "book/07-attention.nw"
+#line 917 "book/07-attention.nw"
 #include "attention.h"
 #line 754 "book/08-model.nw"
 #include "gpt.h"
@@ -400,12 +400,12 @@ gsl_rng_free(o.rng);
 return status;
 #line 1301 "book/02-matmul.nw"
 }
-#line 922 "book/07-attention.nw"
+#line 929 "book/07-attention.nw"
 enum { BENCH_ATTN_C = 768, BENCH_ATTN_NH = 12, BENCH_ATTN_MAX_T = 8192 };
 static int bench_attention_lean(const int *lengths, int nlengths, int reps);
 static int bench_attention_cache(int context, int reps);
 
-#line 932 "book/07-attention.nw"
+#line 939 "book/07-attention.nw"
 static int bench_attention(int argc, char **argv)
 {
     static const struct option options[] = {
@@ -418,7 +418,7 @@ static int bench_attention(int argc, char **argv)
     optind = 1;
     for (int c; (c = getopt_long(argc, argv, "T:g:n:h", options, NULL)) != -1;) {
         
-#line 953 "book/07-attention.nw"
+#line 960 "book/07-attention.nw"
 if (c == 'T') {
     nlengths = parse_sizes(optarg, lengths, 16, BENCH_ATTN_MAX_T);
     if (nlengths < 1)
@@ -431,24 +431,24 @@ if (c == 'T') {
         return usage_error("bench attention", "--reps wants 1 to 1000");
 } else if (c == 'h') {
     
-#line 973 "book/07-attention.nw"
+#line 980 "book/07-attention.nw"
 puts("usage: longhand bench attention [--lengths T,...] [--reps R]\n"
      "       longhand bench attention --generate T [--reps R]\n\n"
      "Time GPT-2 small's attention core (C = 768, 12 heads): the plain\n"
      "and the lean forward pass for each length, or generation up to\n"
      "context T with and without the key-value cache.  TSV on stdout.");
-#line 965 "book/07-attention.nw"
+#line 972 "book/07-attention.nw"
     return 0;
 } else
     return usage_error("bench attention", "unknown option");
-#line 944 "book/07-attention.nw"
+#line 951 "book/07-attention.nw"
     }
     if (optind != argc)
         return usage_error("bench attention", "unexpected argument '%s'", argv[optind]);
     return generate ? bench_attention_cache((int)generate, (int)reps)
                     : bench_attention_lean(lengths, nlengths, (int)reps);
 }
-#line 983 "book/07-attention.nw"
+#line 990 "book/07-attention.nw"
 static float *bench_random_qkv(int T)
 {
     size_t n = (size_t)T * 3 * BENCH_ATTN_C;
@@ -456,10 +456,14 @@ static float *bench_random_qkv(int T)
     gsl_rng *rng = rng_create(1);
     if (qkv && rng)
         fill_normal(rng, qkv, n, 1.0);
+    else { /* without a generator qkv stays unfilled: fail as out of memory */
+        free(qkv);
+        qkv = NULL;
+    }
     gsl_rng_free(rng);
     return qkv;
 }
-#line 996 "book/07-attention.nw"
+#line 1007 "book/07-attention.nw"
 static int bench_attention_lean(const int *lengths, int nlengths, int reps)
 {
     puts("$T$\tplain (ms)\tlean (ms)\tlean / plain\tscores and weights (MiB)");
@@ -471,10 +475,11 @@ static int bench_attention_lean(const int *lengths, int nlengths, int reps)
         double t[2][1000];
         if (!qkv || !out || !preatt || !att) {
             fprintf(stderr, "longhand bench attention: out of memory at T = %d\n", T);
+            free(qkv), free(out), free(preatt), free(att);
             return 1;
         }
         
-#line 1018 "book/07-attention.nw"
+#line 1030 "book/07-attention.nw"
 for (int r = 0; r < reps; r++) {
     double t0 = omp_get_wtime();
     attention_forward(out, preatt, att, qkv, 1, T, C, NH);
@@ -483,23 +488,23 @@ for (int r = 0; r < reps; r++) {
     t[0][r] = t1 - t0;
     t[1][r] = omp_get_wtime() - t1;
 }
-#line 1010 "book/07-attention.nw"
+#line 1022 "book/07-attention.nw"
         
-#line 1033 "book/07-attention.nw"
+#line 1045 "book/07-attention.nw"
 printf("%d\t%.3f\t%.3f\t%.2f\t%.1f\n", T, 1e3 * median(t[0], reps),
        1e3 * median(t[1], reps), median(t[1], reps) / median(t[0], reps),
        2.0 * nn * sizeof(float) / (1 << 20));
-#line 1011 "book/07-attention.nw"
+#line 1023 "book/07-attention.nw"
         free(qkv), free(out), free(preatt), free(att);
     }
     return 0;
 }
-#line 1042 "book/07-attention.nw"
+#line 1054 "book/07-attention.nw"
 static int bench_attention_cache(int context, int reps)
 {
     int C = BENCH_ATTN_C, NH = BENCH_ATTN_NH;
     
-#line 1063 "book/07-attention.nw"
+#line 1075 "book/07-attention.nw"
 size_t nn = (size_t)NH * context * context;
 float *qkv = bench_random_qkv(context),
       *out = malloc((size_t)context * C * sizeof *out),
@@ -507,14 +512,16 @@ float *qkv = bench_random_qkv(context),
 struct kv_cache *cache = kv_cache_create(context, C, NH);
 if (!qkv || !out || !preatt || !att || !cache) {
     fprintf(stderr, "longhand bench attention: out of memory\n");
+    kv_cache_free(cache);
+    free(qkv), free(out), free(preatt), free(att);
     return 1;
 }
-#line 1046 "book/07-attention.nw"
+#line 1058 "book/07-attention.nw"
     puts("context $t$\tfull pass (ms)\twith cache (ms)\tspeed-up");
     for (int t = context / 16 > 0 ? context / 16 : 1; t < context; t *= 2) {
         double full[1000], step[1000];
         
-#line 1078 "book/07-attention.nw"
+#line 1092 "book/07-attention.nw"
 cache->len = 0;
 for (int s = 0; s < t; s++)
     attention_step(out, qkv + (size_t)s * 3 * C, cache);
@@ -527,7 +534,7 @@ for (int r = 0; r < reps; r++) {
     step[r] = omp_get_wtime() - t1;
     cache->len = t;
 }
-#line 1050 "book/07-attention.nw"
+#line 1062 "book/07-attention.nw"
         printf("%d\t%.4f\t%.4f\t%.1f\n", t, 1e3 * median(full, reps),
                1e3 * median(step, reps), median(full, reps) / median(step, reps));
     }
@@ -716,7 +723,7 @@ static const struct command benchmarks[] = {
     
 #line 1235 "book/02-matmul.nw"
 { "matmul", bench_matmul, "GFLOP/s of the matmul ladder or the model's products" },
-#line 914 "book/07-attention.nw"
+#line 921 "book/07-attention.nw"
 { "attention", bench_attention, "plain vs lean attention, and generation with the cache" },
 #line 887 "book/11-training.nw"
 { "train", bench_train, "time training steps of a model of given sizes" },

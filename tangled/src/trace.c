@@ -22,7 +22,7 @@
 #line 335 "book/06-mlp.nw"
 #include <gsl/gsl_cdf.h>
 #include "mlp.h"
-#line 660 "book/07-attention.nw"
+#line 665 "book/07-attention.nw"
 #include "attention.h"
 #include "matmul.h"
 #line 855 "book/08-model.nw"
@@ -706,12 +706,12 @@ trace_close(t, f);
     free(h); free(a); free(exact); free(da); free(dh); free(y); free(dy); free(dx);
     free(grads);
 }
-#line 669 "book/07-attention.nw"
+#line 674 "book/07-attention.nw"
 static void trace_attention_head(struct trace *t, const float *qkv, const float *preatt,
                                  const float *att, int h);
 static void trace_attention_backward(struct trace *t, const float *qkv, const float *out,
                                      const float *att);
-#line 676 "book/07-attention.nw"
+#line 681 "book/07-attention.nw"
 static void trace_attention(struct trace *t)
 {
     int T = t->num_tokens, C = t->ex.model.channels, NH = t->ex.model.num_heads;
@@ -728,7 +728,7 @@ static void trace_attention(struct trace *t)
         for (int h = 0; h < NH; h++)
             trace_attention_head(t, qkv, preatt, att, h);
         
-#line 769 "book/07-attention.nw"
+#line 774 "book/07-attention.nw"
 double max_score = 0, max_dev = 0;
 for (size_t i = 0; i < nn; i++) {
     int row = (int)(i / T % T), col = (int)(i % T);
@@ -739,7 +739,7 @@ for (size_t i = 0; i < nn; i++) {
 }
 trace_value(t, "AttnMaxAbsScore", "%.4f", max_score);
 trace_value(t, "AttnMaxDeviation", "%.4f", max_dev);
-#line 786 "book/07-attention.nw"
+#line 791 "book/07-attention.nw"
 FILE *f = trace_table(t, "attention-out");
 if (f) {
     fprintf(f, "$t$");
@@ -755,12 +755,12 @@ if (f) {
     }
 }
 trace_close(t, f);
-#line 692 "book/07-attention.nw"
+#line 697 "book/07-attention.nw"
         trace_attention_backward(t, qkv, out, att);
     }
     free(qkv); free(out); free(preatt); free(att);
 }
-#line 703 "book/07-attention.nw"
+#line 708 "book/07-attention.nw"
 static float unmasked_score(const float *qkv, int t, int s, int h, int C, int hs)
 {
     const float *q = qkv + (size_t)t * 3 * C + h * hs,
@@ -770,7 +770,7 @@ static float unmasked_score(const float *qkv, int t, int s, int h, int C, int hs
         dot += q[d] * k[d];
     return dot / sqrtf((float)hs);
 }
-#line 715 "book/07-attention.nw"
+#line 720 "book/07-attention.nw"
 static void trace_attention_head(struct trace *t, const float *qkv, const float *preatt,
                                  const float *att, int h)
 {
@@ -785,7 +785,7 @@ static void trace_attention_head(struct trace *t, const float *qkv, const float 
         if (!f)
             return;
         
-#line 736 "book/07-attention.nw"
+#line 741 "book/07-attention.nw"
 fprintf(f, "$t\\backslash s$");
 for (int j = 0; j < R; j++)
     fprintf(f, "\t%d", j);
@@ -799,11 +799,11 @@ for (int i = 0; i < R; i++) {
     }
     fputc('\n', f);
 }
-#line 729 "book/07-attention.nw"
+#line 734 "book/07-attention.nw"
         trace_close(t, f);
     }
     
-#line 752 "book/07-attention.nw"
+#line 757 "book/07-attention.nw"
 snprintf(name, sizeof name, "attention-heat-h%d", h + 1);
 FILE *f = trace_table(t, name);
 if (f) {
@@ -813,43 +813,43 @@ if (f) {
             fprintf(f, "%d\t%d\t%.5f\n", j, i, P[i * T + j]);
 }
 trace_close(t, f);
-#line 732 "book/07-attention.nw"
+#line 737 "book/07-attention.nw"
 }
-#line 808 "book/07-attention.nw"
+#line 813 "book/07-attention.nw"
 static void trace_attention_backward(struct trace *t, const float *qkv, const float *out,
                                      const float *att)
 {
     int T = t->num_tokens, C = t->ex.model.channels, NH = t->ex.model.num_heads;
     size_t nc = (size_t)T * C, nn = (size_t)NH * T * T;
     
-#line 837 "book/07-attention.nw"
+#line 842 "book/07-attention.nw"
 float *dy = malloc(nc * sizeof *dy), *dout = calloc(nc, sizeof *dout),
       *dqkv = calloc(3 * nc, sizeof *dqkv), *datt = malloc(nn * sizeof *datt),
       *dpreatt = malloc(nn * sizeof *dpreatt),
       *dw = calloc((size_t)C * C + C, sizeof *dw);
-#line 814 "book/07-attention.nw"
+#line 819 "book/07-attention.nw"
     gsl_rng *rng = rng_create(t->ex.seed + 1);
     FILE *f = NULL;
     if (dy && dout && dqkv && datt && dpreatt && dw && rng) {
         
-#line 847 "book/07-attention.nw"
+#line 852 "book/07-attention.nw"
 fill_normal(rng, dy, nc, 1.0);
 matmul_backward(dout, dw, dw + (size_t)C * C, dy, out, t->param[6], T, C, C);
 attention_backward(dqkv, datt, dpreatt, dout, qkv, att, 1, T, C, NH);
-#line 818 "book/07-attention.nw"
+#line 823 "book/07-attention.nw"
         f = trace_table(t, "attention-grads");
     } else
         t->failed = 1;
     if (f) {
         
-#line 853 "book/07-attention.nw"
+#line 858 "book/07-attention.nw"
 fprintf(f, "$t$\t$dq_{t,0}$\t$dq_{t,1}$\t$dk_{t,0}$\t$dk_{t,1}$\t$dv_{t,0}$\t$dv_{t,1}$\n");
 for (int i = 0; i < T && i < EXAMPLE_ROWS; i++) {
     const float *g = dqkv + (size_t)i * 3 * C;
     fprintf(f, "%d\t%.2e\t%.2e\t%.2e\t%.2e\t%.4f\t%.4f\n", i, g[0], g[1],
             g[C], g[C + 1], g[2 * C], g[2 * C + 1]);
 }
-#line 823 "book/07-attention.nw"
+#line 828 "book/07-attention.nw"
     }
     trace_close(t, f);
     gsl_rng_free(rng);
@@ -1191,7 +1191,7 @@ trace_layernorm(t);
 #line 340 "book/06-mlp.nw"
 trace_gelu(t);
 trace_mlp(t);
-#line 665 "book/07-attention.nw"
+#line 670 "book/07-attention.nw"
 trace_attention(t);
 #line 859 "book/08-model.nw"
 trace_model(t);

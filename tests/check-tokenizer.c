@@ -313,6 +313,26 @@ START_TEST(decode_rejects_unknown_ids)
 }
 END_TEST
 
+/* The command writes a tokenizer that loads, and fails when the write fails:
+   the output is buffered, so only a checked flush or fclose can tell. */
+START_TEST(train_command_reports_a_failed_write)
+{
+    char *corpus = write_temp(english, strlen(english)), *saved = write_temp("", 0);
+    char cmd[512], out[256], err[256] = "";
+    const char *train = "build/longhand tokenizer train --vocab-size 300";
+    snprintf(cmd, sizeof cmd, "%s -o %s %s", train, saved, corpus);
+    ck_assert_int_eq(run_command(out, sizeof out, cmd), 0);
+    struct tokenizer *tok = tokenizer_load(saved, err, sizeof err);
+    ck_assert_msg(tok != NULL, "%s", err);
+    tokenizer_free(tok);
+    snprintf(cmd, sizeof cmd, "%s %s >/dev/full 2>/dev/null", train, corpus);
+    ck_assert_int_eq(run_command(out, sizeof out, cmd), 1);
+    snprintf(cmd, sizeof cmd, "%s -o /dev/full %s 2>/dev/null", train, corpus);
+    ck_assert_int_eq(run_command(out, sizeof out, cmd), 1);
+    unlink(corpus), unlink(saved), free(corpus), free(saved);
+}
+END_TEST
+
 /* Hostile files ----------------------------------------------------------- */
 
 /* Load contents as a longhand file; it must fail with a message containing want. */
@@ -465,6 +485,7 @@ Suite *tokenizer_suite(void)
                         (int)(sizeof bad_files / sizeof bad_files[0]));
     tcase_add_test(files, rejects_hostile_files);
     tcase_add_test(files, rejects_broken_gpt2_files);
+    tcase_add_test(files, train_command_reports_a_failed_write);
     suite_add_tcase(s, files);
     return s;
 }

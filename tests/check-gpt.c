@@ -236,6 +236,8 @@ START_TEST(rejects_bad_batches)
     int bad[B * T];
     ck_assert_int_eq(gpt_forward(&m, inputs, targets, 1, 7, err, sizeof err), -1);
     ck_assert_ptr_nonnull(strstr(err, "at most 6 positions"));
+    ck_assert_int_eq(gpt_forward(&m, inputs, targets, 1 << 20, 2, err, sizeof err), -1);
+    ck_assert_ptr_nonnull(strstr(err, "too large")); /* 2^21 positions; ids never read */
     memcpy(bad, inputs, sizeof bad);
     bad[3] = 9;
     ck_assert_int_eq(gpt_forward(&m, bad, targets, B, T, err, sizeof err), -1);
@@ -247,6 +249,9 @@ START_TEST(rejects_bad_batches)
     ck_assert_int_eq(gpt_backward(&m, inputs, targets), -1); /* no forward pass yet */
     ck_assert_int_eq(gpt_forward(&m, inputs, NULL, B, T, err, sizeof err), 0);
     ck_assert_int_eq(gpt_backward(&m, inputs, targets), -1); /* one without targets */
+    ck_assert_int_eq(gpt_forward(&m, inputs, targets, B, T, err, sizeof err), 0);
+    ck_assert_int_eq(gpt_forward(&m, inputs, bad, B, T, err, sizeof err), -1);
+    ck_assert_int_eq(gpt_backward(&m, inputs, bad), -1); /* one that failed */
     gpt_free(&m);
 }
 END_TEST
@@ -351,6 +356,8 @@ static const struct { int header[8]; long delta; const char *message; } malforme
     { { 20240326, 3, 0, 9, 2, 2, 8, 128 }, 0, "context" },
     { { 20240326, 3, 6, 9, 2, 2, 1 << 24, 128 }, 0, "channels" },
     { { 20240326, 3, 6, 9, -1, 2, 8, 128 }, 0, "layers" },
+    { { 20240326, 3, 6, 9, 2, 2, 32768, 128 }, 0, "matrix products" },   /* 4C x C = 2^32 */
+    { { 20240326, 3, 6, 1 << 21, 2, 2, 8, 1 << 21 }, 0, "matrix products" }, /* V > 2^20 */
 };
 
 START_TEST(rejects_malformed_checkpoints)

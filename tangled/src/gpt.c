@@ -1,4 +1,4 @@
-#line 256 "book/08-model.nw"
+#line 267 "book/08-model.nw"
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
@@ -13,7 +13,7 @@
 #include "matmul.h"
 #include "mlp.h"
 
-#line 210 "book/08-model.nw"
+#line 216 "book/08-model.nw"
 const char *gpt_config_error(const struct gpt_config *c)
 {
     if (c->max_seq_len < 1 || c->max_seq_len > GPT_MAX_CONTEXT)
@@ -22,14 +22,19 @@ const char *gpt_config_error(const struct gpt_config *c)
         || c->padded_vocab_size > GPT_MAX_VOCAB)
         return "the vocabulary must be from 1 to the padded vocabulary, at most 2^24";
     if (c->num_layers < 1 || c->num_layers > GPT_MAX_LAYERS || c->num_heads < 1
-        || c->num_heads > GPT_MAX_LAYERS || c->channels < 1 || c->channels > GPT_MAX_CHANNELS)
+        || c->num_heads > GPT_MAX_LAYERS || c->channels < 1
+        || c->channels > GPT_MAX_CHANNELS)
         return "layers, heads and channels must be from 1 to 1024, 1024 and 65536";
     if (c->channels % c->num_heads != 0)
         return "the number of heads must divide the channels";
+    if (matmul_check_sizes(1, 4L * c->channels, c->channels) != 0
+        || matmul_check_sizes(1, c->vocab_size, c->channels) != 0)
+        return "the weights exceed the matrix products' limits (V at most 2^20, "
+               "4C x C and V x C below 2^31)";
     return NULL;
 }
 
-#line 141 "book/08-model.nw"
+#line 143 "book/08-model.nw"
 static void act_sizes(const struct gpt_config *cfg, int B, int T, size_t s[NUM_ACT_TENSORS])
 {
     size_t L = (size_t)cfg->num_layers, C = (size_t)cfg->channels;
@@ -43,16 +48,15 @@ static void act_sizes(const struct gpt_config *cfg, int B, int T, size_t s[NUM_A
     };
     memcpy(s, sizes, sizeof sizes);
 }
-#line 279 "book/08-model.nw"
+#line 292 "book/08-model.nw"
 static int batch_fits(const struct gpt_config *c, int B, int T)
 {
-    double BT = (double)B * T, wide = 4.0 * c->channels > c->vocab_size
-                                       ? 4.0 * c->channels : c->vocab_size;
-    return BT * wide <= 2147483647.0
-           && BT * c->num_layers * c->num_heads * T <= 68719476736.0
-           && BT * c->vocab_size <= 68719476736.0;
+    long BT = (long)B * T, C = c->channels;
+    return matmul_check_sizes(BT, 4 * C, C) == 0
+           && matmul_check_sizes(BT, c->vocab_size, C) == 0
+           && (double)BT * c->num_layers * c->num_heads * T <= 68719476736.0;
 }
-#line 290 "book/08-model.nw"
+#line 302 "book/08-model.nw"
 int gpt_create(struct gpt *m, const struct gpt_config *cfg)
 {
     memset(m, 0, sizeof *m);
@@ -71,7 +75,7 @@ int gpt_create(struct gpt *m, const struct gpt_config *cfg)
     layout_views(m->grads, m->param_size, NUM_PARAM_TENSORS, m->grad);
     return 0;
 }
-#line 311 "book/08-model.nw"
+#line 323 "book/08-model.nw"
 void gpt_free(struct gpt *m)
 {
     free(m->params);
@@ -80,7 +84,7 @@ void gpt_free(struct gpt *m)
     free(m->grad_acts);
     memset(m, 0, sizeof *m);
 }
-#line 322 "book/08-model.nw"
+#line 334 "book/08-model.nw"
 int gpt_init(struct gpt *m, unsigned long seed)
 {
     gsl_rng *rng = rng_create(seed);
@@ -90,40 +94,41 @@ int gpt_init(struct gpt *m, unsigned long seed)
     gsl_rng_free(rng);
     return 0;
 }
-#line 342 "book/08-model.nw"
+#line 354 "book/08-model.nw"
 static int ensure_activations(struct gpt *m, int B, int T)
 {
     if (m->acts && m->B == B && m->T == T)
         return 0;
-    size_t sizes[NUM_ACT_TENSORS];
+    size_t sizes[NUM_ACT_TENSORS], grad_sizes[NUM_ACT_TENSORS];
     act_sizes(&m->config, B, T, sizes);
     size_t total = layout_total(sizes, NUM_ACT_TENSORS);
-    free(m->acts);
-    free(m->grad_acts);
-    m->acts = total ? malloc(total * sizeof(float)) : NULL;
-    layout_views(m->acts, sizes, NUM_ACT_TENSORS, m->act);
     
-#line 361 "book/08-model.nw"
+#line 371 "book/08-model.nw"
 static const int no_gradient[] = { ACT_LN1_MEAN, ACT_LN1_RSTD, ACT_LN2_MEAN, ACT_LN2_RSTD,
                                    ACT_LNF_MEAN, ACT_LNF_RSTD, ACT_PROBS, ACT_LOSSES };
+memcpy(grad_sizes, sizes, sizeof sizes);
 for (size_t i = 0; i < sizeof no_gradient / sizeof no_gradient[0]; i++)
-    sizes[no_gradient[i]] = 0;
-size_t grads = layout_total(sizes, NUM_ACT_TENSORS);
-#line 354 "book/08-model.nw"
+    grad_sizes[no_gradient[i]] = 0;
+size_t grads = layout_total(grad_sizes, NUM_ACT_TENSORS);
+#line 362 "book/08-model.nw"
     
-#line 374 "book/08-model.nw"
+#line 385 "book/08-model.nw"
+free(m->acts);
+free(m->grad_acts);
+m->acts = total ? malloc(total * sizeof(float)) : NULL;
 m->grad_acts = grads ? malloc(grads * sizeof(float)) : NULL;
 if (!m->acts || !m->grad_acts) {
     free(m->acts), free(m->grad_acts);
     m->acts = m->grad_acts = NULL;
     return -1;
 }
-layout_views(m->grad_acts, sizes, NUM_ACT_TENSORS, m->grad_act);
-#line 355 "book/08-model.nw"
+#line 363 "book/08-model.nw"
+    layout_views(m->acts, sizes, NUM_ACT_TENSORS, m->act);
+    layout_views(m->grad_acts, grad_sizes, NUM_ACT_TENSORS, m->grad_act);
     m->B = B, m->T = T, m->num_acts = total, m->num_grad_acts = grads;
     return 0;
 }
-#line 446 "book/08-model.nw"
+#line 461 "book/08-model.nw"
 struct layer_params {
     float *ln1w, *ln1b, *qkvw, *qkvb, *attprojw, *attprojb,
           *ln2w, *ln2b, *fcw, *fcb, *fcprojw, *fcprojb;
@@ -144,7 +149,7 @@ static struct layer_params layer_params(float *const p[NUM_PARAM_TENSORS],
         p[10] + l * 4 * C * C, p[11] + l * 4 * C, p[12] + l * 4 * C * C, p[13] + l * C,
     };
 }
-#line 469 "book/08-model.nw"
+#line 484 "book/08-model.nw"
 /* Layer l's slice of each per-layer tensor of an activation-shaped buffer. */
 static struct layer_acts layer_acts(float *const a[NUM_ACT_TENSORS],
                                     const struct gpt_config *c, int B, int T, int l)
@@ -160,7 +165,7 @@ static struct layer_acts layer_acts(float *const a[NUM_ACT_TENSORS],
     };
 }
 
-#line 490 "book/08-model.nw"
+#line 505 "book/08-model.nw"
 /* out[i] = x[i] + y[i]: a residual connection. */
 static void add_vectors(float *out, const float *x, const float *y, long n)
 {
@@ -168,7 +173,7 @@ static void add_vectors(float *out, const float *x, const float *y, long n)
     for (long i = 0; i < n; i++)
         out[i] = x[i] + y[i];
 }
-#line 548 "book/08-model.nw"
+#line 563 "book/08-model.nw"
 /* probs[V] = softmax(z); returns -log probs[target], by log-sum-exp. */
 static float softmax_cross_entropy(float *probs, const float *z, int target, int V)
 {
@@ -183,13 +188,14 @@ static float softmax_cross_entropy(float *probs, const float *z, int target, int
         probs[i] *= inv;
     return zmax + logf(sum) - z[target];
 }
-#line 397 "book/08-model.nw"
+#line 413 "book/08-model.nw"
 int gpt_forward(struct gpt *m, const int *inputs, const int *targets, int B, int T,
                 char *err, size_t errlen)
 {
     const struct gpt_config *c = &m->config;
+    m->have_targets = 0;  /* until this pass succeeds: no backward pass on stale values */
     
-#line 420 "book/08-model.nw"
+#line 435 "book/08-model.nw"
 if (B < 1 || T < 1 || T > c->max_seq_len) {
     snprintf(err, errlen, "want a batch of at least 1 x 1 and at most %d positions",
              c->max_seq_len);
@@ -207,16 +213,14 @@ for (long i = 0; i < (long)B * T; i++)
                  i, c->vocab_size);
         return -1;
     }
-#line 402 "book/08-model.nw"
-    if (ensure_activations(m, B, T) != 0) {
-        snprintf(err, errlen, "out of memory for a batch of %d x %d", B, T);
-        return -1;
-    }
+#line 419 "book/08-model.nw"
+    if (ensure_activations(m, B, T) != 0)
+        return snprintf(err, errlen, "out of memory for a batch of %d x %d", B, T), -1;
     int C = c->channels, V = c->vocab_size;
     embedding_forward(m->act[ACT_ENCODED], inputs, m->param[0], m->param[1], B, T, C, V);
     for (int l = 0; l < c->num_layers; l++) {
         
-#line 504 "book/08-model.nw"
+#line 519 "book/08-model.nw"
 long BT = (long)B * T;
 struct layer_params w = layer_params(m->param, c, l);
 struct layer_acts a = layer_acts(m->act, c, B, T, l);
@@ -230,19 +234,19 @@ add_vectors(a.residual2, h_in, a.attproj, BT * C);
 layernorm_forward(a.ln2, a.ln2_mean, a.ln2_rstd, a.residual2, w.ln2w, w.ln2b, B, T, C);
 mlp_forward(a.fcproj, a.fch, a.fch_gelu, a.ln2, w.fcw, w.fcb, w.fcprojw, w.fcprojb, BT, C);
 add_vectors(a.residual3, a.residual2, a.fcproj, BT * C);
-#line 410 "book/08-model.nw"
+#line 425 "book/08-model.nw"
     }
     
-#line 522 "book/08-model.nw"
+#line 537 "book/08-model.nw"
 const float *h_last = layer_acts(m->act, c, B, T, c->num_layers - 1).residual3;
 layernorm_forward(m->act[ACT_LNF], m->act[ACT_LNF_MEAN], m->act[ACT_LNF_RSTD], h_last,
                   m->param[14], m->param[15], B, T, C);
 matmul_forward(m->act[ACT_LOGITS], m->act[ACT_LNF], m->param[0], NULL, (long)B * T, C, V);
-#line 412 "book/08-model.nw"
+#line 427 "book/08-model.nw"
     m->have_targets = targets != NULL;
     if (targets)
         
-#line 532 "book/08-model.nw"
+#line 547 "book/08-model.nw"
 {
     #pragma omp parallel for schedule(static)
     for (long bt = 0; bt < (long)B * T; bt++)
@@ -251,10 +255,10 @@ matmul_forward(m->act[ACT_LOGITS], m->act[ACT_LNF], m->param[0], NULL, (long)B *
                                                        targets[bt], V);
     m->mean_loss = sum_pairwise(m->act[ACT_LOSSES], (size_t)B * T) / ((float)B * T);
 }
-#line 415 "book/08-model.nw"
+#line 430 "book/08-model.nw"
     return 0;
 }
-#line 607 "book/08-model.nw"
+#line 622 "book/08-model.nw"
 int write_file_atomically(const char *path, const void *head, size_t head_bytes,
                           const void *body, size_t body_bytes, char *err, size_t errlen)
 {
@@ -265,26 +269,28 @@ int write_file_atomically(const char *path, const void *head, size_t head_bytes,
     }
     int fd = mkstemp(tmp), why = fd < 0 ? errno : 0;
     
-#line 629 "book/08-model.nw"
+#line 644 "book/08-model.nw"
 mode_t mask = umask(0);
 umask(mask);
 if (fd >= 0)
     fchmod(fd, 0666 & ~mask);
-#line 617 "book/08-model.nw"
+#line 632 "book/08-model.nw"
     FILE *f = fd < 0 ? NULL : fdopen(fd, "wb");
     
-#line 639 "book/08-model.nw"
+#line 654 "book/08-model.nw"
 if (fd >= 0 && !f)
     why = errno;
 if (f && ((head_bytes && fwrite(head, 1, head_bytes, f) != head_bytes)
           || (body_bytes && fwrite(body, 1, body_bytes, f) != body_bytes)
           || fflush(f) != 0 || fsync(fileno(f)) != 0))
     why = errno ? errno : EIO;
-#line 619 "book/08-model.nw"
+#line 634 "book/08-model.nw"
     
-#line 652 "book/08-model.nw"
+#line 668 "book/08-model.nw"
 if (f && fclose(f) != 0 && !why)
     why = errno ? errno : EIO;
+else if (!f && fd >= 0)
+    close(fd);
 if (!why && rename(tmp, path) != 0)
     why = errno;
 if (!why)
@@ -293,9 +299,9 @@ snprintf(err, errlen, "%s: %s", path, strerror(why));
 if (fd >= 0)
     unlink(tmp);
 return -1;
-#line 620 "book/08-model.nw"
+#line 635 "book/08-model.nw"
 }
-#line 666 "book/08-model.nw"
+#line 684 "book/08-model.nw"
 int gpt_save(const struct gpt *m, const char *path, char *err, size_t errlen)
 {
     const struct gpt_config *c = &m->config;
@@ -306,7 +312,7 @@ int gpt_save(const struct gpt *m, const char *path, char *err, size_t errlen)
     return write_file_atomically(path, header, sizeof header, m->params,
                                  m->num_params * sizeof(float), err, errlen);
 }
-#line 684 "book/08-model.nw"
+#line 702 "book/08-model.nw"
 int gpt_load(struct gpt *m, const char *path, char *err, size_t errlen)
 {
     memset(m, 0, sizeof *m);
@@ -319,7 +325,7 @@ int gpt_load(struct gpt *m, const char *path, char *err, size_t errlen)
     struct stat st;
     const char *why = NULL;
     
-#line 702 "book/08-model.nw"
+#line 720 "book/08-model.nw"
 struct gpt_config cfg = { 0 };
 if (fstat(fileno(f), &st) != 0 || fread(header, sizeof header, 1, f) != 1)
     why = "too short to hold a checkpoint header";
@@ -333,9 +339,9 @@ else {
                                .channels = header[6], .padded_vocab_size = header[7] };
     why = gpt_config_error(&cfg);
 }
-#line 696 "book/08-model.nw"
+#line 714 "book/08-model.nw"
     
-#line 718 "book/08-model.nw"
+#line 736 "book/08-model.nw"
 size_t sizes[NUM_PARAM_TENSORS];
 if (!why) {
     param_sizes(&cfg, sizes);
@@ -344,9 +350,9 @@ if (!why) {
                   != sizeof header + (unsigned long long)n * sizeof(float))
         why = "its size does not match the sizes in its header";
 }
-#line 697 "book/08-model.nw"
+#line 715 "book/08-model.nw"
     
-#line 735 "book/08-model.nw"
+#line 753 "book/08-model.nw"
 if (!why && gpt_create(m, &cfg) != 0)
     why = "out of memory";
 if (!why && fread(m->params, sizeof(float), m->num_params, f) != m->num_params)
@@ -358,15 +364,15 @@ if (why) {
     return -1;
 }
 return 0;
-#line 698 "book/08-model.nw"
+#line 716 "book/08-model.nw"
 }
-#line 109 "book/09-backprop.nw"
+#line 110 "book/09-backprop.nw"
 void gpt_zero_grad(struct gpt *m)
 {
     memset(m->grads, 0, m->num_params * sizeof(float));
 }
 
-#line 120 "book/09-backprop.nw"
+#line 121 "book/09-backprop.nw"
 int gpt_backward(struct gpt *m, const int *inputs, const int *targets)
 {
     if (!m->acts || !m->have_targets)
@@ -376,7 +382,7 @@ int gpt_backward(struct gpt *m, const int *inputs, const int *targets)
     long BT = (long)B * T;
     memset(m->grad_acts, 0, m->num_grad_acts * sizeof(float));
     
-#line 139 "book/09-backprop.nw"
+#line 140 "book/09-backprop.nw"
 float *dlogits = m->grad_act[ACT_LOGITS], dloss = 1.0f / (float)BT;
 #pragma omp parallel for schedule(static)
 for (long bt = 0; bt < BT; bt++) {
@@ -384,9 +390,9 @@ for (long bt = 0; bt < BT; bt++) {
     for (int j = 0; j < V; j++)
         dlogits[bt * V + j] = (p[j] - (j == targets[bt] ? 1.0f : 0.0f)) * dloss;
 }
-#line 129 "book/09-backprop.nw"
+#line 130 "book/09-backprop.nw"
     
-#line 152 "book/09-backprop.nw"
+#line 153 "book/09-backprop.nw"
 matmul_backward(m->grad_act[ACT_LNF], m->grad[0], NULL, dlogits, m->act[ACT_LNF],
                 m->param[0], BT, C, V);
 int last = c->num_layers - 1;
@@ -394,10 +400,10 @@ layernorm_backward(layer_acts(m->grad_act, c, B, T, last).residual3, m->grad[14]
                    m->grad[15], m->grad_act[ACT_LNF],
                    layer_acts(m->act, c, B, T, last).residual3,
                    m->param[14], m->act[ACT_LNF_MEAN], m->act[ACT_LNF_RSTD], B, T, C);
-#line 130 "book/09-backprop.nw"
+#line 131 "book/09-backprop.nw"
     for (int l = c->num_layers - 1; l >= 0; l--) {
         
-#line 168 "book/09-backprop.nw"
+#line 169 "book/09-backprop.nw"
 struct layer_params w = layer_params(m->param, c, l), g = layer_params(m->grad, c, l);
 struct layer_acts a = layer_acts(m->act, c, B, T, l);
 struct layer_acts d = layer_acts(m->grad_act, c, B, T, l);
@@ -405,20 +411,20 @@ const float *h_in = l == 0 ? m->act[ACT_ENCODED]
                             : layer_acts(m->act, c, B, T, l - 1).residual3;
 float *dh_in = l == 0 ? m->grad_act[ACT_ENCODED]
                       : layer_acts(m->grad_act, c, B, T, l - 1).residual3;
-#line 180 "book/09-backprop.nw"
+#line 181 "book/09-backprop.nw"
 mlp_backward(d.ln2, g.fcw, g.fcb, g.fcprojw, g.fcprojb, d.fch_gelu, d.fch, d.residual3,
              a.ln2, a.fch, a.fch_gelu, w.fcw, w.fcprojw, BT, C);
 add_vectors(d.residual2, d.residual2, d.residual3, BT * C);
 layernorm_backward(d.residual2, g.ln2w, g.ln2b, d.ln2, a.residual2, w.ln2w, a.ln2_mean,
                    a.ln2_rstd, B, T, C);
-#line 188 "book/09-backprop.nw"
+#line 189 "book/09-backprop.nw"
 matmul_backward(d.atty, g.attprojw, g.attprojb, d.residual2, a.atty, w.attprojw, BT, C, C);
 add_vectors(dh_in, dh_in, d.residual2, BT * C);
 attention_backward(d.qkv, d.att, d.preatt, d.atty, a.qkv, a.att, B, T, C, c->num_heads);
 matmul_backward(d.ln1, g.qkvw, g.qkvb, d.qkv, a.ln1, w.qkvw, BT, C, 3 * C);
 layernorm_backward(dh_in, g.ln1w, g.ln1b, d.ln1, h_in, w.ln1w, a.ln1_mean, a.ln1_rstd,
                    B, T, C);
-#line 132 "book/09-backprop.nw"
+#line 133 "book/09-backprop.nw"
     }
     embedding_backward(m->grad[0], m->grad[1], m->grad_act[ACT_ENCODED], inputs, B, T, C);
     return 0;

@@ -1,4 +1,4 @@
-#line 164 "book/08-model.nw"
+#line 166 "book/08-model.nw"
 #ifndef LONGHAND_GPT_H
 #define LONGHAND_GPT_H
 #include <stddef.h>
@@ -40,7 +40,7 @@ ACT_LOSSES,      /* [B x T] */
 #line 89 "book/08-model.nw"
     NUM_ACT_TENSORS
 };
-#line 179 "book/08-model.nw"
+#line 181 "book/08-model.nw"
 struct gpt {
     struct gpt_config config;
     size_t num_params, param_size[NUM_PARAM_TENSORS];
@@ -57,21 +57,22 @@ struct gpt {
    nothing allocated) if cfg is not a valid model or memory runs out. */
 int gpt_create(struct gpt *m, const struct gpt_config *cfg);
 void gpt_free(struct gpt *m);
-/* GPT-2's initialisation (param_init) from a generator seeded with seed. */
+/* GPT-2's initialisation (param_init) from a generator seeded with seed;
+   0, or -1 if memory for the generator runs out. */
 int gpt_init(struct gpt *m, unsigned long seed);
-#line 205 "book/08-model.nw"
+#line 211 "book/08-model.nw"
 /* NULL if cfg is a valid model, else a sentence saying what is wrong. */
 const char *gpt_config_error(const struct gpt_config *cfg);
-#line 226 "book/08-model.nw"
+#line 237 "book/08-model.nw"
 enum { GPT_MAX_CONTEXT = 1 << 16, GPT_MAX_VOCAB = 1 << 24, GPT_MAX_LAYERS = 1024,
        GPT_MAX_CHANNELS = 1 << 16 };
-#line 386 "book/08-model.nw"
+#line 399 "book/08-model.nw"
 /* Run the model on inputs [B x T]; with targets [B x T] (or NULL) also the
    losses and mean_loss.  Returns 0, or -1 (with a reason in err) if B or T is
    out of range, an id is outside [0, V), or memory runs out. */
 int gpt_forward(struct gpt *m, const int *inputs, const int *targets, int B, int T,
                 char *err, size_t errlen);
-#line 583 "book/08-model.nw"
+#line 598 "book/08-model.nw"
 enum { CHECKPOINT_MAGIC = 20240326, CHECKPOINT_VERSION = 3, CHECKPOINT_HEADER_INTS = 256 };
 /* Write m's parameters to path atomically: the old file survives any failure.
    Returns 0, or -1 with a reason in err. */
@@ -79,7 +80,7 @@ int gpt_save(const struct gpt *m, const char *path, char *err, size_t errlen);
 /* Create m from the checkpoint at path.  Returns 0, or -1 with a reason in
    err (and nothing allocated) if the file is not a valid checkpoint. */
 int gpt_load(struct gpt *m, const char *path, char *err, size_t errlen);
-#line 600 "book/08-model.nw"
+#line 615 "book/08-model.nw"
 /* Write head[0..head_bytes) then body[0..body_bytes) to path atomically.
    Returns 0, or -1 with a reason in err (the old file, if any, intact). */
 int write_file_atomically(const char *path, const void *head, size_t head_bytes,
@@ -88,8 +89,9 @@ int write_file_atomically(const char *path, const void *head, size_t head_bytes,
 /* Set every parameter gradient to zero. */
 void gpt_zero_grad(struct gpt *m);
 /* Accumulate into m->grads the gradient of mean_loss with respect to every
-   parameter, for the batch of the last gpt_forward, which must have had
-   targets.  Returns 0, or -1 if there was no such forward pass. */
+   parameter, for the batch of the last gpt_forward, which must have succeeded
+   with targets; inputs and targets must be that call's.  Returns 0, or -1 if
+   there was no such forward pass. */
 int gpt_backward(struct gpt *m, const int *inputs, const int *targets);
 #line 454 "book/12-sampling.nw"
 struct kv_cache;
@@ -118,5 +120,5 @@ int gpt_step(const struct gpt *m, struct gpt_cache *g, int token);
    0, or -1 (with a reason in err) if g is not empty or n does not fit. */
 int gpt_prefill(struct gpt *m, struct gpt_cache *g, const int *tokens, int n,
                 char *err, size_t errlen);
-#line 175 "book/08-model.nw"
+#line 177 "book/08-model.nw"
 #endif

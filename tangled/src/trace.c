@@ -25,7 +25,7 @@
 #line 665 "book/07-attention.nw"
 #include "attention.h"
 #include "matmul.h"
-#line 855 "book/08-model.nw"
+#line 873 "book/08-model.nw"
 #include "gpt.h"
 #line 387 "book/10-adamw.nw"
 #include "adamw.h"
@@ -858,13 +858,13 @@ for (int i = 0; i < T && i < EXAMPLE_ROWS; i++) {
     gsl_rng_free(rng);
     free(dy); free(dout); free(dqkv); free(datt); free(dpreatt); free(dw);
 }
-#line 865 "book/08-model.nw"
+#line 885 "book/08-model.nw"
 static void trace_model(struct trace *t)
 {
     int T = t->num_tokens - 1;
     char err[256];
     
-#line 882 "book/08-model.nw"
+#line 905 "book/08-model.nw"
 t->model = calloc(1, sizeof *t->model);
 if (t->tokens && T < 1)
     fprintf(stderr, "longhand trace: the sentence must have at least two tokens, "
@@ -879,12 +879,15 @@ if (gpt_forward(t->model, t->tokens, t->tokens + 1, 1, T, err, sizeof err) != 0)
     t->failed = 1;
     return;
 }
-#line 870 "book/08-model.nw"
+#line 890 "book/08-model.nw"
     trace_value(t, "ModelPositions", "%d", T);
     trace_value(t, "ModelLoss", "%.4f", t->model->mean_loss);
     trace_value(t, "ModelLogV", "%.4f", log((double)t->ex.model.vocab_size));
+    double spread = 0.02 * sqrt((double)t->ex.model.channels); /* the exercise's s */
+    trace_value(t, "ModelLogitSpread", "%.2f", spread);
+    trace_value(t, "ModelLossExcess", "%.4f", spread * spread / 2);
     
-#line 902 "book/08-model.nw"
+#line 925 "book/08-model.nw"
 FILE *f = trace_table(t, "model-positions");
 if (f) {
     int V = t->ex.model.vocab_size;
@@ -904,9 +907,9 @@ if (f) {
     }
 }
 trace_close(t, f);
-#line 874 "book/08-model.nw"
+#line 897 "book/08-model.nw"
 }
-#line 248 "book/09-backprop.nw"
+#line 249 "book/09-backprop.nw"
 static double norm2(const float *x, size_t n)
 {
     double s = 0;
@@ -925,30 +928,30 @@ static void trace_backprop(struct trace *t)
     gpt_zero_grad(m);
     gpt_backward(m, t->tokens, t->tokens + 1);
     
-#line 271 "book/09-backprop.nw"
-size_t BTC = (size_t)m->B * m->T * m->config.channels, L = (size_t)m->config.num_layers;
+#line 274 "book/09-backprop.nw"
+size_t BT = (size_t)m->B * m->T, C = m->config.channels, L = m->config.num_layers;
 FILE *f = trace_table(t, "backprop-flow");
 if (f) {
-    fprintf(f, "gradient with respect to\tnorm\n");
-    size_t BTV = (size_t)m->B * m->T * m->config.vocab_size;
-    double logits = norm2(m->grad_act[ACT_LOGITS], BTV);
-    fprintf(f, "logits $z$\t%.4e\n", logits);
-    fprintf(f, "final LayerNorm output\t%.4e\n", norm2(m->grad_act[ACT_LNF], BTC));
+    fprintf(f, "gradient with respect to\t\tnorm\n");
+    double logits = norm2(m->grad_act[ACT_LOGITS], BT * m->config.vocab_size);
+    fprintf(f, "logits\t$z$\t%.4e\n", logits);
+    fprintf(f, "final LayerNorm output\t$\\operatorname{LN}_f(h^{(%zu)})$\t%.4e\n", L,
+            norm2(m->grad_act[ACT_LNF], BT * C));
     for (size_t l = L; l-- > 0;) {
-        fprintf(f, "block %zu output $h^{(%zu)}$\t%.4e\n", l + 1, l + 1,
-                norm2(m->grad_act[ACT_RESIDUAL3] + l * BTC, BTC));
-        fprintf(f, "block %zu middle $r^{(%zu)}$\t%.4e\n", l + 1, l + 1,
-                norm2(m->grad_act[ACT_RESIDUAL2] + l * BTC, BTC));
+        fprintf(f, "block %zu output\t$h^{(%zu)}$\t%.4e\n", l + 1, l + 1,
+                norm2(m->grad_act[ACT_RESIDUAL3] + l * BT * C, BT * C));
+        fprintf(f, "block %zu middle\t$r^{(%zu)}$\t%.4e\n", l + 1, l + 1,
+                norm2(m->grad_act[ACT_RESIDUAL2] + l * BT * C, BT * C));
     }
-    double encoded = norm2(m->grad_act[ACT_ENCODED], BTC);
-    fprintf(f, "embedding output $h^{(0)}$\t%.4e\n", encoded);
+    double encoded = norm2(m->grad_act[ACT_ENCODED], BT * C);
+    fprintf(f, "embedding output\t$h^{(0)}$\t%.4e\n", encoded);
     trace_value(t, "BackpropLogitsNorm", "%.3e", logits);
     trace_value(t, "BackpropEncodedNorm", "%.3e", encoded);
 }
 trace_close(t, f);
-#line 266 "book/09-backprop.nw"
+#line 267 "book/09-backprop.nw"
     
-#line 294 "book/09-backprop.nw"
+#line 297 "book/09-backprop.nw"
 f = trace_table(t, "backprop-params");
 if (f) {
     fprintf(f, "tensor\tgradient norm\tparameter norm\n");
@@ -957,7 +960,7 @@ if (f) {
                 norm2(m->grad[i], m->param_size[i]), norm2(m->param[i], m->param_size[i]));
 }
 trace_close(t, f);
-#line 267 "book/09-backprop.nw"
+#line 268 "book/09-backprop.nw"
 }
 #line 398 "book/10-adamw.nw"
 static void trace_adamw(struct trace *t)
@@ -1196,9 +1199,9 @@ trace_gelu(t);
 trace_mlp(t);
 #line 670 "book/07-attention.nw"
 trace_attention(t);
-#line 859 "book/08-model.nw"
+#line 877 "book/08-model.nw"
 trace_model(t);
-#line 244 "book/09-backprop.nw"
+#line 245 "book/09-backprop.nw"
 trace_backprop(t);
 #line 391 "book/10-adamw.nw"
 trace_adamw(t);
@@ -1215,7 +1218,7 @@ free(t->tokens);
 free(t->embedded);
 #line 309 "book/05-layernorm.nw"
 free(t->ln1);
-#line 849 "book/08-model.nw"
+#line 867 "book/08-model.nw"
 if (t->model)
     gpt_free(t->model);
 free(t->model);

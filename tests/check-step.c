@@ -106,6 +106,7 @@ static const struct { const char *args; int status; const char *says; } bad[] = 
     { "step --model none.bin --tokens ids.txt --batch 1 --context 4", 1, "none.bin" },
     { "step --model m.bin --tokens few.txt --batch 2 --context 4", 1, "want 9 token ids" },
     { "step --model m.bin --tokens word.txt --batch 1 --context 4", 1, "bad word 'x'" },
+    { "step --model m.bin --tokens last.txt --batch 1 --context 4", 1, "bad word 'x'" },
     { "step --model m.bin --tokens big.txt --batch 1 --context 4", 1, "outside the vocabulary" },
     { "step --model m.bin --tokens ids.txt --batch 1 --context 9", 1, "at most 8 positions" },
     { "init --layers 1 --heads 3 --channels 8 --context 8 --vocab 11 -o x.bin", 2, "not a valid" },
@@ -122,6 +123,7 @@ START_TEST(bad_command_lines_are_refused)
     write_text("ids.txt", "1 2 3 4 5 6 7 8 9 10");
     write_text("few.txt", "1 2 3");
     write_text("word.txt", "1 2 x 4 5");
+    write_text("last.txt", "1 2 x"); /* the bad word ends the file */
     write_text("big.txt", "1 2 11 4 5");
     int status = run(out, sizeof out, LONGHAND " %s 2> err.txt", bad[_i].args);
     ck_assert_int_eq(status, bad[_i].status);

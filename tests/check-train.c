@@ -245,6 +245,32 @@ START_TEST(non_finite_loss_stops_and_keeps_the_last_checkpoint)
 }
 END_TEST
 
+/* No validation batches, or a validation split shorter than a batch, is no
+   validation: the run completes and logs no validation loss. */
+START_TEST(validation_is_skipped_when_it_cannot_run)
+{
+    struct gpt m;
+    struct adamw opt;
+    new_model(&m, &opt);
+    struct train_data d = data();
+    struct train_options o = options(2, NULL);
+    if (_i == 0)
+        o.val_batches = 0;
+    else
+        d.n_val = o.B * o.T;
+    char err[256] = "", row[256];
+    o.log = tmpfile();
+    ck_assert_ptr_nonnull(o.log);
+    ck_assert_int_eq(train_run(&m, &opt, &d, &o, NULL, err, sizeof err), 0);
+    rewind(o.log);
+    while (fgets(row, sizeof row, o.log))
+        ck_assert_msg(strstr(row, "\tnan\n") != NULL, "log row '%s' has a val loss", row);
+    fclose(o.log);
+    adamw_free(&opt);
+    gpt_free(&m);
+}
+END_TEST
+
 /* Write a state file of header h and n parameters' zeros. */
 static void write_state(const char *path, const int *h, size_t n)
 {
@@ -317,6 +343,8 @@ static const struct { const char *args; int status; const char *says; } bad[] = 
       " --steps 2 -o m", 1, "L,H,C,T" },
     { "train --data c.txt --tokenizer t.bpe --init-config 1,2,8,8 --batch 64 --context 8"
       " --steps 2 -o m", 1, "fewer than one batch" },
+    { "bench train 4294967297,1,8,11,1,4", 2, "in a model's limits" },
+    { "bench train 1,1,8,11,65537,4", 2, "in a model's limits" },
 };
 
 START_TEST(command_refuses_bad_input)
@@ -360,6 +388,7 @@ Suite *train_suite(void)
     tcase_add_test(runs, resume_equals_uninterrupted);
     tcase_add_test(runs, tiny_model_learns_tiny_corpus);
     tcase_add_test(runs, non_finite_loss_stops_and_keeps_the_last_checkpoint);
+    tcase_add_loop_test(runs, validation_is_skipped_when_it_cannot_run, 0, 2);
     tcase_add_loop_test(runs, command_refuses_bad_input, 0, (int)(sizeof bad / sizeof bad[0]));
     suite_add_tcase(s, runs);
     return s;

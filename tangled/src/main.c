@@ -21,11 +21,11 @@
 #include "gpt.h"
 #line 198 "book/10-adamw.nw"
 #include "adamw.h"
-#line 488 "book/11-training.nw"
+#line 494 "book/11-training.nw"
 #include <signal.h>
 #include <unistd.h>
 #include "train.h"
-#line 891 "book/11-training.nw"
+#line 902 "book/11-training.nw"
 #include <sys/resource.h>
 #line 714 "book/12-sampling.nw"
 #include "sample.h"
@@ -542,31 +542,39 @@ for (int r = 0; r < reps; r++) {
     free(qkv), free(out), free(preatt), free(att);
     return 0;
 }
-#line 895 "book/11-training.nw"
+#line 907 "book/11-training.nw"
+#define BENCH_TRAIN_USAGE \
+    "usage: longhand bench train L,H,C,V,B,T [STEPS]\n\n" \
+    "Time STEPS (default 5) training steps of a random model of L layers,\n" \
+    "H heads, C channels and vocabulary V on batches of B x T random\n" \
+    "tokens; print the sizes, median ms per step, tokens/s and peak\n" \
+    "memory in MiB."
+#line 920 "book/11-training.nw"
 static int bench_train_run(long L, long H, long C, long V, long B, long T, int steps);
 
 static int bench_train(int argc, char **argv)
 {
-    long cfg[6] = { 0 }, steps = 5;
+    long cfg[6] = { 0 }, steps = 5;  /* L, H, C, V, B, T */
+    const long most[6] = { GPT_MAX_LAYERS, GPT_MAX_LAYERS, GPT_MAX_CHANNELS, GPT_MAX_VOCAB,
+                           1 << 16, GPT_MAX_CONTEXT };
     char extra;
     if (argc == 2 && strcmp(argv[1], "--help") == 0)
-        return puts("usage: longhand bench train L,H,C,V,B,T [STEPS]\n\n"
-                    "Time STEPS (default 5) training steps of a random model of L layers,\n"
-                    "H heads, C channels and vocabulary V on batches of B x T random\n"
-                    "tokens; print the sizes, median ms per step, tokens/s and peak\n"
-                    "memory in MiB."), 0;
-    if (argc < 2 || argc > 3
-        || sscanf(argv[1], "%ld,%ld,%ld,%ld,%ld,%ld%c", &cfg[0], &cfg[1], &cfg[2], &cfg[3],
-                  &cfg[4], &cfg[5], &extra) != 6
-        || (argc == 3 && parse_long(argv[2], 1, 1000, &steps) != 0))
-        return usage_error("bench train", "want L,H,C,V,B,T [STEPS]");
+        return puts(BENCH_TRAIN_USAGE), 0;
+    int bad = argc < 2 || argc > 3
+              || sscanf(argv[1], "%ld,%ld,%ld,%ld,%ld,%ld%c", &cfg[0], &cfg[1], &cfg[2],
+                        &cfg[3], &cfg[4], &cfg[5], &extra) != 6
+              || (argc == 3 && parse_long(argv[2], 1, 1000, &steps) != 0);
+    for (int i = 0; i < 6; i++)
+        bad = bad || cfg[i] < 1 || cfg[i] > most[i];
+    if (bad)
+        return usage_error("bench train", "want L,H,C,V,B,T [STEPS] in a model's limits");
     return bench_train_run(cfg[0], cfg[1], cfg[2], cfg[3], cfg[4], cfg[5], (int)steps);
 }
-#line 920 "book/11-training.nw"
+#line 946 "book/11-training.nw"
 static int bench_train_run(long L, long H, long C, long V, long B, long T, int steps)
 {
     
-#line 938 "book/11-training.nw"
+#line 964 "book/11-training.nw"
 struct gpt_config cfg = { .max_seq_len = (int)T, .vocab_size = (int)V,
                           .padded_vocab_size = padded_vocab((int)V),
                           .num_layers = (int)L,
@@ -582,10 +590,10 @@ if (!tokens || gpt_create(&m, &cfg) != 0 || gpt_init(&m, 1) != 0
 }
 for (long i = 0; i <= B * T; i++)
     tokens[i] = (int)((i * 7919) % V);
-#line 923 "book/11-training.nw"
+#line 949 "book/11-training.nw"
     double t[1000];
     
-#line 958 "book/11-training.nw"
+#line 984 "book/11-training.nw"
 for (int s = -1; s < steps; s++) {
     double t0 = omp_get_wtime();
     if (gpt_forward(&m, tokens, tokens + 1, (int)B, (int)T, err, sizeof err) != 0) {
@@ -598,16 +606,16 @@ for (int s = -1; s < steps; s++) {
     if (s >= 0)
         t[s] = omp_get_wtime() - t0;
 }
-#line 925 "book/11-training.nw"
+#line 951 "book/11-training.nw"
     
-#line 975 "book/11-training.nw"
+#line 1001 "book/11-training.nw"
 struct rusage ru;
 getrusage(RUSAGE_SELF, &ru);
 printf("$L,H,C$\t$V$\t$B\\times T$\tms per step\ttokens/s\tpeak MiB\n");
 printf("%ld, %ld, %ld\t%ld\t%ld x %ld\t%.1f\t%.0f\t%.0f\n", L, H, C, V, B, T,
        1e3 * median(t, steps), (double)(B * T) / median(t, steps),
        ru.ru_maxrss / 1024.0);
-#line 926 "book/11-training.nw"
+#line 952 "book/11-training.nw"
     adamw_free(&opt);
     gpt_free(&m);
     free(tokens);
@@ -725,7 +733,7 @@ static const struct command benchmarks[] = {
 { "matmul", bench_matmul, "GFLOP/s of the matmul ladder or the model's products" },
 #line 921 "book/07-attention.nw"
 { "attention", bench_attention, "plain vs lean attention, and generation with the cache" },
-#line 887 "book/11-training.nw"
+#line 898 "book/11-training.nw"
 { "train", bench_train, "time training steps of a model of given sizes" },
 #line 940 "book/12-sampling.nw"
 { "sample", bench_sample, "generation tokens/s with and without the key-value cache" },
@@ -1196,25 +1204,30 @@ static int read_token_ids(const char *path, int *ids, long n)
         return -1;
     }
     
-#line 308 "book/10-adamw.nw"
+#line 312 "book/10-adamw.nw"
 char word[32] = "";
 long i = 0, id = 0;
+int bad_word = 0;
 while (i < n && fscanf(f, "%31s", word) == 1) {
-    if (strlen(word) == sizeof word - 1 || parse_long(word, 0, 2147483647L, &id) != 0)
+    bad_word = strlen(word) == sizeof word - 1
+               || parse_long(word, 0, 2147483647L, &id) != 0;
+    if (bad_word)
         break;
     ids[i++] = (int)id;
 }
 #line 291 "book/10-adamw.nw"
-    int at_end = feof(f);
     fclose(f);
     if (i == n)
         return 0;
-    fprintf(stderr, "longhand step: %s: want %ld token ids (whole numbers from 0), "
-            "found %ld before %s%s%s\n", path, n, i, at_end ? "the end" : "the bad word '",
-            at_end ? "" : word, at_end ? "" : "'");
+    if (bad_word)
+        fprintf(stderr, "longhand step: %s: want %ld token ids (whole numbers from 0), "
+                "found %ld before the bad word '%s'\n", path, n, i, word);
+    else
+        fprintf(stderr, "longhand step: %s: want %ld token ids (whole numbers from 0), "
+                "found %ld before the end\n", path, n, i);
     return -1;
 }
-#line 319 "book/10-adamw.nw"
+#line 326 "book/10-adamw.nw"
 static int run_step(const struct step_options *o)
 {
     struct gpt m;
@@ -1229,7 +1242,7 @@ static int run_step(const struct step_options *o)
     }
     if (read_token_ids(o->tokens, ids, n + 1) == 0) {
         
-#line 342 "book/10-adamw.nw"
+#line 349 "book/10-adamw.nw"
 if (gpt_forward(&m, ids, ids + 1, (int)o->B, (int)o->T, err, sizeof err) != 0)
     fprintf(stderr, "longhand step: %s\n", err);
 else if (adamw_create(&opt, m.num_params, o->h) != 0)
@@ -1249,14 +1262,14 @@ else {
     if (status)
         fprintf(stderr, "longhand step: %s\n", err);
 }
-#line 333 "book/10-adamw.nw"
+#line 340 "book/10-adamw.nw"
     }
     adamw_free(&opt);
     gpt_free(&m);
     free(ids);
     return status;
 }
-#line 498 "book/11-training.nw"
+#line 504 "book/11-training.nw"
 static volatile sig_atomic_t train_stop;
 
 static void request_stop(int sig)
@@ -1277,7 +1290,7 @@ static int train_read_corpus(const struct train_command *c, int32_t **ids, size_
                              int *vocab, char *err, size_t errlen);
 static int train_make_model(struct train_command *c, struct gpt *m, struct adamw *opt,
                             int vocab, char *err, size_t errlen);
-#line 521 "book/11-training.nw"
+#line 527 "book/11-training.nw"
 #define TRAIN_USAGE \
     "usage: longhand train --data FILE --tokenizer PATH\n" \
     "                      (--model FILE | --init-config L,H,C,T)\n" \
@@ -1292,7 +1305,7 @@ static int train_make_model(struct train_command *c, struct gpt *m, struct adamw
     "optimiser state (FILE.state) to -o FILE every --checkpoint-every steps, at the\n" \
     "end, and on Ctrl-C.  Defaults: lr 3e-4 down to min-lr 0 by a cosine after\n" \
     "--warmup 0 steps, no clipping, accum 1, no validation."
-#line 538 "book/11-training.nw"
+#line 544 "book/11-training.nw"
 static int cmd_train(int argc, char **argv)
 {
     struct train_command c = {
@@ -1300,7 +1313,7 @@ static int cmd_train(int argc, char **argv)
         .o = { .accum = 1, .val_batches = 8, .lr = { .max_lr = 3e-4f, .min_lr = 0 } },
     };
     
-#line 555 "book/11-training.nw"
+#line 561 "book/11-training.nw"
 static const struct option options[] = {
     { "data", required_argument, 0, 'd' }, { "tokenizer", required_argument, 0, 't' },
     { "model", required_argument, 0, 'm' }, { "init-config", required_argument, 0, 'i' },
@@ -1316,10 +1329,10 @@ static const struct option options[] = {
     { "log", required_argument, 0, 'g' }, { "output", required_argument, 0, 'o' },
     { "help", no_argument, 0, 'h' }, { 0, 0, 0, 0 },
 };
-for (int letter; (letter = getopt_long(argc, argv, "d:t:m:i:B:T:n:l:L:w:c:a:v:V:f:k:s:g:o:h",
-                                 options, NULL)) != -1;) {
+const char *letters = "d:t:m:i:B:T:n:l:L:w:c:a:v:V:f:k:s:g:o:h";
+for (int letter; (letter = getopt_long(argc, argv, letters, options, NULL)) != -1;) {
     
-#line 580 "book/11-training.nw"
+#line 586 "book/11-training.nw"
 long n = 0;
 double x = 0;
 int bad = 0;
@@ -1330,7 +1343,7 @@ case 'm': c.model = optarg; break;
 case 'i': c.init = optarg; break;
 case 'g': c.log = optarg; break;
 case 'o': c.o.out = optarg; break;
-#line 604 "book/11-training.nw"
+#line 610 "book/11-training.nw"
 case 'B': bad = parse_long(optarg, 1, 1 << 16, &n); c.o.B = (int)n; break;
 case 'T': bad = parse_long(optarg, 1, GPT_MAX_CONTEXT, &n); c.o.T = (int)n; break;
 case 'n': bad = parse_long(optarg, 1, 1 << 30, &n); c.o.steps = (int)n; break;
@@ -1344,15 +1357,15 @@ case 'l': bad = parse_double(optarg, 0, 10, &x); c.o.lr.max_lr = (float)x; break
 case 'L': bad = parse_double(optarg, 0, 10, &x); c.o.lr.min_lr = (float)x; break;
 case 'c': bad = parse_double(optarg, 0, 1e30, &c.o.grad_clip); break;
 case 'f': bad = parse_double(optarg, 0, 0.9, &c.val_fraction); break;
-#line 591 "book/11-training.nw"
+#line 597 "book/11-training.nw"
 case 'h': return puts(TRAIN_USAGE), 0;
 default: return usage_error("train", "unknown option");
 }
 if (bad)
     return usage_error("train", "value '%s' out of range or not a number", optarg);
-#line 573 "book/11-training.nw"
+#line 579 "book/11-training.nw"
 }
-#line 545 "book/11-training.nw"
+#line 551 "book/11-training.nw"
     if (!c.data || !c.tokenizer || !c.model == !c.init || !c.o.B || !c.o.T || !c.o.steps
         || !c.o.out || optind != argc)
         return usage_error("train", "want --data, --tokenizer, one of --model and "
@@ -1360,7 +1373,7 @@ if (bad)
     c.o.lr.steps = c.o.steps;
     return train_command_run(&c);
 }
-#line 626 "book/11-training.nw"
+#line 632 "book/11-training.nw"
 static int train_command_run(struct train_command *c)
 {
     struct gpt m = { 0 };
@@ -1371,14 +1384,14 @@ static int train_command_run(struct train_command *c)
     size_t n = 0;
     int vocab = 0;
     
-#line 651 "book/11-training.nw"
+#line 657 "book/11-training.nw"
 if (train_read_corpus(c, &ids, &n, &vocab, err, sizeof err) == 0
     && (tokens = malloc((n ? n : 1) * sizeof *tokens))
     && train_make_model(c, &m, &opt, vocab, err, sizeof err) == 0) {
     for (size_t i = 0; i < n; i++)
         tokens[i] = ids[i];
     
-#line 662 "book/11-training.nw"
+#line 668 "book/11-training.nw"
 long n_val = (long)((double)n * c->val_fraction), n_train = (long)n - n_val;
 struct train_data d = { tokens, tokens + n_train, n_train, n_val };
 FILE *log = NULL;
@@ -1389,7 +1402,7 @@ else if (c->log && !(log = fopen(c->log, opt.t > 0 ? "a" : "w")))
     snprintf(err, sizeof err, "%s: %s", c->log, strerror(errno));
 else {
     
-#line 678 "book/11-training.nw"
+#line 684 "book/11-training.nw"
 struct sigaction sa = { .sa_handler = request_stop }, old;
 sigemptyset(&sa.sa_mask);
 sigaction(SIGINT, &sa, &old);
@@ -1406,14 +1419,14 @@ if (r == 1)
     fprintf(stderr, "longhand train: interrupted after step %d; %s written\n", opt.t,
             c->o.out);
 status = r == 0 ? 0 : r == 1 ? 130 : 1;
-#line 672 "book/11-training.nw"
+#line 678 "book/11-training.nw"
 }
 if (log && fclose(log) != 0 && status == 0)
     status = 1, snprintf(err, sizeof err, "%s: write error", c->log);
-#line 657 "book/11-training.nw"
+#line 663 "book/11-training.nw"
 } else if (!err[0])
     snprintf(err, sizeof err, "out of memory");
-#line 636 "book/11-training.nw"
+#line 642 "book/11-training.nw"
     if (status == 1 && err[0])
         fprintf(stderr, "longhand train: %s\n", err);
     adamw_free(&opt);
@@ -1422,7 +1435,7 @@ if (log && fclose(log) != 0 && status == 0)
     free(tokens);
     return status;
 }
-#line 699 "book/11-training.nw"
+#line 705 "book/11-training.nw"
 static int train_read_corpus(const struct train_command *c, int32_t **ids, size_t *n,
                              int *vocab, char *err, size_t errlen)
 {
@@ -1431,7 +1444,7 @@ static int train_read_corpus(const struct train_command *c, int32_t **ids, size_
     if (tok && !f)
         snprintf(err, errlen, "%s: %s", c->data, strerror(errno));
     
-#line 723 "book/11-training.nw"
+#line 729 "book/11-training.nw"
 unsigned char *text = NULL;
 size_t len = 0, cap = 0;
 int out_of_memory = 0;
@@ -1447,15 +1460,15 @@ for (size_t got = 1; f && got > 0; len += got) {
 }
 if (out_of_memory)
     snprintf(err, errlen, "%s: out of memory", c->data);
-#line 707 "book/11-training.nw"
+#line 713 "book/11-training.nw"
     
-#line 745 "book/11-training.nw"
+#line 751 "book/11-training.nw"
 int status = -1;
 if (f && text && !ferror(f) && (*ids = malloc((len + 1) * sizeof **ids)))
     status = tokenizer_encode(tok, text, len, *ids, n) == 0 ? 0 : -1;
 if (f && status != 0 && !err[0])
     snprintf(err, errlen, "%s: cannot read or tokenise", c->data);
-#line 708 "book/11-training.nw"
+#line 714 "book/11-training.nw"
     if (tok)
         *vocab = tokenizer_vocab_size(tok);
     if (f)
@@ -1464,13 +1477,13 @@ if (f && status != 0 && !err[0])
     tokenizer_free(tok);
     return status;
 }
-#line 755 "book/11-training.nw"
+#line 761 "book/11-training.nw"
 static int train_make_model(struct train_command *c, struct gpt *m, struct adamw *opt,
                             int vocab, char *err, size_t errlen)
 {
     if (c->init) {
         
-#line 775 "book/11-training.nw"
+#line 781 "book/11-training.nw"
 long L, H, C, T;
 char extra;
 if (sscanf(c->init, "%ld,%ld,%ld,%ld%c", &L, &H, &C, &T, &extra) != 4
@@ -1489,7 +1502,7 @@ if (invalid || gpt_create(m, &cfg) != 0 || gpt_init(m, (unsigned long)c->seed) !
              invalid ? invalid : "out of memory");
     return -1;
 }
-#line 760 "book/11-training.nw"
+#line 766 "book/11-training.nw"
     } else if (gpt_load(m, c->model, err, errlen) != 0)
         return -1;
     if (m->config.vocab_size < vocab) {
@@ -1500,9 +1513,11 @@ if (invalid || gpt_create(m, &cfg) != 0 || gpt_init(m, (unsigned long)c->seed) !
     if (adamw_create(opt, m->num_params, adamw_defaults()) != 0)
         return snprintf(err, errlen, "out of memory"), -1;
     
-#line 796 "book/11-training.nw"
+#line 805 "book/11-training.nw"
 char state[4096];
-snprintf(state, sizeof state, "%s.state", c->model ? c->model : "");
+if (snprintf(state, sizeof state, "%s.state", c->model ? c->model : "")
+    >= (int)sizeof state)
+    return snprintf(err, errlen, "--model: the name is too long"), -1;
 if (c->model && access(state, F_OK) == 0) {
     if (adamw_load(opt, m->params, state, err, errlen) != 0)
         return -1;
@@ -1513,7 +1528,7 @@ if (c->model && access(state, F_OK) == 0) {
     }
     fprintf(stderr, "longhand train: resuming at step %d\n", opt->t + 1);
 }
-#line 770 "book/11-training.nw"
+#line 776 "book/11-training.nw"
     return 0;
 }
 #line 722 "book/12-sampling.nw"
@@ -1686,7 +1701,7 @@ static const struct command commands[] = {
 { "init", cmd_init, "write a freshly initialised model checkpoint" },
 #line 202 "book/10-adamw.nw"
 { "step", cmd_step, "one forward, backward and AdamW step, every result written" },
-#line 494 "book/11-training.nw"
+#line 500 "book/11-training.nw"
 { "train", cmd_train, "train a model on a text corpus, with checkpoints and resume" },
 #line 718 "book/12-sampling.nw"
 { "sample", cmd_sample, "generate text from a model and a prompt" },

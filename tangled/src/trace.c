@@ -27,7 +27,7 @@
 #include "matmul.h"
 #line 873 "book/08-model.nw"
 #include "gpt.h"
-#line 387 "book/10-adamw.nw"
+#line 394 "book/10-adamw.nw"
 #include "adamw.h"
 #line 1148 "book/12-sampling.nw"
 #include "sample.h"
@@ -962,7 +962,7 @@ if (f) {
 trace_close(t, f);
 #line 268 "book/09-backprop.nw"
 }
-#line 398 "book/10-adamw.nw"
+#line 405 "book/10-adamw.nw"
 static void trace_adamw(struct trace *t)
 {
     struct gpt *m = t->model;
@@ -972,16 +972,16 @@ static void trace_adamw(struct trace *t)
         return;
     }
     
-#line 422 "book/10-adamw.nw"
+#line 429 "book/10-adamw.nw"
 size_t C = (size_t)m->config.channels;
 const struct { const char *name; size_t at; } shown[] = {
     { "wte[x0][0]", (size_t)t->tokens[0] * C }, { "wte[0][0]", 0 },
     { "wpe[0][0]", m->param[1] - m->params }, { "qkvw[0]", m->param[4] - m->params },
     { "fcw[0]", m->param[10] - m->params }, { "lnfw[0]", m->param[14] - m->params },
 };
-#line 407 "book/10-adamw.nw"
+#line 414 "book/10-adamw.nw"
     
-#line 433 "book/10-adamw.nw"
+#line 440 "book/10-adamw.nw"
 float *before = malloc(m->num_params * sizeof *before);
 if (!before) {
     t->failed = 1;
@@ -990,9 +990,9 @@ if (!before) {
 }
 memcpy(before, m->params, m->num_params * sizeof *before);
 adamw_update(&opt, m->params, m->grads);
-#line 408 "book/10-adamw.nw"
+#line 415 "book/10-adamw.nw"
     
-#line 447 "book/10-adamw.nw"
+#line 454 "book/10-adamw.nw"
 enum { NUM_SHOWN = sizeof shown / sizeof shown[0] };
 float c1 = 1.0f - opt.h.beta1, c2 = 1.0f - opt.h.beta2; /* the corrections at t = 1 */
 double rows[8][NUM_SHOWN];
@@ -1003,7 +1003,7 @@ for (int k = 0; k < NUM_SHOWN; k++) {
     for (int r = 0; r < 8; r++)
         rows[r][k] = col[r];
 }
-#line 462 "book/10-adamw.nw"
+#line 469 "book/10-adamw.nw"
 static const char *const quantity[8] = { "$\\theta_0$", "$g$", "$m$", "$v$", "$\\hat m$",
                                          "$\\hat v$", "step", "$\\theta_1$" };
 FILE *f = trace_table(t, "adamw-first");
@@ -1019,17 +1019,17 @@ if (f) {
     fputc('\n', f);
 }
 trace_close(t, f);
-#line 458 "book/10-adamw.nw"
+#line 465 "book/10-adamw.nw"
 trace_value(t, "AdamLr", "%g", opt.h.lr);
-#line 409 "book/10-adamw.nw"
+#line 416 "book/10-adamw.nw"
     
-#line 480 "book/10-adamw.nw"
+#line 487 "book/10-adamw.nw"
 char err[256];
 if (gpt_forward(m, t->tokens, t->tokens + 1, 1, t->num_tokens - 1, err, sizeof err) == 0)
     trace_value(t, "AdamLossAfter", "%.4f", m->mean_loss);
 else
     t->failed = 1;
-#line 410 "book/10-adamw.nw"
+#line 417 "book/10-adamw.nw"
     free(before);
     adamw_free(&opt);
 }
@@ -1203,7 +1203,7 @@ trace_attention(t);
 trace_model(t);
 #line 245 "book/09-backprop.nw"
 trace_backprop(t);
-#line 391 "book/10-adamw.nw"
+#line 398 "book/10-adamw.nw"
 trace_adamw(t);
 #line 1152 "book/12-sampling.nw"
 trace_sample(t);

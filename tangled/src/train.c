@@ -1,4 +1,4 @@
-#line 462 "book/11-training.nw"
+#line 466 "book/11-training.nw"
 #include <errno.h>
 #include <math.h>
 #include <omp.h>
@@ -8,7 +8,7 @@
 #include <sys/stat.h>
 #include "train.h"
 
-#line 64 "book/11-training.nw"
+#line 66 "book/11-training.nw"
 float lr_at(const struct lr_schedule *sched, int s)
 {
     if (s < sched->warmup)
@@ -19,7 +19,7 @@ float lr_at(const struct lr_schedule *sched, int s)
     double coeff = 0.5 * (1.0 + cos(3.14159265358979323846 * r));
     return (float)(sched->min_lr + coeff * (sched->max_lr - sched->min_lr));
 }
-#line 130 "book/11-training.nw"
+#line 132 "book/11-training.nw"
 /* g[i] *= s for i < n. */
 static void scale_floats(float *g, size_t n, float s)
 {
@@ -27,7 +27,7 @@ static void scale_floats(float *g, size_t n, float s)
     for (size_t i = 0; i < n; i++)
         g[i] *= s;
 }
-#line 98 "book/11-training.nw"
+#line 100 "book/11-training.nw"
 enum { NORM_BLOCK = 1 << 16, NORM_GROUP = 256 };
 
 double global_norm(const float *g, size_t n)
@@ -47,7 +47,7 @@ double global_norm(const float *g, size_t n)
     }
     return sqrt(total);
 }
-#line 120 "book/11-training.nw"
+#line 122 "book/11-training.nw"
 double clip_global_norm(float *g, size_t n, double max_norm)
 {
     double norm = global_norm(g, n);
@@ -55,7 +55,7 @@ double clip_global_norm(float *g, size_t n, double max_norm)
         scale_floats(g, n, (float)(max_norm / norm));
     return norm;
 }
-#line 186 "book/11-training.nw"
+#line 189 "book/11-training.nw"
 /* FNV-1a, 64 bits, over the bytes of x[n]. */
 static uint64_t fingerprint(const float *x, size_t n)
 {
@@ -65,7 +65,7 @@ static uint64_t fingerprint(const float *x, size_t n)
         h = (h ^ b[i]) * 1099511628211ull;
     return h;
 }
-#line 198 "book/11-training.nw"
+#line 201 "book/11-training.nw"
 int adamw_save(const struct adamw *opt, const float *params, const char *path,
                char *err, size_t errlen)
 {
@@ -85,7 +85,7 @@ int adamw_save(const struct adamw *opt, const float *params, const char *path,
     free(mv);
     return status;
 }
-#line 223 "book/11-training.nw"
+#line 226 "book/11-training.nw"
 int adamw_load(struct adamw *opt, const float *params, const char *path,
                char *err, size_t errlen)
 {
@@ -94,7 +94,7 @@ int adamw_load(struct adamw *opt, const float *params, const char *path,
     struct stat st;
     const char *why = NULL;
     
-#line 247 "book/11-training.nw"
+#line 250 "book/11-training.nw"
 if (!f)
     why = strerror(errno);
 else if (fstat(fileno(f), &st) != 0 || fread(header, sizeof header, 1, f) != 1)
@@ -113,21 +113,21 @@ else if (fread(opt->m, sizeof(float), opt->n, f) != opt->n
     why = "cannot read the moments";
 else
     opt->t = header[2];
-#line 231 "book/11-training.nw"
+#line 234 "book/11-training.nw"
     if (f)
         fclose(f);
     if (why)
         snprintf(err, errlen, "%s: %s", path, why);
     return why ? -1 : 0;
 }
-#line 358 "book/11-training.nw"
+#line 361 "book/11-training.nw"
 /* The BT+1 tokens of micro-batch k of split[n]: inputs, and targets from +1. */
 static const int *batch_at(const int *split, long n, int B, int T, long k)
 {
     long per = (long)B * T, batches = (n - 1) / per;
     return split + per * (k % batches);
 }
-#line 367 "book/11-training.nw"
+#line 370 "book/11-training.nw"
 /* The mean loss over the first val_batches batches of the validation split,
    which holds at least one; NaN with a reason in err on failure. */
 static double validation_loss(struct gpt *m, const struct train_data *d,
@@ -148,7 +148,7 @@ static double validation_loss(struct gpt *m, const struct train_data *d,
     snprintf(err, errlen, "the validation loss is not finite");
     return NAN;
 }
-#line 409 "book/11-training.nw"
+#line 413 "book/11-training.nw"
 /* A progress line (one rewritten line on a terminal) and a log row. */
 static void report_step(const struct train_options *o, int s, double loss, double val,
                         float lr, double tokens_per_s)
@@ -166,7 +166,7 @@ static void report_step(const struct train_options *o, int s, double loss, doubl
             val_text, tokens_per_s, eta, o->progress_on_terminal ? "   " : "\n");
     fflush(o->progress);
 }
-#line 429 "book/11-training.nw"
+#line 433 "book/11-training.nw"
 /* The checkpoint and its optimiser state. */
 static int save_training(const struct gpt *m, const struct adamw *opt, const char *out,
                          char *err, size_t errlen)
@@ -178,7 +178,7 @@ static int save_training(const struct gpt *m, const struct adamw *opt, const cha
     return gpt_save(m, out, err, errlen) == 0
            && adamw_save(opt, m->params, state, err, errlen) == 0 ? 0 : -1;
 }
-#line 309 "book/11-training.nw"
+#line 312 "book/11-training.nw"
 int train_run(struct gpt *m, struct adamw *opt, const struct train_data *d,
               const struct train_options *o, volatile sig_atomic_t *stop,
               char *err, size_t errlen)
@@ -188,7 +188,7 @@ int train_run(struct gpt *m, struct adamw *opt, const struct train_data *d,
     for (int s = opt->t; s < o->steps; s++) {
         double loss = 0;
         
-#line 328 "book/11-training.nw"
+#line 331 "book/11-training.nw"
 gpt_zero_grad(m);
 for (int k = 0; k < o->accum; k++) {
     const int *batch = batch_at(d->train, d->n_train, o->B, o->T, (long)s * o->accum + k);
@@ -200,23 +200,23 @@ for (int k = 0; k < o->accum; k++) {
 loss /= o->accum;
 if (o->accum > 1)
     scale_floats(m->grads, m->num_params, 1.0f / (float)o->accum);
-#line 318 "book/11-training.nw"
+#line 321 "book/11-training.nw"
         
-#line 347 "book/11-training.nw"
+#line 350 "book/11-training.nw"
 double norm = clip_global_norm(m->grads, m->num_params, o->grad_clip);
 if (!isfinite(loss) || !isfinite(norm)) {
     snprintf(err, errlen, "step %d: the %s is not finite; stopping, the last "
              "checkpoint kept", s + 1, isfinite(loss) ? "gradient" : "loss");
     return -1;
 }
-#line 319 "book/11-training.nw"
+#line 322 "book/11-training.nw"
         opt->h.lr = lr_at(&o->lr, s);
         adamw_update(opt, m->params, m->grads);
         
-#line 393 "book/11-training.nw"
+#line 397 "book/11-training.nw"
 int last = s + 1 == o->steps;
 double val = NAN;
-if (o->val_every > 0 && d->n_val > (long)o->B * o->T
+if (o->val_every > 0 && o->val_batches > 0 && d->n_val > (long)o->B * o->T
     && ((s + 1) % o->val_every == 0 || last)
     && isnan(val = validation_loss(m, d, o, err, errlen)))
     return -1;
@@ -227,7 +227,7 @@ if (o->checkpoint_every > 0 && (s + 1) % o->checkpoint_every == 0 && !last
     return -1;
 if (stop && *stop && !last)
     return save_training(m, opt, o->out, err, errlen) == 0 ? 1 : -1;
-#line 322 "book/11-training.nw"
+#line 325 "book/11-training.nw"
     }
     return save_training(m, opt, o->out, err, errlen);
 }

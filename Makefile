@@ -201,11 +201,14 @@ build/stamps/tables: build/longhand $(EXAMPLE) book/tsv2tex.awk $(BOOK_CORPUS) \
 # The training chapter's worked example: a small model learns from the book's
 # own prose (book/prose.awk), a short run, so that the book builds in minutes.
 # `make train-long` runs longer; `make corpus-gutenberg` fetches a classic text.
+comma := ,
 BOOK_TRAIN_VOCAB := 512
 BOOK_TRAIN_MODEL := 2,2,64,64
 BOOK_TRAIN_STEPS := 300
 BOOK_TRAIN_BATCH := 8
-BOOK_TRAIN := --batch $(BOOK_TRAIN_BATCH) --context 64 --steps $(BOOK_TRAIN_STEPS) \
+# The context of the training batches is the model's, the 4th of its sizes.
+BOOK_TRAIN_CONTEXT = $(word 4,$(subst $(comma), ,$(BOOK_TRAIN_MODEL)))
+BOOK_TRAIN := --batch $(BOOK_TRAIN_BATCH) --context $(BOOK_TRAIN_CONTEXT) --steps $(BOOK_TRAIN_STEPS) \
               --lr 3e-3 --min-lr 3e-4 --warmup 20 --grad-clip 1 --val-every 20 --seed 1337
 BOOK_TRAIN_TAIL := 20
 define MAKE_BOOK_TRAINING

@@ -138,7 +138,7 @@ test: build/tests/check-longhand build/longhand build/gpt2/vocab.bpe
 	CK_DEFAULT_TIMEOUT=$${CK_DEFAULT_TIMEOUT:-60} build/tests/check-longhand
 
 # Everything rebuilt with the sanitizers, apart from the normal build.
-SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+SAN_FLAGS := -fsanitize=address,undefined,float-cast-overflow -fno-omit-frame-pointer -fno-sanitize-recover=all
 sanitize: build/stamps/tangle build/tests/suites.h build/longhand build/gpt2/vocab.bpe
 	mkdir -p build/san
 	$(CC) $(CPPFLAGS) -Ibuild/tests -Itests $(CFLAGS) $(SAN_FLAGS) -O1 \

@@ -10,7 +10,7 @@
 #include <omp.h>
 #include <stdlib.h>
 #include "matmul.h"
-#line 1754 "book/03-tokenizer.nw"
+#line 1761 "book/03-tokenizer.nw"
 #include <stdlib.h>
 #include <time.h>
 #include <unistd.h>
@@ -758,7 +758,7 @@ return argc < 2 ? 2 : 0;
             return benchmarks[i].run(argc - 1, argv + 1);
     return usage_error("bench", "unknown benchmark '%s'", argv[1]);
 }
-#line 1804 "book/03-tokenizer.nw"
+#line 1811 "book/03-tokenizer.nw"
 /* All of f, in a buffer with one spare byte; NULL if out of memory or on error. */
 static unsigned char *read_stream(FILE *f, size_t *len)
 {
@@ -777,7 +777,7 @@ static unsigned char *read_stream(FILE *f, size_t *len)
         free(buf), buf = NULL;
     return buf;
 }
-#line 1829 "book/03-tokenizer.nw"
+#line 1836 "book/03-tokenizer.nw"
 static int train_corpus(char **files, int n_files, int vocab_size, const char *out);
 
 static int tokenizer_train_cmd(int argc, char **argv)
@@ -791,7 +791,7 @@ static int tokenizer_train_cmd(int argc, char **argv)
     const char *out = NULL;
     for (int c; (c = getopt_long(argc, argv, "v:o:h", options, NULL)) != -1;) {
         
-#line 1853 "book/03-tokenizer.nw"
+#line 1860 "book/03-tokenizer.nw"
 if (c == 'v') {
     if (parse_long(optarg, 256, 1 << 20, &vocab_size) != 0)
         return usage_error("tokenizer train", "--vocab-size wants a whole number "
@@ -803,21 +803,21 @@ else
     return c == 'h' ? (puts("usage: longhand tokenizer train --vocab-size N "
                             "[-o FILE] CORPUS..."), 0)
                     : usage_error("tokenizer train", "unknown option");
-#line 1842 "book/03-tokenizer.nw"
+#line 1849 "book/03-tokenizer.nw"
     }
     if (vocab_size < 256 || vocab_size > 1 << 20 || optind >= argc)
         return usage_error("tokenizer train", "want --vocab-size from 256 to 1048576 "
                            "and at least one corpus file");
     return train_corpus(argv + optind, argc - optind, (int)vocab_size, out);
 }
-#line 1867 "book/03-tokenizer.nw"
+#line 1874 "book/03-tokenizer.nw"
 static int train_corpus(char **files, int n_files, int vocab_size, const char *out)
 {
     unsigned char **texts = calloc((size_t)n_files, sizeof *texts);
     size_t *lens = calloc((size_t)n_files, sizeof *lens);
     int status = texts && lens ? 0 : 1;
     
-#line 1885 "book/03-tokenizer.nw"
+#line 1892 "book/03-tokenizer.nw"
 for (int i = 0; status == 0 && i < n_files; i++) {
     FILE *f = fopen(files[i], "rb");
     if (!f || !(texts[i] = read_stream(f, &lens[i]))) {
@@ -828,9 +828,9 @@ for (int i = 0; status == 0 && i < n_files; i++) {
     if (f)
         fclose(f);
 }
-#line 1873 "book/03-tokenizer.nw"
+#line 1880 "book/03-tokenizer.nw"
     
-#line 1902 "book/03-tokenizer.nw"
+#line 1909 "book/03-tokenizer.nw"
 char err[512];
 struct tokenizer *tok = NULL;
 if (status == 0 && !(tok = tokenizer_train((const unsigned char *const *)texts, lens,
@@ -848,13 +848,13 @@ if (tok && !written) {
     status = 1;
 }
 tokenizer_free(tok);
-#line 1874 "book/03-tokenizer.nw"
+#line 1881 "book/03-tokenizer.nw"
     for (int i = 0; texts && i < n_files; i++)
         free(texts[i]);
     free(texts), free(lens);
     return status;
 }
-#line 1924 "book/03-tokenizer.nw"
+#line 1931 "book/03-tokenizer.nw"
 /* Parse --tokenizer PATH into *tok; 0, or the exit status to return. */
 static int tokenizer_option(int argc, char **argv, const char *cmd, const char *help,
                             struct tokenizer **tok)
@@ -873,16 +873,16 @@ static int tokenizer_option(int argc, char **argv, const char *cmd, const char *
     if (!path || optind != argc)
         return usage_error(cmd, "want --tokenizer PATH and no other arguments");
     
-#line 1950 "book/03-tokenizer.nw"
+#line 1957 "book/03-tokenizer.nw"
 char err[512];
 if (!(*tok = tokenizer_load(path, err, sizeof err))) {
     fprintf(stderr, "longhand %s: %s\n", cmd, err);
     return 1;
 }
-#line 1942 "book/03-tokenizer.nw"
+#line 1949 "book/03-tokenizer.nw"
     return 0;
 }
-#line 1961 "book/03-tokenizer.nw"
+#line 1968 "book/03-tokenizer.nw"
 static int tokenizer_encode_cmd(int argc, char **argv)
 {
     struct tokenizer *tok = NULL;
@@ -898,16 +898,16 @@ static int tokenizer_encode_cmd(int argc, char **argv)
         status = 1;
     }
     
-#line 1984 "book/03-tokenizer.nw"
+#line 1991 "book/03-tokenizer.nw"
 for (size_t i = 0; status == 0 && i < n; i++)
     printf(i ? " %d" : "%d", ids[i]);
 if (status == 0 && (putchar('\n') == EOF || fflush(stdout) != 0))
     status = 1;
-#line 1976 "book/03-tokenizer.nw"
+#line 1983 "book/03-tokenizer.nw"
     free(ids), free(text), tokenizer_free(tok);
     return status;
 }
-#line 1993 "book/03-tokenizer.nw"
+#line 2000 "book/03-tokenizer.nw"
 static int tokenizer_decode_cmd(int argc, char **argv)
 {
     struct tokenizer *tok = NULL;
@@ -921,7 +921,7 @@ static int tokenizer_decode_cmd(int argc, char **argv)
         text[len] = '\0';
     for (status = text ? 0 : 1; status == 0;) {
         
-#line 2013 "book/03-tokenizer.nw"
+#line 2020 "book/03-tokenizer.nw"
 p += strspn(p, " \t\r\n");
 if (*p == '\0')
     break;
@@ -937,12 +937,12 @@ if (!s) {
     status = 1;
 } else
     fwrite(s, 1, k, stdout), p = end;
-#line 2006 "book/03-tokenizer.nw"
+#line 2013 "book/03-tokenizer.nw"
     }
     free(text), tokenizer_free(tok);
     return fflush(stdout) == 0 ? status : 1;
 }
-#line 2038 "book/03-tokenizer.nw"
+#line 2045 "book/03-tokenizer.nw"
 struct bench_options { const char *corpus, *text, *tokenizer; long vocab_size, repeat; };
 static int run_bench(const struct bench_options *o);
 
@@ -958,7 +958,7 @@ static int tokenizer_bench_cmd(int argc, char **argv)
     struct bench_options o = { .vocab_size = 4096, .repeat = 5 };
     for (int c; (c = getopt_long(argc, argv, "c:x:t:v:r:h", options, NULL)) != -1;) {
         
-#line 2071 "book/03-tokenizer.nw"
+#line 2078 "book/03-tokenizer.nw"
 switch (c) {
 case 'c': o.corpus = optarg; break;
 case 'x': o.text = optarg; break;
@@ -973,31 +973,31 @@ case 'r':
     break;
 case 'h':
     
-#line 2094 "book/03-tokenizer.nw"
+#line 2101 "book/03-tokenizer.nw"
 puts("usage: longhand tokenizer bench --corpus FILE --text FILE --tokenizer PATH\n"
      "                                [--vocab-size N] [--repeat N]\n\n"
      "Train on FILE to N tokens (default 4096) and encode the text with PATH,\n"
      "each N times (default 5); print the median time and throughput.");
-#line 2085 "book/03-tokenizer.nw"
+#line 2092 "book/03-tokenizer.nw"
     return 0;
 default:
     return usage_error("tokenizer bench", "unknown option");
 }
-#line 2053 "book/03-tokenizer.nw"
+#line 2060 "book/03-tokenizer.nw"
     }
     
-#line 2063 "book/03-tokenizer.nw"
+#line 2070 "book/03-tokenizer.nw"
 if (!o.corpus || !o.text || !o.tokenizer || optind != argc || o.repeat < 1
     || o.repeat > 100 || o.vocab_size < 256 || o.vocab_size > 1 << 20)
     return usage_error("tokenizer bench", "want --corpus, --text and --tokenizer");
-#line 2055 "book/03-tokenizer.nw"
+#line 2062 "book/03-tokenizer.nw"
     return run_bench(&o);
 }
-#line 2103 "book/03-tokenizer.nw"
+#line 2110 "book/03-tokenizer.nw"
 static int run_bench(const struct bench_options *o)
 {
     
-#line 2123 "book/03-tokenizer.nw"
+#line 2130 "book/03-tokenizer.nw"
 size_t n_corpus = 0, n_text = 0, n_ids = 0;
 FILE *fc = fopen(o->corpus, "rb"), *ft = fopen(o->text, "rb");
 unsigned char *corpus = fc ? read_stream(fc, &n_corpus) : NULL;
@@ -1008,10 +1008,10 @@ struct tokenizer *gpt = corpus && text
 int32_t *ids = malloc((n_text + 1) * sizeof *ids);
 double train_s[100], encode_s[100];
 int status = gpt && ids ? 0 : 1;
-#line 2106 "book/03-tokenizer.nw"
+#line 2113 "book/03-tokenizer.nw"
     for (int r = 0; status == 0 && r < o->repeat; r++) {
         
-#line 2140 "book/03-tokenizer.nw"
+#line 2147 "book/03-tokenizer.nw"
 const unsigned char *texts[1] = { corpus };
 tokenizer_forget_cache(gpt);                   /* outside both timings */
 double t0 = omp_get_wtime();
@@ -1026,10 +1026,10 @@ if (tok && failed)
 if (!tok || failed)
     status = 1;
 tokenizer_free(tok);
-#line 2108 "book/03-tokenizer.nw"
+#line 2115 "book/03-tokenizer.nw"
     }
     
-#line 2159 "book/03-tokenizer.nw"
+#line 2166 "book/03-tokenizer.nw"
 if (status == 0)
     printf("train  %.3f s  (median of %ld; %zu bytes to %ld tokens)\n"
            "encode %.2f MB/s  (median of %ld; %zu bytes to %zu tokens)\n",
@@ -1037,7 +1037,7 @@ if (status == 0)
            n_text / 1e6 / median(encode_s, (int)o->repeat), o->repeat, n_text, n_ids);
 else
     fprintf(stderr, "longhand tokenizer bench: %s\n", err);
-#line 2110 "book/03-tokenizer.nw"
+#line 2117 "book/03-tokenizer.nw"
     if (fc)
         fclose(fc);
     if (ft)
@@ -1046,7 +1046,7 @@ else
     return status;
 }
 
-#line 1771 "book/03-tokenizer.nw"
+#line 1778 "book/03-tokenizer.nw"
 static int cmd_tokenizer(int argc, char **argv)
 {
     static const char usage[] =
@@ -1058,7 +1058,7 @@ static int cmd_tokenizer(int argc, char **argv)
         "PATH is a file written by 'tokenizer train' or a directory holding GPT-2's\n"
         "encoder.json and vocab.bpe.  Ids are printed on one line, separated by spaces.\n";
     
-#line 1786 "book/03-tokenizer.nw"
+#line 1793 "book/03-tokenizer.nw"
 if (argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "help") == 0)) {
     fputs(usage, stdout);
     return 0;
@@ -1072,7 +1072,7 @@ for (size_t i = 0; argc >= 2 && i < sizeof subcommands / sizeof *subcommands; i+
         return subcommands[i].run(argc - 1, argv + 1);
 fputs(usage, stderr);
 return 2;
-#line 1782 "book/03-tokenizer.nw"
+#line 1789 "book/03-tokenizer.nw"
 }
 #line 780 "book/08-model.nw"
 static int cmd_init(int argc, char **argv)
@@ -1695,7 +1695,7 @@ static const struct command commands[] = {
 { "trace", cmd_trace, "run the worked example, writing the book's tables" },
 #line 1231 "book/02-matmul.nw"
 { "bench", cmd_bench, "time a part of the program (bench matmul, ...)" },
-#line 1761 "book/03-tokenizer.nw"
+#line 1768 "book/03-tokenizer.nw"
 { "tokenizer", cmd_tokenizer, "train a BPE tokenizer; encode and decode text" },
 #line 776 "book/08-model.nw"
 { "init", cmd_init, "write a freshly initialised model checkpoint" },

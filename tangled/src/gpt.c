@@ -1,4 +1,4 @@
-#line 267 "book/08-model.nw"
+#line 268 "book/08-model.nw"
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
@@ -48,7 +48,7 @@ static void act_sizes(const struct gpt_config *cfg, int B, int T, size_t s[NUM_A
     };
     memcpy(s, sizes, sizeof sizes);
 }
-#line 292 "book/08-model.nw"
+#line 293 "book/08-model.nw"
 static int batch_fits(const struct gpt_config *c, int B, int T)
 {
     long BT = (long)B * T, C = c->channels;
@@ -56,7 +56,7 @@ static int batch_fits(const struct gpt_config *c, int B, int T)
            && matmul_check_sizes(BT, c->vocab_size, C) == 0
            && (double)BT * c->num_layers * c->num_heads * T <= 68719476736.0;
 }
-#line 302 "book/08-model.nw"
+#line 303 "book/08-model.nw"
 int gpt_create(struct gpt *m, const struct gpt_config *cfg)
 {
     memset(m, 0, sizeof *m);
@@ -75,7 +75,7 @@ int gpt_create(struct gpt *m, const struct gpt_config *cfg)
     layout_views(m->grads, m->param_size, NUM_PARAM_TENSORS, m->grad);
     return 0;
 }
-#line 323 "book/08-model.nw"
+#line 324 "book/08-model.nw"
 void gpt_free(struct gpt *m)
 {
     free(m->params);
@@ -84,7 +84,7 @@ void gpt_free(struct gpt *m)
     free(m->grad_acts);
     memset(m, 0, sizeof *m);
 }
-#line 334 "book/08-model.nw"
+#line 335 "book/08-model.nw"
 int gpt_init(struct gpt *m, unsigned long seed)
 {
     gsl_rng *rng = rng_create(seed);
@@ -94,7 +94,7 @@ int gpt_init(struct gpt *m, unsigned long seed)
     gsl_rng_free(rng);
     return 0;
 }
-#line 354 "book/08-model.nw"
+#line 357 "book/08-model.nw"
 static int ensure_activations(struct gpt *m, int B, int T)
 {
     if (m->acts && m->B == B && m->T == T)
@@ -103,16 +103,17 @@ static int ensure_activations(struct gpt *m, int B, int T)
     act_sizes(&m->config, B, T, sizes);
     size_t total = layout_total(sizes, NUM_ACT_TENSORS);
     
-#line 371 "book/08-model.nw"
+#line 374 "book/08-model.nw"
 static const int no_gradient[] = { ACT_LN1_MEAN, ACT_LN1_RSTD, ACT_LN2_MEAN, ACT_LN2_RSTD,
-                                   ACT_LNF_MEAN, ACT_LNF_RSTD, ACT_PROBS, ACT_LOSSES };
+                                   ACT_LNF_MEAN, ACT_LNF_RSTD, ACT_PROBS, ACT_LOSSES,
+                                   ACT_ATTPROJ, ACT_FCPROJ };
 memcpy(grad_sizes, sizes, sizeof sizes);
 for (size_t i = 0; i < sizeof no_gradient / sizeof no_gradient[0]; i++)
     grad_sizes[no_gradient[i]] = 0;
 size_t grads = layout_total(grad_sizes, NUM_ACT_TENSORS);
-#line 362 "book/08-model.nw"
+#line 365 "book/08-model.nw"
     
-#line 385 "book/08-model.nw"
+#line 389 "book/08-model.nw"
 free(m->acts);
 free(m->grad_acts);
 m->acts = total ? malloc(total * sizeof(float)) : NULL;
@@ -122,13 +123,13 @@ if (!m->acts || !m->grad_acts) {
     m->acts = m->grad_acts = NULL;
     return -1;
 }
-#line 363 "book/08-model.nw"
+#line 366 "book/08-model.nw"
     layout_views(m->acts, sizes, NUM_ACT_TENSORS, m->act);
     layout_views(m->grad_acts, grad_sizes, NUM_ACT_TENSORS, m->grad_act);
     m->B = B, m->T = T, m->num_acts = total, m->num_grad_acts = grads;
     return 0;
 }
-#line 461 "book/08-model.nw"
+#line 465 "book/08-model.nw"
 struct layer_params {
     float *ln1w, *ln1b, *qkvw, *qkvb, *attprojw, *attprojb,
           *ln2w, *ln2b, *fcw, *fcb, *fcprojw, *fcprojb;
@@ -149,7 +150,7 @@ static struct layer_params layer_params(float *const p[NUM_PARAM_TENSORS],
         p[10] + l * 4 * C * C, p[11] + l * 4 * C, p[12] + l * 4 * C * C, p[13] + l * C,
     };
 }
-#line 484 "book/08-model.nw"
+#line 488 "book/08-model.nw"
 /* Layer l's slice of each per-layer tensor of an activation-shaped buffer. */
 static struct layer_acts layer_acts(float *const a[NUM_ACT_TENSORS],
                                     const struct gpt_config *c, int B, int T, int l)
@@ -165,7 +166,7 @@ static struct layer_acts layer_acts(float *const a[NUM_ACT_TENSORS],
     };
 }
 
-#line 505 "book/08-model.nw"
+#line 509 "book/08-model.nw"
 /* out[i] = x[i] + y[i]: a residual connection. */
 static void add_vectors(float *out, const float *x, const float *y, long n)
 {
@@ -173,7 +174,7 @@ static void add_vectors(float *out, const float *x, const float *y, long n)
     for (long i = 0; i < n; i++)
         out[i] = x[i] + y[i];
 }
-#line 563 "book/08-model.nw"
+#line 567 "book/08-model.nw"
 /* probs[V] = softmax(z); returns -log probs[target], by log-sum-exp. */
 static float softmax_cross_entropy(float *probs, const float *z, int target, int V)
 {
@@ -188,14 +189,14 @@ static float softmax_cross_entropy(float *probs, const float *z, int target, int
         probs[i] *= inv;
     return zmax + logf(sum) - z[target];
 }
-#line 413 "book/08-model.nw"
+#line 417 "book/08-model.nw"
 int gpt_forward(struct gpt *m, const int *inputs, const int *targets, int B, int T,
                 char *err, size_t errlen)
 {
     const struct gpt_config *c = &m->config;
     m->have_targets = 0;  /* until this pass succeeds: no backward pass on stale values */
     
-#line 435 "book/08-model.nw"
+#line 439 "book/08-model.nw"
 if (B < 1 || T < 1 || T > c->max_seq_len) {
     snprintf(err, errlen, "want a batch of at least 1 x 1 and at most %d positions",
              c->max_seq_len);
@@ -213,14 +214,14 @@ for (long i = 0; i < (long)B * T; i++)
                  i, c->vocab_size);
         return -1;
     }
-#line 419 "book/08-model.nw"
+#line 423 "book/08-model.nw"
     if (ensure_activations(m, B, T) != 0)
         return snprintf(err, errlen, "out of memory for a batch of %d x %d", B, T), -1;
     int C = c->channels, V = c->vocab_size;
     embedding_forward(m->act[ACT_ENCODED], inputs, m->param[0], m->param[1], B, T, C, V);
     for (int l = 0; l < c->num_layers; l++) {
         
-#line 519 "book/08-model.nw"
+#line 523 "book/08-model.nw"
 long BT = (long)B * T;
 struct layer_params w = layer_params(m->param, c, l);
 struct layer_acts a = layer_acts(m->act, c, B, T, l);
@@ -234,19 +235,19 @@ add_vectors(a.residual2, h_in, a.attproj, BT * C);
 layernorm_forward(a.ln2, a.ln2_mean, a.ln2_rstd, a.residual2, w.ln2w, w.ln2b, B, T, C);
 mlp_forward(a.fcproj, a.fch, a.fch_gelu, a.ln2, w.fcw, w.fcb, w.fcprojw, w.fcprojb, BT, C);
 add_vectors(a.residual3, a.residual2, a.fcproj, BT * C);
-#line 425 "book/08-model.nw"
+#line 429 "book/08-model.nw"
     }
     
-#line 537 "book/08-model.nw"
+#line 541 "book/08-model.nw"
 const float *h_last = layer_acts(m->act, c, B, T, c->num_layers - 1).residual3;
 layernorm_forward(m->act[ACT_LNF], m->act[ACT_LNF_MEAN], m->act[ACT_LNF_RSTD], h_last,
                   m->param[14], m->param[15], B, T, C);
 matmul_forward(m->act[ACT_LOGITS], m->act[ACT_LNF], m->param[0], NULL, (long)B * T, C, V);
-#line 427 "book/08-model.nw"
+#line 431 "book/08-model.nw"
     m->have_targets = targets != NULL;
     if (targets)
         
-#line 547 "book/08-model.nw"
+#line 551 "book/08-model.nw"
 {
     #pragma omp parallel for schedule(static)
     for (long bt = 0; bt < (long)B * T; bt++)
@@ -255,10 +256,10 @@ matmul_forward(m->act[ACT_LOGITS], m->act[ACT_LNF], m->param[0], NULL, (long)B *
                                                        targets[bt], V);
     m->mean_loss = sum_pairwise(m->act[ACT_LOSSES], (size_t)B * T) / ((float)B * T);
 }
-#line 430 "book/08-model.nw"
+#line 434 "book/08-model.nw"
     return 0;
 }
-#line 622 "book/08-model.nw"
+#line 626 "book/08-model.nw"
 int write_file_atomically(const char *path, const void *head, size_t head_bytes,
                           const void *body, size_t body_bytes, char *err, size_t errlen)
 {
@@ -269,24 +270,24 @@ int write_file_atomically(const char *path, const void *head, size_t head_bytes,
     }
     int fd = mkstemp(tmp), why = fd < 0 ? errno : 0;
     
-#line 644 "book/08-model.nw"
+#line 648 "book/08-model.nw"
 mode_t mask = umask(0);
 umask(mask);
 if (fd >= 0)
     fchmod(fd, 0666 & ~mask);
-#line 632 "book/08-model.nw"
+#line 636 "book/08-model.nw"
     FILE *f = fd < 0 ? NULL : fdopen(fd, "wb");
     
-#line 654 "book/08-model.nw"
+#line 658 "book/08-model.nw"
 if (fd >= 0 && !f)
     why = errno;
 if (f && ((head_bytes && fwrite(head, 1, head_bytes, f) != head_bytes)
           || (body_bytes && fwrite(body, 1, body_bytes, f) != body_bytes)
           || fflush(f) != 0 || fsync(fileno(f)) != 0))
     why = errno ? errno : EIO;
-#line 634 "book/08-model.nw"
+#line 638 "book/08-model.nw"
     
-#line 668 "book/08-model.nw"
+#line 672 "book/08-model.nw"
 if (f && fclose(f) != 0 && !why)
     why = errno ? errno : EIO;
 else if (!f && fd >= 0)
@@ -299,9 +300,9 @@ snprintf(err, errlen, "%s: %s", path, strerror(why));
 if (fd >= 0)
     unlink(tmp);
 return -1;
-#line 635 "book/08-model.nw"
+#line 639 "book/08-model.nw"
 }
-#line 684 "book/08-model.nw"
+#line 688 "book/08-model.nw"
 int gpt_save(const struct gpt *m, const char *path, char *err, size_t errlen)
 {
     const struct gpt_config *c = &m->config;
@@ -312,7 +313,7 @@ int gpt_save(const struct gpt *m, const char *path, char *err, size_t errlen)
     return write_file_atomically(path, header, sizeof header, m->params,
                                  m->num_params * sizeof(float), err, errlen);
 }
-#line 702 "book/08-model.nw"
+#line 706 "book/08-model.nw"
 int gpt_load(struct gpt *m, const char *path, char *err, size_t errlen)
 {
     memset(m, 0, sizeof *m);
@@ -325,7 +326,7 @@ int gpt_load(struct gpt *m, const char *path, char *err, size_t errlen)
     struct stat st;
     const char *why = NULL;
     
-#line 720 "book/08-model.nw"
+#line 724 "book/08-model.nw"
 struct gpt_config cfg = { 0 };
 if (fstat(fileno(f), &st) != 0 || fread(header, sizeof header, 1, f) != 1)
     why = "too short to hold a checkpoint header";
@@ -339,9 +340,9 @@ else {
                                .channels = header[6], .padded_vocab_size = header[7] };
     why = gpt_config_error(&cfg);
 }
-#line 714 "book/08-model.nw"
+#line 718 "book/08-model.nw"
     
-#line 736 "book/08-model.nw"
+#line 740 "book/08-model.nw"
 size_t sizes[NUM_PARAM_TENSORS];
 if (!why) {
     param_sizes(&cfg, sizes);
@@ -350,9 +351,9 @@ if (!why) {
                   != sizeof header + (unsigned long long)n * sizeof(float))
         why = "its size does not match the sizes in its header";
 }
-#line 715 "book/08-model.nw"
+#line 719 "book/08-model.nw"
     
-#line 753 "book/08-model.nw"
+#line 757 "book/08-model.nw"
 if (!why && gpt_create(m, &cfg) != 0)
     why = "out of memory";
 if (!why && fread(m->params, sizeof(float), m->num_params, f) != m->num_params)
@@ -364,7 +365,7 @@ if (why) {
     return -1;
 }
 return 0;
-#line 716 "book/08-model.nw"
+#line 720 "book/08-model.nw"
 }
 #line 110 "book/09-backprop.nw"
 void gpt_zero_grad(struct gpt *m)

@@ -17,7 +17,7 @@
 #include "tokenizer.h"
 #line 917 "book/07-attention.nw"
 #include "attention.h"
-#line 772 "book/08-model.nw"
+#line 776 "book/08-model.nw"
 #include "gpt.h"
 #line 198 "book/10-adamw.nw"
 #include "adamw.h"
@@ -1074,7 +1074,7 @@ fputs(usage, stderr);
 return 2;
 #line 1789 "book/03-tokenizer.nw"
 }
-#line 780 "book/08-model.nw"
+#line 784 "book/08-model.nw"
 static int cmd_init(int argc, char **argv)
 {
     static const struct option options[] = {
@@ -1088,7 +1088,7 @@ static int cmd_init(int argc, char **argv)
     const char *out = NULL;
     for (int c; (c = getopt_long(argc, argv, "L:H:C:T:V:s:o:h", options, NULL)) != -1;) {
         
-#line 802 "book/08-model.nw"
+#line 806 "book/08-model.nw"
 long *target = c == 'L' ? &L : c == 'H' ? &H : c == 'C' ? &C : c == 'T' ? &T
              : c == 'V' ? &V : c == 's' ? &seed : NULL;
 if (target) {
@@ -1104,13 +1104,13 @@ else if (c == 'h')
                 "seed, as an llm.c checkpoint."), 0;
 else
     return usage_error("init", "unknown option");
-#line 793 "book/08-model.nw"
+#line 797 "book/08-model.nw"
     }
     if (!L || !H || !C || !T || !V || !out || optind != argc)
         return usage_error("init", "want --layers, --heads, --channels, --context, "
                            "--vocab and -o FILE");
     
-#line 820 "book/08-model.nw"
+#line 824 "book/08-model.nw"
 struct gpt_config cfg = { .max_seq_len = (int)T, .vocab_size = (int)V,
                           .padded_vocab_size = padded_vocab((int)V), .num_layers = (int)L,
                           .num_heads = (int)H, .channels = (int)C };
@@ -1129,7 +1129,7 @@ if (!status)
     fprintf(stderr, "longhand init: %s\n", err);
 gpt_free(&m);
 return status ? 0 : 1;
-#line 798 "book/08-model.nw"
+#line 802 "book/08-model.nw"
 }
 #line 206 "book/10-adamw.nw"
 #define STEP_USAGE \
@@ -1697,7 +1697,7 @@ static const struct command commands[] = {
 { "bench", cmd_bench, "time a part of the program (bench matmul, ...)" },
 #line 1768 "book/03-tokenizer.nw"
 { "tokenizer", cmd_tokenizer, "train a BPE tokenizer; encode and decode text" },
-#line 776 "book/08-model.nw"
+#line 780 "book/08-model.nw"
 { "init", cmd_init, "write a freshly initialised model checkpoint" },
 #line 202 "book/10-adamw.nw"
 { "step", cmd_step, "one forward, backward and AdamW step, every result written" },

@@ -25,7 +25,7 @@
 #line 665 "book/07-attention.nw"
 #include "attention.h"
 #include "matmul.h"
-#line 873 "book/08-model.nw"
+#line 877 "book/08-model.nw"
 #include "gpt.h"
 #line 394 "book/10-adamw.nw"
 #include "adamw.h"
@@ -858,13 +858,13 @@ for (int i = 0; i < T && i < EXAMPLE_ROWS; i++) {
     gsl_rng_free(rng);
     free(dy); free(dout); free(dqkv); free(datt); free(dpreatt); free(dw);
 }
-#line 885 "book/08-model.nw"
+#line 889 "book/08-model.nw"
 static void trace_model(struct trace *t)
 {
     int T = t->num_tokens - 1;
     char err[256];
     
-#line 905 "book/08-model.nw"
+#line 909 "book/08-model.nw"
 t->model = calloc(1, sizeof *t->model);
 if (t->tokens && T < 1)
     fprintf(stderr, "longhand trace: the sentence must have at least two tokens, "
@@ -879,7 +879,7 @@ if (gpt_forward(t->model, t->tokens, t->tokens + 1, 1, T, err, sizeof err) != 0)
     t->failed = 1;
     return;
 }
-#line 890 "book/08-model.nw"
+#line 894 "book/08-model.nw"
     trace_value(t, "ModelPositions", "%d", T);
     trace_value(t, "ModelLoss", "%.4f", t->model->mean_loss);
     trace_value(t, "ModelLogV", "%.4f", log((double)t->ex.model.vocab_size));
@@ -887,7 +887,7 @@ if (gpt_forward(t->model, t->tokens, t->tokens + 1, 1, T, err, sizeof err) != 0)
     trace_value(t, "ModelLogitSpread", "%.2f", spread);
     trace_value(t, "ModelLossExcess", "%.4f", spread * spread / 2);
     
-#line 925 "book/08-model.nw"
+#line 929 "book/08-model.nw"
 FILE *f = trace_table(t, "model-positions");
 if (f) {
     int V = t->ex.model.vocab_size;
@@ -907,7 +907,7 @@ if (f) {
     }
 }
 trace_close(t, f);
-#line 897 "book/08-model.nw"
+#line 901 "book/08-model.nw"
 }
 #line 249 "book/09-backprop.nw"
 static double norm2(const float *x, size_t n)
@@ -1199,7 +1199,7 @@ trace_gelu(t);
 trace_mlp(t);
 #line 670 "book/07-attention.nw"
 trace_attention(t);
-#line 877 "book/08-model.nw"
+#line 881 "book/08-model.nw"
 trace_model(t);
 #line 245 "book/09-backprop.nw"
 trace_backprop(t);
@@ -1218,7 +1218,7 @@ free(t->tokens);
 free(t->embedded);
 #line 309 "book/05-layernorm.nw"
 free(t->ln1);
-#line 867 "book/08-model.nw"
+#line 871 "book/08-model.nw"
 if (t->model)
     gpt_free(t->model);
 free(t->model);

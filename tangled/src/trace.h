@@ -21,7 +21,7 @@ int num_tokens;                     /* T, the sentence's length in tokens */
 float *embedded;                    /* the embedding layer's output [T x C] */
 #line 305 "book/05-layernorm.nw"
 float *ln1;                         /* the first LayerNorm's output [T x C] */
-#line 863 "book/08-model.nw"
+#line 867 "book/08-model.nw"
 struct gpt *model;                  /* the example model, after its forward pass */
 #line 876 "book/01-numbers.nw"
 };

@@ -5,7 +5,7 @@
 #include "cli.h"
 #line 1179 "book/01-numbers.nw"
 #include "trace.h"
-#line 1194 "book/02-matmul.nw"
+#line 1208 "book/02-matmul.nw"
 #include <math.h>
 #include <omp.h>
 #include <stdlib.h>
@@ -81,8 +81,8 @@ if (status != 0)
 return status == 0 ? 0 : 1;
 #line 1199 "book/01-numbers.nw"
 }
-#line 1248 "book/02-matmul.nw"
-enum { BENCH_MAX_THREADS = 256 }; /* matmul_peak_gflops keeps one slot per thread */
+#line 1262 "book/02-matmul.nw"
+enum { BENCH_MAX_THREADS = 256 }; /* more is a typo on any machine this runs on */
 struct bench_matmul_options {
     int sizes[16], nsizes;     /* --sizes: the ladder's square sizes */
     int rows[8], nrows;        /* --rows: the model's B*T values */
@@ -90,7 +90,7 @@ struct bench_matmul_options {
     int reps, naive_max, model, latex;
     gsl_rng *rng;              /* draws the operands, whose values do not change the time */
 };
-#line 1267 "book/02-matmul.nw"
+#line 1281 "book/02-matmul.nw"
 /* Parse "N,N,..." of at most max_count values in [1, max_value]; their count, or -1. */
 static int parse_sizes(const char *s, int *out, int max_count, long max_value)
 {
@@ -105,7 +105,7 @@ static int parse_sizes(const char *s, int *out, int max_count, long max_value)
     } while (*end == ',');
     return *end == '\0' ? n : -1;
 }
-#line 1384 "book/02-matmul.nw"
+#line 1398 "book/02-matmul.nw"
 #define MIN_SAMPLE_SECONDS 0.02
 enum { WARM_UP_ROUNDS = 2 }; /* rounds -2 and -1, untimed */
 
@@ -125,7 +125,7 @@ static void record_sample(double t0, int round, int *calls, double *times)
     else if (round >= 0)
         times[round] = per_call;
 }
-#line 1407 "book/02-matmul.nw"
+#line 1421 "book/02-matmul.nw"
 static int compare_doubles(const void *a, const void *b)
 {
     double x = *(const double *)a, y = *(const double *)b;
@@ -137,7 +137,7 @@ static double median(double *x, int n)
     qsort(x, (size_t)n, sizeof *x, compare_doubles);
     return n % 2 ? x[n / 2] : (x[n / 2 - 1] + x[n / 2]) / 2;
 }
-#line 1438 "book/02-matmul.nw"
+#line 1455 "book/02-matmul.nw"
 #ifdef LONGHAND_OPENBLAS
 #include <cblas.h>
 enum { HAVE_OPENBLAS = 1 };
@@ -157,7 +157,7 @@ static void openblas_product(int M, int N, int K, struct matrix A, struct matrix
     (void)M, (void)N, (void)K, (void)A, (void)B, (void)C;
 }
 #endif
-#line 1460 "book/02-matmul.nw"
+#line 1477 "book/02-matmul.nw"
 static void print_row(const struct bench_matmul_options *o, const char *name,
                       int M, int N, int K, int threads, double gflops, double peak,
                       double openblas)
@@ -169,7 +169,7 @@ static void print_row(const struct bench_matmul_options *o, const char *name,
         printf("%s%.2f", sep, gflops / openblas);
     puts(o->latex ? " \\\\" : "");
 }
-#line 1476 "book/02-matmul.nw"
+#line 1493 "book/02-matmul.nw"
 static void print_header(const struct bench_matmul_options *o)
 {
     const char *sep = o->latex ? " & " : "\t";
@@ -188,7 +188,7 @@ static void print_footer(const struct bench_matmul_options *o)
     if (o->latex)
         puts("\\end{tabular}");
 }
-#line 1499 "book/02-matmul.nw"
+#line 1516 "book/02-matmul.nw"
 enum { MAX_ROUNDS = 1000 };
 static int bench_ladder(const struct bench_matmul_options *o)
 {
@@ -200,7 +200,7 @@ static int bench_ladder(const struct bench_matmul_options *o)
         for (int si = 0; si < o->nsizes; si++) {
             int n = o->sizes[si];
             
-#line 1521 "book/02-matmul.nw"
+#line 1538 "book/02-matmul.nw"
 size_t nn = (size_t)n * n;
 float *A = malloc(nn * sizeof *A), *B = malloc(nn * sizeof *B), *C = calloc(nn, sizeof *C);
 if (!A || !B || !C) {
@@ -209,9 +209,9 @@ if (!A || !B || !C) {
     return 1;
 }
 fill_normal(o->rng, A, nn, 1.0), fill_normal(o->rng, B, nn, 1.0);
-#line 1510 "book/02-matmul.nw"
+#line 1527 "book/02-matmul.nw"
             
-#line 1532 "book/02-matmul.nw"
+#line 1549 "book/02-matmul.nw"
 static double times[NUM_GEMM_VARIANTS + 1][MAX_ROUNDS];
 int calls[NUM_GEMM_VARIANTS + 1];
 struct matrix a = { A, n, 1 }, b = { B, n, 1 };
@@ -231,9 +231,9 @@ for (int round = -WARM_UP_ROUNDS; round < o->reps; round++)
                 openblas_product(n, n, n, a, b, C);
         record_sample(t0, round, &calls[v], times[v]);
     }
-#line 1511 "book/02-matmul.nw"
+#line 1528 "book/02-matmul.nw"
             
-#line 1556 "book/02-matmul.nw"
+#line 1573 "book/02-matmul.nw"
 double flops = 2.0 * n * n * n;
 double openblas = 0;
 if (HAVE_OPENBLAS)
@@ -243,19 +243,19 @@ for (int v = n > o->naive_max ? 1 : 0; v < NUM_GEMM_VARIANTS; v++)
               flops / median(times[v], o->reps) * 1e-9, peak, openblas);
 if (HAVE_OPENBLAS)
     print_row(o, "OpenBLAS", n, n, n, threads, openblas, peak, openblas);
-#line 1512 "book/02-matmul.nw"
+#line 1529 "book/02-matmul.nw"
             free(A), free(B), free(C);
         }
     }
     print_footer(o);
     return 0;
 }
-#line 1572 "book/02-matmul.nw"
+#line 1589 "book/02-matmul.nw"
 static const int model_shapes[][2] = { /* (C, OC) */
     { 768, 2304 }, { 768, 3072 }, { 3072, 768 }, { 768, 768 }, { 128, 384 },
 };
 enum { NUM_MODEL_SHAPES = sizeof model_shapes / sizeof model_shapes[0] };
-#line 1579 "book/02-matmul.nw"
+#line 1596 "book/02-matmul.nw"
 static int bench_model_shape(const struct bench_matmul_options *o, int BT, int C,
                              int OC, int threads, double peak);
 
@@ -274,12 +274,12 @@ static int bench_model(const struct bench_matmul_options *o)
     print_footer(o);
     return 0;
 }
-#line 1604 "book/02-matmul.nw"
+#line 1621 "book/02-matmul.nw"
 static int bench_model_shape(const struct bench_matmul_options *o, int BT, int C,
                              int OC, int threads, double peak)
 {
     
-#line 1623 "book/02-matmul.nw"
+#line 1640 "book/02-matmul.nw"
 size_t slot = (size_t)BT * (C > OC ? C : OC) + (size_t)OC * C;
 float *buf = calloc(4 * slot, sizeof *buf);
 if (!buf) {
@@ -288,14 +288,14 @@ if (!buf) {
 }
 float *X = buf, *W = buf + slot, *G = buf + 2 * slot, *out = buf + 3 * slot;
 fill_normal(o->rng, buf, 3 * slot, 1.0);
-#line 1608 "book/02-matmul.nw"
+#line 1625 "book/02-matmul.nw"
     const struct { const char *name; int M, N, K; struct matrix A, B; } p[3] = {
         { "forward", BT, OC, C, { X, C, 1 }, { W, 1, C } },
         { "dinp", BT, C, OC, { G, OC, 1 }, { W, C, 1 } },
         { "dweight", OC, C, BT, { G, 1, OC }, { X, C, 1 } },
     };
     
-#line 1634 "book/02-matmul.nw"
+#line 1651 "book/02-matmul.nw"
 enum { PRODUCTS = 3 }; /* times[q] are ours, times[PRODUCTS + q] OpenBLAS's */
 static double times[2 * PRODUCTS][MAX_ROUNDS];
 int calls[2 * PRODUCTS] = { 1, 1, 1, 1, 1, 1 };
@@ -311,27 +311,27 @@ for (int round = -WARM_UP_ROUNDS; round < o->reps; round++)
                 openblas_product(p[q].M, p[q].N, p[q].K, p[q].A, p[q].B, out);
         record_sample(t0, round, &calls[v], times[v]);
     }
-#line 1614 "book/02-matmul.nw"
+#line 1631 "book/02-matmul.nw"
     
-#line 1652 "book/02-matmul.nw"
+#line 1669 "book/02-matmul.nw"
 for (int q = 0; q < PRODUCTS; q++) {
     double flops = 2.0 * p[q].M * p[q].N * p[q].K;
     double ours = flops / median(times[q], o->reps) * 1e-9;
     double theirs = HAVE_OPENBLAS ? flops / median(times[PRODUCTS + q], o->reps) * 1e-9 : 0;
     print_row(o, p[q].name, p[q].M, p[q].N, p[q].K, threads, ours, peak, theirs);
 }
-#line 1615 "book/02-matmul.nw"
+#line 1632 "book/02-matmul.nw"
     free(buf);
     return 0;
 }
-#line 1286 "book/02-matmul.nw"
+#line 1300 "book/02-matmul.nw"
 static int bench_matmul(int argc, char **argv)
 {
     struct bench_matmul_options o = { .sizes = { 256, 512, 1024 }, .nsizes = 3,
         .rows = { 512, 4096 }, .nrows = 2, .threads = { 1 }, .nthreads = 1,
         .reps = 5, .naive_max = 512 };
     
-#line 1318 "book/02-matmul.nw"
+#line 1332 "book/02-matmul.nw"
 static const struct option options[] = {
     { "sizes", required_argument, 0, 's' }, { "rows", required_argument, 0, 'r' },
     { "threads", required_argument, 0, 't' }, { "reps", required_argument, 0, 'n' },
@@ -339,12 +339,12 @@ static const struct option options[] = {
     { "latex", no_argument, 0, 'l' }, { "help", no_argument, 0, 'h' },
     { 0, 0, 0, 0 },
 };
-#line 1292 "book/02-matmul.nw"
+#line 1306 "book/02-matmul.nw"
     int c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "s:r:t:n:x:mlh", options, NULL)) != -1) {
         
-#line 1328 "book/02-matmul.nw"
+#line 1342 "book/02-matmul.nw"
 int bad = 0;
 long value = 0;
 switch (c) {
@@ -359,7 +359,7 @@ case 'm': o.model = 1; break;
 case 'l': o.latex = 1; break;
 case 'h':
     
-#line 1351 "book/02-matmul.nw"
+#line 1365 "book/02-matmul.nw"
 puts("usage: longhand bench matmul [--sizes N,...] [--threads T,...] [--reps R]\n"
      "         [--naive-max N] [--model [--rows BT,...]] [--latex]\n\n"
      "Time the matmul ladder on N x N x N products (default 256,512,1024; the naive\n"
@@ -368,19 +368,19 @@ puts("usage: longhand bench matmul [--sizes N,...] [--threads T,...] [--reps R]\
      "(default 512,4096).\n"
      "Prints variant, M, N, K, threads, GFLOP/s (median of R interleaved rounds,\n"
      "default 5) and % of the measured FMA peak, as TSV or a LaTeX tabular.");
-#line 1342 "book/02-matmul.nw"
+#line 1356 "book/02-matmul.nw"
     return 0;
 default:
     return usage_error("bench matmul", "unknown option");
 }
 if (bad)
     return usage_error("bench matmul", "bad value '%s' for -%c", optarg, c);
-#line 1296 "book/02-matmul.nw"
+#line 1310 "book/02-matmul.nw"
     }
     if (optind != argc)
         return usage_error("bench matmul", "unexpected argument '%s'", argv[optind]);
     
-#line 1362 "book/02-matmul.nw"
+#line 1376 "book/02-matmul.nw"
 for (int i = 0; i < o.nsizes; i++)
     if (matmul_check_sizes(o.sizes[i], o.sizes[i], o.sizes[i]) != 0)
         return usage_error("bench matmul", "size %d too large", o.sizes[i]);
@@ -388,9 +388,9 @@ for (int i = 0; i < o.nrows; i++)
     for (int si = 0; si < NUM_MODEL_SHAPES; si++) /* BT x C, C x OC, BT x OC */
         if (matmul_check_sizes(o.rows[i], model_shapes[si][0], model_shapes[si][1]) != 0)
             return usage_error("bench matmul", "rows %d too large", o.rows[i]);
-#line 1300 "book/02-matmul.nw"
+#line 1314 "book/02-matmul.nw"
     
-#line 1307 "book/02-matmul.nw"
+#line 1321 "book/02-matmul.nw"
 if (!(o.rng = rng_create(1))) {
     fputs("longhand bench matmul: out of memory\n", stderr);
     return 1;
@@ -398,7 +398,7 @@ if (!(o.rng = rng_create(1))) {
 int status = o.model ? bench_model(&o) : bench_ladder(&o);
 gsl_rng_free(o.rng);
 return status;
-#line 1301 "book/02-matmul.nw"
+#line 1315 "book/02-matmul.nw"
 }
 #line 929 "book/07-attention.nw"
 enum { BENCH_ATTN_C = 768, BENCH_ATTN_NH = 12, BENCH_ATTN_MAX_T = 8192 };
@@ -726,10 +726,10 @@ gpt_cache_rewind(g, t - 1);
     return 0;
 }
 
-#line 1203 "book/02-matmul.nw"
+#line 1217 "book/02-matmul.nw"
 static const struct command benchmarks[] = {
     
-#line 1235 "book/02-matmul.nw"
+#line 1249 "book/02-matmul.nw"
 { "matmul", bench_matmul, "GFLOP/s of the matmul ladder or the model's products" },
 #line 921 "book/07-attention.nw"
 { "attention", bench_attention, "plain vs lean attention, and generation with the cache" },
@@ -737,7 +737,7 @@ static const struct command benchmarks[] = {
 { "train", bench_train, "time training steps of a model of given sizes" },
 #line 940 "book/12-sampling.nw"
 { "sample", bench_sample, "generation tokens/s with and without the key-value cache" },
-#line 1205 "book/02-matmul.nw"
+#line 1219 "book/02-matmul.nw"
 };
 enum { NUM_BENCHMARKS = sizeof benchmarks / sizeof benchmarks[0] };
 
@@ -745,13 +745,13 @@ static int cmd_bench(int argc, char **argv)
 {
     if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
         
-#line 1223 "book/02-matmul.nw"
+#line 1237 "book/02-matmul.nw"
 FILE *out = argc < 2 ? stderr : stdout;
 fputs("usage: longhand bench NAME [OPTIONS]\n\nbenchmarks:\n", out);
 for (int i = 0; i < NUM_BENCHMARKS; i++)
     fprintf(out, "  %-10s %s\n", benchmarks[i].name, benchmarks[i].summary);
 return argc < 2 ? 2 : 0;
-#line 1212 "book/02-matmul.nw"
+#line 1226 "book/02-matmul.nw"
     }
     for (int i = 0; i < NUM_BENCHMARKS; i++)
         if (strcmp(argv[1], benchmarks[i].name) == 0)
@@ -1693,7 +1693,7 @@ static const struct command commands[] = {
     
 #line 1238 "book/01-numbers.nw"
 { "trace", cmd_trace, "run the worked example, writing the book's tables" },
-#line 1231 "book/02-matmul.nw"
+#line 1245 "book/02-matmul.nw"
 { "bench", cmd_bench, "time a part of the program (bench matmul, ...)" },
 #line 1768 "book/03-tokenizer.nw"
 { "tokenizer", cmd_tokenizer, "train a BPE tokenizer; encode and decode text" },

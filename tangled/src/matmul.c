@@ -95,12 +95,12 @@ static void pack_b(struct matrix B, int p0, int kc, int j0, int nc,
     struct matrix Bt = { B.p, B.cs, B.rs };
     pack_panels(Bt, j0, nc, p0, kc, MATMUL_NR, transpose, packed);
 }
-#line 749 "book/02-matmul.nw"
+#line 753 "book/02-matmul.nw"
 static size_t round_up(size_t n, size_t multiple)
 {
     return (n + multiple - 1) / multiple * multiple;
 }
-#line 801 "book/02-matmul.nw"
+#line 805 "book/02-matmul.nw"
 struct packing_cache {
     float *p;        /* aligned to 64 bytes */
     size_t floats;   /* its capacity */
@@ -270,28 +270,28 @@ static void transpose_avx512(const float *x, ptrdiff_t rs, ptrdiff_t cs, int row
     for (int i0 = 0; i0 < width; i0 += 16) {
         __mmask16 lanes = (__mmask16)((1u << (width - i0 < 16 ? width - i0 : 16)) - 1);
         for (int k0 = 0; k0 < kc; k0 += 16) {
-            int n = kc - k0 < 16 ? kc - k0 : 16;
-            __m512 r[16], col[16];
             
-#line 649 "book/02-matmul.nw"
+#line 643 "book/02-matmul.nw"
+int n = kc - k0 < 16 ? kc - k0 : 16;
+__m512 r[16], col[16];
+#line 653 "book/02-matmul.nw"
 __mmask16 present = (__mmask16)((1u << n) - 1);
 #pragma GCC unroll 16
 for (int i = 0; i < 16; i++)
     r[i] = i0 + i < rows ? _mm512_maskz_loadu_ps(present, x + (i0 + i) * rs + k0)
                          : _mm512_setzero_ps();
-#line 632 "book/02-matmul.nw"
-            transpose16_avx512(r, col);
-            
-#line 641 "book/02-matmul.nw"
+#line 646 "book/02-matmul.nw"
+transpose16_avx512(r, col);
+#line 637 "book/02-matmul.nw"
 #pragma GCC unroll 16
 for (int k = 0; k < n; k++)
     _mm512_mask_storeu_ps(packed + (k0 + k) * width + i0, lanes, col[k]);
-#line 634 "book/02-matmul.nw"
+#line 630 "book/02-matmul.nw"
         }
     }
 }
 #endif
-#line 674 "book/02-matmul.nw"
+#line 678 "book/02-matmul.nw"
 int matmul_have_avx2(void)
 {
 #ifdef MATMUL_X86_64
@@ -309,7 +309,7 @@ int matmul_have_avx512(void)
     return 0;
 #endif
 }
-#line 696 "book/02-matmul.nw"
+#line 700 "book/02-matmul.nw"
 struct packed_code {
     kernel_fn kernel;
     transpose_fn transpose;
@@ -327,19 +327,19 @@ static struct packed_code choose_code(enum matmul_kernel which)
     (void)which;
     return (struct packed_code){ kernel_portable, transpose_portable };
 }
-#line 726 "book/02-matmul.nw"
+#line 730 "book/02-matmul.nw"
 static void gemm_serial(int M, int N, int K, struct matrix A, struct matrix B,
                         float *C, ptrdiff_t ldc, struct packed_code code)
 {
     kernel_fn run = code.kernel;
     
-#line 756 "book/02-matmul.nw"
+#line 760 "book/02-matmul.nw"
 size_t kc_max = K < MATMUL_KC ? (size_t)K : MATMUL_KC;
 size_t mc_max = M < MATMUL_MC ? (size_t)M : MATMUL_MC;
 size_t nc_max = N < MATMUL_NC ? (size_t)N : MATMUL_NC;
 float *packed_a = packing_buffer(&packed_a_cache, round_up(mc_max, MATMUL_MR) * kc_max);
 float *packed_b = packing_buffer(&packed_b_cache, kc_max * round_up(nc_max, MATMUL_NR));
-#line 731 "book/02-matmul.nw"
+#line 735 "book/02-matmul.nw"
     for (int jc = 0; jc < N; jc += MATMUL_NC) {
         int nc = N - jc < MATMUL_NC ? N - jc : MATMUL_NC;
         for (int pc = 0; pc < K; pc += MATMUL_KC) {
@@ -349,7 +349,7 @@ float *packed_b = packing_buffer(&packed_b_cache, kc_max * round_up(nc_max, MATM
                 int mc = M - ic < MATMUL_MC ? M - ic : MATMUL_MC;
                 pack_a(A, ic, mc, pc, kc, code.transpose, packed_a);
                 
-#line 767 "book/02-matmul.nw"
+#line 771 "book/02-matmul.nw"
 for (int jr = 0; jr < nc; jr += MATMUL_NR)
     for (int ir = 0; ir < mc; ir += MATMUL_MR) {
         int mr = mc - ir < MATMUL_MR ? mc - ir : MATMUL_MR;
@@ -360,7 +360,7 @@ for (int jr = 0; jr < nc; jr += MATMUL_NR)
             run(kc, a, b, c, ldc);
         else
             
-#line 781 "book/02-matmul.nw"
+#line 785 "book/02-matmul.nw"
 {
     float tile[MATMUL_MR * MATMUL_NR] = { 0 };
     run(kc, a, b, tile, MATMUL_NR);
@@ -368,14 +368,14 @@ for (int jr = 0; jr < nc; jr += MATMUL_NR)
         for (int j = 0; j < nr; j++)
             c[i * ldc + j] += tile[i * MATMUL_NR + j];
 }
-#line 777 "book/02-matmul.nw"
+#line 781 "book/02-matmul.nw"
     }
-#line 740 "book/02-matmul.nw"
+#line 744 "book/02-matmul.nw"
             }
         }
     }
 }
-#line 853 "book/02-matmul.nw"
+#line 857 "book/02-matmul.nw"
 void gemm_strided(int M, int N, int K, struct matrix A, struct matrix B,
                   float *C, ptrdiff_t ldc, enum matmul_kernel kernel, int threaded)
 {
@@ -390,7 +390,7 @@ void gemm_strided(int M, int N, int K, struct matrix A, struct matrix B,
     #pragma omp parallel num_threads(threads)
     {
         
-#line 874 "book/02-matmul.nw"
+#line 878 "book/02-matmul.nw"
 int t = omp_get_thread_num(), T = omp_get_num_threads();
 int lo = (int)((long)panels * t / T) * step;
 int hi = (int)((long)panels * (t + 1) / T) * step;
@@ -403,10 +403,10 @@ if (by_columns) {
     struct matrix a = { A.p + lo * A.rs, A.rs, A.cs };
     gemm_serial(hi - lo, N, K, a, B, C + lo * ldc, ldc, code);
 }
-#line 867 "book/02-matmul.nw"
+#line 871 "book/02-matmul.nw"
     }
 }
-#line 901 "book/02-matmul.nw"
+#line 905 "book/02-matmul.nw"
 static void gemm_row_major(int M, int N, int K, const float *A, const float *B,
                            float *C, enum matmul_kernel kernel, int threaded)
 {
@@ -425,13 +425,13 @@ void gemm_threaded(int M, int N, int K, const float *A, const float *B, float *C
 {
     gemm_row_major(M, N, K, A, B, C, MATMUL_KERNEL_BEST, 1);
 }
-#line 932 "book/02-matmul.nw"
+#line 936 "book/02-matmul.nw"
 const struct gemm_variant gemm_variants[NUM_GEMM_VARIANTS] = {
     { "naive", gemm_naive },   { "reordered", gemm_reordered },
     { "blocked", gemm_blocked }, { "packed", gemm_packed },
     { "simd", gemm_simd },     { "threaded", gemm_threaded },
 };
-#line 961 "book/02-matmul.nw"
+#line 965 "book/02-matmul.nw"
 void matmul_forward(float *out, const float *inp, const float *weight,
                     const float *bias, int BT, int C, int OC)
 {
@@ -442,7 +442,7 @@ void matmul_forward(float *out, const float *inp, const float *weight,
     struct matrix X = { inp, C, 1 }, Wt = { weight, 1, C };
     gemm_strided(BT, OC, C, X, Wt, out, OC, MATMUL_KERNEL_BEST, 1);
 }
-#line 1007 "book/02-matmul.nw"
+#line 1011 "book/02-matmul.nw"
 void matmul_backward(float *dinp, float *dweight, float *dbias, const float *dout,
                      const float *inp, const float *weight, int BT, int C, int OC)
 {
@@ -452,7 +452,7 @@ void matmul_backward(float *dinp, float *dweight, float *dbias, const float *dou
     gemm_strided(OC, C, BT, Gt, X, dweight, C, MATMUL_KERNEL_BEST, 1);
     if (dbias)
         
-#line 1024 "book/02-matmul.nw"
+#line 1028 "book/02-matmul.nw"
 {
     enum { COLUMNS_PER_TASK = 64 };
     #pragma omp parallel for schedule(static)
@@ -463,9 +463,9 @@ void matmul_backward(float *dinp, float *dweight, float *dbias, const float *dou
                 dbias[o] += dout[(size_t)r * OC + o];
     }
 }
-#line 1016 "book/02-matmul.nw"
+#line 1020 "book/02-matmul.nw"
 }
-#line 1052 "book/02-matmul.nw"
+#line 1056 "book/02-matmul.nw"
 int matmul_check_sizes(long M, long N, long K)
 {
     const long max = MATMUL_MAX_DIM, limit = 1L << 31;
@@ -475,8 +475,8 @@ int matmul_check_sizes(long M, long N, long K)
         return -1;
     return 0;
 }
-#line 1079 "book/02-matmul.nw"
-enum { PEAK_CHAINS = 24 };
+#line 1086 "book/02-matmul.nw"
+enum { PEAK_CHAINS = 24, PEAK_CHAINS_AVX2 = 12 }; /* 32 and 16 registers */
 #ifdef MATMUL_X86_64
 __attribute__((target("avx512f")))
 static float fma_chains_avx512(long iters)
@@ -494,20 +494,20 @@ static float fma_chains_avx512(long iters)
     return s;
 }
 #endif
-#line 1102 "book/02-matmul.nw"
+#line 1112 "book/02-matmul.nw"
 #ifdef MATMUL_X86_64
 __attribute__((target("avx2,fma")))
 static float fma_chains_avx2(long iters)
 {
-    __m256 x[PEAK_CHAINS], a = _mm256_set1_ps(0.999f), one = _mm256_set1_ps(1.0f);
-    for (int c = 0; c < PEAK_CHAINS; c++)
+    __m256 x[PEAK_CHAINS_AVX2], a = _mm256_set1_ps(0.999f), one = _mm256_set1_ps(1.0f);
+    for (int c = 0; c < PEAK_CHAINS_AVX2; c++)
         x[c] = _mm256_set1_ps((float)c);
     for (long n = 0; n < iters; n++)
-        #pragma GCC unroll 24
-        for (int c = 0; c < PEAK_CHAINS; c++)
+        #pragma GCC unroll 12
+        for (int c = 0; c < PEAK_CHAINS_AVX2; c++)
             x[c] = _mm256_fmadd_ps(x[c], a, one);
     float lanes[8], s = 0;
-    for (int c = 0; c < PEAK_CHAINS; c++) {
+    for (int c = 0; c < PEAK_CHAINS_AVX2; c++) {
         _mm256_storeu_ps(lanes, x[c]);
         for (int l = 0; l < 8; l++)
             s += lanes[l];
@@ -515,7 +515,7 @@ static float fma_chains_avx2(long iters)
     return s;
 }
 #endif
-#line 1125 "book/02-matmul.nw"
+#line 1135 "book/02-matmul.nw"
 static float fma_chains_portable(long iters)
 {
     float x[PEAK_CHAINS], s = 0;
@@ -528,40 +528,41 @@ static float fma_chains_portable(long iters)
         s += x[c];
     return s;
 }
-#line 1142 "book/02-matmul.nw"
-/* One thread's chains at the widest vectors this CPU has; *lanes gets their width. */
-static float fma_chains_widest(long iters, int *lanes)
+#line 1154 "book/02-matmul.nw"
+/* One thread's chains at the widest vectors this CPU has; *fmas gets the
+   multiply-adds of one iteration, chains times lanes. */
+static float fma_chains_widest(long iters, int *fmas)
 {
 #ifdef MATMUL_X86_64
     if (matmul_have_avx512())
-        return *lanes = 16, fma_chains_avx512(iters);
+        return *fmas = PEAK_CHAINS * 16, fma_chains_avx512(iters);
     if (matmul_have_avx2())
-        return *lanes = 8, fma_chains_avx2(iters);
+        return *fmas = PEAK_CHAINS_AVX2 * 8, fma_chains_avx2(iters);
 #endif
-    return *lanes = 1, fma_chains_portable(iters);
+    return *fmas = PEAK_CHAINS, fma_chains_portable(iters);
 }
-#line 1157 "book/02-matmul.nw"
+#line 1171 "book/02-matmul.nw"
 double matmul_peak_gflops(int threads)
 {
     const long iters = 1L << 22;
     double best = 0;
-    int lanes = 1;
+    int fmas = 1;
     for (int rep = 0; rep < 5; rep++) {
         double t0 = omp_get_wtime();
         
-#line 1176 "book/02-matmul.nw"
+#line 1190 "book/02-matmul.nw"
 static volatile float sink[256];
 #pragma omp parallel num_threads(threads)
 {
-    int me = omp_get_thread_num() % 256, width;
-    sink[me] = fma_chains_widest(iters, &width);
+    int me = omp_get_thread_num() % 256, per_iteration;
+    sink[me] = fma_chains_widest(iters, &per_iteration);
     #pragma omp master
-    lanes = width;
+    fmas = per_iteration;
 }
 (void)sink[0];
-#line 1165 "book/02-matmul.nw"
+#line 1179 "book/02-matmul.nw"
         double t = omp_get_wtime() - t0;
-        double flops = 2.0 * PEAK_CHAINS * lanes * (double)iters * threads;
+        double flops = 2.0 * fmas * (double)iters * threads;
         best = fmax(best, flops / t * 1e-9);
     }
     return best;

@@ -10,7 +10,7 @@
 #include <gsl/gsl_fit.h>
 #include <gsl/gsl_statistics_float.h>
 #include "numbers.h"
-#line 1761 "book/02-matmul.nw"
+#line 1781 "book/02-matmul.nw"
 #include "matmul.h"
 #line 2219 "book/03-tokenizer.nw"
 #include "tokenizer.h"
@@ -203,7 +203,7 @@ for (int r = 0; r < INIT_ROWS; r++) {
     trace_close(t, f);
     gsl_rng_free(rng);
 }
-#line 1774 "book/02-matmul.nw"
+#line 1794 "book/02-matmul.nw"
 static double max_error(const float *C, int M, int N, int K, struct matrix A,
                         struct matrix B, double *ratio)
 {
@@ -224,7 +224,7 @@ static double max_error(const float *C, int M, int N, int K, struct matrix A,
         }
     return worst;
 }
-#line 1797 "book/02-matmul.nw"
+#line 1817 "book/02-matmul.nw"
 enum { MATMUL_BIG_M = 67, MATMUL_BIG_N = 203, MATMUL_BIG_K = 3001 };
 
 static void trace_matmul(struct trace *t)
@@ -232,10 +232,10 @@ static void trace_matmul(struct trace *t)
     int T = t->ex.model.max_seq_len, C = t->ex.model.channels;
     const int M[2] = { T, MATMUL_BIG_M }, N[2] = { 3 * C, MATMUL_BIG_N },
               K[2] = { C, MATMUL_BIG_K };
-    float *a[2], *b[2], *out[2][NUM_GEMM_VARIANTS + 3];
+    float *a[2] = { 0 }, *b[2] = { 0 }, *out[2][NUM_GEMM_VARIANTS + 3] = { { 0 } };
     int ok = 1;
     
-#line 1824 "book/02-matmul.nw"
+#line 1844 "book/02-matmul.nw"
 gsl_rng *rng = rng_create(t->ex.seed);
 for (int s = 0; s < 2; s++) {
     size_t mk = (size_t)M[s] * K[s], kn = (size_t)K[s] * N[s];
@@ -251,7 +251,7 @@ for (int s = 0; s < 2; s++) {
     fill_normal(rng, a[s], mk, 1.0);
     fill_normal(rng, b[s], kn, 0.02);
     
-#line 1846 "book/02-matmul.nw"
+#line 1866 "book/02-matmul.nw"
 float *bt = malloc(kn * sizeof(float));
 ok = bt != NULL;
 for (int n = 0; ok && n < N[s]; n++)
@@ -266,14 +266,14 @@ float *y = out[s][NUM_GEMM_VARIANTS], *dx = out[s][NUM_GEMM_VARIANTS + 1];
 matmul_forward(y, a[s], b[s], NULL, M[s], K[s], N[s]);
 float *dw = out[s][NUM_GEMM_VARIANTS + 2];
 matmul_backward(dx, dw, NULL, y, a[s], b[s], M[s], K[s], N[s]);
-#line 1839 "book/02-matmul.nw"
+#line 1859 "book/02-matmul.nw"
 }
 gsl_rng_free(rng);
-#line 1807 "book/02-matmul.nw"
+#line 1827 "book/02-matmul.nw"
     FILE *f = ok ? trace_table(t, "matmul-error") : NULL;
     if (f) {
         
-#line 1866 "book/02-matmul.nw"
+#line 1886 "book/02-matmul.nw"
 fputs("product\terror, example\tratio\terror, larger\tratio\n", f);
 for (int v = 0; v < NUM_GEMM_VARIANTS + 3; v++) {
     static const char *model[3] = { "matmul_forward", "backward dinp",
@@ -284,7 +284,7 @@ for (int v = 0; v < NUM_GEMM_VARIANTS + 3; v++) {
         fprintf(f, "`%s`", model[v - NUM_GEMM_VARIANTS]);
     for (int s = 0; s < 2; s++) {
         
-#line 1882 "book/02-matmul.nw"
+#line 1902 "book/02-matmul.nw"
 struct matrix X = { a[s], K[s], 1 }, Wt = { b[s], 1, K[s] }, W = { b[s], K[s], 1 };
 const float *y = out[s][NUM_GEMM_VARIANTS];
 struct matrix Y = { y, N[s], 1 }, Yt = { y, 1, N[s] };
@@ -296,16 +296,16 @@ else if (v == NUM_GEMM_VARIANTS + 1)
 else
     err = max_error(out[s][v], N[s], K[s], M[s], Yt, X, &ratio);
 fprintf(f, "\t%.2e\t%.2e", err, ratio);
-#line 1876 "book/02-matmul.nw"
+#line 1896 "book/02-matmul.nw"
     }
     fputc('\n', f);
 }
-#line 1810 "book/02-matmul.nw"
+#line 1830 "book/02-matmul.nw"
         trace_close(t, f);
     } else
         t->failed = 1;
     
-#line 1906 "book/02-matmul.nw"
+#line 1926 "book/02-matmul.nw"
 enum { RUNG_PACKED = 3, RUNG_SIMD = 4 }; /* their places in gemm_variants */
 int agree = ok;
 for (int s = 0; ok && s < 2; s++)
@@ -321,15 +321,15 @@ trace_value(t, "MatmulNB", "%d", MATMUL_NB);
 trace_value(t, "MatmulBigM", "%d", MATMUL_BIG_M);
 trace_value(t, "MatmulBigN", "%d", MATMUL_BIG_N);
 trace_value(t, "MatmulBigK", "%d", MATMUL_BIG_K);
-#line 1814 "book/02-matmul.nw"
+#line 1834 "book/02-matmul.nw"
     
-#line 1896 "book/02-matmul.nw"
+#line 1916 "book/02-matmul.nw"
 for (int s = 0; s < 2; s++) {
     free(a[s]), free(b[s]);
     for (int v = 0; v < NUM_GEMM_VARIANTS + 3; v++)
         free(out[s][v]);
 }
-#line 1815 "book/02-matmul.nw"
+#line 1835 "book/02-matmul.nw"
 }
 #line 2294 "book/03-tokenizer.nw"
 static void write_token_cell(FILE *f, const struct tokenizer *tok, int32_t id)
@@ -1186,7 +1186,7 @@ trace_example(t);
 trace_sums(t);
 trace_layout(t);
 trace_init(t);
-#line 1765 "book/02-matmul.nw"
+#line 1785 "book/02-matmul.nw"
 trace_matmul(t);
 #line 2223 "book/03-tokenizer.nw"
 trace_tokenizer(t);

@@ -183,7 +183,9 @@ bench-tokenizer: build/longhand build/gpt2/vocab.bpe build/npm/stamp
 
 ## tables and figures ##########################################################
 # One run of the worked example writes every TSV and the quoted values; each
-# TSV becomes a table through the one converter, book/tsv2tex.awk.
+# TSV becomes a table through the one converter, book/tsv2tex.awk.  Figures
+# read only numbers from build/figdata, where { } % #, which TeX's \read
+# cannot take unbalanced or as text, become ? in the text cells (tokens).
 tables: build/stamps/tables $(FIGURES)
 build/stamps/tables: build/longhand $(EXAMPLE) book/tsv2tex.awk $(BOOK_CORPUS) \
                      | build/stamps build/corpus
@@ -192,7 +194,7 @@ build/stamps/tables: build/longhand $(EXAMPLE) book/tsv2tex.awk $(BOOK_CORPUS) \
 	$(MAKE_BOOK_TRAINING)
 	for f in build/trace.new/*.tsv; do n=$$(basename "$$f" .tsv); \
 	  case "$$n" in values*) continue;; esac; \
-	  cpif build/figdata/$$n.tsv < "$$f"; \
+	  tr '{}%#' '????' < "$$f" | cpif build/figdata/$$n.tsv; \
 	  awk -f book/tsv2tex.awk "$$f" | cpif build/tables/$$n.tex; \
 	done
 	cat build/trace.new/values*.tsv | awk -v mode=values -f book/tsv2tex.awk | cpif build/values.tex

@@ -131,6 +131,23 @@ START_TEST(rejects_empty_missing_and_binary_files)
 }
 END_TEST
 
+/* `longhand trace -o DIR` makes DIR when it is missing, and fails with status 1
+   when it cannot. */
+START_TEST(trace_makes_its_output_directory)
+{
+    char dir[] = "/tmp/longhand-trace-XXXXXX", cmd[256], out[64];
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    snprintf(cmd, sizeof cmd, "build/longhand trace -o %s/new > /dev/null", dir);
+    ck_assert_int_eq(run_command(out, sizeof out, cmd), 0);
+    snprintf(cmd, sizeof cmd, "test -s %s/new/values.tsv", dir);
+    ck_assert_int_eq(run_command(out, sizeof out, cmd), 0);
+    snprintf(cmd, sizeof cmd, "build/longhand trace -o %s/no/such 2> /dev/null", dir);
+    ck_assert_int_eq(run_command(out, sizeof out, cmd), 1);
+    snprintf(cmd, sizeof cmd, "rm -r %s", dir);
+    ck_assert_int_eq(run_command(out, sizeof out, cmd), 0);
+}
+END_TEST
+
 Suite *example_suite(void)
 {
     Suite *s = suite_create("example");
@@ -142,6 +159,7 @@ Suite *example_suite(void)
     tcase_add_test(tc, rejects_an_overlong_line);
     tcase_add_test(tc, rejects_text_one_byte_too_long);
     tcase_add_test(tc, rejects_empty_missing_and_binary_files);
+    tcase_add_test(tc, trace_makes_its_output_directory);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -3,7 +3,8 @@
 #include <stdio.h>
 #include <string.h>
 #include "cli.h"
-#line 1179 "book/01-numbers.nw"
+#line 1180 "book/01-numbers.nw"
+#include <sys/stat.h>
 #include "trace.h"
 #line 1208 "book/02-matmul.nw"
 #include <math.h>
@@ -30,7 +31,7 @@
 #line 714 "book/12-sampling.nw"
 #include "sample.h"
 
-#line 1183 "book/01-numbers.nw"
+#line 1185 "book/01-numbers.nw"
 static int cmd_trace(int argc, char **argv)
 {
     static const struct option options[] = {
@@ -43,7 +44,7 @@ static int cmd_trace(int argc, char **argv)
     int c;
     while ((c = getopt_long(argc, argv, "e:o:h", options, NULL)) != -1) {
         
-#line 1203 "book/01-numbers.nw"
+#line 1205 "book/01-numbers.nw"
 switch (c) {
 case 'e': example = optarg; break;
 case 'o': dir = optarg; break;
@@ -51,21 +52,25 @@ case 'h':
     puts("usage: longhand trace [--example FILE] -o DIR\n\n"
          "Run the worked example described by FILE (default data/worked-example.conf)\n"
          "and write the book's tables as DIR/*.tsv and its quoted numbers as\n"
-         "DIR/values.tsv.");
+         "DIR/values.tsv; DIR is made if it does not exist.");
     return 0;
 default:
     return usage_error("trace", "unknown option");
 }
-#line 1195 "book/01-numbers.nw"
+#line 1197 "book/01-numbers.nw"
     }
     if (!dir || optind != argc)
         return usage_error("trace", "want -o DIR and no other arguments");
     
-#line 1218 "book/01-numbers.nw"
+#line 1220 "book/01-numbers.nw"
 struct trace t = { .dir = dir };
 char err[1024], path[4096];
 if (example_read(example, &t.ex, err, sizeof err) != 0) {
     fprintf(stderr, "longhand trace: %s\n", err);
+    return 1;
+}
+if (mkdir(dir, 0777) != 0 && errno != EEXIST) {
+    fprintf(stderr, "longhand trace: %s: %s\n", dir, strerror(errno));
     return 1;
 }
 snprintf(path, sizeof path, "%s/values.tsv", dir);
@@ -73,13 +78,14 @@ if (!(t.values = fopen(path, "w"))) {
     fprintf(stderr, "longhand trace: %s: %s\n", path, strerror(errno));
     return 1;
 }
+#line 1241 "book/01-numbers.nw"
 int status = trace_run(&t);
 if (ferror(t.values) | fclose(t.values))
     status = -1;
 if (status != 0)
     fprintf(stderr, "longhand trace: could not write every file in %s\n", dir);
 return status == 0 ? 0 : 1;
-#line 1199 "book/01-numbers.nw"
+#line 1201 "book/01-numbers.nw"
 }
 #line 1262 "book/02-matmul.nw"
 enum { BENCH_MAX_THREADS = 256 }; /* more is a typo on any machine this runs on */
@@ -1691,7 +1697,7 @@ static int run_sample(const struct sample_command *o)
 #line 732 "book/01-numbers.nw"
 static const struct command commands[] = {
     
-#line 1238 "book/01-numbers.nw"
+#line 1250 "book/01-numbers.nw"
 { "trace", cmd_trace, "run the worked example, writing the book's tables" },
 #line 1245 "book/02-matmul.nw"
 { "bench", cmd_bench, "time a part of the program (bench matmul, ...)" },

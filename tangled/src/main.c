@@ -441,8 +441,9 @@ if (c == 'T') {
 puts("usage: longhand bench attention [--lengths T,...] [--reps R]\n"
      "       longhand bench attention --generate T [--reps R]\n\n"
      "Time GPT-2 small's attention core (C = 768, 12 heads): the plain\n"
-     "and the lean forward pass for each length, or generation up to\n"
-     "context T with and without the key-value cache.  TSV on stdout.");
+     "and the lean forward pass for each length, or generation in a context\n"
+     "of T positions, timed at lengths T/16, T/8, ... below T, with and without\n"
+     "the key-value cache.  TSV on stdout.");
 #line 972 "book/07-attention.nw"
     return 0;
 } else
@@ -454,7 +455,7 @@ puts("usage: longhand bench attention [--lengths T,...] [--reps R]\n"
     return generate ? bench_attention_cache((int)generate, (int)reps)
                     : bench_attention_lean(lengths, nlengths, (int)reps);
 }
-#line 990 "book/07-attention.nw"
+#line 991 "book/07-attention.nw"
 static float *bench_random_qkv(int T)
 {
     size_t n = (size_t)T * 3 * BENCH_ATTN_C;
@@ -469,7 +470,7 @@ static float *bench_random_qkv(int T)
     gsl_rng_free(rng);
     return qkv;
 }
-#line 1007 "book/07-attention.nw"
+#line 1008 "book/07-attention.nw"
 static int bench_attention_lean(const int *lengths, int nlengths, int reps)
 {
     puts("$T$\tplain (ms)\tlean (ms)\tlean / plain\tscores and weights (MiB)");
@@ -485,7 +486,7 @@ static int bench_attention_lean(const int *lengths, int nlengths, int reps)
             return 1;
         }
         
-#line 1030 "book/07-attention.nw"
+#line 1031 "book/07-attention.nw"
 for (int r = 0; r < reps; r++) {
     double t0 = omp_get_wtime();
     attention_forward(out, preatt, att, qkv, 1, T, C, NH);
@@ -494,23 +495,23 @@ for (int r = 0; r < reps; r++) {
     t[0][r] = t1 - t0;
     t[1][r] = omp_get_wtime() - t1;
 }
-#line 1022 "book/07-attention.nw"
+#line 1023 "book/07-attention.nw"
         
-#line 1045 "book/07-attention.nw"
+#line 1046 "book/07-attention.nw"
 printf("%d\t%.3f\t%.3f\t%.2f\t%.1f\n", T, 1e3 * median(t[0], reps),
        1e3 * median(t[1], reps), median(t[1], reps) / median(t[0], reps),
        2.0 * nn * sizeof(float) / (1 << 20));
-#line 1023 "book/07-attention.nw"
+#line 1024 "book/07-attention.nw"
         free(qkv), free(out), free(preatt), free(att);
     }
     return 0;
 }
-#line 1054 "book/07-attention.nw"
+#line 1055 "book/07-attention.nw"
 static int bench_attention_cache(int context, int reps)
 {
     int C = BENCH_ATTN_C, NH = BENCH_ATTN_NH;
     
-#line 1075 "book/07-attention.nw"
+#line 1076 "book/07-attention.nw"
 size_t nn = (size_t)NH * context * context;
 float *qkv = bench_random_qkv(context),
       *out = malloc((size_t)context * C * sizeof *out),
@@ -522,12 +523,12 @@ if (!qkv || !out || !preatt || !att || !cache) {
     free(qkv), free(out), free(preatt), free(att);
     return 1;
 }
-#line 1058 "book/07-attention.nw"
+#line 1059 "book/07-attention.nw"
     puts("context $t$\tfull pass (ms)\twith cache (ms)\tspeed-up");
     for (int t = context / 16 > 0 ? context / 16 : 1; t < context; t *= 2) {
         double full[1000], step[1000];
         
-#line 1092 "book/07-attention.nw"
+#line 1093 "book/07-attention.nw"
 cache->len = 0;
 for (int s = 0; s < t; s++)
     attention_step(out, qkv + (size_t)s * 3 * C, cache);
@@ -540,7 +541,7 @@ for (int r = 0; r < reps; r++) {
     step[r] = omp_get_wtime() - t1;
     cache->len = t;
 }
-#line 1062 "book/07-attention.nw"
+#line 1063 "book/07-attention.nw"
         printf("%d\t%.4f\t%.4f\t%.1f\n", t, 1e3 * median(full, reps),
                1e3 * median(step, reps), median(full, reps) / median(step, reps));
     }
@@ -806,8 +807,14 @@ if (c == 'v') {
 else if (c == 'o')
     out = optarg;
 else
-    return c == 'h' ? (puts("usage: longhand tokenizer train --vocab-size N "
-                            "[-o FILE] CORPUS..."), 0)
+    return c == 'h' ? (
+#line 1875 "book/03-tokenizer.nw"
+puts("usage: longhand tokenizer train --vocab-size N [-o FILE] CORPUS...\n\n"
+     "Learn byte-level BPE merges from the CORPUS files until the vocabulary has\n"
+     "N tokens (256 bytes and N - 256 merges; fewer if no pair is left), and\n"
+     "write the tokenizer to FILE, or to standard output without -o.")
+#line 1868 "book/03-tokenizer.nw"
+                                                                , 0)
                     : usage_error("tokenizer train", "unknown option");
 #line 1849 "book/03-tokenizer.nw"
     }
@@ -816,14 +823,14 @@ else
                            "and at least one corpus file");
     return train_corpus(argv + optind, argc - optind, (int)vocab_size, out);
 }
-#line 1874 "book/03-tokenizer.nw"
+#line 1882 "book/03-tokenizer.nw"
 static int train_corpus(char **files, int n_files, int vocab_size, const char *out)
 {
     unsigned char **texts = calloc((size_t)n_files, sizeof *texts);
     size_t *lens = calloc((size_t)n_files, sizeof *lens);
     int status = texts && lens ? 0 : 1;
     
-#line 1892 "book/03-tokenizer.nw"
+#line 1900 "book/03-tokenizer.nw"
 for (int i = 0; status == 0 && i < n_files; i++) {
     FILE *f = fopen(files[i], "rb");
     if (!f || !(texts[i] = read_stream(f, &lens[i]))) {
@@ -834,9 +841,9 @@ for (int i = 0; status == 0 && i < n_files; i++) {
     if (f)
         fclose(f);
 }
-#line 1880 "book/03-tokenizer.nw"
+#line 1888 "book/03-tokenizer.nw"
     
-#line 1909 "book/03-tokenizer.nw"
+#line 1917 "book/03-tokenizer.nw"
 char err[512];
 struct tokenizer *tok = NULL;
 if (status == 0 && !(tok = tokenizer_train((const unsigned char *const *)texts, lens,
@@ -854,13 +861,13 @@ if (tok && !written) {
     status = 1;
 }
 tokenizer_free(tok);
-#line 1881 "book/03-tokenizer.nw"
+#line 1889 "book/03-tokenizer.nw"
     for (int i = 0; texts && i < n_files; i++)
         free(texts[i]);
     free(texts), free(lens);
     return status;
 }
-#line 1931 "book/03-tokenizer.nw"
+#line 1939 "book/03-tokenizer.nw"
 /* Parse --tokenizer PATH into *tok; 0, or the exit status to return. */
 static int tokenizer_option(int argc, char **argv, const char *cmd, const char *help,
                             struct tokenizer **tok)
@@ -879,16 +886,16 @@ static int tokenizer_option(int argc, char **argv, const char *cmd, const char *
     if (!path || optind != argc)
         return usage_error(cmd, "want --tokenizer PATH and no other arguments");
     
-#line 1957 "book/03-tokenizer.nw"
+#line 1965 "book/03-tokenizer.nw"
 char err[512];
 if (!(*tok = tokenizer_load(path, err, sizeof err))) {
     fprintf(stderr, "longhand %s: %s\n", cmd, err);
     return 1;
 }
-#line 1949 "book/03-tokenizer.nw"
+#line 1957 "book/03-tokenizer.nw"
     return 0;
 }
-#line 1968 "book/03-tokenizer.nw"
+#line 1976 "book/03-tokenizer.nw"
 static int tokenizer_encode_cmd(int argc, char **argv)
 {
     struct tokenizer *tok = NULL;
@@ -904,16 +911,16 @@ static int tokenizer_encode_cmd(int argc, char **argv)
         status = 1;
     }
     
-#line 1991 "book/03-tokenizer.nw"
+#line 1999 "book/03-tokenizer.nw"
 for (size_t i = 0; status == 0 && i < n; i++)
     printf(i ? " %d" : "%d", ids[i]);
 if (status == 0 && (putchar('\n') == EOF || fflush(stdout) != 0))
     status = 1;
-#line 1983 "book/03-tokenizer.nw"
+#line 1991 "book/03-tokenizer.nw"
     free(ids), free(text), tokenizer_free(tok);
     return status;
 }
-#line 2000 "book/03-tokenizer.nw"
+#line 2008 "book/03-tokenizer.nw"
 static int tokenizer_decode_cmd(int argc, char **argv)
 {
     struct tokenizer *tok = NULL;
@@ -927,7 +934,7 @@ static int tokenizer_decode_cmd(int argc, char **argv)
         text[len] = '\0';
     for (status = text ? 0 : 1; status == 0;) {
         
-#line 2020 "book/03-tokenizer.nw"
+#line 2028 "book/03-tokenizer.nw"
 p += strspn(p, " \t\r\n");
 if (*p == '\0')
     break;
@@ -943,12 +950,12 @@ if (!s) {
     status = 1;
 } else
     fwrite(s, 1, k, stdout), p = end;
-#line 2013 "book/03-tokenizer.nw"
+#line 2021 "book/03-tokenizer.nw"
     }
     free(text), tokenizer_free(tok);
     return fflush(stdout) == 0 ? status : 1;
 }
-#line 2045 "book/03-tokenizer.nw"
+#line 2053 "book/03-tokenizer.nw"
 struct bench_options { const char *corpus, *text, *tokenizer; long vocab_size, repeat; };
 static int run_bench(const struct bench_options *o);
 
@@ -964,7 +971,7 @@ static int tokenizer_bench_cmd(int argc, char **argv)
     struct bench_options o = { .vocab_size = 4096, .repeat = 5 };
     for (int c; (c = getopt_long(argc, argv, "c:x:t:v:r:h", options, NULL)) != -1;) {
         
-#line 2078 "book/03-tokenizer.nw"
+#line 2086 "book/03-tokenizer.nw"
 switch (c) {
 case 'c': o.corpus = optarg; break;
 case 'x': o.text = optarg; break;
@@ -979,31 +986,31 @@ case 'r':
     break;
 case 'h':
     
-#line 2101 "book/03-tokenizer.nw"
+#line 2109 "book/03-tokenizer.nw"
 puts("usage: longhand tokenizer bench --corpus FILE --text FILE --tokenizer PATH\n"
      "                                [--vocab-size N] [--repeat N]\n\n"
      "Train on FILE to N tokens (default 4096) and encode the text with PATH,\n"
      "each N times (default 5); print the median time and throughput.");
-#line 2092 "book/03-tokenizer.nw"
+#line 2100 "book/03-tokenizer.nw"
     return 0;
 default:
     return usage_error("tokenizer bench", "unknown option");
 }
-#line 2060 "book/03-tokenizer.nw"
+#line 2068 "book/03-tokenizer.nw"
     }
     
-#line 2070 "book/03-tokenizer.nw"
+#line 2078 "book/03-tokenizer.nw"
 if (!o.corpus || !o.text || !o.tokenizer || optind != argc || o.repeat < 1
     || o.repeat > 100 || o.vocab_size < 256 || o.vocab_size > 1 << 20)
     return usage_error("tokenizer bench", "want --corpus, --text and --tokenizer");
-#line 2062 "book/03-tokenizer.nw"
+#line 2070 "book/03-tokenizer.nw"
     return run_bench(&o);
 }
-#line 2110 "book/03-tokenizer.nw"
+#line 2118 "book/03-tokenizer.nw"
 static int run_bench(const struct bench_options *o)
 {
     
-#line 2130 "book/03-tokenizer.nw"
+#line 2138 "book/03-tokenizer.nw"
 size_t n_corpus = 0, n_text = 0, n_ids = 0;
 FILE *fc = fopen(o->corpus, "rb"), *ft = fopen(o->text, "rb");
 unsigned char *corpus = fc ? read_stream(fc, &n_corpus) : NULL;
@@ -1014,10 +1021,10 @@ struct tokenizer *gpt = corpus && text
 int32_t *ids = malloc((n_text + 1) * sizeof *ids);
 double train_s[100], encode_s[100];
 int status = gpt && ids ? 0 : 1;
-#line 2113 "book/03-tokenizer.nw"
+#line 2121 "book/03-tokenizer.nw"
     for (int r = 0; status == 0 && r < o->repeat; r++) {
         
-#line 2147 "book/03-tokenizer.nw"
+#line 2155 "book/03-tokenizer.nw"
 const unsigned char *texts[1] = { corpus };
 tokenizer_forget_cache(gpt);                   /* outside both timings */
 double t0 = omp_get_wtime();
@@ -1032,10 +1039,10 @@ if (tok && failed)
 if (!tok || failed)
     status = 1;
 tokenizer_free(tok);
-#line 2115 "book/03-tokenizer.nw"
+#line 2123 "book/03-tokenizer.nw"
     }
     
-#line 2166 "book/03-tokenizer.nw"
+#line 2174 "book/03-tokenizer.nw"
 if (status == 0)
     printf("train  %.3f s  (median of %ld; %zu bytes to %ld tokens)\n"
            "encode %.2f MB/s  (median of %ld; %zu bytes to %zu tokens)\n",
@@ -1043,7 +1050,7 @@ if (status == 0)
            n_text / 1e6 / median(encode_s, (int)o->repeat), o->repeat, n_text, n_ids);
 else
     fprintf(stderr, "longhand tokenizer bench: %s\n", err);
-#line 2117 "book/03-tokenizer.nw"
+#line 2125 "book/03-tokenizer.nw"
     if (fc)
         fclose(fc);
     if (ft)

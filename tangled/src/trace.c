@@ -12,7 +12,7 @@
 #include "numbers.h"
 #line 1781 "book/02-matmul.nw"
 #include "matmul.h"
-#line 2219 "book/03-tokenizer.nw"
+#line 2227 "book/03-tokenizer.nw"
 #include "tokenizer.h"
 #line 216 "book/04-embeddings.nw"
 #include "embedding.h"
@@ -331,7 +331,7 @@ for (int s = 0; s < 2; s++) {
 }
 #line 1835 "book/02-matmul.nw"
 }
-#line 2294 "book/03-tokenizer.nw"
+#line 2302 "book/03-tokenizer.nw"
 static void write_token_cell(FILE *f, const struct tokenizer *tok, int32_t id)
 {
     size_t n = 0;
@@ -347,24 +347,24 @@ static void write_token_cell(FILE *f, const struct tokenizer *tok, int32_t id)
     fputc('`', f);
 }
 
-#line 2229 "book/03-tokenizer.nw"
+#line 2237 "book/03-tokenizer.nw"
 static void trace_tokenizer(struct trace *t)
 {
     
-#line 2249 "book/03-tokenizer.nw"
+#line 2257 "book/03-tokenizer.nw"
 const unsigned char *text = (const unsigned char *)t->ex.text;
 size_t len = strlen(t->ex.text), n = 0;
 char err[256];
 struct tokenizer *tok = tokenizer_train(&text, &len, 1, t->ex.model.vocab_size, NULL,
                                         err, sizeof err);
-#line 2232 "book/03-tokenizer.nw"
+#line 2240 "book/03-tokenizer.nw"
     int32_t *ids = malloc((len + 1) * sizeof *ids);
     if (!tok || !ids || tokenizer_encode(tok, text, len, ids, &n) != 0) {
         fprintf(stderr, "longhand trace: tokenizer: %s\n", tok ? "cannot encode" : err);
         t->failed = 1;
     } else {
         
-#line 2311 "book/03-tokenizer.nw"
+#line 2319 "book/03-tokenizer.nw"
 int n_merges;
 const struct bpe_merge *merges = tokenizer_merges(tok, &n_merges);
 FILE *f = trace_table(t, "tokenizer-merges");
@@ -380,7 +380,7 @@ if (f) {
     }
 }
 trace_close(t, f);
-#line 2329 "book/03-tokenizer.nw"
+#line 2337 "book/03-tokenizer.nw"
 trace_value(t, "TokMergesWanted", "%d", t->ex.model.vocab_size - 256);
 trace_value(t, "TokMergesLearned", "%d", n_merges);
 trace_value(t, "TokLastId", "%d", tokenizer_vocab_size(tok) - 1);
@@ -388,9 +388,9 @@ trace_value(t, "TokFirstCount", "%lld", n_merges ? (long long)merges[0].count : 
 trace_value(t, "TokStopReason", "%s", 256 + n_merges < t->ex.model.vocab_size
             ? "every piece is a single token and no pair is left"
             : "the vocabulary is full");
-#line 2238 "book/03-tokenizer.nw"
+#line 2246 "book/03-tokenizer.nw"
         
-#line 2339 "book/03-tokenizer.nw"
+#line 2347 "book/03-tokenizer.nw"
 f = trace_table(t, "tokenizer-sentence");
 if (f) {
     fprintf(f, "position\ttoken\tid\n");
@@ -407,9 +407,9 @@ for (size_t i = 0, at = 0; i < n && at + 16 < sizeof list; i++)
 trace_value(t, "TokSentenceIds", "%s", list);
 trace_value(t, "TokSentenceBytes", "%zu", len);
 trace_value(t, "TokSentenceTokens", "%zu", n);
-#line 2239 "book/03-tokenizer.nw"
+#line 2247 "book/03-tokenizer.nw"
         
-#line 2273 "book/03-tokenizer.nw"
+#line 2281 "book/03-tokenizer.nw"
 t->tok = tok;
 tok = NULL;
 if (n > (size_t)t->ex.model.max_seq_len) {
@@ -424,7 +424,7 @@ if (n > (size_t)t->ex.model.max_seq_len) {
     fprintf(stderr, "longhand trace: out of memory\n");
     t->failed = 1;
 }
-#line 2240 "book/03-tokenizer.nw"
+#line 2248 "book/03-tokenizer.nw"
     }
     free(ids);
     tokenizer_free(tok);
@@ -1188,7 +1188,7 @@ trace_layout(t);
 trace_init(t);
 #line 1785 "book/02-matmul.nw"
 trace_matmul(t);
-#line 2223 "book/03-tokenizer.nw"
+#line 2231 "book/03-tokenizer.nw"
 trace_tokenizer(t);
 #line 220 "book/04-embeddings.nw"
 trace_embedding(t);
@@ -1211,7 +1211,7 @@ trace_sample(t);
     
 #line 1121 "book/01-numbers.nw"
 free(t->params);
-#line 2268 "book/03-tokenizer.nw"
+#line 2276 "book/03-tokenizer.nw"
 tokenizer_free(t->tok);
 free(t->tokens);
 #line 212 "book/04-embeddings.nw"

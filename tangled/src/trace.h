@@ -13,7 +13,7 @@ struct trace {
 #line 1116 "book/01-numbers.nw"
 float *params;                      /* the example model's parameters */
 float *param[NUM_PARAM_TENSORS];    /* a view of each tensor in params */
-#line 2262 "book/03-tokenizer.nw"
+#line 2270 "book/03-tokenizer.nw"
 struct tokenizer *tok;              /* the example's tokenizer */
 int *tokens;                        /* the sentence's token ids [num_tokens] */
 int num_tokens;                     /* T, the sentence's length in tokens */

@@ -124,6 +124,8 @@ START_TEST(rejects_empty_missing_and_binary_files)
     ck_assert_ptr_nonnull(strstr(err, "missing key 'text'"));
     ck_assert_int_eq(example_read("/nonexistent/example.conf", &ex, err, sizeof err), -1);
     ck_assert_ptr_nonnull(strstr(err, "/nonexistent/example.conf: "));
+    ck_assert_int_eq(example_read("tests", &ex, err, sizeof err), -1); /* a directory */
+    ck_assert_str_eq(err, "tests: Is a directory");
     unsigned char junk[4096];
     for (size_t i = 0; i < sizeof junk; i++)
         junk[i] = (unsigned char)(i * 2654435761u >> 13);

@@ -1,4 +1,4 @@
-#line 788 "book/01-numbers.nw"
+#line 789 "book/01-numbers.nw"
 #include <errno.h>
 #include <math.h>
 #include <stdarg.h>
@@ -16,7 +16,7 @@ int usage_error(const char *cmd, const char *fmt, ...)
     va_end(ap);
     return 2;
 }
-#line 828 "book/01-numbers.nw"
+#line 829 "book/01-numbers.nw"
 int parse_long(const char *text, long lo, long hi, long *out)
 {
     char *end;
@@ -28,7 +28,7 @@ int parse_long(const char *text, long lo, long hi, long *out)
     return 0;
 }
 
-#line 844 "book/01-numbers.nw"
+#line 845 "book/01-numbers.nw"
 int parse_double(const char *text, double lo, double hi, double *out)
 {
     char *end;

@@ -1,4 +1,4 @@
-#line 704 "book/01-numbers.nw"
+#line 705 "book/01-numbers.nw"
 #include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
@@ -6,7 +6,7 @@
 #include <string.h>
 #include "example.h"
 
-#line 568 "book/01-numbers.nw"
+#line 569 "book/01-numbers.nw"
 static char *trim(char *s)
 {
     while (isspace((unsigned char)*s))
@@ -25,7 +25,7 @@ static int fail(char *err, size_t errlen, const char *path, int lineno, const ch
         snprintf(err, errlen, "%s: %s", path, why);
     return -1;
 }
-#line 591 "book/01-numbers.nw"
+#line 592 "book/01-numbers.nw"
 enum { KEY_TEXT, KEY_SEED, KEY_LAYERS, KEY_HEADS, KEY_CHANNELS, KEY_CONTEXT,
        KEY_VOCAB, NUM_KEYS };
 static const struct { const char *name; long lo, hi; } example_keys[NUM_KEYS] = {
@@ -37,13 +37,13 @@ static const struct { const char *name; long lo, hi; } example_keys[NUM_KEYS] = 
     [KEY_CONTEXT]  = { "context", 2, 1024 },
     [KEY_VOCAB]    = { "vocab", 2, 65536 },
 };
-#line 607 "book/01-numbers.nw"
+#line 608 "book/01-numbers.nw"
 static int example_set(struct worked_example *ex, const char *key, const char *value,
                        unsigned *seen, char *err, size_t errlen, const char *path,
                        int lineno)
 {
     
-#line 626 "book/01-numbers.nw"
+#line 627 "book/01-numbers.nw"
 int k = 0;
 while (k < NUM_KEYS && strcmp(key, example_keys[k].name) != 0)
     k++;
@@ -55,10 +55,10 @@ if (k == NUM_KEYS) {
 if (*seen & (1u << k))
     return fail(err, errlen, path, lineno, "key given twice");
 *seen |= 1u << k;
-#line 612 "book/01-numbers.nw"
+#line 613 "book/01-numbers.nw"
     if (k == KEY_TEXT) {
         
-#line 640 "book/01-numbers.nw"
+#line 641 "book/01-numbers.nw"
 size_t len = strlen(value);
 if (len == 0 || len >= sizeof ex->text) {
     snprintf(why, sizeof why, "the text must have 1 to %d bytes", EXAMPLE_TEXT_MAX - 1);
@@ -66,10 +66,10 @@ if (len == 0 || len >= sizeof ex->text) {
 }
 memcpy(ex->text, value, len + 1);
 return 0;
-#line 614 "book/01-numbers.nw"
+#line 615 "book/01-numbers.nw"
     }
     
-#line 650 "book/01-numbers.nw"
+#line 651 "book/01-numbers.nw"
 char *end;
 errno = 0;
 long n = isdigit((unsigned char)*value) ? strtol(value, &end, 10) : -1;
@@ -79,9 +79,9 @@ if (n < 0 || *end != '\0' || errno == ERANGE
              key, example_keys[k].lo, example_keys[k].hi);
     return fail(err, errlen, path, lineno, why);
 }
-#line 616 "book/01-numbers.nw"
+#line 617 "book/01-numbers.nw"
     
-#line 662 "book/01-numbers.nw"
+#line 663 "book/01-numbers.nw"
 switch (k) {
 case KEY_SEED:     ex->seed = (unsigned long)n; break;
 case KEY_LAYERS:   ex->model.num_layers = (int)n; break;
@@ -90,10 +90,10 @@ case KEY_CHANNELS: ex->model.channels = (int)n; break;
 case KEY_CONTEXT:  ex->model.max_seq_len = (int)n; break;
 case KEY_VOCAB:    ex->model.vocab_size = (int)n; break;
 }
-#line 617 "book/01-numbers.nw"
+#line 618 "book/01-numbers.nw"
     return 0;
 }
-#line 675 "book/01-numbers.nw"
+#line 676 "book/01-numbers.nw"
 static int example_check(struct worked_example *ex, unsigned seen, char *err,
                          size_t errlen, const char *path)
 {
@@ -121,7 +121,7 @@ int example_read(const char *path, struct worked_example *ex, char *err, size_t 
     while (status == 0 && fgets(line, sizeof line, f)) {
         lineno++;
         
-#line 549 "book/01-numbers.nw"
+#line 550 "book/01-numbers.nw"
 size_t len = strlen(line);
 if (len == sizeof line - 1 && line[len - 1] != '\n') {
     status = fail(err, errlen, path, lineno, "line too long");
@@ -141,8 +141,9 @@ char *value = trim(eq + 1);
 #line 536 "book/01-numbers.nw"
         status = example_set(ex, key, value, &seen, err, errlen, path, lineno);
     }
+    if (status == 0) /* a read error (a directory, say) is reported as itself */
+        status = ferror(f) ? fail(err, errlen, path, 0, strerror(errno))
+                           : example_check(ex, seen, err, errlen, path);
     fclose(f);
-    if (status == 0)
-        status = example_check(ex, seen, err, errlen, path);
     return status;
 }

@@ -1,4 +1,4 @@
-#line 694 "book/01-numbers.nw"
+#line 695 "book/01-numbers.nw"
 #ifndef LONGHAND_EXAMPLE_H
 #define LONGHAND_EXAMPLE_H
 #include <stddef.h>
@@ -13,5 +13,5 @@ struct worked_example {
 };
 /* Read PATH into ex; on failure return -1 with a message "PATH:LINE: why" in err. */
 int example_read(const char *path, struct worked_example *ex, char *err, size_t errlen);
-#line 700 "book/01-numbers.nw"
+#line 701 "book/01-numbers.nw"
 #endif

@@ -1,9 +1,9 @@
-#line 724 "book/01-numbers.nw"
+#line 725 "book/01-numbers.nw"
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
 #include "cli.h"
-#line 1180 "book/01-numbers.nw"
+#line 1181 "book/01-numbers.nw"
 #include <sys/stat.h>
 #include "trace.h"
 #line 1208 "book/02-matmul.nw"
@@ -31,7 +31,7 @@
 #line 714 "book/12-sampling.nw"
 #include "sample.h"
 
-#line 1185 "book/01-numbers.nw"
+#line 1186 "book/01-numbers.nw"
 static int cmd_trace(int argc, char **argv)
 {
     static const struct option options[] = {
@@ -44,7 +44,7 @@ static int cmd_trace(int argc, char **argv)
     int c;
     while ((c = getopt_long(argc, argv, "e:o:h", options, NULL)) != -1) {
         
-#line 1205 "book/01-numbers.nw"
+#line 1206 "book/01-numbers.nw"
 switch (c) {
 case 'e': example = optarg; break;
 case 'o': dir = optarg; break;
@@ -57,12 +57,12 @@ case 'h':
 default:
     return usage_error("trace", "unknown option");
 }
-#line 1197 "book/01-numbers.nw"
+#line 1198 "book/01-numbers.nw"
     }
     if (!dir || optind != argc)
         return usage_error("trace", "want -o DIR and no other arguments");
     
-#line 1220 "book/01-numbers.nw"
+#line 1221 "book/01-numbers.nw"
 struct trace t = { .dir = dir };
 char err[1024], path[4096];
 if (example_read(example, &t.ex, err, sizeof err) != 0) {
@@ -78,14 +78,14 @@ if (!(t.values = fopen(path, "w"))) {
     fprintf(stderr, "longhand trace: %s: %s\n", path, strerror(errno));
     return 1;
 }
-#line 1241 "book/01-numbers.nw"
+#line 1242 "book/01-numbers.nw"
 int status = trace_run(&t);
 if (ferror(t.values) | fclose(t.values))
     status = -1;
 if (status != 0)
     fprintf(stderr, "longhand trace: could not write every file in %s\n", dir);
 return status == 0 ? 0 : 1;
-#line 1201 "book/01-numbers.nw"
+#line 1202 "book/01-numbers.nw"
 }
 #line 1262 "book/02-matmul.nw"
 enum { BENCH_MAX_THREADS = 256 }; /* more is a typo on any machine this runs on */
@@ -1701,10 +1701,10 @@ static int run_sample(const struct sample_command *o)
     return status;
 }
 
-#line 732 "book/01-numbers.nw"
+#line 733 "book/01-numbers.nw"
 static const struct command commands[] = {
     
-#line 1250 "book/01-numbers.nw"
+#line 1251 "book/01-numbers.nw"
 { "trace", cmd_trace, "run the worked example, writing the book's tables" },
 #line 1245 "book/02-matmul.nw"
 { "bench", cmd_bench, "time a part of the program (bench matmul, ...)" },
@@ -1718,11 +1718,11 @@ static const struct command commands[] = {
 { "train", cmd_train, "train a model on a text corpus, with checkpoints and resume" },
 #line 718 "book/12-sampling.nw"
 { "sample", cmd_sample, "generate text from a model and a prompt" },
-#line 734 "book/01-numbers.nw"
+#line 735 "book/01-numbers.nw"
 };
 enum { NUM_COMMANDS = sizeof commands / sizeof commands[0] };
 
-#line 757 "book/01-numbers.nw"
+#line 758 "book/01-numbers.nw"
 static void print_commands(FILE *out)
 {
     fputs("usage: longhand COMMAND [OPTIONS]\n\ncommands:\n", out);
@@ -1730,7 +1730,7 @@ static void print_commands(FILE *out)
         fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].summary);
     fputs("\n'longhand COMMAND --help' describes one command.\n", out);
 }
-#line 742 "book/01-numbers.nw"
+#line 743 "book/01-numbers.nw"
 int main(int argc, char **argv)
 {
     if (argc < 2 || strcmp(argv[1], "help") == 0 || strcmp(argv[1], "--help") == 0) {

@@ -1,10 +1,10 @@
-#line 896 "book/01-numbers.nw"
+#line 897 "book/01-numbers.nw"
 #include <errno.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include "trace.h"
-#line 959 "book/01-numbers.nw"
+#line 960 "book/01-numbers.nw"
 #include <float.h>
 #include <math.h>
 #include <gsl/gsl_fit.h>
@@ -32,7 +32,7 @@
 #line 1148 "book/12-sampling.nw"
 #include "sample.h"
 
-#line 918 "book/01-numbers.nw"
+#line 919 "book/01-numbers.nw"
 FILE *trace_table(struct trace *t, const char *name)
 {
     char path[4096];
@@ -44,13 +44,13 @@ FILE *trace_table(struct trace *t, const char *name)
     }
     return f;
 }
-#line 932 "book/01-numbers.nw"
+#line 933 "book/01-numbers.nw"
 void trace_close(struct trace *t, FILE *f)
 {
     if (f && (ferror(f) | fclose(f)))
         t->failed = 1;
 }
-#line 940 "book/01-numbers.nw"
+#line 941 "book/01-numbers.nw"
 void trace_value(struct trace *t, const char *name, const char *fmt, ...)
 {
     va_list ap;
@@ -60,7 +60,7 @@ void trace_value(struct trace *t, const char *name, const char *fmt, ...)
     fputc('\n', t->values);
     va_end(ap);
 }
-#line 974 "book/01-numbers.nw"
+#line 975 "book/01-numbers.nw"
 static void trace_example(struct trace *t)
 {
     const struct worked_example *ex = &t->ex;
@@ -73,7 +73,7 @@ static void trace_example(struct trace *t)
     trace_value(t, "ExampleVocab", "%d", ex->model.vocab_size);
     trace_value(t, "UnitRoundoff", "%.3g", FLT_EPSILON / 2);
 }
-#line 995 "book/01-numbers.nw"
+#line 996 "book/01-numbers.nw"
 enum { SUM_ROWS = 16, SUM_LOG2_MIN = 4, SUM_LOG2_MAX = 20 };
 
 static void trace_sums(struct trace *t)
@@ -84,14 +84,14 @@ static void trace_sums(struct trace *t)
     FILE *f = trace_table(t, "numbers-sum-error");
     if (x && rng && f) {
         
-#line 1021 "book/01-numbers.nw"
+#line 1022 "book/01-numbers.nw"
 fprintf(f, "$n$\tsequential\tpairwise\tbound~\\eqref{eq:sum-sequential}"
            "\tbound~\\eqref{eq:sum-pairwise}\n");
 double logn[SUM_LOG2_MAX], logerr[SUM_LOG2_MAX];
 size_t nfit = 0;
 for (int log2n = SUM_LOG2_MIN; log2n <= SUM_LOG2_MAX; log2n += 2) {
     
-#line 1035 "book/01-numbers.nw"
+#line 1036 "book/01-numbers.nw"
 size_t n = (size_t)1 << log2n;
 fill_uniform(rng, x, SUM_ROWS * n);
 double err[2] = { 0, 0 };
@@ -105,7 +105,7 @@ for (int m = 0; m < 2; m++) {
         err[m] += fabs(sums[r] - exact) / exact / SUM_ROWS;
     }
 }
-#line 1058 "book/01-numbers.nw"
+#line 1059 "book/01-numbers.nw"
 double u = FLT_EPSILON / 2, b = 8;
 fprintf(f, "%zu\t%.2e\t%.2e\t%.2e\t%.2e\n", n, err[0], err[1],
         (double)(n - 1) * u, (b - 1 + ceil(log2((double)n / b))) * u);
@@ -116,17 +116,17 @@ if (log2n == SUM_LOG2_MAX) {
     trace_value(t, "SumDigitsSequential", "%.1f", fmin(digits, -log10(err[0])));
     trace_value(t, "SumDigitsPairwise", "%.1f", fmin(digits, -log10(err[1])));
 }
-#line 1027 "book/01-numbers.nw"
+#line 1028 "book/01-numbers.nw"
 }
-#line 1005 "book/01-numbers.nw"
+#line 1006 "book/01-numbers.nw"
         
-#line 1073 "book/01-numbers.nw"
+#line 1074 "book/01-numbers.nw"
 double c0, c1, cov00, cov01, cov11, sumsq;
 gsl_fit_linear(logn, 1, logerr, 1, nfit, &c0, &c1, &cov00, &cov01, &cov11, &sumsq);
 trace_value(t, "SumSequentialSlope", "%.2f", c1);
-#line 1006 "book/01-numbers.nw"
+#line 1007 "book/01-numbers.nw"
         
-#line 1079 "book/01-numbers.nw"
+#line 1080 "book/01-numbers.nw"
 size_t nones = (size_t)1 << 25;
 float *ones = malloc(nones * sizeof *ones);
 if (ones) {
@@ -138,7 +138,7 @@ if (ones) {
     free(ones);
 } else
     t->failed = 1;
-#line 1007 "book/01-numbers.nw"
+#line 1008 "book/01-numbers.nw"
         trace_value(t, "SumRows", "%d", SUM_ROWS);
         trace_value(t, "SumLargestN", "%zu", nmax);
     } else
@@ -147,7 +147,7 @@ if (ones) {
     gsl_rng_free(rng);
     free(x);
 }
-#line 1094 "book/01-numbers.nw"
+#line 1095 "book/01-numbers.nw"
 static void trace_layout(struct trace *t)
 {
     size_t sizes[NUM_PARAM_TENSORS], offset = 0;
@@ -165,18 +165,18 @@ static void trace_layout(struct trace *t)
     trace_value(t, "ParamCount", "%zu", total);
     trace_value(t, "ParamShareWte", "%.0f", 100.0 * (double)sizes[0] / (double)total);
 }
-#line 1130 "book/01-numbers.nw"
+#line 1131 "book/01-numbers.nw"
 enum { INIT_ROWS = 4, INIT_COLS = 6 };
 
 static void trace_init(struct trace *t)
 {
     const struct gpt_config *m = &t->ex.model;
     
-#line 1155 "book/01-numbers.nw"
+#line 1156 "book/01-numbers.nw"
 size_t sizes[NUM_PARAM_TENSORS];
 param_sizes(m, sizes);
 t->params = calloc(layout_total(sizes, NUM_PARAM_TENSORS), sizeof *t->params);
-#line 1136 "book/01-numbers.nw"
+#line 1137 "book/01-numbers.nw"
     gsl_rng *rng = rng_create(t->ex.seed);
     FILE *f = trace_table(t, "numbers-init");
     if (t->params && rng && f) {
@@ -184,7 +184,7 @@ t->params = calloc(layout_total(sizes, NUM_PARAM_TENSORS), sizeof *t->params);
         param_init(t->params, m, rng);
         float *wte = t->param[0];
         
-#line 1161 "book/01-numbers.nw"
+#line 1162 "book/01-numbers.nw"
 int cols = m->channels < INIT_COLS ? m->channels : INIT_COLS;
 fprintf(f, "row");
 for (int c = 0; c < cols; c++)
@@ -196,7 +196,7 @@ for (int r = 0; r < INIT_ROWS; r++) {
         fprintf(f, "\t%.5f", wte[(size_t)r * m->channels + c]);
     fputc('\n', f);
 }
-#line 1143 "book/01-numbers.nw"
+#line 1144 "book/01-numbers.nw"
         trace_value(t, "InitSampleStd", "%.5f", gsl_stats_float_sd(wte, 1, sizes[0]));
     } else
         t->failed = 1;
@@ -1177,11 +1177,11 @@ gsl_rng_free(rng);
     gpt_cache_free(g);
 }
 
-#line 906 "book/01-numbers.nw"
+#line 907 "book/01-numbers.nw"
 int trace_run(struct trace *t)
 {
     
-#line 967 "book/01-numbers.nw"
+#line 968 "book/01-numbers.nw"
 trace_example(t);
 trace_sums(t);
 trace_layout(t);
@@ -1207,9 +1207,9 @@ trace_backprop(t);
 trace_adamw(t);
 #line 1152 "book/12-sampling.nw"
 trace_sample(t);
-#line 909 "book/01-numbers.nw"
+#line 910 "book/01-numbers.nw"
     
-#line 1121 "book/01-numbers.nw"
+#line 1122 "book/01-numbers.nw"
 free(t->params);
 #line 2276 "book/03-tokenizer.nw"
 tokenizer_free(t->tok);
@@ -1222,6 +1222,6 @@ free(t->ln1);
 if (t->model)
     gpt_free(t->model);
 free(t->model);
-#line 910 "book/01-numbers.nw"
+#line 911 "book/01-numbers.nw"
     return t->failed ? -1 : 0;
 }

@@ -1,4 +1,4 @@
-#line 865 "book/01-numbers.nw"
+#line 866 "book/01-numbers.nw"
 #ifndef LONGHAND_TRACE_H
 #define LONGHAND_TRACE_H
 #include <stdio.h>
@@ -10,7 +10,7 @@ struct trace {
     struct worked_example ex;  /* what to run */
     int failed;                /* set by any write that failed */
     
-#line 1116 "book/01-numbers.nw"
+#line 1117 "book/01-numbers.nw"
 float *params;                      /* the example model's parameters */
 float *param[NUM_PARAM_TENSORS];    /* a view of each tensor in params */
 #line 2270 "book/03-tokenizer.nw"
@@ -23,9 +23,9 @@ float *embedded;                    /* the embedding layer's output [T x C] */
 float *ln1;                         /* the first LayerNorm's output [T x C] */
 #line 867 "book/08-model.nw"
 struct gpt *model;                  /* the example model, after its forward pass */
-#line 876 "book/01-numbers.nw"
+#line 877 "book/01-numbers.nw"
 };
-#line 885 "book/01-numbers.nw"
+#line 886 "book/01-numbers.nw"
 /* Open DIR/NAME.tsv for one table; NULL (and t->failed set) on failure. */
 FILE *trace_table(struct trace *t, const char *name);
 /* Finish a table opened by trace_table, recording a failed write. */
@@ -34,5 +34,5 @@ void trace_close(struct trace *t, FILE *f);
 void trace_value(struct trace *t, const char *name, const char *fmt, ...);
 /* Write every chapter's part of the trace; 0 on success. */
 int trace_run(struct trace *t);
-#line 878 "book/01-numbers.nw"
+#line 879 "book/01-numbers.nw"
 #endif

@@ -533,7 +533,7 @@ static void trace_layernorm(struct trace *t)
     int T = t->num_tokens, C = t->ex.model.channels;
     float *mean = malloc((size_t)T * sizeof *mean);
     float *rstd = malloc((size_t)T * sizeof *rstd);
-    float *dy = malloc((size_t)T * C * sizeof *dy), *dx = calloc((size_t)T * C, sizeof *dx);
+    float *dy = calloc((size_t)T * C, sizeof *dy), *dx = calloc((size_t)T * C, sizeof *dx);
     float *dw = calloc((size_t)C, sizeof *dw), *db = calloc((size_t)C, sizeof *db);
     t->ln1 = malloc((size_t)T * C * sizeof *t->ln1);
     if (!t->embedded || !mean || !rstd || !dy || !dx || !dw || !db || !t->ln1
@@ -572,12 +572,13 @@ trace_close(t, f);
         
 #line 383 "book/05-layernorm.nw"
 gsl_rng *rng = rng_create(t->ex.seed + 1);
-if (rng) {
+if (rng)
     fill_normal(rng, dy, (size_t)T * C, 1.0);
-    gsl_rng_free(rng);
-}
+else /* out of memory: the trace fails, on a zero gradient rather than garbage */
+    t->failed = 1;
+gsl_rng_free(rng);
 layernorm_backward(dx, dw, db, dy, t->embedded, t->param[2], mean, rstd, 1, T, C);
-#line 427 "book/05-layernorm.nw"
+#line 428 "book/05-layernorm.nw"
 f = trace_table(t, "layernorm-dx");
 if (f) {
     fprintf(f, "$t$");
@@ -592,7 +593,7 @@ if (f) {
     }
 }
 trace_close(t, f);
-#line 398 "book/05-layernorm.nw"
+#line 399 "book/05-layernorm.nw"
 double max_sum = 0, max_dot = 0, max_residual = 0;
 for (int i = 0; i < T; i++) {
     double sum = 0, dot = 0;
@@ -603,7 +604,7 @@ for (int i = 0; i < T; i++) {
     max_sum = fmax(max_sum, fabs(sum));
     max_dot = fmax(max_dot, fabs(dot));
     
-#line 417 "book/05-layernorm.nw"
+#line 418 "book/05-layernorm.nw"
 double gxhat = 0, xhat2 = 0;
 for (int c = 0; c < C; c++) {
     double xhat = t->ln1[(size_t)i * C + c];
@@ -611,7 +612,7 @@ for (int c = 0; c < C; c++) {
     xhat2 += xhat * xhat;
 }
 max_residual = fmax(max_residual, fabs(dot - rstd[i] * gxhat / C * (C - xhat2)));
-#line 408 "book/05-layernorm.nw"
+#line 409 "book/05-layernorm.nw"
 }
 trace_value(t, "LayerNormDxRowSumMax", "%.1e", max_sum);
 trace_value(t, "LayerNormDxDotMax", "%.2f", max_dot);
@@ -660,7 +661,7 @@ static void trace_mlp(struct trace *t)
     float *h = malloc(nh * sizeof *h), *a = malloc(nh * sizeof *a),
           *exact = malloc(nh * sizeof *exact), *da = malloc(nh * sizeof *da),
           *dh = malloc(nh * sizeof *dh), *y = malloc(ny * sizeof *y),
-          *dy = malloc(ny * sizeof *dy), *dx = calloc(ny, sizeof *dx),
+          *dy = calloc(ny, sizeof *dy), *dx = calloc(ny, sizeof *dx),
           *grads = calloc((size_t)8 * C * C + 5 * (size_t)C, sizeof *grads);
     if (!t->ln1 || !h || !a || !exact || !da || !dh || !y || !dy || !dx || !grads
         || mlp_forward(y, h, a, t->ln1, t->param[10], t->param[11], t->param[12],
@@ -687,10 +688,11 @@ trace_close(t, f);
         
 #line 429 "book/06-mlp.nw"
 gsl_rng *rng = rng_create(t->ex.seed + 1);
-if (rng) {
+if (rng)
     fill_normal(rng, dy, ny, 1.0);
-    gsl_rng_free(rng);
-}
+else /* out of memory: the trace fails, on a zero gradient rather than garbage */
+    t->failed = 1;
+gsl_rng_free(rng);
 float *g = grads;
 mlp_backward(dx, g, g + 4 * C * C, g + 4 * C * C + 4 * C, g + 8 * C * C + 4 * C,
              da, dh, dy, t->ln1, h, a, t->param[10], t->param[12], T, C);

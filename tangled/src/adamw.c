@@ -1,15 +1,14 @@
-#line 101 "book/10-adamw.nw"
 #include <math.h>
 #include <stdlib.h>
 #include "adamw.h"
 
-#line 127 "book/10-adamw.nw"
+/* adamw.c: the optimiser's state */
 struct adamw_hparams adamw_defaults(void)
 {
     return (struct adamw_hparams){ .lr = 1e-4f, .beta1 = 0.9f, .beta2 = 0.999f,
                                    .eps = 1e-8f, .weight_decay = 0.0f };
 }
-#line 135 "book/10-adamw.nw"
+/* adamw.c: the optimiser's state */
 int adamw_create(struct adamw *opt, size_t n, struct adamw_hparams h)
 {
     *opt = (struct adamw){ .h = h, .n = n, .m = calloc(n, sizeof(float)),
@@ -20,14 +19,14 @@ int adamw_create(struct adamw *opt, size_t n, struct adamw_hparams h)
     }
     return 0;
 }
-#line 148 "book/10-adamw.nw"
+/* adamw.c: the optimiser's state */
 void adamw_free(struct adamw *opt)
 {
     free(opt->m);
     free(opt->v);
     opt->m = opt->v = NULL;
 }
-#line 167 "book/10-adamw.nw"
+/* adamw.c: the update */
 void adamw_update(struct adamw *opt, float *params, const float *grads)
 {
     const struct adamw_hparams h = opt->h;

@@ -1,9 +1,8 @@
-#line 92 "book/10-adamw.nw"
 #ifndef LONGHAND_ADAMW_H
 #define LONGHAND_ADAMW_H
 #include <stddef.h>
 
-#line 110 "book/10-adamw.nw"
+/* adamw.h: declarations */
 struct adamw_hparams {
     float lr, beta1, beta2, eps, weight_decay;
 };
@@ -18,8 +17,7 @@ struct adamw_hparams adamw_defaults(void);
 /* Allocate zeroed state for n parameters; 0, or -1 if out of memory. */
 int adamw_create(struct adamw *opt, size_t n, struct adamw_hparams h);
 void adamw_free(struct adamw *opt);
-#line 162 "book/10-adamw.nw"
+/* adamw.h: declarations */
 /* One AdamW step (eq. adamw) of params[n] along grads[n]; advances opt->t. */
 void adamw_update(struct adamw *opt, float *params, const float *grads);
-#line 97 "book/10-adamw.nw"
 #endif

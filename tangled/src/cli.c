@@ -1,4 +1,3 @@
-#line 789 "book/01-numbers.nw"
 #include <errno.h>
 #include <math.h>
 #include <stdarg.h>
@@ -16,7 +15,7 @@ int usage_error(const char *cmd, const char *fmt, ...)
     va_end(ap);
     return 2;
 }
-#line 829 "book/01-numbers.nw"
+/* cli.c: read a whole number */
 int parse_long(const char *text, long lo, long hi, long *out)
 {
     char *end;
@@ -28,7 +27,7 @@ int parse_long(const char *text, long lo, long hi, long *out)
     return 0;
 }
 
-#line 845 "book/01-numbers.nw"
+/* cli.c: read a finite number */
 int parse_double(const char *text, double lo, double hi, double *out)
 {
     char *end;

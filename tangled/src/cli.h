@@ -1,4 +1,3 @@
-#line 773 "book/01-numbers.nw"
 #ifndef LONGHAND_CLI_H
 #define LONGHAND_CLI_H
 #include <getopt.h>
@@ -10,10 +9,9 @@ struct command {
 };
 /* Print "longhand CMD: why" and a hint to stderr; return 2, the usage status. */
 int usage_error(const char *cmd, const char *fmt, ...);
-#line 813 "book/01-numbers.nw"
+/* cli.h: reading numbers from the command line */
 /* *out = text as a whole number in [lo, hi]: 0, or -1 if it is not one. */
 int parse_long(const char *text, long lo, long hi, long *out);
 /* *out = text as a finite number in [lo, hi]: 0, or -1 if it is not one. */
 int parse_double(const char *text, double lo, double hi, double *out);
-#line 785 "book/01-numbers.nw"
 #endif

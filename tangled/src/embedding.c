@@ -1,7 +1,6 @@
-#line 82 "book/04-embeddings.nw"
 #include "embedding.h"
 
-#line 102 "book/04-embeddings.nw"
+/* embedding.c: check the token ids */
 static int tokens_in_range(const int *tokens, long n, int V)
 {
     for (long i = 0; i < n; i++)
@@ -9,7 +8,7 @@ static int tokens_in_range(const int *tokens, long n, int V)
             return 0;
     return 1;
 }
-#line 113 "book/04-embeddings.nw"
+/* embedding.c: the forward pass */
 int embedding_forward(float *out, const int *tokens, const float *wte,
                       const float *wpe, int B, int T, int C, int V)
 {
@@ -24,7 +23,7 @@ int embedding_forward(float *out, const int *tokens, const float *wte,
     }
     return 0;
 }
-#line 144 "book/04-embeddings.nw"
+/* embedding.c: the backward pass */
 int embedding_backward(float *dwte, float *dwpe, const float *dout,
                        const int *tokens, int B, int T, int C)
 {

@@ -1,4 +1,3 @@
-#line 705 "book/01-numbers.nw"
 #include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
@@ -6,7 +5,7 @@
 #include <string.h>
 #include "example.h"
 
-#line 569 "book/01-numbers.nw"
+/* example.c: checks of a line, a key and the whole file */
 static char *trim(char *s)
 {
     while (isspace((unsigned char)*s))
@@ -25,7 +24,7 @@ static int fail(char *err, size_t errlen, const char *path, int lineno, const ch
         snprintf(err, errlen, "%s: %s", path, why);
     return -1;
 }
-#line 592 "book/01-numbers.nw"
+/* example.c: checks of a line, a key and the whole file */
 enum { KEY_TEXT, KEY_SEED, KEY_LAYERS, KEY_HEADS, KEY_CHANNELS, KEY_CONTEXT,
        KEY_VOCAB, NUM_KEYS };
 static const struct { const char *name; long lo, hi; } example_keys[NUM_KEYS] = {
@@ -37,63 +36,55 @@ static const struct { const char *name; long lo, hi; } example_keys[NUM_KEYS] = 
     [KEY_CONTEXT]  = { "context", 2, 1024 },
     [KEY_VOCAB]    = { "vocab", 2, 65536 },
 };
-#line 608 "book/01-numbers.nw"
+/* example.c: checks of a line, a key and the whole file */
 static int example_set(struct worked_example *ex, const char *key, const char *value,
                        unsigned *seen, char *err, size_t errlen, const char *path,
                        int lineno)
 {
-    
-#line 627 "book/01-numbers.nw"
-int k = 0;
-while (k < NUM_KEYS && strcmp(key, example_keys[k].name) != 0)
-    k++;
-char why[EXAMPLE_TEXT_MAX + 64];
-if (k == NUM_KEYS) {
-    snprintf(why, sizeof why, "unknown key '%s'", key);
-    return fail(err, errlen, path, lineno, why);
-}
-if (*seen & (1u << k))
-    return fail(err, errlen, path, lineno, "key given twice");
-*seen |= 1u << k;
-#line 613 "book/01-numbers.nw"
-    if (k == KEY_TEXT) {
-        
-#line 641 "book/01-numbers.nw"
-size_t len = strlen(value);
-if (len == 0 || len >= sizeof ex->text) {
-    snprintf(why, sizeof why, "the text must have 1 to %d bytes", EXAMPLE_TEXT_MAX - 1);
-    return fail(err, errlen, path, lineno, why);
-}
-memcpy(ex->text, value, len + 1);
-return 0;
-#line 615 "book/01-numbers.nw"
+    /* find key in the table as k, refusing an unknown or repeated key */
+    int k = 0;
+    while (k < NUM_KEYS && strcmp(key, example_keys[k].name) != 0)
+        k++;
+    char why[EXAMPLE_TEXT_MAX + 64];
+    if (k == NUM_KEYS) {
+        snprintf(why, sizeof why, "unknown key '%s'", key);
+        return fail(err, errlen, path, lineno, why);
     }
-    
-#line 651 "book/01-numbers.nw"
-char *end;
-errno = 0;
-long n = isdigit((unsigned char)*value) ? strtol(value, &end, 10) : -1;
-if (n < 0 || *end != '\0' || errno == ERANGE
-    || n < example_keys[k].lo || n > example_keys[k].hi) {
-    snprintf(why, sizeof why, "%s must be a whole number from %ld to %ld",
-             key, example_keys[k].lo, example_keys[k].hi);
-    return fail(err, errlen, path, lineno, why);
-}
-#line 617 "book/01-numbers.nw"
-    
-#line 663 "book/01-numbers.nw"
-switch (k) {
-case KEY_SEED:     ex->seed = (unsigned long)n; break;
-case KEY_LAYERS:   ex->model.num_layers = (int)n; break;
-case KEY_HEADS:    ex->model.num_heads = (int)n; break;
-case KEY_CHANNELS: ex->model.channels = (int)n; break;
-case KEY_CONTEXT:  ex->model.max_seq_len = (int)n; break;
-case KEY_VOCAB:    ex->model.vocab_size = (int)n; break;
-}
-#line 618 "book/01-numbers.nw"
+    if (*seen & (1u << k))
+        return fail(err, errlen, path, lineno, "key given twice");
+    *seen |= 1u << k;
+    if (k == KEY_TEXT) {
+        /* store the sentence, refusing an empty or overlong one */
+        size_t len = strlen(value);
+        if (len == 0 || len >= sizeof ex->text) {
+            snprintf(why, sizeof why, "the text must have 1 to %d bytes", EXAMPLE_TEXT_MAX - 1);
+            return fail(err, errlen, path, lineno, why);
+        }
+        memcpy(ex->text, value, len + 1);
+        return 0;
+    }
+    /* parse value as a number within the key's limits into n */
+    char *end;
+    errno = 0;
+    long n = isdigit((unsigned char)*value) ? strtol(value, &end, 10) : -1;
+    if (n < 0 || *end != '\0' || errno == ERANGE
+        || n < example_keys[k].lo || n > example_keys[k].hi) {
+        snprintf(why, sizeof why, "%s must be a whole number from %ld to %ld",
+                 key, example_keys[k].lo, example_keys[k].hi);
+        return fail(err, errlen, path, lineno, why);
+    }
+    /* store n in the field of key k */
+    switch (k) {
+    case KEY_SEED:     ex->seed = (unsigned long)n; break;
+    case KEY_LAYERS:   ex->model.num_layers = (int)n; break;
+    case KEY_HEADS:    ex->model.num_heads = (int)n; break;
+    case KEY_CHANNELS: ex->model.channels = (int)n; break;
+    case KEY_CONTEXT:  ex->model.max_seq_len = (int)n; break;
+    case KEY_VOCAB:    ex->model.vocab_size = (int)n; break;
+    }
     return 0;
 }
-#line 676 "book/01-numbers.nw"
+/* example.c: checks of a line, a key and the whole file */
 static int example_check(struct worked_example *ex, unsigned seen, char *err,
                          size_t errlen, const char *path)
 {
@@ -108,7 +99,7 @@ static int example_check(struct worked_example *ex, unsigned seen, char *err,
     ex->model.padded_vocab_size = padded_vocab(ex->model.vocab_size);
     return 0;
 }
-#line 524 "book/01-numbers.nw"
+/* example.c: read the description */
 int example_read(const char *path, struct worked_example *ex, char *err, size_t errlen)
 {
     FILE *f = fopen(path, "r");
@@ -120,25 +111,23 @@ int example_read(const char *path, struct worked_example *ex, char *err, size_t 
     int lineno = 0, status = 0;
     while (status == 0 && fgets(line, sizeof line, f)) {
         lineno++;
-        
-#line 550 "book/01-numbers.nw"
-size_t len = strlen(line);
-if (len == sizeof line - 1 && line[len - 1] != '\n') {
-    status = fail(err, errlen, path, lineno, "line too long");
-    break;
-}
-char *key = trim(line);
-if (*key == '\0' || *key == '#')
-    continue;
-char *eq = strchr(key, '=');
-if (!eq) {
-    status = fail(err, errlen, path, lineno, "expected key = value");
-    break;
-}
-*eq = '\0';
-key = trim(key);
-char *value = trim(eq + 1);
-#line 536 "book/01-numbers.nw"
+        /* check the line is whole, then split it into key and value */
+        size_t len = strlen(line);
+        if (len == sizeof line - 1 && line[len - 1] != '\n') {
+            status = fail(err, errlen, path, lineno, "line too long");
+            break;
+        }
+        char *key = trim(line);
+        if (*key == '\0' || *key == '#')
+            continue;
+        char *eq = strchr(key, '=');
+        if (!eq) {
+            status = fail(err, errlen, path, lineno, "expected key = value");
+            break;
+        }
+        *eq = '\0';
+        key = trim(key);
+        char *value = trim(eq + 1);
         status = example_set(ex, key, value, &seen, err, errlen, path, lineno);
     }
     if (status == 0) /* a read error (a directory, say) is reported as itself */

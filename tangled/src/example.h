@@ -1,10 +1,9 @@
-#line 695 "book/01-numbers.nw"
 #ifndef LONGHAND_EXAMPLE_H
 #define LONGHAND_EXAMPLE_H
 #include <stddef.h>
 #include "numbers.h"
 
-#line 510 "book/01-numbers.nw"
+/* example.h: the worked example */
 enum { EXAMPLE_TEXT_MAX = 512 };
 struct worked_example {
     char text[EXAMPLE_TEXT_MAX]; /* the sentence */
@@ -13,5 +12,4 @@ struct worked_example {
 };
 /* Read PATH into ex; on failure return -1 with a message "PATH:LINE: why" in err. */
 int example_read(const char *path, struct worked_example *ex, char *err, size_t errlen);
-#line 701 "book/01-numbers.nw"
 #endif

@@ -1,4 +1,4 @@
-#line 268 "book/08-model.nw"
+/* gpt.c: includes */
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
@@ -13,7 +13,7 @@
 #include "matmul.h"
 #include "mlp.h"
 
-#line 216 "book/08-model.nw"
+/* gpt.c: checking a configuration */
 const char *gpt_config_error(const struct gpt_config *c)
 {
     if (c->max_seq_len < 1 || c->max_seq_len > GPT_MAX_CONTEXT)
@@ -34,7 +34,7 @@ const char *gpt_config_error(const struct gpt_config *c)
     return NULL;
 }
 
-#line 143 "book/08-model.nw"
+/* gpt.c: activation sizes */
 static void act_sizes(const struct gpt_config *cfg, int B, int T, size_t s[NUM_ACT_TENSORS])
 {
     size_t L = (size_t)cfg->num_layers, C = (size_t)cfg->channels;
@@ -48,7 +48,7 @@ static void act_sizes(const struct gpt_config *cfg, int B, int T, size_t s[NUM_A
     };
     memcpy(s, sizes, sizeof sizes);
 }
-#line 293 "book/08-model.nw"
+/* gpt.c: creating and freeing */
 static int batch_fits(const struct gpt_config *c, int B, int T)
 {
     long BT = (long)B * T, C = c->channels;
@@ -56,7 +56,7 @@ static int batch_fits(const struct gpt_config *c, int B, int T)
            && matmul_check_sizes(BT, c->vocab_size, C) == 0
            && (double)BT * c->num_layers * c->num_heads * T <= 68719476736.0;
 }
-#line 303 "book/08-model.nw"
+/* gpt.c: creating and freeing */
 int gpt_create(struct gpt *m, const struct gpt_config *cfg)
 {
     memset(m, 0, sizeof *m);
@@ -75,7 +75,7 @@ int gpt_create(struct gpt *m, const struct gpt_config *cfg)
     layout_views(m->grads, m->param_size, NUM_PARAM_TENSORS, m->grad);
     return 0;
 }
-#line 324 "book/08-model.nw"
+/* gpt.c: creating and freeing */
 void gpt_free(struct gpt *m)
 {
     free(m->params);
@@ -84,7 +84,7 @@ void gpt_free(struct gpt *m)
     free(m->grad_acts);
     memset(m, 0, sizeof *m);
 }
-#line 335 "book/08-model.nw"
+/* gpt.c: creating and freeing */
 int gpt_init(struct gpt *m, unsigned long seed)
 {
     gsl_rng *rng = rng_create(seed);
@@ -94,7 +94,7 @@ int gpt_init(struct gpt *m, unsigned long seed)
     gsl_rng_free(rng);
     return 0;
 }
-#line 357 "book/08-model.nw"
+/* gpt.c: creating and freeing */
 static int ensure_activations(struct gpt *m, int B, int T)
 {
     if (m->acts && m->B == B && m->T == T)
@@ -102,34 +102,30 @@ static int ensure_activations(struct gpt *m, int B, int T)
     size_t sizes[NUM_ACT_TENSORS], grad_sizes[NUM_ACT_TENSORS];
     act_sizes(&m->config, B, T, sizes);
     size_t total = layout_total(sizes, NUM_ACT_TENSORS);
-    
-#line 374 "book/08-model.nw"
-static const int no_gradient[] = { ACT_LN1_MEAN, ACT_LN1_RSTD, ACT_LN2_MEAN, ACT_LN2_RSTD,
-                                   ACT_LNF_MEAN, ACT_LNF_RSTD, ACT_PROBS, ACT_LOSSES,
-                                   ACT_ATTPROJ, ACT_FCPROJ };
-memcpy(grad_sizes, sizes, sizeof sizes);
-for (size_t i = 0; i < sizeof no_gradient / sizeof no_gradient[0]; i++)
-    grad_sizes[no_gradient[i]] = 0;
-size_t grads = layout_total(grad_sizes, NUM_ACT_TENSORS);
-#line 365 "book/08-model.nw"
-    
-#line 389 "book/08-model.nw"
-free(m->acts);
-free(m->grad_acts);
-m->acts = total ? malloc(total * sizeof(float)) : NULL;
-m->grad_acts = grads ? malloc(grads * sizeof(float)) : NULL;
-if (!m->acts || !m->grad_acts) {
-    free(m->acts), free(m->grad_acts);
-    m->acts = m->grad_acts = NULL;
-    return -1;
-}
-#line 366 "book/08-model.nw"
+    /* size the gradients of only the activations that have one */
+    static const int no_gradient[] = { ACT_LN1_MEAN, ACT_LN1_RSTD, ACT_LN2_MEAN, ACT_LN2_RSTD,
+                                       ACT_LNF_MEAN, ACT_LNF_RSTD, ACT_PROBS, ACT_LOSSES,
+                                       ACT_ATTPROJ, ACT_FCPROJ };
+    memcpy(grad_sizes, sizes, sizeof sizes);
+    for (size_t i = 0; i < sizeof no_gradient / sizeof no_gradient[0]; i++)
+        grad_sizes[no_gradient[i]] = 0;
+    size_t grads = layout_total(grad_sizes, NUM_ACT_TENSORS);
+    /* allocate both buffers, or free both and fail */
+    free(m->acts);
+    free(m->grad_acts);
+    m->acts = total ? malloc(total * sizeof(float)) : NULL;
+    m->grad_acts = grads ? malloc(grads * sizeof(float)) : NULL;
+    if (!m->acts || !m->grad_acts) {
+        free(m->acts), free(m->grad_acts);
+        m->acts = m->grad_acts = NULL;
+        return -1;
+    }
     layout_views(m->acts, sizes, NUM_ACT_TENSORS, m->act);
     layout_views(m->grad_acts, grad_sizes, NUM_ACT_TENSORS, m->grad_act);
     m->B = B, m->T = T, m->num_acts = total, m->num_grad_acts = grads;
     return 0;
 }
-#line 465 "book/08-model.nw"
+/* gpt.c: the slices of one layer */
 struct layer_params {
     float *ln1w, *ln1b, *qkvw, *qkvb, *attprojw, *attprojb,
           *ln2w, *ln2b, *fcw, *fcb, *fcprojw, *fcprojb;
@@ -150,7 +146,7 @@ static struct layer_params layer_params(float *const p[NUM_PARAM_TENSORS],
         p[10] + l * 4 * C * C, p[11] + l * 4 * C, p[12] + l * 4 * C * C, p[13] + l * C,
     };
 }
-#line 488 "book/08-model.nw"
+/* gpt.c: the slices of one layer */
 /* Layer l's slice of each per-layer tensor of an activation-shaped buffer. */
 static struct layer_acts layer_acts(float *const a[NUM_ACT_TENSORS],
                                     const struct gpt_config *c, int B, int T, int l)
@@ -166,7 +162,7 @@ static struct layer_acts layer_acts(float *const a[NUM_ACT_TENSORS],
     };
 }
 
-#line 509 "book/08-model.nw"
+/* gpt.c: the residual connection */
 /* out[i] = x[i] + y[i]: a residual connection. */
 static void add_vectors(float *out, const float *x, const float *y, long n)
 {
@@ -174,7 +170,7 @@ static void add_vectors(float *out, const float *x, const float *y, long n)
     for (long i = 0; i < n; i++)
         out[i] = x[i] + y[i];
 }
-#line 567 "book/08-model.nw"
+/* gpt.c: the loss at one position */
 /* probs[V] = softmax(z); returns -log probs[target], by log-sum-exp. */
 static float softmax_cross_entropy(float *probs, const float *z, int target, int V)
 {
@@ -189,77 +185,69 @@ static float softmax_cross_entropy(float *probs, const float *z, int target, int
         probs[i] *= inv;
     return zmax + logf(sum) - z[target];
 }
-#line 417 "book/08-model.nw"
+/* gpt.c: the forward pass */
 int gpt_forward(struct gpt *m, const int *inputs, const int *targets, int B, int T,
                 char *err, size_t errlen)
 {
     const struct gpt_config *c = &m->config;
     m->have_targets = 0;  /* until this pass succeeds: no backward pass on stale values */
-    
-#line 439 "book/08-model.nw"
-if (B < 1 || T < 1 || T > c->max_seq_len) {
-    snprintf(err, errlen, "want a batch of at least 1 x 1 and at most %d positions",
-             c->max_seq_len);
-    return -1;
-}
-if (!batch_fits(c, B, T)) {
-    snprintf(err, errlen, "a batch of %d x %d is too large for this program", B, T);
-    return -1;
-}
-for (long i = 0; i < (long)B * T; i++)
-    if (inputs[i] < 0 || inputs[i] >= c->vocab_size
-        || (targets && (targets[i] < 0 || targets[i] >= c->vocab_size))) {
-        snprintf(err, errlen, "token id %d at position %ld is outside the vocabulary of %d",
-                 inputs[i] < 0 || inputs[i] >= c->vocab_size ? inputs[i] : targets[i],
-                 i, c->vocab_size);
+    /* check the batch shape and every id of inputs and targets */
+    if (B < 1 || T < 1 || T > c->max_seq_len) {
+        snprintf(err, errlen, "want a batch of at least 1 x 1 and at most %d positions",
+                 c->max_seq_len);
         return -1;
     }
-#line 423 "book/08-model.nw"
+    if (!batch_fits(c, B, T)) {
+        snprintf(err, errlen, "a batch of %d x %d is too large for this program", B, T);
+        return -1;
+    }
+    for (long i = 0; i < (long)B * T; i++)
+        if (inputs[i] < 0 || inputs[i] >= c->vocab_size
+            || (targets && (targets[i] < 0 || targets[i] >= c->vocab_size))) {
+            snprintf(err, errlen, "token id %d at position %ld is outside the vocabulary of %d",
+                     inputs[i] < 0 || inputs[i] >= c->vocab_size ? inputs[i] : targets[i],
+                     i, c->vocab_size);
+            return -1;
+        }
     if (ensure_activations(m, B, T) != 0)
         return snprintf(err, errlen, "out of memory for a batch of %d x %d", B, T), -1;
     int C = c->channels, V = c->vocab_size;
     embedding_forward(m->act[ACT_ENCODED], inputs, m->param[0], m->param[1], B, T, C, V);
     for (int l = 0; l < c->num_layers; l++) {
-        
-#line 523 "book/08-model.nw"
-long BT = (long)B * T;
-struct layer_params w = layer_params(m->param, c, l);
-struct layer_acts a = layer_acts(m->act, c, B, T, l);
-const float *h_in = l == 0 ? m->act[ACT_ENCODED]
-                            : layer_acts(m->act, c, B, T, l - 1).residual3;
-layernorm_forward(a.ln1, a.ln1_mean, a.ln1_rstd, h_in, w.ln1w, w.ln1b, B, T, C);
-matmul_forward(a.qkv, a.ln1, w.qkvw, w.qkvb, BT, C, 3 * C);
-attention_forward(a.atty, a.preatt, a.att, a.qkv, B, T, C, c->num_heads);
-matmul_forward(a.attproj, a.atty, w.attprojw, w.attprojb, BT, C, C);
-add_vectors(a.residual2, h_in, a.attproj, BT * C);
-layernorm_forward(a.ln2, a.ln2_mean, a.ln2_rstd, a.residual2, w.ln2w, w.ln2b, B, T, C);
-mlp_forward(a.fcproj, a.fch, a.fch_gelu, a.ln2, w.fcw, w.fcb, w.fcprojw, w.fcprojb, BT, C);
-add_vectors(a.residual3, a.residual2, a.fcproj, BT * C);
-#line 429 "book/08-model.nw"
+        /* run block l */
+        long BT = (long)B * T;
+        struct layer_params w = layer_params(m->param, c, l);
+        struct layer_acts a = layer_acts(m->act, c, B, T, l);
+        const float *h_in = l == 0 ? m->act[ACT_ENCODED]
+                                    : layer_acts(m->act, c, B, T, l - 1).residual3;
+        layernorm_forward(a.ln1, a.ln1_mean, a.ln1_rstd, h_in, w.ln1w, w.ln1b, B, T, C);
+        matmul_forward(a.qkv, a.ln1, w.qkvw, w.qkvb, BT, C, 3 * C);
+        attention_forward(a.atty, a.preatt, a.att, a.qkv, B, T, C, c->num_heads);
+        matmul_forward(a.attproj, a.atty, w.attprojw, w.attprojb, BT, C, C);
+        add_vectors(a.residual2, h_in, a.attproj, BT * C);
+        layernorm_forward(a.ln2, a.ln2_mean, a.ln2_rstd, a.residual2, w.ln2w, w.ln2b, B, T, C);
+        mlp_forward(a.fcproj, a.fch, a.fch_gelu, a.ln2, w.fcw, w.fcb, w.fcprojw, w.fcprojb, BT, C);
+        add_vectors(a.residual3, a.residual2, a.fcproj, BT * C);
     }
-    
-#line 541 "book/08-model.nw"
-const float *h_last = layer_acts(m->act, c, B, T, c->num_layers - 1).residual3;
-layernorm_forward(m->act[ACT_LNF], m->act[ACT_LNF_MEAN], m->act[ACT_LNF_RSTD], h_last,
-                  m->param[14], m->param[15], B, T, C);
-matmul_forward(m->act[ACT_LOGITS], m->act[ACT_LNF], m->param[0], NULL, (long)B * T, C, V);
-#line 431 "book/08-model.nw"
+    /* apply the final LayerNorm and score every token, eq. logits */
+    const float *h_last = layer_acts(m->act, c, B, T, c->num_layers - 1).residual3;
+    layernorm_forward(m->act[ACT_LNF], m->act[ACT_LNF_MEAN], m->act[ACT_LNF_RSTD], h_last,
+                      m->param[14], m->param[15], B, T, C);
+    matmul_forward(m->act[ACT_LOGITS], m->act[ACT_LNF], m->param[0], NULL, (long)B * T, C, V);
     m->have_targets = targets != NULL;
     if (targets)
-        
-#line 551 "book/08-model.nw"
-{
-    #pragma omp parallel for schedule(static)
-    for (long bt = 0; bt < (long)B * T; bt++)
-        m->act[ACT_LOSSES][bt] = softmax_cross_entropy(m->act[ACT_PROBS] + bt * V,
-                                                       m->act[ACT_LOGITS] + bt * V,
-                                                       targets[bt], V);
-    m->mean_loss = sum_pairwise(m->act[ACT_LOSSES], (size_t)B * T) / ((float)B * T);
-}
-#line 434 "book/08-model.nw"
+        /* compute the losses and their mean, eq. cross-entropy */
+        {
+            #pragma omp parallel for schedule(static)
+            for (long bt = 0; bt < (long)B * T; bt++)
+                m->act[ACT_LOSSES][bt] = softmax_cross_entropy(m->act[ACT_PROBS] + bt * V,
+                                                               m->act[ACT_LOGITS] + bt * V,
+                                                               targets[bt], V);
+            m->mean_loss = sum_pairwise(m->act[ACT_LOSSES], (size_t)B * T) / ((float)B * T);
+        }
     return 0;
 }
-#line 626 "book/08-model.nw"
+/* gpt.c: checkpoints */
 int write_file_atomically(const char *path, const void *head, size_t head_bytes,
                           const void *body, size_t body_bytes, char *err, size_t errlen)
 {
@@ -269,40 +257,34 @@ int write_file_atomically(const char *path, const void *head, size_t head_bytes,
         return -1;
     }
     int fd = mkstemp(tmp), why = fd < 0 ? errno : 0;
-    
-#line 648 "book/08-model.nw"
-mode_t mask = umask(0);
-umask(mask);
-if (fd >= 0)
-    fchmod(fd, 0666 & ~mask);
-#line 636 "book/08-model.nw"
+    /* give the new file the permissions a plain fopen would */
+    mode_t mask = umask(0);
+    umask(mask);
+    if (fd >= 0)
+        fchmod(fd, 0666 & ~mask);
     FILE *f = fd < 0 ? NULL : fdopen(fd, "wb");
-    
-#line 658 "book/08-model.nw"
-if (fd >= 0 && !f)
-    why = errno;
-if (f && ((head_bytes && fwrite(head, 1, head_bytes, f) != head_bytes)
-          || (body_bytes && fwrite(body, 1, body_bytes, f) != body_bytes)
-          || fflush(f) != 0 || fsync(fileno(f)) != 0))
-    why = errno ? errno : EIO;
-#line 638 "book/08-model.nw"
-    
-#line 672 "book/08-model.nw"
-if (f && fclose(f) != 0 && !why)
-    why = errno ? errno : EIO;
-else if (!f && fd >= 0)
-    close(fd);
-if (!why && rename(tmp, path) != 0)
-    why = errno;
-if (!why)
-    return 0;
-snprintf(err, errlen, "%s: %s", path, strerror(why));
-if (fd >= 0)
-    unlink(tmp);
-return -1;
-#line 639 "book/08-model.nw"
+    /* write head and body to f and flush them to the disk */
+    if (fd >= 0 && !f)
+        why = errno;
+    if (f && ((head_bytes && fwrite(head, 1, head_bytes, f) != head_bytes)
+              || (body_bytes && fwrite(body, 1, body_bytes, f) != body_bytes)
+              || fflush(f) != 0 || fsync(fileno(f)) != 0))
+        why = errno ? errno : EIO;
+    /* close the temporary file and rename it over path, or remove it */
+    if (f && fclose(f) != 0 && !why)
+        why = errno ? errno : EIO;
+    else if (!f && fd >= 0)
+        close(fd);
+    if (!why && rename(tmp, path) != 0)
+        why = errno;
+    if (!why)
+        return 0;
+    snprintf(err, errlen, "%s: %s", path, strerror(why));
+    if (fd >= 0)
+        unlink(tmp);
+    return -1;
 }
-#line 688 "book/08-model.nw"
+/* gpt.c: checkpoints */
 int gpt_save(const struct gpt *m, const char *path, char *err, size_t errlen)
 {
     const struct gpt_config *c = &m->config;
@@ -313,7 +295,7 @@ int gpt_save(const struct gpt *m, const char *path, char *err, size_t errlen)
     return write_file_atomically(path, header, sizeof header, m->params,
                                  m->num_params * sizeof(float), err, errlen);
 }
-#line 706 "book/08-model.nw"
+/* gpt.c: checkpoints */
 int gpt_load(struct gpt *m, const char *path, char *err, size_t errlen)
 {
     memset(m, 0, sizeof *m);
@@ -325,55 +307,49 @@ int gpt_load(struct gpt *m, const char *path, char *err, size_t errlen)
     int header[CHECKPOINT_HEADER_INTS];
     struct stat st;
     const char *why = NULL;
-    
-#line 724 "book/08-model.nw"
-struct gpt_config cfg = { 0 };
-if (fstat(fileno(f), &st) != 0 || fread(header, sizeof header, 1, f) != 1)
-    why = "too short to hold a checkpoint header";
-else if (header[0] != CHECKPOINT_MAGIC)
-    why = "not a checkpoint (bad magic number)";
-else if (header[1] != CHECKPOINT_VERSION)
-    why = "unsupported checkpoint version (only 3, fp32, is read)";
-else {
-    cfg = (struct gpt_config){ .max_seq_len = header[2], .vocab_size = header[3],
-                               .num_layers = header[4], .num_heads = header[5],
-                               .channels = header[6], .padded_vocab_size = header[7] };
-    why = gpt_config_error(&cfg);
+    /* read and check the header into a configuration cfg */
+    struct gpt_config cfg = { 0 };
+    if (fstat(fileno(f), &st) != 0 || fread(header, sizeof header, 1, f) != 1)
+        why = "too short to hold a checkpoint header";
+    else if (header[0] != CHECKPOINT_MAGIC)
+        why = "not a checkpoint (bad magic number)";
+    else if (header[1] != CHECKPOINT_VERSION)
+        why = "unsupported checkpoint version (only 3, fp32, is read)";
+    else {
+        cfg = (struct gpt_config){ .max_seq_len = header[2], .vocab_size = header[3],
+                                   .num_layers = header[4], .num_heads = header[5],
+                                   .channels = header[6], .padded_vocab_size = header[7] };
+        why = gpt_config_error(&cfg);
+    }
+    /* check the file's size against the parameters cfg needs */
+    size_t sizes[NUM_PARAM_TENSORS];
+    if (!why) {
+        param_sizes(&cfg, sizes);
+        size_t n = layout_total(sizes, NUM_PARAM_TENSORS);
+        if (n == 0 || (unsigned long long)st.st_size
+                      != sizeof header + (unsigned long long)n * sizeof(float))
+            why = "its size does not match the sizes in its header";
+    }
+    /* allocate the model and read its parameters, or free it and say why */
+    if (!why && gpt_create(m, &cfg) != 0)
+        why = "out of memory";
+    if (!why && fread(m->params, sizeof(float), m->num_params, f) != m->num_params)
+        why = "cannot read the parameters";
+    fclose(f);
+    if (why) {
+        gpt_free(m);
+        snprintf(err, errlen, "%s: %s", path, why);
+        return -1;
+    }
+    return 0;
 }
-#line 718 "book/08-model.nw"
-    
-#line 740 "book/08-model.nw"
-size_t sizes[NUM_PARAM_TENSORS];
-if (!why) {
-    param_sizes(&cfg, sizes);
-    size_t n = layout_total(sizes, NUM_PARAM_TENSORS);
-    if (n == 0 || (unsigned long long)st.st_size
-                  != sizeof header + (unsigned long long)n * sizeof(float))
-        why = "its size does not match the sizes in its header";
-}
-#line 719 "book/08-model.nw"
-    
-#line 757 "book/08-model.nw"
-if (!why && gpt_create(m, &cfg) != 0)
-    why = "out of memory";
-if (!why && fread(m->params, sizeof(float), m->num_params, f) != m->num_params)
-    why = "cannot read the parameters";
-fclose(f);
-if (why) {
-    gpt_free(m);
-    snprintf(err, errlen, "%s: %s", path, why);
-    return -1;
-}
-return 0;
-#line 720 "book/08-model.nw"
-}
-#line 110 "book/09-backprop.nw"
+/* gpt.c: zeroing the gradients */
 void gpt_zero_grad(struct gpt *m)
 {
     memset(m->grads, 0, m->num_params * sizeof(float));
 }
 
-#line 121 "book/09-backprop.nw"
+/* gpt.c: the backward pass */
 int gpt_backward(struct gpt *m, const int *inputs, const int *targets)
 {
     if (!m->acts || !m->have_targets)
@@ -382,55 +358,49 @@ int gpt_backward(struct gpt *m, const int *inputs, const int *targets)
     int B = m->B, T = m->T, C = c->channels, V = c->vocab_size;
     long BT = (long)B * T;
     memset(m->grad_acts, 0, m->num_grad_acts * sizeof(float));
-    
-#line 140 "book/09-backprop.nw"
-float *dlogits = m->grad_act[ACT_LOGITS], dloss = 1.0f / (float)BT;
-#pragma omp parallel for schedule(static)
-for (long bt = 0; bt < BT; bt++) {
-    const float *p = m->act[ACT_PROBS] + bt * V;
-    for (int j = 0; j < V; j++)
-        dlogits[bt * V + j] = (p[j] - (j == targets[bt] ? 1.0f : 0.0f)) * dloss;
-}
-#line 130 "book/09-backprop.nw"
-    
-#line 153 "book/09-backprop.nw"
-matmul_backward(m->grad_act[ACT_LNF], m->grad[0], NULL, dlogits, m->act[ACT_LNF],
-                m->param[0], BT, C, V);
-int last = c->num_layers - 1;
-layernorm_backward(layer_acts(m->grad_act, c, B, T, last).residual3, m->grad[14],
-                   m->grad[15], m->grad_act[ACT_LNF],
-                   layer_acts(m->act, c, B, T, last).residual3,
-                   m->param[14], m->act[ACT_LNF_MEAN], m->act[ACT_LNF_RSTD], B, T, C);
-#line 131 "book/09-backprop.nw"
+    /* start from the loss's gradient, eq. dlogits */
+    float *dlogits = m->grad_act[ACT_LOGITS], dloss = 1.0f / (float)BT;
+    #pragma omp parallel for schedule(static)
+    for (long bt = 0; bt < BT; bt++) {
+        const float *p = m->act[ACT_PROBS] + bt * V;
+        for (int j = 0; j < V; j++)
+            dlogits[bt * V + j] = (p[j] - (j == targets[bt] ? 1.0f : 0.0f)) * dloss;
+    }
+    /* back through the logits and the final LayerNorm */
+    matmul_backward(m->grad_act[ACT_LNF], m->grad[0], NULL, dlogits, m->act[ACT_LNF],
+                    m->param[0], BT, C, V);
+    int last = c->num_layers - 1;
+    layernorm_backward(layer_acts(m->grad_act, c, B, T, last).residual3, m->grad[14],
+                       m->grad[15], m->grad_act[ACT_LNF],
+                       layer_acts(m->act, c, B, T, last).residual3,
+                       m->param[14], m->act[ACT_LNF_MEAN], m->act[ACT_LNF_RSTD], B, T, C);
     for (int l = c->num_layers - 1; l >= 0; l--) {
-        
-#line 169 "book/09-backprop.nw"
-struct layer_params w = layer_params(m->param, c, l), g = layer_params(m->grad, c, l);
-struct layer_acts a = layer_acts(m->act, c, B, T, l);
-struct layer_acts d = layer_acts(m->grad_act, c, B, T, l);
-const float *h_in = l == 0 ? m->act[ACT_ENCODED]
-                            : layer_acts(m->act, c, B, T, l - 1).residual3;
-float *dh_in = l == 0 ? m->grad_act[ACT_ENCODED]
-                      : layer_acts(m->grad_act, c, B, T, l - 1).residual3;
-#line 181 "book/09-backprop.nw"
-mlp_backward(d.ln2, g.fcw, g.fcb, g.fcprojw, g.fcprojb, d.fch_gelu, d.fch, d.residual3,
-             a.ln2, a.fch, a.fch_gelu, w.fcw, w.fcprojw, BT, C);
-add_vectors(d.residual2, d.residual2, d.residual3, BT * C);
-layernorm_backward(d.residual2, g.ln2w, g.ln2b, d.ln2, a.residual2, w.ln2w, a.ln2_mean,
-                   a.ln2_rstd, B, T, C);
-#line 189 "book/09-backprop.nw"
-matmul_backward(d.atty, g.attprojw, g.attprojb, d.residual2, a.atty, w.attprojw, BT, C, C);
-add_vectors(dh_in, dh_in, d.residual2, BT * C);
-attention_backward(d.qkv, d.att, d.preatt, d.atty, a.qkv, a.att, B, T, C, c->num_heads);
-matmul_backward(d.ln1, g.qkvw, g.qkvb, d.qkv, a.ln1, w.qkvw, BT, C, 3 * C);
-layernorm_backward(dh_in, g.ln1w, g.ln1b, d.ln1, h_in, w.ln1w, a.ln1_mean, a.ln1_rstd,
-                   B, T, C);
-#line 133 "book/09-backprop.nw"
+        /* run block l backward */
+        struct layer_params w = layer_params(m->param, c, l), g = layer_params(m->grad, c, l);
+        struct layer_acts a = layer_acts(m->act, c, B, T, l);
+        struct layer_acts d = layer_acts(m->grad_act, c, B, T, l);
+        const float *h_in = l == 0 ? m->act[ACT_ENCODED]
+                                    : layer_acts(m->act, c, B, T, l - 1).residual3;
+        float *dh_in = l == 0 ? m->grad_act[ACT_ENCODED]
+                              : layer_acts(m->grad_act, c, B, T, l - 1).residual3;
+        /* back through the MLP branch into d.residual2 */
+        mlp_backward(d.ln2, g.fcw, g.fcb, g.fcprojw, g.fcprojb, d.fch_gelu, d.fch, d.residual3,
+                     a.ln2, a.fch, a.fch_gelu, w.fcw, w.fcprojw, BT, C);
+        add_vectors(d.residual2, d.residual2, d.residual3, BT * C);
+        layernorm_backward(d.residual2, g.ln2w, g.ln2b, d.ln2, a.residual2, w.ln2w, a.ln2_mean,
+                           a.ln2_rstd, B, T, C);
+        /* back through the attention branch into dh_in */
+        matmul_backward(d.atty, g.attprojw, g.attprojb, d.residual2, a.atty, w.attprojw, BT, C, C);
+        add_vectors(dh_in, dh_in, d.residual2, BT * C);
+        attention_backward(d.qkv, d.att, d.preatt, d.atty, a.qkv, a.att, B, T, C, c->num_heads);
+        matmul_backward(d.ln1, g.qkvw, g.qkvb, d.qkv, a.ln1, w.qkvw, BT, C, 3 * C);
+        layernorm_backward(dh_in, g.ln1w, g.ln1b, d.ln1, h_in, w.ln1w, a.ln1_mean, a.ln1_rstd,
+                           B, T, C);
     }
     embedding_backward(m->grad[0], m->grad[1], m->grad_act[ACT_ENCODED], inputs, B, T, C);
     return 0;
 }
-#line 472 "book/12-sampling.nw"
+/* gpt.c: later chapters' additions */
 struct gpt_cache *gpt_cache_create(const struct gpt *m, int max_T)
 {
     const struct gpt_config *c = &m->config;
@@ -440,27 +410,25 @@ struct gpt_cache *gpt_cache_create(const struct gpt *m, int max_T)
     struct gpt_cache *g = calloc(1, sizeof *g);
     if (!g)
         return NULL;
-    
-#line 497 "book/12-sampling.nw"
-*g = (struct gpt_cache){ c->num_layers, max_T, 0,
-                         calloc((size_t)c->num_layers, sizeof *g->layer),
-                         malloc(C * sizeof(float)), malloc(C * sizeof(float)),
-                         malloc(3 * C * sizeof(float)), malloc(C * sizeof(float)),
-                         malloc(C * sizeof(float)), malloc(4 * C * sizeof(float)),
-                         malloc(4 * C * sizeof(float)),
-                         malloc((size_t)c->vocab_size * sizeof(float)) };
-int ok = g->layer && g->x && g->ln && g->qkv && g->atty && g->branch && g->fch
-         && g->fch_gelu && g->logits;
-for (int l = 0; ok && l < c->num_layers; l++)
-    ok = (g->layer[l] = kv_cache_create(max_T, c->channels, c->num_heads)) != NULL;
-#line 482 "book/12-sampling.nw"
+    /* allocate the one-row buffers and each layer's kv_cache */
+    *g = (struct gpt_cache){ c->num_layers, max_T, 0,
+                             calloc((size_t)c->num_layers, sizeof *g->layer),
+                             malloc(C * sizeof(float)), malloc(C * sizeof(float)),
+                             malloc(3 * C * sizeof(float)), malloc(C * sizeof(float)),
+                             malloc(C * sizeof(float)), malloc(4 * C * sizeof(float)),
+                             malloc(4 * C * sizeof(float)),
+                             malloc((size_t)c->vocab_size * sizeof(float)) };
+    int ok = g->layer && g->x && g->ln && g->qkv && g->atty && g->branch && g->fch
+             && g->fch_gelu && g->logits;
+    for (int l = 0; ok && l < c->num_layers; l++)
+        ok = (g->layer[l] = kv_cache_create(max_T, c->channels, c->num_heads)) != NULL;
     if (!ok) {
         gpt_cache_free(g);
         return NULL;
     }
     return g;
 }
-#line 513 "book/12-sampling.nw"
+/* gpt.c: later chapters' additions */
 void gpt_cache_free(struct gpt_cache *g)
 {
     if (!g)
@@ -480,7 +448,7 @@ void gpt_cache_rewind(struct gpt_cache *g, int len)
             g->layer[l]->len = len;
     }
 }
-#line 546 "book/12-sampling.nw"
+/* gpt.c: later chapters' additions */
 int gpt_step(const struct gpt *m, struct gpt_cache *g, int token)
 {
     const struct gpt_config *c = &m->config;
@@ -490,26 +458,24 @@ int gpt_step(const struct gpt *m, struct gpt_cache *g, int token)
                                            m->param[1] + (size_t)t * C, 1, 1, C, V) != 0)
         return -1;
     for (int l = 0; l < c->num_layers; l++) {
-        
-#line 567 "book/12-sampling.nw"
-struct layer_params w = layer_params(m->param, c, l);
-layernorm_forward(g->ln, &mean, &rstd, g->x, w.ln1w, w.ln1b, 1, 1, C);
-matmul_forward(g->qkv, g->ln, w.qkvw, w.qkvb, 1, C, 3 * C);
-attention_step(g->atty, g->qkv, g->layer[l]);
-matmul_forward(g->branch, g->atty, w.attprojw, w.attprojb, 1, C, C);
-add_vectors(g->x, g->x, g->branch, C);
-layernorm_forward(g->ln, &mean, &rstd, g->x, w.ln2w, w.ln2b, 1, 1, C);
-mlp_forward(g->branch, g->fch, g->fch_gelu, g->ln, w.fcw, w.fcb, w.fcprojw, w.fcprojb,
-            1, C);
-add_vectors(g->x, g->x, g->branch, C);
-#line 556 "book/12-sampling.nw"
+        /* run block l on the one new row */
+        struct layer_params w = layer_params(m->param, c, l);
+        layernorm_forward(g->ln, &mean, &rstd, g->x, w.ln1w, w.ln1b, 1, 1, C);
+        matmul_forward(g->qkv, g->ln, w.qkvw, w.qkvb, 1, C, 3 * C);
+        attention_step(g->atty, g->qkv, g->layer[l]);
+        matmul_forward(g->branch, g->atty, w.attprojw, w.attprojb, 1, C, C);
+        add_vectors(g->x, g->x, g->branch, C);
+        layernorm_forward(g->ln, &mean, &rstd, g->x, w.ln2w, w.ln2b, 1, 1, C);
+        mlp_forward(g->branch, g->fch, g->fch_gelu, g->ln, w.fcw, w.fcb, w.fcprojw, w.fcprojb,
+                    1, C);
+        add_vectors(g->x, g->x, g->branch, C);
     }
     layernorm_forward(g->ln, &mean, &rstd, g->x, m->param[14], m->param[15], 1, 1, C);
     matmul_forward(g->logits, g->ln, m->param[0], NULL, 1, C, V);
     g->len++;
     return 0;
 }
-#line 594 "book/12-sampling.nw"
+/* gpt.c: later chapters' additions */
 int gpt_prefill(struct gpt *m, struct gpt_cache *g, const int *tokens, int n,
                 char *err, size_t errlen)
 {

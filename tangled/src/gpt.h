@@ -1,46 +1,39 @@
-#line 166 "book/08-model.nw"
 #ifndef LONGHAND_GPT_H
 #define LONGHAND_GPT_H
 #include <stddef.h>
 #include "numbers.h"
 
-#line 84 "book/08-model.nw"
+/* gpt.h: activations */
 enum {
     ACT_ENCODED,     /* [B x T x C]      embedding output, h^(0) */
-    
-#line 98 "book/08-model.nw"
-ACT_LN1,         /* [L x B x T x C]  first LayerNorm of each block */
-ACT_LN1_MEAN,    /* [L x B x T] */
-ACT_LN1_RSTD,    /* [L x B x T] */
-ACT_QKV,         /* [L x B x T x 3C] */
-ACT_ATTY,        /* [L x B x T x C]  heads' joined outputs */
-ACT_PREATT,      /* [B x NH x T x T]     one layer's, reused by every layer */
-ACT_ATT,         /* [L x B x NH x T x T] */
-ACT_ATTPROJ,     /* [L x B x T x C]  attention branch output */
-ACT_RESIDUAL2,   /* [L x B x T x C]  r^(l) */
-#line 87 "book/08-model.nw"
-    
-#line 113 "book/08-model.nw"
-ACT_LN2,         /* [L x B x T x C] */
-ACT_LN2_MEAN,    /* [L x B x T] */
-ACT_LN2_RSTD,    /* [L x B x T] */
-ACT_FCH,         /* [L x B x T x 4C] MLP pre-activation */
-ACT_FCH_GELU,    /* [L x B x T x 4C] */
-ACT_FCPROJ,      /* [L x B x T x C]  MLP branch output */
-ACT_RESIDUAL3,   /* [L x B x T x C]  h^(l) */
-#line 88 "book/08-model.nw"
-    
-#line 125 "book/08-model.nw"
-ACT_LNF,         /* [B x T x C]      final LayerNorm */
-ACT_LNF_MEAN,    /* [B x T] */
-ACT_LNF_RSTD,    /* [B x T] */
-ACT_LOGITS,      /* [B x T x V] */
-ACT_PROBS,       /* [B x T x V] */
-ACT_LOSSES,      /* [B x T] */
-#line 89 "book/08-model.nw"
+    /* gpt.h: activations of the attention branch */
+    ACT_LN1,         /* [L x B x T x C]  first LayerNorm of each block */
+    ACT_LN1_MEAN,    /* [L x B x T] */
+    ACT_LN1_RSTD,    /* [L x B x T] */
+    ACT_QKV,         /* [L x B x T x 3C] */
+    ACT_ATTY,        /* [L x B x T x C]  heads' joined outputs */
+    ACT_PREATT,      /* [B x NH x T x T]     one layer's, reused by every layer */
+    ACT_ATT,         /* [L x B x NH x T x T] */
+    ACT_ATTPROJ,     /* [L x B x T x C]  attention branch output */
+    ACT_RESIDUAL2,   /* [L x B x T x C]  r^(l) */
+    /* gpt.h: activations of the MLP branch */
+    ACT_LN2,         /* [L x B x T x C] */
+    ACT_LN2_MEAN,    /* [L x B x T] */
+    ACT_LN2_RSTD,    /* [L x B x T] */
+    ACT_FCH,         /* [L x B x T x 4C] MLP pre-activation */
+    ACT_FCH_GELU,    /* [L x B x T x 4C] */
+    ACT_FCPROJ,      /* [L x B x T x C]  MLP branch output */
+    ACT_RESIDUAL3,   /* [L x B x T x C]  h^(l) */
+    /* gpt.h: activations of the head and the loss */
+    ACT_LNF,         /* [B x T x C]      final LayerNorm */
+    ACT_LNF_MEAN,    /* [B x T] */
+    ACT_LNF_RSTD,    /* [B x T] */
+    ACT_LOGITS,      /* [B x T x V] */
+    ACT_PROBS,       /* [B x T x V] */
+    ACT_LOSSES,      /* [B x T] */
     NUM_ACT_TENSORS
 };
-#line 181 "book/08-model.nw"
+/* gpt.h: the model */
 struct gpt {
     struct gpt_config config;
     size_t num_params, param_size[NUM_PARAM_TENSORS];
@@ -60,19 +53,19 @@ void gpt_free(struct gpt *m);
 /* GPT-2's initialisation (param_init) from a generator seeded with seed;
    0, or -1 if memory for the generator runs out. */
 int gpt_init(struct gpt *m, unsigned long seed);
-#line 211 "book/08-model.nw"
+/* gpt.h: the model */
 /* NULL if cfg is a valid model, else a sentence saying what is wrong. */
 const char *gpt_config_error(const struct gpt_config *cfg);
-#line 237 "book/08-model.nw"
+/* gpt.h: the model */
 enum { GPT_MAX_CONTEXT = 1 << 16, GPT_MAX_VOCAB = 1 << 24, GPT_MAX_LAYERS = 1024,
        GPT_MAX_CHANNELS = 1 << 16 };
-#line 403 "book/08-model.nw"
+/* gpt.h: the forward pass */
 /* Run the model on inputs [B x T]; with targets [B x T] (or NULL) also the
    losses and mean_loss.  Returns 0, or -1 (with a reason in err) if B or T is
    out of range, an id is outside [0, V), or memory runs out. */
 int gpt_forward(struct gpt *m, const int *inputs, const int *targets, int B, int T,
                 char *err, size_t errlen);
-#line 602 "book/08-model.nw"
+/* gpt.h: checkpoints */
 enum { CHECKPOINT_MAGIC = 20240326, CHECKPOINT_VERSION = 3, CHECKPOINT_HEADER_INTS = 256 };
 /* Write m's parameters to path atomically: the old file survives any failure.
    Returns 0, or -1 with a reason in err. */
@@ -80,12 +73,12 @@ int gpt_save(const struct gpt *m, const char *path, char *err, size_t errlen);
 /* Create m from the checkpoint at path.  Returns 0, or -1 with a reason in
    err (and nothing allocated) if the file is not a valid checkpoint. */
 int gpt_load(struct gpt *m, const char *path, char *err, size_t errlen);
-#line 619 "book/08-model.nw"
+/* gpt.h: checkpoints */
 /* Write head[0..head_bytes) then body[0..body_bytes) to path atomically.
    Returns 0, or -1 with a reason in err (the old file, if any, intact). */
 int write_file_atomically(const char *path, const void *head, size_t head_bytes,
                           const void *body, size_t body_bytes, char *err, size_t errlen);
-#line 97 "book/09-backprop.nw"
+/* gpt.h: the backward pass */
 /* Set every parameter gradient to zero. */
 void gpt_zero_grad(struct gpt *m);
 /* Accumulate into m->grads the gradient of mean_loss with respect to every
@@ -93,7 +86,7 @@ void gpt_zero_grad(struct gpt *m);
    with targets; inputs and targets must be that call's.  Returns 0, or -1 if
    there was no such forward pass. */
 int gpt_backward(struct gpt *m, const int *inputs, const int *targets);
-#line 454 "book/12-sampling.nw"
+/* gpt.h: later chapters' additions */
 struct kv_cache;
 struct gpt_cache {
     int num_layers, max_T;
@@ -109,16 +102,15 @@ struct gpt_cache *gpt_cache_create(const struct gpt *m, int max_T);
 void gpt_cache_free(struct gpt_cache *g);
 /* Keep only the first len positions (len <= g->len). */
 void gpt_cache_rewind(struct gpt_cache *g, int len);
-#line 539 "book/12-sampling.nw"
+/* gpt.h: later chapters' additions */
 /* Run token at position g->len through m, appending to the cache; the
    position's logits [V] are then in g->logits.  Returns 0, or -1 if the
    cache is full or token is outside [0, V). */
 int gpt_step(const struct gpt *m, struct gpt_cache *g, int token);
-#line 586 "book/12-sampling.nw"
+/* gpt.h: later chapters' additions */
 /* Run tokens[0..n) through m's forward pass (which replaces its activations)
    and fill the empty cache g from it, as n calls of gpt_step would.  Returns
    0, or -1 (with a reason in err) if g is not empty or n does not fit. */
 int gpt_prefill(struct gpt *m, struct gpt_cache *g, const int *tokens, int n,
                 char *err, size_t errlen);
-#line 177 "book/08-model.nw"
 #endif

@@ -1,8 +1,7 @@
-#line 116 "book/05-layernorm.nw"
 #include <math.h>
 #include "layernorm.h"
 
-#line 140 "book/05-layernorm.nw"
+/* layernorm.c: the forward pass */
 int layernorm_forward(float *out, float *mean, float *rstd, const float *inp,
                       const float *weight, const float *bias, int B, int T, int C)
 {
@@ -12,18 +11,16 @@ int layernorm_forward(float *out, float *mean, float *rstd, const float *inp,
     for (long bt = 0; bt < (long)B * T; bt++) {
         const float *x = inp + bt * C;
         float *y = out + bt * C;
-        
-#line 160 "book/05-layernorm.nw"
-float m = 0.0f;
-for (int i = 0; i < C; i++)
-    m += x[i];
-m /= C;
-float v = 0.0f;
-for (int i = 0; i < C; i++)
-    v += (x[i] - m) * (x[i] - m);
-v /= C;
-float r = 1.0f / sqrtf(v + LAYERNORM_EPS);
-#line 150 "book/05-layernorm.nw"
+        /* compute m and r of x by the two-pass formulas */
+        float m = 0.0f;
+        for (int i = 0; i < C; i++)
+            m += x[i];
+        m /= C;
+        float v = 0.0f;
+        for (int i = 0; i < C; i++)
+            v += (x[i] - m) * (x[i] - m);
+        v /= C;
+        float r = 1.0f / sqrtf(v + LAYERNORM_EPS);
         for (int i = 0; i < C; i++)
             y[i] = (x[i] - m) * r * weight[i] + bias[i];
         mean[bt] = m;
@@ -31,7 +28,7 @@ float r = 1.0f / sqrtf(v + LAYERNORM_EPS);
     }
     return 0;
 }
-#line 193 "book/05-layernorm.nw"
+/* layernorm.c: the backward pass */
 int layernorm_backward(float *dinp, float *dweight, float *dbias, const float *dout,
                        const float *inp, const float *weight, const float *mean,
                        const float *rstd, int B, int T, int C)
@@ -39,38 +36,34 @@ int layernorm_backward(float *dinp, float *dweight, float *dbias, const float *d
     if (B < 1 || T < 1 || C < 1)
         return -1;
     long BT = (long)B * T;
-    
-#line 208 "book/05-layernorm.nw"
-#pragma omp parallel for schedule(static)
-for (long bt = 0; bt < BT; bt++) {
-    const float *x = inp + bt * C, *dy = dout + bt * C;
-    float m = mean[bt], r = rstd[bt], g_mean = 0.0f, gxhat_mean = 0.0f;
-    for (int i = 0; i < C; i++) {
-        float g = weight[i] * dy[i];
-        g_mean += g;
-        gxhat_mean += g * (x[i] - m) * r;
-    }
-    g_mean /= C;
-    gxhat_mean /= C;
-    for (int i = 0; i < C; i++) {
-        float g = weight[i] * dy[i], xhat = (x[i] - m) * r;
-        dinp[bt * C + i] += r * (g - g_mean - xhat * gxhat_mean);
-    }
-}
-#line 201 "book/05-layernorm.nw"
-    
-#line 227 "book/05-layernorm.nw"
-#pragma omp parallel for schedule(static)
-for (int i = 0; i < C; i++) {
-    float dw = 0.0f, db = 0.0f;
+    /* accumulate dinp, one position at a time */
+    #pragma omp parallel for schedule(static)
     for (long bt = 0; bt < BT; bt++) {
-        float dy = dout[bt * C + i];
-        dw += dy * (inp[bt * C + i] - mean[bt]) * rstd[bt];
-        db += dy;
+        const float *x = inp + bt * C, *dy = dout + bt * C;
+        float m = mean[bt], r = rstd[bt], g_mean = 0.0f, gxhat_mean = 0.0f;
+        for (int i = 0; i < C; i++) {
+            float g = weight[i] * dy[i];
+            g_mean += g;
+            gxhat_mean += g * (x[i] - m) * r;
+        }
+        g_mean /= C;
+        gxhat_mean /= C;
+        for (int i = 0; i < C; i++) {
+            float g = weight[i] * dy[i], xhat = (x[i] - m) * r;
+            dinp[bt * C + i] += r * (g - g_mean - xhat * gxhat_mean);
+        }
     }
-    dweight[i] += dw;
-    dbias[i] += db;
-}
-#line 202 "book/05-layernorm.nw"
+    /* accumulate dweight and dbias, one channel at a time */
+    #pragma omp parallel for schedule(static)
+    for (int i = 0; i < C; i++) {
+        float dw = 0.0f, db = 0.0f;
+        for (long bt = 0; bt < BT; bt++) {
+            float dy = dout[bt * C + i];
+            dw += dy * (inp[bt * C + i] - mean[bt]) * rstd[bt];
+            db += dy;
+        }
+        dweight[i] += dw;
+        dbias[i] += db;
+    }
     return 0;
 }

@@ -1,17 +1,16 @@
-#line 76 "book/02-matmul.nw"
 #include <math.h>
 #include <omp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "matmul.h"
-#line 421 "book/02-matmul.nw"
+/* matmul.c: vector intrinsics */
 #if defined(__x86_64__) && defined(__GNUC__)
 #include <immintrin.h>
 #define MATMUL_X86_64 1
 #endif
 
-#line 117 "book/02-matmul.nw"
+/* matmul.c: plain loops */
 void gemm_naive(int M, int N, int K, const float *A, const float *B, float *C)
 {
     for (int i = 0; i < M; i++)
@@ -22,7 +21,7 @@ void gemm_naive(int M, int N, int K, const float *A, const float *B, float *C)
             C[(size_t)i * N + j] += s;
         }
 }
-#line 160 "book/02-matmul.nw"
+/* matmul.c: plain loops */
 void gemm_reordered(int M, int N, int K, const float *A, const float *B, float *C)
 {
     for (int i = 0; i < M; i++) {
@@ -35,7 +34,7 @@ void gemm_reordered(int M, int N, int K, const float *A, const float *B, float *
         }
     }
 }
-#line 205 "book/02-matmul.nw"
+/* matmul.c: plain loops */
 void gemm_blocked(int M, int N, int K, const float *A, const float *B, float *C)
 {
     for (int jc = 0; jc < N; jc += MATMUL_NB) {
@@ -54,7 +53,7 @@ void gemm_blocked(int M, int N, int K, const float *A, const float *B, float *C)
         }
     }
 }
-#line 326 "book/02-matmul.nw"
+/* matmul.c: packing */
 /* packed[k*width + i] = x[i*rs + k*cs] for i < rows, k < kc */
 typedef void (*transpose_fn)(const float *x, ptrdiff_t rs, ptrdiff_t cs, int rows,
                              int kc, int width, float *packed);
@@ -66,7 +65,7 @@ static void transpose_portable(const float *x, ptrdiff_t rs, ptrdiff_t cs, int r
         for (int i = 0; i < rows; i++)
             packed[k * width + i] = x[i * rs + k * cs];
 }
-#line 340 "book/02-matmul.nw"
+/* matmul.c: packing */
 static void pack_panels(struct matrix X, int i0, int m, int p0, int kc, int width,
                         transpose_fn transpose, float *packed)
 {
@@ -82,7 +81,7 @@ static void pack_panels(struct matrix X, int i0, int m, int p0, int kc, int widt
             transpose(x, X.rs, X.cs, rows, kc, width, packed);
     }
 }
-#line 360 "book/02-matmul.nw"
+/* matmul.c: packing */
 static void pack_a(struct matrix A, int i0, int mc, int p0, int kc,
                    transpose_fn transpose, float *packed)
 {
@@ -95,12 +94,12 @@ static void pack_b(struct matrix B, int p0, int kc, int j0, int nc,
     struct matrix Bt = { B.p, B.cs, B.rs };
     pack_panels(Bt, j0, nc, p0, kc, MATMUL_NR, transpose, packed);
 }
-#line 753 "book/02-matmul.nw"
+/* matmul.c: packing */
 static size_t round_up(size_t n, size_t multiple)
 {
     return (n + multiple - 1) / multiple * multiple;
 }
-#line 805 "book/02-matmul.nw"
+/* matmul.c: packing */
 struct packing_cache {
     float *p;        /* aligned to 64 bytes */
     size_t floats;   /* its capacity */
@@ -120,7 +119,7 @@ static float *packing_buffer(struct packing_cache *cache, size_t floats)
     }
     return cache->p;
 }
-#line 391 "book/02-matmul.nw"
+/* matmul.c: micro-kernels */
 typedef void (*kernel_fn)(int kc, const float *a, const float *b, float *c,
                           ptrdiff_t ldc);
 
@@ -137,46 +136,40 @@ static void kernel_portable(int kc, const float *a, const float *b, float *c,
         for (int j = 0; j < MATMUL_NR; j++)
             c[i * ldc + j] += acc[i][j];
 }
-#line 428 "book/02-matmul.nw"
+/* matmul.c: micro-kernels */
 #ifdef MATMUL_X86_64
 __attribute__((target("avx512f")))
 static void kernel_avx512(int kc, const float *a, const float *b, float *c,
                           ptrdiff_t ldc)
 {
     __m512 acc[MATMUL_MR][2];
-    
-#line 448 "book/02-matmul.nw"
-#pragma GCC unroll 16
-for (int i = 0; i < MATMUL_MR; i++) {
-    acc[i][0] = acc[i][1] = _mm512_setzero_ps();
-    _mm_prefetch((const char *)(c + i * ldc), _MM_HINT_T0);
-    _mm_prefetch((const char *)(c + i * ldc + 16), _MM_HINT_T0);
-}
-#line 435 "book/02-matmul.nw"
-    for (int k = 0; k < kc; k++, a += MATMUL_MR, b += MATMUL_NR) {
-        
-#line 466 "book/02-matmul.nw"
-__m512 b0 = _mm512_load_ps(b), b1 = _mm512_load_ps(b + 16);
-#pragma GCC unroll 16
-for (int i = 0; i < MATMUL_MR; i++) {
-    __m512 ai = _mm512_set1_ps(a[i]);
-    acc[i][0] = _mm512_fmadd_ps(ai, b0, acc[i][0]);
-    acc[i][1] = _mm512_fmadd_ps(ai, b1, acc[i][1]);
-}
-#line 437 "book/02-matmul.nw"
+    /* zero the accumulators and prefetch the tile of c */
+    #pragma GCC unroll 16
+    for (int i = 0; i < MATMUL_MR; i++) {
+        acc[i][0] = acc[i][1] = _mm512_setzero_ps();
+        _mm_prefetch((const char *)(c + i * ldc), _MM_HINT_T0);
+        _mm_prefetch((const char *)(c + i * ldc + 16), _MM_HINT_T0);
     }
-    
-#line 457 "book/02-matmul.nw"
-#pragma GCC unroll 16
-for (int i = 0; i < MATMUL_MR; i++) {
-    float *ci = c + i * ldc;
-    _mm512_storeu_ps(ci, _mm512_add_ps(_mm512_loadu_ps(ci), acc[i][0]));
-    _mm512_storeu_ps(ci + 16, _mm512_add_ps(_mm512_loadu_ps(ci + 16), acc[i][1]));
-}
-#line 439 "book/02-matmul.nw"
+    for (int k = 0; k < kc; k++, a += MATMUL_MR, b += MATMUL_NR) {
+        /* multiply-add one column of a by one row of b into acc */
+        __m512 b0 = _mm512_load_ps(b), b1 = _mm512_load_ps(b + 16);
+        #pragma GCC unroll 16
+        for (int i = 0; i < MATMUL_MR; i++) {
+            __m512 ai = _mm512_set1_ps(a[i]);
+            acc[i][0] = _mm512_fmadd_ps(ai, b0, acc[i][0]);
+            acc[i][1] = _mm512_fmadd_ps(ai, b1, acc[i][1]);
+        }
+    }
+    /* add the accumulators to the tile of c */
+    #pragma GCC unroll 16
+    for (int i = 0; i < MATMUL_MR; i++) {
+        float *ci = c + i * ldc;
+        _mm512_storeu_ps(ci, _mm512_add_ps(_mm512_loadu_ps(ci), acc[i][0]));
+        _mm512_storeu_ps(ci + 16, _mm512_add_ps(_mm512_loadu_ps(ci + 16), acc[i][1]));
+    }
 }
 #endif
-#line 485 "book/02-matmul.nw"
+/* matmul.c: micro-kernels */
 #ifdef MATMUL_X86_64
 enum { AVX2_ROWS = 6 };
 
@@ -189,28 +182,24 @@ static inline void strip_avx2(int kc, const float *a, const float *b, float *c,
     for (int i = 0; i < rows; i++)
         acc[i][0] = acc[i][1] = _mm256_setzero_ps();
     for (int k = 0; k < kc; k++, a += MATMUL_MR, b += MATMUL_NR) {
-        
-#line 505 "book/02-matmul.nw"
-__m256 b0 = _mm256_load_ps(b), b1 = _mm256_load_ps(b + 8);
-#pragma GCC unroll 6
-for (int i = 0; i < rows; i++) {
-    __m256 ai = _mm256_broadcast_ss(a + i);
-    acc[i][0] = _mm256_fmadd_ps(ai, b0, acc[i][0]);
-    acc[i][1] = _mm256_fmadd_ps(ai, b1, acc[i][1]);
-}
-#line 498 "book/02-matmul.nw"
+        /* multiply-add the strip's rows of a by 16 columns of b into acc */
+        __m256 b0 = _mm256_load_ps(b), b1 = _mm256_load_ps(b + 8);
+        #pragma GCC unroll 6
+        for (int i = 0; i < rows; i++) {
+            __m256 ai = _mm256_broadcast_ss(a + i);
+            acc[i][0] = _mm256_fmadd_ps(ai, b0, acc[i][0]);
+            acc[i][1] = _mm256_fmadd_ps(ai, b1, acc[i][1]);
+        }
     }
-    
-#line 515 "book/02-matmul.nw"
-#pragma GCC unroll 6
-for (int i = 0; i < rows; i++) {
-    float *ci = c + i * ldc;
-    _mm256_storeu_ps(ci, _mm256_add_ps(_mm256_loadu_ps(ci), acc[i][0]));
-    _mm256_storeu_ps(ci + 8, _mm256_add_ps(_mm256_loadu_ps(ci + 8), acc[i][1]));
+    /* add the strip's accumulators to c */
+    #pragma GCC unroll 6
+    for (int i = 0; i < rows; i++) {
+        float *ci = c + i * ldc;
+        _mm256_storeu_ps(ci, _mm256_add_ps(_mm256_loadu_ps(ci), acc[i][0]));
+        _mm256_storeu_ps(ci + 8, _mm256_add_ps(_mm256_loadu_ps(ci + 8), acc[i][1]));
+    }
 }
-#line 500 "book/02-matmul.nw"
-}
-#line 525 "book/02-matmul.nw"
+/* matmul.c: micro-kernels */
 __attribute__((target("avx2,fma")))
 static void kernel_avx2(int kc, const float *a, const float *b, float *c,
                         ptrdiff_t ldc)
@@ -223,7 +212,7 @@ static void kernel_avx2(int kc, const float *a, const float *b, float *c,
     }
 }
 #endif
-#line 566 "book/02-matmul.nw"
+/* matmul.c: the vector transposition */
 #ifdef MATMUL_X86_64
 __attribute__((target("avx512f"), always_inline))
 static inline void transpose16_avx512(const __m512 r[16], __m512 col[16])
@@ -241,23 +230,21 @@ static inline void transpose16_avx512(const __m512 r[16], __m512 col[16])
         u[g + 2] = _mm512_shuffle_ps(t[g + 1], t[g + 3], 0x44);
         u[g + 3] = _mm512_shuffle_ps(t[g + 1], t[g + 3], 0xEE);
     }
-    
-#line 598 "book/02-matmul.nw"
-#pragma GCC unroll 4
-for (int j = 0; j < 4; j++) {
-    __m512 even01 = _mm512_shuffle_f32x4(u[j], u[4 + j], 0x88); /* lanes 0, 2 */
-    __m512 odd01 = _mm512_shuffle_f32x4(u[j], u[4 + j], 0xDD);  /* lanes 1, 3 */
-    __m512 even23 = _mm512_shuffle_f32x4(u[8 + j], u[12 + j], 0x88);
-    __m512 odd23 = _mm512_shuffle_f32x4(u[8 + j], u[12 + j], 0xDD);
-    col[j] = _mm512_shuffle_f32x4(even01, even23, 0x88);
-    col[4 + j] = _mm512_shuffle_f32x4(odd01, odd23, 0x88);
-    col[8 + j] = _mm512_shuffle_f32x4(even01, even23, 0xDD);
-    col[12 + j] = _mm512_shuffle_f32x4(odd01, odd23, 0xDD);
-}
-#line 584 "book/02-matmul.nw"
+    /* gather lane L of u[j], u[4+j], u[8+j], u[12+j] as col[4L+j] */
+    #pragma GCC unroll 4
+    for (int j = 0; j < 4; j++) {
+        __m512 even01 = _mm512_shuffle_f32x4(u[j], u[4 + j], 0x88); /* lanes 0, 2 */
+        __m512 odd01 = _mm512_shuffle_f32x4(u[j], u[4 + j], 0xDD);  /* lanes 1, 3 */
+        __m512 even23 = _mm512_shuffle_f32x4(u[8 + j], u[12 + j], 0x88);
+        __m512 odd23 = _mm512_shuffle_f32x4(u[8 + j], u[12 + j], 0xDD);
+        col[j] = _mm512_shuffle_f32x4(even01, even23, 0x88);
+        col[4 + j] = _mm512_shuffle_f32x4(odd01, odd23, 0x88);
+        col[8 + j] = _mm512_shuffle_f32x4(even01, even23, 0xDD);
+        col[12 + j] = _mm512_shuffle_f32x4(odd01, odd23, 0xDD);
+    }
 }
 #endif
-#line 617 "book/02-matmul.nw"
+/* matmul.c: the vector transposition */
 #ifdef MATMUL_X86_64
 __attribute__((target("avx512f")))
 static void transpose_avx512(const float *x, ptrdiff_t rs, ptrdiff_t cs, int rows,
@@ -270,28 +257,25 @@ static void transpose_avx512(const float *x, ptrdiff_t rs, ptrdiff_t cs, int row
     for (int i0 = 0; i0 < width; i0 += 16) {
         __mmask16 lanes = (__mmask16)((1u << (width - i0 < 16 ? width - i0 : 16)) - 1);
         for (int k0 = 0; k0 < kc; k0 += 16) {
-            
-#line 643 "book/02-matmul.nw"
-int n = kc - k0 < 16 ? kc - k0 : 16;
-__m512 r[16], col[16];
-#line 653 "book/02-matmul.nw"
-__mmask16 present = (__mmask16)((1u << n) - 1);
-#pragma GCC unroll 16
-for (int i = 0; i < 16; i++)
-    r[i] = i0 + i < rows ? _mm512_maskz_loadu_ps(present, x + (i0 + i) * rs + k0)
-                         : _mm512_setzero_ps();
-#line 646 "book/02-matmul.nw"
-transpose16_avx512(r, col);
-#line 637 "book/02-matmul.nw"
-#pragma GCC unroll 16
-for (int k = 0; k < n; k++)
-    _mm512_mask_storeu_ps(packed + (k0 + k) * width + i0, lanes, col[k]);
-#line 630 "book/02-matmul.nw"
+            /* transpose the block of rows i0 and columns k0 into the panel */
+            int n = kc - k0 < 16 ? kc - k0 : 16;
+            __m512 r[16], col[16];
+            /* load rows i0 to i0+15 at k0, zeros past the panel's last */
+            __mmask16 present = (__mmask16)((1u << n) - 1);
+            #pragma GCC unroll 16
+            for (int i = 0; i < 16; i++)
+                r[i] = i0 + i < rows ? _mm512_maskz_loadu_ps(present, x + (i0 + i) * rs + k0)
+                                     : _mm512_setzero_ps();
+            transpose16_avx512(r, col);
+            /* store columns k0 to k0+n-1 of the block, lanes of each */
+            #pragma GCC unroll 16
+            for (int k = 0; k < n; k++)
+                _mm512_mask_storeu_ps(packed + (k0 + k) * width + i0, lanes, col[k]);
         }
     }
 }
 #endif
-#line 678 "book/02-matmul.nw"
+/* matmul.c: choosing the code */
 int matmul_have_avx2(void)
 {
 #ifdef MATMUL_X86_64
@@ -309,7 +293,7 @@ int matmul_have_avx512(void)
     return 0;
 #endif
 }
-#line 700 "book/02-matmul.nw"
+/* matmul.c: choosing the code */
 struct packed_code {
     kernel_fn kernel;
     transpose_fn transpose;
@@ -327,19 +311,17 @@ static struct packed_code choose_code(enum matmul_kernel which)
     (void)which;
     return (struct packed_code){ kernel_portable, transpose_portable };
 }
-#line 730 "book/02-matmul.nw"
+/* matmul.c: the packed driver */
 static void gemm_serial(int M, int N, int K, struct matrix A, struct matrix B,
                         float *C, ptrdiff_t ldc, struct packed_code code)
 {
     kernel_fn run = code.kernel;
-    
-#line 760 "book/02-matmul.nw"
-size_t kc_max = K < MATMUL_KC ? (size_t)K : MATMUL_KC;
-size_t mc_max = M < MATMUL_MC ? (size_t)M : MATMUL_MC;
-size_t nc_max = N < MATMUL_NC ? (size_t)N : MATMUL_NC;
-float *packed_a = packing_buffer(&packed_a_cache, round_up(mc_max, MATMUL_MR) * kc_max);
-float *packed_b = packing_buffer(&packed_b_cache, kc_max * round_up(nc_max, MATMUL_NR));
-#line 735 "book/02-matmul.nw"
+    /* get packing buffers for the largest blocks, panels padded */
+    size_t kc_max = K < MATMUL_KC ? (size_t)K : MATMUL_KC;
+    size_t mc_max = M < MATMUL_MC ? (size_t)M : MATMUL_MC;
+    size_t nc_max = N < MATMUL_NC ? (size_t)N : MATMUL_NC;
+    float *packed_a = packing_buffer(&packed_a_cache, round_up(mc_max, MATMUL_MR) * kc_max);
+    float *packed_b = packing_buffer(&packed_b_cache, kc_max * round_up(nc_max, MATMUL_NR));
     for (int jc = 0; jc < N; jc += MATMUL_NC) {
         int nc = N - jc < MATMUL_NC ? N - jc : MATMUL_NC;
         for (int pc = 0; pc < K; pc += MATMUL_KC) {
@@ -348,34 +330,30 @@ float *packed_b = packing_buffer(&packed_b_cache, kc_max * round_up(nc_max, MATM
             for (int ic = 0; ic < M; ic += MATMUL_MC) {
                 int mc = M - ic < MATMUL_MC ? M - ic : MATMUL_MC;
                 pack_a(A, ic, mc, pc, kc, code.transpose, packed_a);
-                
-#line 771 "book/02-matmul.nw"
-for (int jr = 0; jr < nc; jr += MATMUL_NR)
-    for (int ir = 0; ir < mc; ir += MATMUL_MR) {
-        int mr = mc - ir < MATMUL_MR ? mc - ir : MATMUL_MR;
-        int nr = nc - jr < MATMUL_NR ? nc - jr : MATMUL_NR;
-        const float *a = packed_a + (size_t)ir * kc, *b = packed_b + (size_t)jr * kc;
-        float *c = C + (ic + ir) * ldc + jc + jr;
-        if (mr == MATMUL_MR && nr == MATMUL_NR)
-            run(kc, a, b, c, ldc);
-        else
-            
-#line 785 "book/02-matmul.nw"
-{
-    float tile[MATMUL_MR * MATMUL_NR] = { 0 };
-    run(kc, a, b, tile, MATMUL_NR);
-    for (int i = 0; i < mr; i++)
-        for (int j = 0; j < nr; j++)
-            c[i * ldc + j] += tile[i * MATMUL_NR + j];
-}
-#line 781 "book/02-matmul.nw"
-    }
-#line 744 "book/02-matmul.nw"
+                /* run the kernel on every tile of the packed blocks */
+                for (int jr = 0; jr < nc; jr += MATMUL_NR)
+                    for (int ir = 0; ir < mc; ir += MATMUL_MR) {
+                        int mr = mc - ir < MATMUL_MR ? mc - ir : MATMUL_MR;
+                        int nr = nc - jr < MATMUL_NR ? nc - jr : MATMUL_NR;
+                        const float *a = packed_a + (size_t)ir * kc, *b = packed_b + (size_t)jr * kc;
+                        float *c = C + (ic + ir) * ldc + jc + jr;
+                        if (mr == MATMUL_MR && nr == MATMUL_NR)
+                            run(kc, a, b, c, ldc);
+                        else
+                            /* run the kernel on a scratch tile and add its valid part to c */
+                            {
+                                float tile[MATMUL_MR * MATMUL_NR] = { 0 };
+                                run(kc, a, b, tile, MATMUL_NR);
+                                for (int i = 0; i < mr; i++)
+                                    for (int j = 0; j < nr; j++)
+                                        c[i * ldc + j] += tile[i * MATMUL_NR + j];
+                            }
+                    }
             }
         }
     }
 }
-#line 857 "book/02-matmul.nw"
+/* matmul.c: the packed driver */
 void gemm_strided(int M, int N, int K, struct matrix A, struct matrix B,
                   float *C, ptrdiff_t ldc, enum matmul_kernel kernel, int threaded)
 {
@@ -389,24 +367,22 @@ void gemm_strided(int M, int N, int K, struct matrix A, struct matrix B,
         threads = panels;
     #pragma omp parallel num_threads(threads)
     {
-        
-#line 878 "book/02-matmul.nw"
-int t = omp_get_thread_num(), T = omp_get_num_threads();
-int lo = (int)((long)panels * t / T) * step;
-int hi = (int)((long)panels * (t + 1) / T) * step;
-if (hi > length)
-    hi = length;
-if (by_columns) {
-    struct matrix b = { B.p + lo * B.cs, B.rs, B.cs };
-    gemm_serial(M, hi - lo, K, A, b, C + lo, ldc, code);
-} else {
-    struct matrix a = { A.p + lo * A.rs, A.rs, A.cs };
-    gemm_serial(hi - lo, N, K, a, B, C + lo * ldc, ldc, code);
-}
-#line 871 "book/02-matmul.nw"
+        /* run gemm_serial on this thread's band of C */
+        int t = omp_get_thread_num(), T = omp_get_num_threads();
+        int lo = (int)((long)panels * t / T) * step;
+        int hi = (int)((long)panels * (t + 1) / T) * step;
+        if (hi > length)
+            hi = length;
+        if (by_columns) {
+            struct matrix b = { B.p + lo * B.cs, B.rs, B.cs };
+            gemm_serial(M, hi - lo, K, A, b, C + lo, ldc, code);
+        } else {
+            struct matrix a = { A.p + lo * A.rs, A.rs, A.cs };
+            gemm_serial(hi - lo, N, K, a, B, C + lo * ldc, ldc, code);
+        }
     }
 }
-#line 905 "book/02-matmul.nw"
+/* matmul.c: the ladder's packed variants */
 static void gemm_row_major(int M, int N, int K, const float *A, const float *B,
                            float *C, enum matmul_kernel kernel, int threaded)
 {
@@ -425,13 +401,13 @@ void gemm_threaded(int M, int N, int K, const float *A, const float *B, float *C
 {
     gemm_row_major(M, N, K, A, B, C, MATMUL_KERNEL_BEST, 1);
 }
-#line 936 "book/02-matmul.nw"
+/* matmul.c: the ladder's packed variants */
 const struct gemm_variant gemm_variants[NUM_GEMM_VARIANTS] = {
     { "naive", gemm_naive },   { "reordered", gemm_reordered },
     { "blocked", gemm_blocked }, { "packed", gemm_packed },
     { "simd", gemm_simd },     { "threaded", gemm_threaded },
 };
-#line 965 "book/02-matmul.nw"
+/* matmul.c: the model's products */
 void matmul_forward(float *out, const float *inp, const float *weight,
                     const float *bias, int BT, int C, int OC)
 {
@@ -442,7 +418,7 @@ void matmul_forward(float *out, const float *inp, const float *weight,
     struct matrix X = { inp, C, 1 }, Wt = { weight, 1, C };
     gemm_strided(BT, OC, C, X, Wt, out, OC, MATMUL_KERNEL_BEST, 1);
 }
-#line 1011 "book/02-matmul.nw"
+/* matmul.c: the model's products */
 void matmul_backward(float *dinp, float *dweight, float *dbias, const float *dout,
                      const float *inp, const float *weight, int BT, int C, int OC)
 {
@@ -451,21 +427,19 @@ void matmul_backward(float *dinp, float *dweight, float *dbias, const float *dou
     gemm_strided(BT, C, OC, G, W, dinp, C, MATMUL_KERNEL_BEST, 1);
     gemm_strided(OC, C, BT, Gt, X, dweight, C, MATMUL_KERNEL_BEST, 1);
     if (dbias)
-        
-#line 1028 "book/02-matmul.nw"
-{
-    enum { COLUMNS_PER_TASK = 64 };
-    #pragma omp parallel for schedule(static)
-    for (int o0 = 0; o0 < OC; o0 += COLUMNS_PER_TASK) {
-        int n = OC - o0 < COLUMNS_PER_TASK ? OC - o0 : COLUMNS_PER_TASK;
-        for (int r = 0; r < BT; r++)
-            for (int o = o0; o < o0 + n; o++)
-                dbias[o] += dout[(size_t)r * OC + o];
-    }
+        /* add the column sums of dout to dbias */
+        {
+            enum { COLUMNS_PER_TASK = 64 };
+            #pragma omp parallel for schedule(static)
+            for (int o0 = 0; o0 < OC; o0 += COLUMNS_PER_TASK) {
+                int n = OC - o0 < COLUMNS_PER_TASK ? OC - o0 : COLUMNS_PER_TASK;
+                for (int r = 0; r < BT; r++)
+                    for (int o = o0; o < o0 + n; o++)
+                        dbias[o] += dout[(size_t)r * OC + o];
+            }
+        }
 }
-#line 1020 "book/02-matmul.nw"
-}
-#line 1056 "book/02-matmul.nw"
+/* matmul.c: sizes and checks */
 int matmul_check_sizes(long M, long N, long K)
 {
     const long max = MATMUL_MAX_DIM, limit = 1L << 31;
@@ -475,7 +449,7 @@ int matmul_check_sizes(long M, long N, long K)
         return -1;
     return 0;
 }
-#line 1086 "book/02-matmul.nw"
+/* matmul.c: the peak rate */
 enum { PEAK_CHAINS = 24, PEAK_CHAINS_AVX2 = 12 }; /* 32 and 16 registers */
 #ifdef MATMUL_X86_64
 __attribute__((target("avx512f")))
@@ -494,7 +468,7 @@ static float fma_chains_avx512(long iters)
     return s;
 }
 #endif
-#line 1112 "book/02-matmul.nw"
+/* matmul.c: the peak rate */
 #ifdef MATMUL_X86_64
 __attribute__((target("avx2,fma")))
 static float fma_chains_avx2(long iters)
@@ -515,7 +489,7 @@ static float fma_chains_avx2(long iters)
     return s;
 }
 #endif
-#line 1135 "book/02-matmul.nw"
+/* matmul.c: the peak rate */
 static float fma_chains_portable(long iters)
 {
     float x[PEAK_CHAINS], s = 0;
@@ -528,7 +502,7 @@ static float fma_chains_portable(long iters)
         s += x[c];
     return s;
 }
-#line 1154 "book/02-matmul.nw"
+/* matmul.c: the peak rate */
 /* One thread's chains at the widest vectors this CPU has; *fmas gets the
    multiply-adds of one iteration, chains times lanes. */
 static float fma_chains_widest(long iters, int *fmas)
@@ -541,7 +515,7 @@ static float fma_chains_widest(long iters, int *fmas)
 #endif
     return *fmas = PEAK_CHAINS, fma_chains_portable(iters);
 }
-#line 1171 "book/02-matmul.nw"
+/* matmul.c: the peak rate */
 double matmul_peak_gflops(int threads)
 {
     const long iters = 1L << 22;
@@ -549,18 +523,16 @@ double matmul_peak_gflops(int threads)
     int fmas = 1;
     for (int rep = 0; rep < 5; rep++) {
         double t0 = omp_get_wtime();
-        
-#line 1190 "book/02-matmul.nw"
-static volatile float sink[256];
-#pragma omp parallel num_threads(threads)
-{
-    int me = omp_get_thread_num() % 256, per_iteration;
-    sink[me] = fma_chains_widest(iters, &per_iteration);
-    #pragma omp master
-    fmas = per_iteration;
-}
-(void)sink[0];
-#line 1179 "book/02-matmul.nw"
+        /* run the chains on every thread, each into its own slot of sink */
+        static volatile float sink[256];
+        #pragma omp parallel num_threads(threads)
+        {
+            int me = omp_get_thread_num() % 256, per_iteration;
+            sink[me] = fma_chains_widest(iters, &per_iteration);
+            #pragma omp master
+            fmas = per_iteration;
+        }
+        (void)sink[0];
         double t = omp_get_wtime() - t0;
         double flops = 2.0 * fmas * (double)iters * threads;
         best = fmax(best, flops / t * 1e-9);

@@ -1,28 +1,27 @@
-#line 62 "book/02-matmul.nw"
 #ifndef LONGHAND_MATMUL_H
 #define LONGHAND_MATMUL_H
 #include <stddef.h>
 
-#line 101 "book/02-matmul.nw"
+/* matmul.h: the ladder */
 /* C[M x N] += A[M x K] B[K x N]; all row-major and contiguous. */
 typedef void (*gemm_fn)(int M, int N, int K, const float *A, const float *B,
                         float *C);
-#line 112 "book/02-matmul.nw"
+/* matmul.h: the ladder */
 /* Rung 1: one inner product per output, k innermost. */
 void gemm_naive(int M, int N, int K, const float *A, const float *B, float *C);
-#line 155 "book/02-matmul.nw"
+/* matmul.h: the ladder */
 /* Rung 2: loop order i, k, j: the inner loop runs along rows of B and C. */
 void gemm_reordered(int M, int N, int K, const float *A, const float *B, float *C);
-#line 200 "book/02-matmul.nw"
+/* matmul.h: the ladder */
 /* Rung 3: gemm_reordered on tiles: K in blocks of MATMUL_KC, N of MATMUL_NB. */
 void gemm_blocked(int M, int N, int K, const float *A, const float *B, float *C);
-#line 272 "book/02-matmul.nw"
+/* matmul.h: the ladder */
 /* A read-only matrix operand: element (i, j) is p[i*rs + j*cs]. */
 struct matrix {
     const float *p;
     ptrdiff_t rs, cs;
 };
-#line 665 "book/02-matmul.nw"
+/* matmul.h: the ladder */
 enum matmul_kernel {
     MATMUL_KERNEL_PORTABLE, /* plain C, always available */
     MATMUL_KERNEL_AVX2,     /* x86-64 AVX2 and FMA; portable without them */
@@ -32,35 +31,35 @@ enum matmul_kernel {
 /* 1 if the AVX2 kernel, or the AVX-512 kernel, runs on this CPU. */
 int matmul_have_avx2(void);
 int matmul_have_avx512(void);
-#line 850 "book/02-matmul.nw"
+/* matmul.h: the ladder */
 /* C[M x N] (row stride ldc) += A[M x K] B[K x N] for operands of any strides,
    packed, with the given kernel, on omp_get_max_threads() threads if threaded. */
 void gemm_strided(int M, int N, int K, struct matrix A, struct matrix B,
                   float *C, ptrdiff_t ldc, enum matmul_kernel kernel, int threaded);
-#line 896 "book/02-matmul.nw"
+/* matmul.h: the ladder */
 /* Rung 4: packed blocks and the portable register-blocked kernel, 1 thread. */
 void gemm_packed(int M, int N, int K, const float *A, const float *B, float *C);
 /* Rung 5: as gemm_packed with the AVX-512 (else AVX2) kernel if the CPU has one. */
 void gemm_simd(int M, int N, int K, const float *A, const float *B, float *C);
 /* Rung 6: as gemm_simd on omp_get_max_threads() threads. */
 void gemm_threaded(int M, int N, int K, const float *A, const float *B, float *C);
-#line 927 "book/02-matmul.nw"
+/* matmul.h: the ladder */
 struct gemm_variant {
     const char *name; /* as the benchmark prints it */
     gemm_fn run;
 };
 enum { NUM_GEMM_VARIANTS = 6 };
 extern const struct gemm_variant gemm_variants[NUM_GEMM_VARIANTS];
-#line 959 "book/02-matmul.nw"
+/* matmul.h: the model's products */
 /* out[BT x OC] = inp[BT x C] weight[OC x C]^T + bias[OC] (bias may be NULL). */
 void matmul_forward(float *out, const float *inp, const float *weight,
                     const float *bias, int BT, int C, int OC);
-#line 1004 "book/02-matmul.nw"
+/* matmul.h: the model's products */
 /* dinp[BT x C] += dout[BT x OC] weight[OC x C]; dweight[OC x C] += dout^T inp;
    dbias[OC] += column sums of dout (dbias may be NULL). */
 void matmul_backward(float *dinp, float *dweight, float *dbias, const float *dout,
                      const float *inp, const float *weight, int BT, int C, int OC);
-#line 295 "book/02-matmul.nw"
+/* matmul.h: sizes and checks */
 enum {
     MATMUL_MR = 14,   /* rows of the register tile */
     MATMUL_NR = 32,   /* columns of the register tile: two 16-float vectors */
@@ -69,13 +68,12 @@ enum {
     MATMUL_NC = 4096, /* columns of a packed B block (KC x NC in L3) */
     MATMUL_NB = 512,  /* tile width of gemm_blocked */
 };
-#line 1050 "book/02-matmul.nw"
+/* matmul.h: sizes and checks */
 enum { MATMUL_MAX_DIM = 1 << 20 };
 /* 0 if M, N, K are each in [1, MATMUL_MAX_DIM] and M*K, K*N, M*N < 2^31; else -1. */
 int matmul_check_sizes(long M, long N, long K);
-#line 1080 "book/02-matmul.nw"
+/* matmul.h: sizes and checks */
 /* The measured FMA rate, GFLOP/s, of `threads` threads running only FMAs
    (AVX-512 where the CPU has it, else AVX2, else scalar fmaf). */
 double matmul_peak_gflops(int threads);
-#line 69 "book/02-matmul.nw"
 #endif

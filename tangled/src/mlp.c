@@ -1,11 +1,10 @@
-#line 123 "book/06-mlp.nw"
 #include <math.h>
 #include <stdint.h>
 #include <gsl/gsl_cdf.h>
 #include "matmul.h"
 #include "mlp.h"
 
-#line 168 "book/06-mlp.nw"
+/* mlp.c: a tanh that vectorises */
 /* e^x for -87 <= x <= 0, to about 2 ulp, in straight-line arithmetic. */
 static inline float exp_nonpositive(float x)
 {
@@ -26,7 +25,7 @@ static inline float tanh_vectorisable(float u)
     float e = exp_nonpositive(-2.0f * fabsf(u));
     return copysignf((1.0f - e) / (1.0f + e), u);
 }
-#line 195 "book/06-mlp.nw"
+/* mlp.c: GELU */
 #define GELU_SCALE ((float)0.79788456080286535588) /* sqrt(2 / pi) */
 #define GELU_CUBIC 0.044715f
 
@@ -38,7 +37,7 @@ void gelu_forward(float *out, const float *inp, long n)
         out[i] = 0.5f * x * (1.0f + tanh_vectorisable(u));
     }
 }
-#line 214 "book/06-mlp.nw"
+/* mlp.c: GELU */
 void gelu_backward(float *dinp, const float *inp, const float *dout, long n)
 {
     #pragma omp parallel for simd schedule(static)
@@ -51,13 +50,13 @@ void gelu_backward(float *dinp, const float *inp, const float *dout, long n)
         dinp[i] += grad * dout[i];
     }
 }
-#line 232 "book/06-mlp.nw"
+/* mlp.c: GELU */
 void gelu_exact_forward(float *out, const float *inp, long n)
 {
     for (long i = 0; i < n; i++)
         out[i] = (float)(inp[i] * gsl_cdf_ugaussian_P(inp[i]));
 }
-#line 253 "book/06-mlp.nw"
+/* mlp.c: the MLP */
 int mlp_forward(float *y, float *h, float *a, const float *x, const float *fcw,
                 const float *fcb, const float *projw, const float *projb, int BT, int C)
 {
@@ -68,7 +67,7 @@ int mlp_forward(float *y, float *h, float *a, const float *x, const float *fcw,
     matmul_forward(y, a, projw, projb, BT, 4 * C, C);
     return 0;
 }
-#line 279 "book/06-mlp.nw"
+/* mlp.c: the MLP */
 int mlp_backward(float *dx, float *dfcw, float *dfcb, float *dprojw, float *dprojb,
                  float *da, float *dh, const float *dy, const float *x, const float *h,
                  const float *a, const float *fcw, const float *projw, int BT, int C)

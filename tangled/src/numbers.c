@@ -1,4 +1,3 @@
-#line 139 "book/01-numbers.nw"
 #include <math.h>
 #include <stdint.h>
 #include <string.h>
@@ -6,7 +5,7 @@
 #include <gsl/gsl_randist.h>
 #include "numbers.h"
 
-#line 162 "book/01-numbers.nw"
+/* numbers.c: summation */
 float sum_sequential(const float *x, size_t n)
 {
     float s = 0.0f;
@@ -14,7 +13,7 @@ float sum_sequential(const float *x, size_t n)
         s += x[i];
     return s;
 }
-#line 181 "book/01-numbers.nw"
+/* numbers.c: summation */
 enum { PAIRWISE_BLOCK = 8 };
 
 float sum_pairwise(const float *x, size_t n)
@@ -24,14 +23,14 @@ float sum_pairwise(const float *x, size_t n)
     size_t half = n / 2;
     return sum_pairwise(x, half) + sum_pairwise(x + half, n - half);
 }
-#line 229 "book/01-numbers.nw"
+/* numbers.c: summation */
 void sum_rows(summation_fn sum, const float *x, size_t rows, size_t n, float *sums)
 {
     #pragma omp parallel for schedule(static)
     for (size_t r = 0; r < rows; r++)
         sums[r] = sum(x + r * n, n);
 }
-#line 255 "book/01-numbers.nw"
+/* numbers.c: random numbers */
 gsl_rng *rng_create(unsigned long seed)
 {
     gsl_error_handler_t *saved_handler = gsl_set_error_handler_off();
@@ -41,7 +40,7 @@ gsl_rng *rng_create(unsigned long seed)
         gsl_rng_set(rng, seed);
     return rng;
 }
-#line 282 "book/01-numbers.nw"
+/* numbers.c: random numbers */
 void fill_normal(gsl_rng *rng, float *x, size_t n, double std)
 {
     for (size_t i = 0; i < n; i++)
@@ -54,12 +53,12 @@ void fill_uniform(gsl_rng *rng, float *x, size_t n)
     for (size_t i = 0; i < n; i++)
         x[i] = fminf((float)gsl_rng_uniform(rng), below_one);
 }
-#line 326 "book/01-numbers.nw"
+/* numbers.c: parameter layout */
 int padded_vocab(int vocab_size)
 {
     return (vocab_size + VOCAB_PAD - 1) / VOCAB_PAD * VOCAB_PAD;
 }
-#line 351 "book/01-numbers.nw"
+/* numbers.c: parameter layout */
 const char *const param_tensor_names[NUM_PARAM_TENSORS] = {
     "wte", "wpe", "ln1w", "ln1b", "qkvw", "qkvb", "attprojw", "attprojb",
     "ln2w", "ln2b", "fcw", "fcb", "fcprojw", "fcprojb", "lnfw", "lnfb",
@@ -77,7 +76,7 @@ void param_sizes(const struct gpt_config *cfg, size_t sizes[NUM_PARAM_TENSORS])
     for (int i = 0; i < NUM_PARAM_TENSORS; i++)
         sizes[i] = s[i];
 }
-#line 383 "book/01-numbers.nw"
+/* numbers.c: parameter layout */
 size_t layout_total(const size_t *sizes, size_t count)
 {
     size_t total = 0;
@@ -96,7 +95,7 @@ void layout_views(float *base, const size_t *sizes, size_t count, float **views)
         base += sizes[i];
     }
 }
-#line 425 "book/01-numbers.nw"
+/* numbers.c: parameter layout */
 void param_init(float *params, const struct gpt_config *cfg, gsl_rng *rng)
 {
     size_t sizes[NUM_PARAM_TENSORS];
@@ -107,16 +106,14 @@ void param_init(float *params, const struct gpt_config *cfg, gsl_rng *rng)
     for (int i = 0; i < NUM_PARAM_TENSORS; i++) {
         const char *name = param_tensor_names[i];
         size_t len = strlen(name);
-        
-#line 445 "book/01-numbers.nw"
-if (strncmp(name, "ln", 2) == 0 || name[len - 1] == 'b') {
-    float constant = name[len - 1] == 'b' ? 0.0f : 1.0f;
-    for (size_t k = 0; k < sizes[i]; k++)
-        p[i][k] = constant;
-} else if (strcmp(name, "attprojw") == 0 || strcmp(name, "fcprojw") == 0)
-    fill_normal(rng, p[i], sizes[i], residual_std);
-else
-    fill_normal(rng, p[i], sizes[i], 0.02);
-#line 436 "book/01-numbers.nw"
+        /* fill tensor i according to its kind */
+        if (strncmp(name, "ln", 2) == 0 || name[len - 1] == 'b') {
+            float constant = name[len - 1] == 'b' ? 0.0f : 1.0f;
+            for (size_t k = 0; k < sizes[i]; k++)
+                p[i][k] = constant;
+        } else if (strcmp(name, "attprojw") == 0 || strcmp(name, "fcprojw") == 0)
+            fill_normal(rng, p[i], sizes[i], residual_std);
+        else
+            fill_normal(rng, p[i], sizes[i], 0.02);
     }
 }

@@ -1,10 +1,9 @@
-#line 218 "book/12-sampling.nw"
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include "sample.h"
 
-#line 237 "book/12-sampling.nw"
+/* sample.c: checking the options */
 const char *sample_options_error(const struct sample_options *o)
 {
     if (!(o->temperature >= 0) || !isfinite(o->temperature))
@@ -16,7 +15,7 @@ const char *sample_options_error(const struct sample_options *o)
     return NULL;
 }
 
-#line 253 "book/12-sampling.nw"
+/* sample.c: creating a sampler */
 int sampler_create(struct sampler *s, int V, const struct sample_options *o)
 {
     memset(s, 0, sizeof *s);
@@ -32,14 +31,14 @@ int sampler_create(struct sampler *s, int V, const struct sample_options *o)
     return 0;
 }
 
-#line 271 "book/12-sampling.nw"
+/* sample.c: freeing a sampler */
 void sampler_free(struct sampler *s)
 {
     free(s->p);
     free(s->kept);
     memset(s, 0, sizeof *s);
 }
-#line 281 "book/12-sampling.nw"
+/* sample.c: the stages */
 int sample_argmax(const float *logits, int V)
 {
     int best = 0;
@@ -48,7 +47,7 @@ int sample_argmax(const float *logits, int V)
             best = i;
     return best;
 }
-#line 299 "book/12-sampling.nw"
+/* sample.c: the stages */
 void sample_softmax(double *p, const float *logits, int V, double temperature)
 {
     double m = logits[sample_argmax(logits, V)], sum = 0;
@@ -57,7 +56,7 @@ void sample_softmax(double *p, const float *logits, int V, double temperature)
     for (int i = 0; i < V; i++)
         p[i] /= sum;
 }
-#line 320 "book/12-sampling.nw"
+/* sample.c: the stages */
 static int by_probability_then_id(const void *a, const void *b)
 {
     const struct token_prob *x = a, *y = b;
@@ -75,7 +74,7 @@ void sample_sort(struct token_prob *out, const double *p, int V)
         out[i] = (struct token_prob){ p[i], i };
     qsort(out, (size_t)V, sizeof *out, by_probability_then_id);
 }
-#line 348 "book/12-sampling.nw"
+/* sample.c: the stages */
 int sample_top_p(const struct token_prob *sorted, int n, double top_p)
 {
     double total = 0, running = 0;
@@ -86,7 +85,7 @@ int sample_top_p(const struct token_prob *sorted, int n, double top_p)
             return m;
     return n;
 }
-#line 365 "book/12-sampling.nw"
+/* sample.c: the stages */
 int sample_pick(const struct token_prob *cand, int n, double u)
 {
     double total = 0, running = 0;
@@ -101,7 +100,7 @@ int sample_pick(const struct token_prob *cand, int n, double u)
     }
     return last;
 }
-#line 387 "book/12-sampling.nw"
+/* sample.c: one token */
 int sampler_next(struct sampler *s, const float *logits, gsl_rng *rng)
 {
     int V = s->V;
@@ -121,19 +120,17 @@ int sampler_next(struct sampler *s, const float *logits, gsl_rng *rng)
     }
     return sample_pick(s->kept, s->num_kept, gsl_rng_uniform(rng));
 }
-#line 647 "book/12-sampling.nw"
+/* sample.c: generation */
 int sample_generate(struct gpt *m, struct sampler *s, gsl_rng *rng,
                     const struct generation *g, int *out, char *err, size_t errlen)
 {
     int maxT = m->config.max_seq_len, n = g->num_prompt, made = 0;
-    
-#line 672 "book/12-sampling.nw"
-if (n < 1 || n > maxT || g->max_new < 0 || s->V != m->config.vocab_size) {
-    snprintf(err, errlen, "want a prompt of 1 to %d tokens and a sampler for %d",
-             maxT, m->config.vocab_size);
-    return -1;
-}
-#line 652 "book/12-sampling.nw"
+    /* check the prompt's length and the sampler's vocabulary */
+    if (n < 1 || n > maxT || g->max_new < 0 || s->V != m->config.vocab_size) {
+        snprintf(err, errlen, "want a prompt of 1 to %d tokens and a sampler for %d",
+                 maxT, m->config.vocab_size);
+        return -1;
+    }
     struct gpt_cache *cache = g->use_cache ? gpt_cache_create(m, maxT) : NULL;
     int *text = malloc((size_t)maxT * sizeof *text), status = 0;
     if (!text || (g->use_cache && !cache)) {
@@ -141,28 +138,26 @@ if (n < 1 || n > maxT || g->max_new < 0 || s->V != m->config.vocab_size) {
         status = -1;
     } else {
         memcpy(text, g->prompt, (size_t)n * sizeof *text);
-        
-#line 684 "book/12-sampling.nw"
-const float *logits = NULL;
-if (g->use_cache && (status = gpt_prefill(m, cache, text, n, err, errlen)) == 0)
-    logits = cache->logits;
-while (status == 0 && made < g->max_new && n < maxT) {
-    if (!g->use_cache) {
-        status = gpt_forward(m, text, NULL, 1, n, err, errlen);
-        logits = m->act[ACT_LOGITS] + (size_t)(n - 1) * m->config.vocab_size;
-    }
-    if (status != 0)
-        break;
-    int next = sampler_next(s, logits, rng);
-    text[n++] = out[made++] = next;
-    if (g->emit)
-        g->emit(next, g->arg);
-    if (next == g->end_token)
-        break;
-    if (g->use_cache && n < maxT && made < g->max_new)
-        status = gpt_step(m, cache, next);
-}
-#line 660 "book/12-sampling.nw"
+        /* generate tokens until one of the stops */
+        const float *logits = NULL;
+        if (g->use_cache && (status = gpt_prefill(m, cache, text, n, err, errlen)) == 0)
+            logits = cache->logits;
+        while (status == 0 && made < g->max_new && n < maxT) {
+            if (!g->use_cache) {
+                status = gpt_forward(m, text, NULL, 1, n, err, errlen);
+                logits = m->act[ACT_LOGITS] + (size_t)(n - 1) * m->config.vocab_size;
+            }
+            if (status != 0)
+                break;
+            int next = sampler_next(s, logits, rng);
+            text[n++] = out[made++] = next;
+            if (g->emit)
+                g->emit(next, g->arg);
+            if (next == g->end_token)
+                break;
+            if (g->use_cache && n < maxT && made < g->max_new)
+                status = gpt_step(m, cache, next);
+        }
     }
     gpt_cache_free(cache);
     free(text);

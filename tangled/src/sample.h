@@ -1,11 +1,10 @@
-#line 152 "book/12-sampling.nw"
 #ifndef LONGHAND_SAMPLE_H
 #define LONGHAND_SAMPLE_H
 #include <stddef.h>
 #include <gsl/gsl_rng.h>
 #include "gpt.h"
 
-#line 168 "book/12-sampling.nw"
+/* sample.h: options and the sampler */
 struct sample_options {
     double temperature;  /* tau: 0 means greedy */
     int top_k;           /* keep the k most probable tokens; 0 keeps all */
@@ -15,7 +14,7 @@ struct token_prob {
     double p;            /* a probability, or a weight proportional to one */
     int id;
 };
-#line 182 "book/12-sampling.nw"
+/* sample.h: options and the sampler */
 struct sampler {
     struct sample_options o;
     int V;
@@ -28,7 +27,7 @@ const char *sample_options_error(const struct sample_options *o);
 /* A sampler for V tokens: 0, or -1 if V < 1, o is invalid or memory runs out. */
 int sampler_create(struct sampler *s, int V, const struct sample_options *o);
 void sampler_free(struct sampler *s);
-#line 199 "book/12-sampling.nw"
+/* sample.h: the stages */
 /* The id of the largest of logits[V] (the smallest id on ties), eq. greedy. */
 int sample_argmax(const float *logits, int V);
 /* p[V] = softmax(logits / temperature), eq. sample-softmax; temperature > 0. */
@@ -43,7 +42,7 @@ int sample_top_p(const struct token_prob *sorted, int n, double top_p);
 int sample_pick(const struct token_prob *cand, int n, double u);
 /* The next token for logits[V] by s's options, drawing from rng unless greedy. */
 int sampler_next(struct sampler *s, const float *logits, gsl_rng *rng);
-#line 626 "book/12-sampling.nw"
+/* sample.h: generation */
 struct generation {
     const int *prompt;
     int num_prompt;      /* at least 1 */
@@ -58,5 +57,4 @@ struct generation {
    or -1 with a reason in err. */
 int sample_generate(struct gpt *m, struct sampler *s, gsl_rng *rng,
                     const struct generation *g, int *out, char *err, size_t errlen);
-#line 161 "book/12-sampling.nw"
 #endif

@@ -1,4 +1,3 @@
-#line 866 "book/01-numbers.nw"
 #ifndef LONGHAND_TRACE_H
 #define LONGHAND_TRACE_H
 #include <stdio.h>
@@ -9,23 +8,21 @@ struct trace {
     FILE *values;              /* DIR/values.tsv */
     struct worked_example ex;  /* what to run */
     int failed;                /* set by any write that failed */
-    
-#line 1117 "book/01-numbers.nw"
-float *params;                      /* the example model's parameters */
-float *param[NUM_PARAM_TENSORS];    /* a view of each tensor in params */
-#line 2270 "book/03-tokenizer.nw"
-struct tokenizer *tok;              /* the example's tokenizer */
-int *tokens;                        /* the sentence's token ids [num_tokens] */
-int num_tokens;                     /* T, the sentence's length in tokens */
-#line 208 "book/04-embeddings.nw"
-float *embedded;                    /* the embedding layer's output [T x C] */
-#line 305 "book/05-layernorm.nw"
-float *ln1;                         /* the first LayerNorm's output [T x C] */
-#line 867 "book/08-model.nw"
-struct gpt *model;                  /* the example model, after its forward pass */
-#line 877 "book/01-numbers.nw"
+    /* trace.h: what each chapter's part passes to the next */
+    float *params;                      /* the example model's parameters */
+    float *param[NUM_PARAM_TENSORS];    /* a view of each tensor in params */
+    /* trace.h: what each chapter's part passes to the next */
+    struct tokenizer *tok;              /* the example's tokenizer */
+    int *tokens;                        /* the sentence's token ids [num_tokens] */
+    int num_tokens;                     /* T, the sentence's length in tokens */
+    /* trace.h: what each chapter's part passes to the next */
+    float *embedded;                    /* the embedding layer's output [T x C] */
+    /* trace.h: what each chapter's part passes to the next */
+    float *ln1;                         /* the first LayerNorm's output [T x C] */
+    /* trace.h: what each chapter's part passes to the next */
+    struct gpt *model;                  /* the example model, after its forward pass */
 };
-#line 886 "book/01-numbers.nw"
+/* trace.h: writing a trace */
 /* Open DIR/NAME.tsv for one table; NULL (and t->failed set) on failure. */
 FILE *trace_table(struct trace *t, const char *name);
 /* Finish a table opened by trace_table, recording a failed write. */
@@ -34,5 +31,4 @@ void trace_close(struct trace *t, FILE *f);
 void trace_value(struct trace *t, const char *name, const char *fmt, ...);
 /* Write every chapter's part of the trace; 0 on success. */
 int trace_run(struct trace *t);
-#line 879 "book/01-numbers.nw"
 #endif

@@ -1,4 +1,3 @@
-#line 466 "book/11-training.nw"
 #include <errno.h>
 #include <math.h>
 #include <omp.h>
@@ -8,7 +7,7 @@
 #include <sys/stat.h>
 #include "train.h"
 
-#line 66 "book/11-training.nw"
+/* train.c: the schedule */
 float lr_at(const struct lr_schedule *sched, int s)
 {
     if (s < sched->warmup)
@@ -19,7 +18,7 @@ float lr_at(const struct lr_schedule *sched, int s)
     double coeff = 0.5 * (1.0 + cos(3.14159265358979323846 * r));
     return (float)(sched->min_lr + coeff * (sched->max_lr - sched->min_lr));
 }
-#line 132 "book/11-training.nw"
+/* train.c: scaling a buffer */
 /* g[i] *= s for i < n. */
 static void scale_floats(float *g, size_t n, float s)
 {
@@ -27,7 +26,7 @@ static void scale_floats(float *g, size_t n, float s)
     for (size_t i = 0; i < n; i++)
         g[i] *= s;
 }
-#line 100 "book/11-training.nw"
+/* train.c: clipping */
 enum { NORM_BLOCK = 1 << 16, NORM_GROUP = 256 };
 
 double global_norm(const float *g, size_t n)
@@ -47,7 +46,7 @@ double global_norm(const float *g, size_t n)
     }
     return sqrt(total);
 }
-#line 122 "book/11-training.nw"
+/* train.c: clipping */
 double clip_global_norm(float *g, size_t n, double max_norm)
 {
     double norm = global_norm(g, n);
@@ -55,7 +54,7 @@ double clip_global_norm(float *g, size_t n, double max_norm)
         scale_floats(g, n, (float)(max_norm / norm));
     return norm;
 }
-#line 189 "book/11-training.nw"
+/* train.c: optimiser state */
 /* FNV-1a, 64 bits, over the bytes of x[n]. */
 static uint64_t fingerprint(const float *x, size_t n)
 {
@@ -65,7 +64,7 @@ static uint64_t fingerprint(const float *x, size_t n)
         h = (h ^ b[i]) * 1099511628211ull;
     return h;
 }
-#line 201 "book/11-training.nw"
+/* train.c: optimiser state */
 int adamw_save(const struct adamw *opt, const float *params, const char *path,
                char *err, size_t errlen)
 {
@@ -85,7 +84,7 @@ int adamw_save(const struct adamw *opt, const float *params, const char *path,
     free(mv);
     return status;
 }
-#line 226 "book/11-training.nw"
+/* train.c: optimiser state */
 int adamw_load(struct adamw *opt, const float *params, const char *path,
                char *err, size_t errlen)
 {
@@ -93,41 +92,39 @@ int adamw_load(struct adamw *opt, const float *params, const char *path,
     int header[STATE_HEADER_INTS];
     struct stat st;
     const char *why = NULL;
-    
-#line 250 "book/11-training.nw"
-if (!f)
-    why = strerror(errno);
-else if (fstat(fileno(f), &st) != 0 || fread(header, sizeof header, 1, f) != 1)
-    why = "too short for an optimiser state";
-else if (header[0] != STATE_MAGIC || header[1] != STATE_VERSION || header[2] < 0)
-    why = "not an optimiser state of this version";
-else if (((size_t)header[3] | (size_t)header[4] << 31) != opt->n
-         || (unsigned long long)st.st_size
-            != sizeof header + 2ull * opt->n * sizeof(float))
-    why = "its size does not match the model's parameters";
-else if (((uint64_t)(uint32_t)header[6] << 32 | (uint32_t)header[5])
-         != fingerprint(params, opt->n))
-    why = "saved with other parameters than the checkpoint beside it";
-else if (fread(opt->m, sizeof(float), opt->n, f) != opt->n
-         || fread(opt->v, sizeof(float), opt->n, f) != opt->n)
-    why = "cannot read the moments";
-else
-    opt->t = header[2];
-#line 234 "book/11-training.nw"
+    /* check the state against opt and params, then read the moments */
+    if (!f)
+        why = strerror(errno);
+    else if (fstat(fileno(f), &st) != 0 || fread(header, sizeof header, 1, f) != 1)
+        why = "too short for an optimiser state";
+    else if (header[0] != STATE_MAGIC || header[1] != STATE_VERSION || header[2] < 0)
+        why = "not an optimiser state of this version";
+    else if (((size_t)header[3] | (size_t)header[4] << 31) != opt->n
+             || (unsigned long long)st.st_size
+                != sizeof header + 2ull * opt->n * sizeof(float))
+        why = "its size does not match the model's parameters";
+    else if (((uint64_t)(uint32_t)header[6] << 32 | (uint32_t)header[5])
+             != fingerprint(params, opt->n))
+        why = "saved with other parameters than the checkpoint beside it";
+    else if (fread(opt->m, sizeof(float), opt->n, f) != opt->n
+             || fread(opt->v, sizeof(float), opt->n, f) != opt->n)
+        why = "cannot read the moments";
+    else
+        opt->t = header[2];
     if (f)
         fclose(f);
     if (why)
         snprintf(err, errlen, "%s: %s", path, why);
     return why ? -1 : 0;
 }
-#line 361 "book/11-training.nw"
+/* train.c: batches */
 /* The BT+1 tokens of micro-batch k of split[n]: inputs, and targets from +1. */
 static const int *batch_at(const int *split, long n, int B, int T, long k)
 {
     long per = (long)B * T, batches = (n - 1) / per;
     return split + per * (k % batches);
 }
-#line 370 "book/11-training.nw"
+/* train.c: batches */
 /* The mean loss over the first val_batches batches of the validation split,
    which holds at least one; NaN with a reason in err on failure. */
 static double validation_loss(struct gpt *m, const struct train_data *d,
@@ -148,7 +145,7 @@ static double validation_loss(struct gpt *m, const struct train_data *d,
     snprintf(err, errlen, "the validation loss is not finite");
     return NAN;
 }
-#line 413 "book/11-training.nw"
+/* train.c: reporting and saving */
 /* A progress line (one rewritten line on a terminal) and a log row. */
 static void report_step(const struct train_options *o, int s, double loss, double val,
                         float lr, double tokens_per_s)
@@ -166,7 +163,7 @@ static void report_step(const struct train_options *o, int s, double loss, doubl
             val_text, tokens_per_s, eta, o->progress_on_terminal ? "   " : "\n");
     fflush(o->progress);
 }
-#line 433 "book/11-training.nw"
+/* train.c: reporting and saving */
 /* The checkpoint and its optimiser state. */
 static int save_training(const struct gpt *m, const struct adamw *opt, const char *out,
                          char *err, size_t errlen)
@@ -178,7 +175,7 @@ static int save_training(const struct gpt *m, const struct adamw *opt, const cha
     return gpt_save(m, out, err, errlen) == 0
            && adamw_save(opt, m->params, state, err, errlen) == 0 ? 0 : -1;
 }
-#line 312 "book/11-training.nw"
+/* train.c: the training loop */
 int train_run(struct gpt *m, struct adamw *opt, const struct train_data *d,
               const struct train_options *o, volatile sig_atomic_t *stop,
               char *err, size_t errlen)
@@ -187,47 +184,41 @@ int train_run(struct gpt *m, struct adamw *opt, const struct train_data *d,
     int first = opt->t;
     for (int s = opt->t; s < o->steps; s++) {
         double loss = 0;
-        
-#line 331 "book/11-training.nw"
-gpt_zero_grad(m);
-for (int k = 0; k < o->accum; k++) {
-    const int *batch = batch_at(d->train, d->n_train, o->B, o->T, (long)s * o->accum + k);
-    if (gpt_forward(m, batch, batch + 1, o->B, o->T, err, errlen) != 0)
-        return -1;
-    gpt_backward(m, batch, batch + 1);
-    loss += m->mean_loss;
-}
-loss /= o->accum;
-if (o->accum > 1)
-    scale_floats(m->grads, m->num_params, 1.0f / (float)o->accum);
-#line 321 "book/11-training.nw"
-        
-#line 350 "book/11-training.nw"
-double norm = clip_global_norm(m->grads, m->num_params, o->grad_clip);
-if (!isfinite(loss) || !isfinite(norm)) {
-    snprintf(err, errlen, "step %d: the %s is not finite; stopping, the last "
-             "checkpoint kept", s + 1, isfinite(loss) ? "gradient" : "loss");
-    return -1;
-}
-#line 322 "book/11-training.nw"
+        /* accumulate the gradients of the step's micro-batches into loss */
+        gpt_zero_grad(m);
+        for (int k = 0; k < o->accum; k++) {
+            const int *batch = batch_at(d->train, d->n_train, o->B, o->T, (long)s * o->accum + k);
+            if (gpt_forward(m, batch, batch + 1, o->B, o->T, err, errlen) != 0)
+                return -1;
+            gpt_backward(m, batch, batch + 1);
+            loss += m->mean_loss;
+        }
+        loss /= o->accum;
+        if (o->accum > 1)
+            scale_floats(m->grads, m->num_params, 1.0f / (float)o->accum);
+        /* clip the gradient, stopping if it or the loss is not finite */
+        double norm = clip_global_norm(m->grads, m->num_params, o->grad_clip);
+        if (!isfinite(loss) || !isfinite(norm)) {
+            snprintf(err, errlen, "step %d: the %s is not finite; stopping, the last "
+                     "checkpoint kept", s + 1, isfinite(loss) ? "gradient" : "loss");
+            return -1;
+        }
         opt->h.lr = lr_at(&o->lr, s);
         adamw_update(opt, m->params, m->grads);
-        
-#line 397 "book/11-training.nw"
-int last = s + 1 == o->steps;
-double val = NAN;
-if (o->val_every > 0 && o->val_batches > 0 && d->n_val > (long)o->B * o->T
-    && ((s + 1) % o->val_every == 0 || last)
-    && isnan(val = validation_loss(m, d, o, err, errlen)))
-    return -1;
-report_step(o, s, loss, val, opt->h.lr, (double)(s + 1 - first) * o->accum * o->B * o->T
-            / (omp_get_wtime() - start));
-if (o->checkpoint_every > 0 && (s + 1) % o->checkpoint_every == 0 && !last
-    && save_training(m, opt, o->out, err, errlen) != 0)
-    return -1;
-if (stop && *stop && !last)
-    return save_training(m, opt, o->out, err, errlen) == 0 ? 1 : -1;
-#line 325 "book/11-training.nw"
+        /* validate, report and checkpoint after step s */
+        int last = s + 1 == o->steps;
+        double val = NAN;
+        if (o->val_every > 0 && o->val_batches > 0 && d->n_val > (long)o->B * o->T
+            && ((s + 1) % o->val_every == 0 || last)
+            && isnan(val = validation_loss(m, d, o, err, errlen)))
+            return -1;
+        report_step(o, s, loss, val, opt->h.lr, (double)(s + 1 - first) * o->accum * o->B * o->T
+                    / (omp_get_wtime() - start));
+        if (o->checkpoint_every > 0 && (s + 1) % o->checkpoint_every == 0 && !last
+            && save_training(m, opt, o->out, err, errlen) != 0)
+            return -1;
+        if (stop && *stop && !last)
+            return save_training(m, opt, o->out, err, errlen) == 0 ? 1 : -1;
     }
     return save_training(m, opt, o->out, err, errlen);
 }

@@ -1,4 +1,3 @@
-#line 451 "book/11-training.nw"
 #ifndef LONGHAND_TRAIN_H
 #define LONGHAND_TRAIN_H
 #include <signal.h>
@@ -6,19 +5,19 @@
 #include "adamw.h"
 #include "gpt.h"
 
-#line 57 "book/11-training.nw"
+/* train.h: the schedule */
 struct lr_schedule {
     float max_lr, min_lr;  /* eta_max and eta_min */
     int warmup, steps;     /* W and S */
 };
 /* The learning rate at step s (0-based), eq. schedule. */
 float lr_at(const struct lr_schedule *sched, int s);
-#line 87 "book/11-training.nw"
+/* train.h: clipping */
 /* The Euclidean norm of g[n], the same for any number of threads. */
 double global_norm(const float *g, size_t n);
 /* If ||g|| > max_norm > 0, scale g to norm max_norm.  Returns ||g|| before. */
 double clip_global_norm(float *g, size_t n, double max_norm);
-#line 177 "book/11-training.nw"
+/* train.h: optimiser state */
 enum { STATE_MAGIC = 0x4c484157 /* "LHAW" */, STATE_VERSION = 2, STATE_HEADER_INTS = 8 };
 /* Write opt's moments and step, with the fingerprint of params[opt->n], to
    path atomically; 0, or -1 with err. */
@@ -28,7 +27,7 @@ int adamw_save(const struct adamw *opt, const float *params, const char *path,
    file is not a state for n parameters or was saved with other params. */
 int adamw_load(struct adamw *opt, const float *params, const char *path,
                char *err, size_t errlen);
-#line 277 "book/11-training.nw"
+/* train.h: the training loop */
 struct train_data {
     const int *train, *val;   /* the two splits of the tokenised corpus */
     long n_train, n_val;      /* their lengths in tokens */
@@ -45,7 +44,7 @@ struct train_options {
     int progress_on_terminal;  /* rewrite one line instead */
     FILE *log;                 /* TSV: step, lr, loss, val loss; or NULL */
 };
-#line 299 "book/11-training.nw"
+/* train.h: the training loop */
 /* Train m with opt from step opt->t up to o->steps, checkpointing to o->out.
    Returns 0 when done, 1 if *stop became set (after saving a checkpoint), or
    -1 with a reason in err (a non-finite loss or gradient: nothing is saved,
@@ -53,5 +52,4 @@ struct train_options {
 int train_run(struct gpt *m, struct adamw *opt, const struct train_data *d,
               const struct train_options *o, volatile sig_atomic_t *stop,
               char *err, size_t errlen);
-#line 462 "book/11-training.nw"
 #endif

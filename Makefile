@@ -153,15 +153,17 @@ build/san/longhand: build/san/obj/main.o build/san/liblonghand.a
 build/tests/suites.h: $(TESTS) | build/tests
 	for t in $(TESTS); do n=$${t#tests/check-}; echo "SUITE($${n%.c})"; done \
 	  | tr - _ > $@.tmp; cpif $@ < $@.tmp; rm -f $@.tmp
+# The suites link main.c without its main (LONGHAND_TESTING) to run commands in-process.
 TEST_SOURCES := tests/run-suites.c $(TESTS) $(TEST_HELPERS)
+TEST_FLAGS    = -Ibuild/tests -Itests -DLONGHAND_TESTING
 build/tests/check-longhand: $(TEST_SOURCES) $(wildcard tests/*.h) build/tests/suites.h \
-                            build/liblonghand.a
-	$(COMPILE) -Ibuild/tests -Itests $(TEST_SOURCES) build/liblonghand.a \
+                            $(SRC_DIR)/main.c build/liblonghand.a
+	$(COMPILE) $(TEST_FLAGS) $(TEST_SOURCES) $(SRC_DIR)/main.c build/liblonghand.a \
 	  $(CHECK_LIBS) $(LDLIBS) -o $@
 build/san/check-longhand: $(TEST_SOURCES) $(wildcard tests/*.h) build/tests/suites.h \
-                          build/san/liblonghand.a
-	$(COMPILE) $(SAN_FLAGS) -Ibuild/tests -Itests $(TEST_SOURCES) build/san/liblonghand.a \
-	  $(CHECK_LIBS) $(LDLIBS) -o $@
+                          $(SRC_DIR)/main.c build/san/liblonghand.a
+	$(COMPILE) $(SAN_FLAGS) $(TEST_FLAGS) $(TEST_SOURCES) $(SRC_DIR)/main.c \
+	  build/san/liblonghand.a $(CHECK_LIBS) $(LDLIBS) -o $@
 # Commands are library functions: the suites call them in-process.
 # Check ends a test after 4 s by default, which a loaded machine can exceed;
 # 60 s still ends a hung test.

@@ -342,22 +342,22 @@ START_TEST(bad_options_rejected)
 END_TEST
 
 
-/* Run `longhand sample` on the test's model with these options; as run_command(). */
+/* Run `longhand sample` on the test's model with these options: its exit
+   status, its standard output in out and its standard error in err. */
+static char err[1024];
 static int sample(char *out, size_t outlen, const char *model, const char *options)
 {
-    char cmd[1024];
-    snprintf(cmd, sizeof cmd, "build/longhand sample --model %s --tokenizer build/gpt2"
-             " --prompt 'The cat' %s", model, options);
-    return run_command(out, outlen, cmd);
+    return longhand(out, outlen, err, sizeof err, "sample --model %s --tokenizer build/gpt2"
+                    " --prompt 'The cat' %s", model, options);
 }
 
 START_TEST(command_line)
 {
-    char out[4096], again[4096], model[64], cmd[256];
+    char out[4096], again[4096], model[64];
     snprintf(model, sizeof model, "/tmp/longhand-sample-%d.bin", (int)getpid());
-    snprintf(cmd, sizeof cmd, "build/longhand init --layers 1 --heads 2 --channels 8"
-             " --context 12 --vocab 50257 --seed 5 -o %s", model);
-    ck_assert_int_eq(run_command(out, sizeof out, cmd), 0);
+    ck_assert_int_eq(longhand(out, sizeof out, NULL, 0, "init --layers 1 --heads 2"
+                              " --channels 8 --context 12 --vocab 50257 --seed 5 -o %s",
+                              model), 0);
     const char *opts = "--ids --seed 3 --top-k 50 --top-p 0.9";
     ck_assert_int_eq(sample(out, sizeof out, model, opts), 0);
     ck_assert_int_eq(sample(again, sizeof again, model, opts), 0);
@@ -368,18 +368,21 @@ START_TEST(command_line)
         n++;
     ck_assert_int_eq(n, 10);
     ck_assert_int_eq(sample(out, sizeof out, model,
-                            "--temperature 0 --max-new 3 --stats 2>/dev/null"), 0);
-    ck_assert_int_eq(sample(out, sizeof out, model, "--temperature -1 2>&1"), 2);
-    ck_assert_ptr_nonnull(strstr(out, "--temperature"));
-    ck_assert_int_eq(sample(out, sizeof out, model, "--top-p 0 2>&1"), 2);
-    ck_assert_ptr_nonnull(strstr(out, "(0, 1]"));
-    ck_assert_int_eq(sample(out, sizeof out, model, "--top-p 1.01 2>&1"), 2);
-    ck_assert_int_eq(sample(out, sizeof out, model, "--top-k 0 2>&1"), 2);
-    ck_assert_ptr_nonnull(strstr(out, "--top-k"));
-    ck_assert_int_eq(sample(out, sizeof out, model, "--max-new x 2>&1"), 2);
-    ck_assert_int_eq(run_command(out, sizeof out, "build/longhand sample"
-                                 " --model /nonexistent --tokenizer build/gpt2"
-                                 " --prompt x 2>&1"), 1);
+                            "--temperature 0 --max-new 3 --stats"), 0);
+    ck_assert_ptr_nonnull(strstr(err, "tokens/s"));
+    ck_assert_int_eq(sample(out, sizeof out, model, "--temperature -1"), 2);
+    ck_assert_ptr_nonnull(strstr(err, "--temperature"));
+    ck_assert_int_eq(sample(out, sizeof out, model, "--top-p 0"), 2);
+    ck_assert_ptr_nonnull(strstr(err, "(0, 1]"));
+    ck_assert_int_eq(sample(out, sizeof out, model, "--top-p 1.01"), 2);
+    ck_assert_int_eq(sample(out, sizeof out, model, "--top-k -1"), 2);
+    ck_assert_ptr_nonnull(strstr(err, "--top-k"));
+    ck_assert_int_eq(sample(out, sizeof out, model, "--max-new x"), 2);
+    ck_assert_int_eq(sample(out, sizeof out, model, "--max-new"), 2);
+    ck_assert_ptr_nonnull(strstr(err, "--max-new needs a value"));
+    ck_assert_int_eq(longhand(out, sizeof out, err, sizeof err, "sample --model /nonexistent"
+                              " --tokenizer build/gpt2 --prompt x"), 1);
+    ck_assert_ptr_nonnull(strstr(err, "/nonexistent"));
     remove(model);
 }
 END_TEST

@@ -19,16 +19,12 @@ static void setup(void)
     ck_assert_ptr_nonnull(mkdtemp(dir));
 }
 
-/* Run a shell command in dir; return its exit status; its stdout in out. */
-static int run(char *out, size_t outlen, const char *fmt, ...)
+/* Run `longhand ARGS` in dir: its exit status; stdout in out, stderr in err. */
+static int run(char *out, size_t outlen, char *err, size_t errlen, const char *args)
 {
-    char cmd[2048];
-    va_list ap;
-    va_start(ap, fmt);
-    int n = snprintf(cmd, sizeof cmd, "cd %s && ", dir);
-    vsnprintf(cmd + n, sizeof cmd - (size_t)n, fmt, ap);
-    va_end(ap);
-    return run_command(out, outlen, cmd);
+    struct longhand_io io = { .dir = dir, .out = out, .outlen = outlen,
+                              .err = err, .errlen = errlen };
+    return longhand_io(&io, "%s", args);
 }
 
 static void write_text(const char *name, const char *text)
@@ -55,15 +51,13 @@ static char *slurp(const char *name, size_t *len)
     return buf;
 }
 
-#define LONGHAND "$OLDPWD/build/longhand"
-
 START_TEST(step_matches_the_library)
 {
     char out[256], path[256];
-    ck_assert_int_eq(run(out, sizeof out, LONGHAND " init --layers 2 --heads 2 --channels 8"
+    ck_assert_int_eq(run(out, sizeof out, NULL, 0, "init --layers 2 --heads 2 --channels 8"
                          " --context 8 --vocab 11 --seed 3 -o m.bin"), 0);
     write_text("ids.txt", "3 1 4\n1 5\t9 2 6 5 8 8\n"); /* extra ids are ignored */
-    ck_assert_int_eq(run(out, sizeof out, LONGHAND " step --model m.bin --tokens ids.txt"
+    ck_assert_int_eq(run(out, sizeof out, NULL, 0, "step --model m.bin --tokens ids.txt"
                          " --batch 2 --context 4 --lr 1e-3 --weight-decay 0.01"
                          " --grads-out g.bin --model-out m2.bin"), 0);
     float printed;
@@ -98,7 +92,7 @@ END_TEST
 
 /* Each bad command line, its exit status, and a word its message must hold. */
 static const struct { const char *args; int status; const char *says; } bad[] = {
-    { "step --tokens ids.txt --batch 1 --context 4", 2, "want --model" },
+    { "step --tokens ids.txt --batch 1 --context 4", 2, "--model FILE is required" },
     { "step --model m.bin --tokens ids.txt --batch 1 --context 4 --lr -1", 2, "'-1'" },
     { "step --model m.bin --tokens ids.txt --batch 1 --context 4 --beta1 1", 2, "'1'" },
     { "step --model m.bin --tokens ids.txt --batch 0 --context 4", 2, "'0'" },
@@ -110,28 +104,29 @@ static const struct { const char *args; int status; const char *says; } bad[] = 
     { "step --model m.bin --tokens big.txt --batch 1 --context 4", 1, "outside the vocabulary" },
     { "step --model m.bin --tokens ids.txt --batch 1 --context 9", 1, "at most 8 positions" },
     { "init --layers 1 --heads 3 --channels 8 --context 8 --vocab 11 -o x.bin", 2, "not a valid" },
-    { "init --layers 1 --heads 2 --channels 8 --context 8 -o x.bin", 2, "want --layers" },
+    { "init --layers 1 --heads 2 --channels 8 --context 8 -o x.bin", 2, "--vocab V is required" },
+    { "init --layers", 2, "--layers needs a value" },
+    { "init --layers 99999999999999999999 --heads 2 --channels 8 --context 8 --vocab 11"
+      " -o x.bin", 2, "from 1 to" },
+    { "init --bogus", 2, "unknown option --bogus" },
+    { "step --help", 0, "" },
+    { "init -h", 0, "" },
     { "init --layers one --heads 2 --channels 8 --context 8 --vocab 11 -o x.bin", 2, "'one'" },
     { "frobnicate", 2, "unknown command" },
 };
 
 START_TEST(bad_command_lines_are_refused)
 {
-    char out[256], err[1024], path[256];
-    run(out, sizeof out, LONGHAND " init --layers 1 --heads 2 --channels 8 --context 8"
+    char out[256], err[1024];
+    run(out, sizeof out, NULL, 0, "init --layers 1 --heads 2 --channels 8 --context 8"
         " --vocab 11 -o m.bin");
     write_text("ids.txt", "1 2 3 4 5 6 7 8 9 10");
     write_text("few.txt", "1 2 3");
     write_text("word.txt", "1 2 x 4 5");
     write_text("last.txt", "1 2 x"); /* the bad word ends the file */
     write_text("big.txt", "1 2 11 4 5");
-    int status = run(out, sizeof out, LONGHAND " %s 2> err.txt", bad[_i].args);
+    int status = run(out, sizeof out, err, sizeof err, bad[_i].args);
     ck_assert_int_eq(status, bad[_i].status);
-    snprintf(path, sizeof path, "%s/err.txt", dir);
-    FILE *f = fopen(path, "r");
-    size_t n = fread(err, 1, sizeof err - 1, f);
-    err[n] = '\0';
-    fclose(f);
     ck_assert_msg(strstr(err, bad[_i].says), "stderr '%s' lacks '%s'", err, bad[_i].says);
 }
 END_TEST

@@ -8,7 +8,7 @@
 #include "tokenizer.h"
 
 /* tokenizer.c: limits and fields */
-enum { TOKENS_MAX = 1 << 20, TOKEN_BYTES_MAX = 1024 };
+enum { TOKENS_MAX = TOKENIZER_MAX_VOCAB, TOKEN_BYTES_MAX = 1024 };
 struct pretokenizer { pcre2_code *pattern; pcre2_match_data *match; };
 struct pair_map { uint64_t *keys; int32_t *values; size_t cap, n; int log2_cap; };
 

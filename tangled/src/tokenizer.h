@@ -18,6 +18,7 @@ const struct bpe_merge *tokenizer_merges(const struct tokenizer *tok, int *n);
 /* Release everything tok holds. */
 void tokenizer_free(struct tokenizer *tok);
 /* tokenizer.h: training */
+enum { TOKENIZER_MAX_VOCAB = 1 << 20 };  /* the most tokens a tokenizer may have */
 /* BPE on texts[0..n_texts) to at most vocab_size tokens; NULL with err on failure. */
 struct tokenizer *tokenizer_train(const unsigned char *const *texts, const size_t *lens,
                                   size_t n_texts, int vocab_size, FILE *progress,

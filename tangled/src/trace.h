@@ -2,6 +2,8 @@
 #define LONGHAND_TRACE_H
 #include <stdio.h>
 #include "example.h"
+#include "gpt.h"
+#include "tokenizer.h"
 
 struct trace {
     const char *dir;           /* where the TSV files go */
@@ -31,4 +33,35 @@ void trace_close(struct trace *t, FILE *f);
 void trace_value(struct trace *t, const char *name, const char *fmt, ...);
 /* Write every chapter's part of the trace; 0 on success. */
 int trace_run(struct trace *t);
+/* trace.h: writing a trace */
+/* Write token id's bytes as a `code` cell, escaping what is not plain ASCII. */
+void write_token_cell(FILE *f, const struct tokenizer *tok, int32_t id);
+/* trace.h: writing a trace */
+enum { EXAMPLE_COLS = 4, EXAMPLE_ROWS = 8 };  /* the most a layer's table shows */
+/* trace.h: each chapter's part */
+void trace_example(struct trace *t);
+void trace_sums(struct trace *t);
+void trace_layout(struct trace *t);
+void trace_init(struct trace *t);
+/* trace.h: each chapter's part */
+void trace_matmul(struct trace *t);
+/* trace.h: each chapter's part */
+void trace_tokenizer(struct trace *t);
+/* trace.h: each chapter's part */
+void trace_embedding(struct trace *t);
+/* trace.h: each chapter's part */
+void trace_layernorm(struct trace *t);
+/* trace.h: each chapter's part */
+void trace_gelu(struct trace *t);
+void trace_mlp(struct trace *t);
+/* trace.h: each chapter's part */
+void trace_attention(struct trace *t);
+/* trace.h: each chapter's part */
+void trace_model(struct trace *t);
+/* trace.h: each chapter's part */
+void trace_backprop(struct trace *t);
+/* trace.h: each chapter's part */
+void trace_adamw(struct trace *t);
+/* trace.h: each chapter's part */
+void trace_sample(struct trace *t);
 #endif

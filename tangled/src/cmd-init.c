@@ -1,0 +1,52 @@
+#include <stdio.h>
+#include "commands.h"
+#include "gpt.h"
+
+int cmd_init(int argc, char **argv)
+{
+    int L = 0, H = 0, C = 0, T = 0, V = 0;
+    long seed = 0;
+    const char *out = NULL;
+    /* the options of init */
+    const struct cli_option options[] = {
+        { "layers", 'L', CLI_INT, 1, GPT_MAX_LAYERS, &L, "L", .required = 1,
+          .help = "blocks" },
+        { "heads", 'H', CLI_INT, 1, GPT_MAX_LAYERS, &H, "H", .required = 1,
+          .help = "attention heads per block" },
+        { "channels", 'C', CLI_INT, 1, GPT_MAX_CHANNELS, &C, "C", .required = 1,
+          .help = "channels of the residual stream" },
+        { "context", 'T', CLI_INT, 1, GPT_MAX_CONTEXT, &T, "T", .required = 1,
+          .help = "the longest sequence" },
+        { "vocab", 'V', CLI_INT, 1, GPT_MAX_VOCAB, &V, "V", .required = 1,
+          .help = "tokens in the vocabulary" },
+        { "seed", 's', CLI_LONG, 0, 4294967295.0, &seed, "S",
+          .help = "the initialisation's seed" },
+        { "output", 'o', CLI_STRING, 0, 0, &out, "FILE", .required = 1,
+          .help = "the checkpoint to write" },
+        { 0 },
+    };
+    const struct cli_spec spec = { "init", "", "Write a GPT-2 model of these sizes, "
+        "initialised as GPT-2 is from the seed,\nas an llm.c checkpoint.", options, 0, 0 };
+    int first, parsed = cli_parse(&spec, argc, argv, &first);
+    if (parsed != CLI_CONTINUE)
+        return parsed;
+    /* create, initialise and save the model */
+    struct gpt_config cfg = { .max_seq_len = T, .vocab_size = V,
+                              .padded_vocab_size = padded_vocab(V), .num_layers = L,
+                              .num_heads = H, .channels = C };
+    struct gpt m;
+    char err[512] = "out of memory";
+    const char *invalid = gpt_config_error(&cfg);
+    if (invalid)
+        return usage_error("init", "not a valid model: %s", invalid);
+    if (gpt_create(&m, &cfg) != 0) {
+        fprintf(stderr, "longhand init: out of memory\n");
+        return 1;
+    }
+    int status = gpt_init(&m, (unsigned long)seed) == 0
+                 && gpt_save(&m, out, err, sizeof err) == 0;
+    if (!status)
+        fprintf(stderr, "longhand init: %s\n", err);
+    gpt_free(&m);
+    return status ? 0 : 1;
+}

@@ -567,7 +567,7 @@ static int bench_train_run(long L, long H, long C, long V, long B, long T, int s
             return 1;
         }
         gpt_zero_grad(&m);
-        gpt_backward(&m, tokens, tokens + 1);
+        gpt_backward(&m);
         adamw_update(&opt, m.params, m.grads);
         if (s >= 0)
             t[s] = omp_get_wtime() - t0;
@@ -1167,7 +1167,7 @@ static int run_step(const struct step_options *o)
             fprintf(stderr, "longhand step: out of memory\n");
         else {
             gpt_zero_grad(&m);
-            gpt_backward(&m, ids, ids + 1);
+            gpt_backward(&m);
             printf("loss %.9g\n", m.mean_loss);
             adamw_update(&opt, m.params, m.grads);
             status = 0;

@@ -148,13 +148,14 @@ static void trace_layout(struct trace *t)
         return;
     fprintf(f, "tensor\tfloats\toffset\n");
     for (int i = 0; i < NUM_PARAM_TENSORS; i++) {
-        fprintf(f, "`%s`\t%zu\t%zu\n", param_tensor_names[i], sizes[i], offset);
+        fprintf(f, "`%s`\t%zu\t%zu\n", param_tensors[i].name, sizes[i], offset);
         offset += sizes[i];
     }
     trace_close(t, f);
     size_t total = layout_total(sizes, NUM_PARAM_TENSORS);
     trace_value(t, "ParamCount", "%zu", total);
-    trace_value(t, "ParamShareWte", "%.0f", 100.0 * (double)sizes[0] / (double)total);
+    trace_value(t, "ParamShareWte", "%.0f",
+                100.0 * (double)sizes[PARAM_WTE] / (double)total);
 }
 /* trace.c: each chapter's part */
 enum { INIT_ROWS = 4, INIT_COLS = 6 };
@@ -171,7 +172,7 @@ static void trace_init(struct trace *t)
     if (t->params && rng && f) {
         layout_views(t->params, sizes, NUM_PARAM_TENSORS, t->param);
         param_init(t->params, m, rng);
-        float *wte = t->param[0];
+        float *wte = t->param[PARAM_WTE];
         /* write the top-left corner of wte */
         int cols = m->channels < INIT_COLS ? m->channels : INIT_COLS;
         fprintf(f, "row");
@@ -184,7 +185,8 @@ static void trace_init(struct trace *t)
                 fprintf(f, "\t%.5f", wte[(size_t)r * m->channels + c]);
             fputc('\n', f);
         }
-        trace_value(t, "InitSampleStd", "%.5f", gsl_stats_float_sd(wte, 1, sizes[0]));
+        trace_value(t, "InitSampleStd", "%.5f",
+                    gsl_stats_float_sd(wte, 1, sizes[PARAM_WTE]));
     } else
         t->failed = 1;
     trace_close(t, f);
@@ -404,8 +406,9 @@ static void trace_embedding(struct trace *t)
     int T = t->num_tokens, C = t->ex.model.channels;
     if (t->params && t->tokens)
         t->embedded = malloc((size_t)T * C * sizeof *t->embedded);
-    if (!t->embedded || embedding_forward(t->embedded, t->tokens, t->param[0], t->param[1],
-                                          1, T, C, t->ex.model.vocab_size) != 0) {
+    if (!t->embedded || embedding_forward(t->embedded, t->tokens, t->param[PARAM_WTE],
+                                          t->param[PARAM_WPE], 1, T, C,
+                                          t->ex.model.vocab_size) != 0) {
         t->failed = 1;
         return;
     }
@@ -417,8 +420,9 @@ static void trace_embedding(struct trace *t)
                    "\t$W_{\\mathrm{pe}}[t]_0$\t$W_{\\mathrm{pe}}[t]_1$"
                    "\t$h_{t,0}$\t$h_{t,1}$\n");
         for (int i = 0; i < T && i < EXAMPLE_ROWS; i++) {
-            const float *te = t->param[0] + (size_t)t->tokens[i] * C,
-                        *pe = t->param[1] + (size_t)i * C, *h = t->embedded + (size_t)i * C;
+            const float *te = t->param[PARAM_WTE] + (size_t)t->tokens[i] * C,
+                        *pe = t->param[PARAM_WPE] + (size_t)i * C,
+                        *h = t->embedded + (size_t)i * C;
             fprintf(f, "%d\t", i);
             write_token_cell(f, t->tok, t->tokens[i]);
             fprintf(f, "\t%d\t%.5f\t%.5f\t%.5f\t%.5f\t%.5f\t%.5f\n", t->tokens[i],
@@ -494,8 +498,8 @@ static void trace_layernorm(struct trace *t)
     float *dw = calloc((size_t)C, sizeof *dw), *db = calloc((size_t)C, sizeof *db);
     t->ln1 = malloc((size_t)T * C * sizeof *t->ln1);
     if (!t->embedded || !mean || !rstd || !dy || !dx || !dw || !db || !t->ln1
-        || layernorm_forward(t->ln1, mean, rstd, t->embedded, t->param[2], t->param[3],
-                             1, T, C) != 0)
+        || layernorm_forward(t->ln1, mean, rstd, t->embedded, t->param[PARAM_LN1W],
+                             t->param[PARAM_LN1B], 1, T, C) != 0)
         t->failed = 1;
     else {
         /* write the moments and the normalised rows of the example */
@@ -531,7 +535,7 @@ static void trace_layernorm(struct trace *t)
         else /* out of memory: the trace fails, on a zero gradient rather than garbage */
             t->failed = 1;
         gsl_rng_free(rng);
-        layernorm_backward(dx, dw, db, dy, t->embedded, t->param[2], mean, rstd, 1, T, C);
+        layernorm_backward(dx, dw, db, dy, t->embedded, t->param[PARAM_LN1W], mean, rstd, 1, T, C);
         /* write the first rows of dx */
         f = trace_table(t, "layernorm-dx");
         if (f) {
@@ -613,8 +617,8 @@ static void trace_mlp(struct trace *t)
           *dy = calloc(ny, sizeof *dy), *dx = calloc(ny, sizeof *dx),
           *grads = calloc((size_t)8 * C * C + 5 * (size_t)C, sizeof *grads);
     if (!t->ln1 || !h || !a || !exact || !da || !dh || !y || !dy || !dx || !grads
-        || mlp_forward(y, h, a, t->ln1, t->param[10], t->param[11], t->param[12],
-                       t->param[13], T, C) != 0)
+        || mlp_forward(y, h, a, t->ln1, t->param[PARAM_FCW], t->param[PARAM_FCB],
+                       t->param[PARAM_FCPROJW], t->param[PARAM_FCPROJB], T, C) != 0)
         t->failed = 1;
     else {
         /* write the first hidden units through GELU, tanh and exact */
@@ -641,7 +645,7 @@ static void trace_mlp(struct trace *t)
         gsl_rng_free(rng);
         float *g = grads;
         mlp_backward(dx, g, g + 4 * C * C, g + 4 * C * C + 4 * C, g + 8 * C * C + 4 * C,
-                     da, dh, dy, t->ln1, h, a, t->param[10], t->param[12], T, C);
+                     da, dh, dy, t->ln1, h, a, t->param[PARAM_FCW], t->param[PARAM_FCPROJW], T, C);
         f = trace_table(t, "mlp-back");
         if (f) {
             fprintf(f, "unit $i$\t$dA_i$\t$\\mathrm{GELU}_{\\tanh}'(h_i)$\t$dH_i$\n");
@@ -671,7 +675,8 @@ static void trace_attention(struct trace *t)
     if (!t->ln1 || !qkv || !out || !preatt || !att)
         t->failed = 1;
     else {
-        matmul_forward(qkv, t->ln1, t->param[4], t->param[5], T, C, 3 * C);
+        matmul_forward(qkv, t->ln1, t->param[PARAM_QKVW], t->param[PARAM_QKVB], T, C,
+                       3 * C);
         attention_forward(out, preatt, att, qkv, 1, T, C, NH);
         trace_value(t, "AttnHeadSize", "%d", C / NH);
         trace_value(t, "AttnRowsShown", "%d", T < EXAMPLE_ROWS ? T : EXAMPLE_ROWS);
@@ -775,7 +780,7 @@ static void trace_attention_backward(struct trace *t, const float *qkv, const fl
     if (dy && dout && dqkv && datt && dpreatt && dw && rng) {
         /* send a stand-in gradient back through the output projection and the heads */
         fill_normal(rng, dy, nc, 1.0);
-        matmul_backward(dout, dw, dw + (size_t)C * C, dy, out, t->param[6], T, C, C);
+        matmul_backward(dout, dw, dw + (size_t)C * C, dy, out, t->param[PARAM_ATTPROJW], T, C, C);
         attention_backward(dqkv, datt, dpreatt, dout, qkv, att, 1, T, C, NH);
         f = trace_table(t, "attention-grads");
     } else
@@ -857,7 +862,7 @@ static void trace_backprop(struct trace *t)
         return;
     }
     gpt_zero_grad(m);
-    gpt_backward(m, t->tokens, t->tokens + 1);
+    gpt_backward(m);
     /* write the gradient's norm at each stage of the stream */
     size_t BT = (size_t)m->B * m->T, C = m->config.channels, L = m->config.num_layers;
     FILE *f = trace_table(t, "backprop-flow");
@@ -884,7 +889,7 @@ static void trace_backprop(struct trace *t)
     if (f) {
         fprintf(f, "tensor\tgradient norm\tparameter norm\n");
         for (int i = 0; i < NUM_PARAM_TENSORS; i++)
-            fprintf(f, "`%s`\t%.4e\t%.4e\n", param_tensor_names[i],
+            fprintf(f, "`%s`\t%.4e\t%.4e\n", param_tensors[i].name,
                     norm2(m->grad[i], m->param_size[i]), norm2(m->param[i], m->param_size[i]));
     }
     trace_close(t, f);
@@ -902,8 +907,10 @@ static void trace_adamw(struct trace *t)
     size_t C = (size_t)m->config.channels;
     const struct { const char *name; size_t at; } shown[] = {
         { "wte[x0][0]", (size_t)t->tokens[0] * C }, { "wte[0][0]", 0 },
-        { "wpe[0][0]", m->param[1] - m->params }, { "qkvw[0]", m->param[4] - m->params },
-        { "fcw[0]", m->param[10] - m->params }, { "lnfw[0]", m->param[14] - m->params },
+        { "wpe[0][0]", m->param[PARAM_WPE] - m->params },
+        { "qkvw[0]", m->param[PARAM_QKVW] - m->params },
+        { "fcw[0]", m->param[PARAM_FCW] - m->params },
+        { "lnfw[0]", m->param[PARAM_LNFW] - m->params },
     };
     /* update the model, keeping a copy of the parameters before */
     float *before = malloc(m->num_params * sizeof *before);

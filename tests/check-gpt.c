@@ -95,27 +95,32 @@ static double ref_loss(const double *p, void *unused)
     for (int b = 0; b < B; b++) {
         double h[T][8], x[T][8], qkv[T][24], att[T][8], y[T][8], f[32], g[32];
         for (int t = 0; t < T; t++)
-            for (int i = 0; i < C; i++) h[t][i] = w[0][inputs[b * T + t] * C + i] + w[1][t * C + i];
+            for (int i = 0; i < C; i++)
+                h[t][i] = w[PARAM_WTE][inputs[b * T + t] * C + i] + w[PARAM_WPE][t * C + i];
         for (int l = 0; l < L; l++) {
             for (int t = 0; t < T; t++) {
-                ref_layernorm(x[t], h[t], w[2] + l * C, w[3] + l * C, C);
-                ref_linear(qkv[t], x[t], w[4] + l * 3 * C * C, w[5] + l * 3 * C, C, 3 * C);
+                ref_layernorm(x[t], h[t], w[PARAM_LN1W] + l * C, w[PARAM_LN1B] + l * C, C);
+                ref_linear(qkv[t], x[t], w[PARAM_QKVW] + l * 3 * C * C, w[PARAM_QKVB] + l * 3 * C,
+                           C, 3 * C);
             }
             ref_attention(&att[0][0], &qkv[0][0], T, C, c->num_heads);
             for (int t = 0; t < T; t++) {
-                ref_linear(y[t], att[t], w[6] + l * C * C, w[7] + l * C, C, C);
+                ref_linear(y[t], att[t], w[PARAM_ATTPROJW] + l * C * C, w[PARAM_ATTPROJB] + l * C,
+                           C, C);
                 for (int i = 0; i < C; i++) h[t][i] += y[t][i];
-                ref_layernorm(x[t], h[t], w[8] + l * C, w[9] + l * C, C);
-                ref_linear(f, x[t], w[10] + l * 4 * C * C, w[11] + l * 4 * C, C, 4 * C);
+                ref_layernorm(x[t], h[t], w[PARAM_LN2W] + l * C, w[PARAM_LN2B] + l * C, C);
+                ref_linear(f, x[t], w[PARAM_FCW] + l * 4 * C * C, w[PARAM_FCB] + l * 4 * C,
+                           C, 4 * C);
                 for (int i = 0; i < 4 * C; i++) g[i] = ref_gelu(f[i]);
-                ref_linear(y[t], g, w[12] + l * 4 * C * C, w[13] + l * C, 4 * C, C);
+                ref_linear(y[t], g, w[PARAM_FCPROJW] + l * 4 * C * C, w[PARAM_FCPROJB] + l * C,
+                           4 * C, C);
                 for (int i = 0; i < C; i++) h[t][i] += y[t][i];
             }
         }
         for (int t = 0; t < T; t++) {
             double z[9], mx = -INFINITY, sum = 0;
-            ref_layernorm(x[t], h[t], w[14], w[15], C);
-            ref_linear(z, x[t], w[0], NULL, C, V);
+            ref_layernorm(x[t], h[t], w[PARAM_LNFW], w[PARAM_LNFB], C);
+            ref_linear(z, x[t], w[PARAM_WTE], NULL, C, V);
             for (int j = 0; j < V; j++) mx = fmax(mx, z[j]);
             for (int j = 0; j < V; j++) sum += exp(z[j] - mx);
             total += mx + log(sum) - z[targets[b * T + t]];
@@ -161,7 +166,8 @@ START_TEST(loss_is_finite_when_a_probability_underflows)
 {
     struct gpt m;
     make_model(&m, 2);
-    for (size_t i = 0; i < m.param_size[0]; i++) m.param[0][i] *= 400; /* huge logits */
+    for (size_t i = 0; i < m.param_size[PARAM_WTE]; i++)
+        m.param[PARAM_WTE][i] *= 400; /* huge logits */
     char err[256];
     ck_assert_int_eq(gpt_forward(&m, inputs, targets, B, T, err, sizeof err), 0);
     int underflowed = 0;
@@ -181,15 +187,15 @@ START_TEST(backward_matches_numerical_gradient_of_whole_model)
     char err[256];
     ck_assert_int_eq(gpt_forward(&m, inputs, targets, B, T, err, sizeof err), 0);
     gpt_zero_grad(&m);
-    ck_assert_int_eq(gpt_backward(&m, inputs, targets), 0);
+    ck_assert_int_eq(gpt_backward(&m), 0);
     size_t n = m.num_params;
     double *p = malloc(n * sizeof *p), *num = malloc(n * sizeof *num),
            *abserr = malloc(n * sizeof *abserr);
     for (size_t i = 0; i < n; i++) p[i] = m.params[i];
     numerical_gradient(ref_loss, p, n, NULL, 1e-3, num, abserr);
     ck_assert_double_le(relative_max_error(m.grads, num, n, 1e-3), 1e-3);
-    for (size_t i = (size_t)small.vocab_size * small.channels; i < m.param_size[0]; i++)
-        ck_assert_float_eq(m.grad[0][i], 0.0f); /* padding rows of the token table */
+    for (size_t i = (size_t)small.vocab_size * small.channels; i < m.param_size[PARAM_WTE]; i++)
+        ck_assert_float_eq(m.grad[PARAM_WTE][i], 0.0f); /* padding rows of the token table */
     free(p); free(num); free(abserr);
     gpt_free(&m);
 }
@@ -214,17 +220,57 @@ START_TEST(backward_accumulates_and_is_thread_independent)
         omp_set_num_threads(k + 1);
         ck_assert_int_eq(gpt_forward(&m, inputs, targets, B, T, err, sizeof err), 0);
         gpt_zero_grad(&m);
-        gpt_backward(&m, inputs, targets);
+        gpt_backward(&m);
         g[k] = malloc(n * sizeof(float));
         memcpy(g[k], m.grads, n * sizeof(float));
     }
     omp_set_num_threads(saved);
     ck_assert_mem_eq(g[0], g[1], n * sizeof(float));
-    gpt_backward(&m, inputs, targets); /* a second pass adds */
+    gpt_backward(&m); /* a second pass adds */
     for (size_t i = 0; i < n; i++)
         ck_assert_float_eq_tol(m.grads[i], 2 * g[1][i], 1e-5f * (1 + fabsf(g[1][i])));
     free(g[0]); free(g[1]);
     gpt_free(&m);
+}
+END_TEST
+
+START_TEST(backward_uses_the_batch_the_forward_pass_kept)
+{
+    /* The reference: a twin model's gradient for (inputs, targets). */
+    struct gpt m, twin;
+    make_model(&m, 8);
+    make_model(&twin, 8);
+    char err[256];
+    size_t n = m.num_params;
+    ck_assert_int_eq(gpt_forward(&twin, inputs, targets, B, T, err, sizeof err), 0);
+    gpt_zero_grad(&twin);
+    ck_assert_int_eq(gpt_backward(&twin), 0);
+    /* Run another batch first, then (x, y), then overwrite the caller's x and
+       y before the backward pass: the gradient is still (inputs, targets)'. */
+    int x[B * T], y[B * T];
+    for (int i = 0; i < B * T; i++) x[i] = targets[i], y[i] = inputs[i];
+    ck_assert_int_eq(gpt_forward(&m, x, y, B, T, err, sizeof err), 0);
+    memcpy(x, inputs, sizeof x);
+    memcpy(y, targets, sizeof y);
+    ck_assert_int_eq(gpt_forward(&m, x, y, B, T, err, sizeof err), 0);
+    for (int i = 0; i < B * T; i++) x[i] = 0, y[i] = 8;
+    gpt_zero_grad(&m);
+    ck_assert_int_eq(gpt_backward(&m), 0);
+    ck_assert_mem_eq(m.grads, twin.grads, n * sizeof(float));
+    /* A forward pass without targets: backward refuses, gradients untouched. */
+    ck_assert_int_eq(gpt_forward(&m, inputs, NULL, B, T, err, sizeof err), 0);
+    ck_assert_int_eq(gpt_backward(&m), -1);
+    ck_assert_mem_eq(m.grads, twin.grads, n * sizeof(float));
+    /* A new shape reallocates the kept batch, and the gradient follows it. */
+    ck_assert_int_eq(gpt_forward(&m, inputs, targets, 1, T, err, sizeof err), 0);
+    ck_assert_int_eq(gpt_forward(&twin, inputs, targets, 1, T, err, sizeof err), 0);
+    gpt_zero_grad(&m);
+    gpt_zero_grad(&twin);
+    ck_assert_int_eq(gpt_backward(&m), 0);
+    ck_assert_int_eq(gpt_backward(&twin), 0);
+    ck_assert_mem_eq(m.grads, twin.grads, n * sizeof(float));
+    gpt_free(&m);
+    gpt_free(&twin);
 }
 END_TEST
 
@@ -246,12 +292,12 @@ START_TEST(rejects_bad_batches)
     bad[5] = -1;
     ck_assert_int_eq(gpt_forward(&m, inputs, bad, B, T, err, sizeof err), -1);
     ck_assert_ptr_nonnull(strstr(err, "token id -1 at position 5"));
-    ck_assert_int_eq(gpt_backward(&m, inputs, targets), -1); /* no forward pass yet */
+    ck_assert_int_eq(gpt_backward(&m), -1); /* no forward pass yet */
     ck_assert_int_eq(gpt_forward(&m, inputs, NULL, B, T, err, sizeof err), 0);
-    ck_assert_int_eq(gpt_backward(&m, inputs, targets), -1); /* one without targets */
+    ck_assert_int_eq(gpt_backward(&m), -1); /* one without targets */
     ck_assert_int_eq(gpt_forward(&m, inputs, targets, B, T, err, sizeof err), 0);
     ck_assert_int_eq(gpt_forward(&m, inputs, bad, B, T, err, sizeof err), -1);
-    ck_assert_int_eq(gpt_backward(&m, inputs, bad), -1); /* one that failed */
+    ck_assert_int_eq(gpt_backward(&m), -1); /* one that failed */
     gpt_free(&m);
 }
 END_TEST
@@ -402,6 +448,7 @@ Suite *gpt_suite(void)
     tcase_add_test(model, loss_is_finite_when_a_probability_underflows);
     tcase_add_test(model, backward_matches_numerical_gradient_of_whole_model);
     tcase_add_test(model, backward_accumulates_and_is_thread_independent);
+    tcase_add_test(model, backward_uses_the_batch_the_forward_pass_kept);
     tcase_add_test(model, rejects_bad_batches);
     suite_add_tcase(s, model);
     TCase *files = tcase_create("checkpoints");

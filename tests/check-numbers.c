@@ -160,8 +160,8 @@ START_TEST(gpt2_small_has_llmc_parameter_count)
     size_t sizes[NUM_PARAM_TENSORS];
     param_sizes(&gpt2, sizes);
     ck_assert_uint_eq(layout_total(sizes, NUM_PARAM_TENSORS), 124475904);
-    ck_assert_uint_eq(sizes[0], (size_t)50304 * 768);
-    ck_assert_uint_eq(sizes[4], (size_t)12 * 3 * 768 * 768);
+    ck_assert_uint_eq(sizes[PARAM_WTE], (size_t)50304 * 768);
+    ck_assert_uint_eq(sizes[PARAM_QKVW], (size_t)12 * 3 * 768 * 768);
 }
 END_TEST
 
@@ -209,18 +209,21 @@ START_TEST(param_init_follows_gpt2)
     param_init(again, &cfg, rng2);
     ck_assert_mem_eq(params, again, total * sizeof *params);
     layout_views(params, sizes, NUM_PARAM_TENSORS, p);
-    for (int i = 0; i < NUM_PARAM_TENSORS; i++) {
-        const char *name = param_tensor_names[i];
-        double want = strcmp(name, "attprojw") == 0 || strcmp(name, "fcprojw") == 0
-                    ? 0.02 / sqrt(6.0) : 0.02;
-        if (name[strlen(name) - 1] == 'b') {          /* biases, shifts: 0 */
-            for (size_t k = 0; k < sizes[i]; k++) ck_assert_float_eq(p[i][k], 0.0f);
-        } else if (strncmp(name, "ln", 2) == 0) {     /* LayerNorm scales: 1 */
-            for (size_t k = 0; k < sizes[i]; k++) ck_assert_float_eq(p[i][k], 1.0f);
-        } else {                                      /* sd within 5 standard errors */
-            double sd = gsl_stats_float_sd(p[i], 1, sizes[i]);
-            ck_assert_double_le(fabs(sd - want), 5 * want / sqrt(2.0 * sizes[i]));
-        }
+    /* GPT-2's rule, written out here rather than read from the table. */
+    const int ones[] = { PARAM_LN1W, PARAM_LN2W, PARAM_LNFW };
+    const int zeros[] = { PARAM_LN1B, PARAM_QKVB, PARAM_ATTPROJB, PARAM_LN2B, PARAM_FCB,
+                          PARAM_FCPROJB, PARAM_LNFB };
+    const int normal[] = { PARAM_WTE, PARAM_WPE, PARAM_QKVW, PARAM_FCW };
+    const int residual[] = { PARAM_ATTPROJW, PARAM_FCPROJW };
+    for (size_t j = 0; j < sizeof ones / sizeof ones[0]; j++)
+        for (size_t k = 0; k < sizes[ones[j]]; k++) ck_assert_float_eq(p[ones[j]][k], 1.0f);
+    for (size_t j = 0; j < sizeof zeros / sizeof zeros[0]; j++)
+        for (size_t k = 0; k < sizes[zeros[j]]; k++) ck_assert_float_eq(p[zeros[j]][k], 0.0f);
+    for (size_t j = 0; j < 6; j++) {                  /* sd within 5 standard errors */
+        int i = j < 4 ? normal[j] : residual[j - 4];
+        double want = j < 4 ? 0.02 : 0.02 / sqrt(6.0);
+        double sd = gsl_stats_float_sd(p[i], 1, sizes[i]);
+        ck_assert_double_le(fabs(sd - want), 5 * want / sqrt(2.0 * sizes[i]));
     }
     /* The first tensor is the first draws of the stream. */
     float first[8];
@@ -229,6 +232,34 @@ START_TEST(param_init_follows_gpt2)
     ck_assert_mem_eq(first, params, sizeof first);
     gsl_rng_free(rng); gsl_rng_free(rng2); gsl_rng_free(rng3);
     free(params); free(again);
+}
+END_TEST
+
+START_TEST(param_table_is_llmc_order_and_shapes)
+{
+    /* The checkpoint format fixes the order: llm.c's names, and its shapes. */
+    static const char *const llmc[NUM_PARAM_TENSORS] = {
+        "wte", "wpe", "ln1w", "ln1b", "qkvw", "qkvb", "attprojw", "attprojb",
+        "ln2w", "ln2b", "fcw", "fcb", "fcprojw", "fcprojb", "lnfw", "lnfb",
+    };
+    for (int i = 0; i < NUM_PARAM_TENSORS; i++)
+        ck_assert_str_eq(param_tensors[i].name, llmc[i]);
+    struct gpt_config cfg = { .max_seq_len = 5, .vocab_size = 7, .padded_vocab_size = 128,
+                              .num_layers = 2, .num_heads = 1, .channels = 3 };
+    const size_t Vp = 128, Tm = 5, L = 2, C = 3;
+    const size_t want[NUM_PARAM_TENSORS] = {
+        [PARAM_WTE] = Vp * C, [PARAM_WPE] = Tm * C, [PARAM_LN1W] = L * C,
+        [PARAM_LN1B] = L * C, [PARAM_QKVW] = L * 3 * C * C, [PARAM_QKVB] = L * 3 * C,
+        [PARAM_ATTPROJW] = L * C * C, [PARAM_ATTPROJB] = L * C, [PARAM_LN2W] = L * C,
+        [PARAM_LN2B] = L * C, [PARAM_FCW] = L * 4 * C * C, [PARAM_FCB] = L * 4 * C,
+        [PARAM_FCPROJW] = L * C * 4 * C, [PARAM_FCPROJB] = L * C, [PARAM_LNFW] = C,
+        [PARAM_LNFB] = C,
+    };
+    size_t sizes[NUM_PARAM_TENSORS];
+    param_sizes(&cfg, sizes);
+    for (int i = 0; i < NUM_PARAM_TENSORS; i++)
+        ck_assert_uint_eq(sizes[i], want[i]);
+    ck_assert_uint_eq(param_dim_size(&cfg, DIM_NONE), 1);
 }
 END_TEST
 
@@ -254,6 +285,7 @@ Suite *numbers_suite(void)
     tcase_add_test(layout, layout_total_detects_overflow);
     tcase_add_test(layout, layout_views_tile_the_buffer);
     tcase_add_test(layout, param_init_follows_gpt2);
+    tcase_add_test(layout, param_table_is_llmc_order_and_shapes);
     suite_add_tcase(s, layout);
     return s;
 }

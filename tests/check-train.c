@@ -123,14 +123,14 @@ START_TEST(accumulation_equals_one_large_batch)
     for (int k = 0; k < K; k++) {
         const int *batch = corpus + k * B * T;
         ck_assert_int_eq(gpt_forward(&m, batch, batch + 1, B, T, err, sizeof err), 0);
-        gpt_backward(&m, batch, batch + 1);
+        gpt_backward(&m);
     }
     float *acc = malloc(m.num_params * sizeof *acc);
     for (size_t i = 0; i < m.num_params; i++) acc[i] = m.grads[i] / K;
     /* ... equal one batch of k*B rows over the same tokens. */
     ck_assert_int_eq(gpt_forward(&m, corpus, corpus + 1, K * B, T, err, sizeof err), 0);
     gpt_zero_grad(&m);
-    gpt_backward(&m, corpus, corpus + 1);
+    gpt_backward(&m);
     double *big = malloc(m.num_params * sizeof *big);
     for (size_t i = 0; i < m.num_params; i++) big[i] = m.grads[i];
     ck_assert_double_le(relative_max_error(acc, big, m.num_params, 1e-6), 1e-5);
@@ -236,7 +236,7 @@ START_TEST(non_finite_loss_stops_and_keeps_the_last_checkpoint)
     ck_assert_int_eq(train_run(&m, &opt, &d, &o, NULL, err, sizeof err), 0);
     snprintf(good, sizeof good, "%s/good.bin", dir);
     ck_assert_int_eq(gpt_save(&m, good, err, sizeof err), 0);
-    m.param[14][0] = NAN; /* the final LayerNorm's scale, after step 2 */
+    m.param[PARAM_LNFW][0] = NAN; /* the final LayerNorm's scale, after step 2 */
     o.steps = o.lr.steps = 4;
     ck_assert_int_eq(train_run(&m, &opt, &d, &o, NULL, err, sizeof err), -1);
     ck_assert_ptr_nonnull(strstr(err, "step 3: the loss is not finite"));

@@ -441,7 +441,7 @@ static int bench_train_run(int L, int H, int C, int V, int B, int T, int steps)
             return 1;
         }
         gpt_zero_grad(&m);
-        gpt_backward(&m, tokens, tokens + 1);
+        gpt_backward(&m);
         adamw_update(&opt, m.params, m.grads);
         if (s >= 0)
             t[s] = omp_get_wtime() - t0;

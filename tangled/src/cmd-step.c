@@ -67,7 +67,7 @@ static int run_step(const struct step_options *o)
             fprintf(stderr, "longhand step: out of memory\n");
         else {
             gpt_zero_grad(&m);
-            gpt_backward(&m, ids, ids + 1);
+            gpt_backward(&m);
             printf("loss %.9g\n", m.mean_loss);
             adamw_update(&opt, m.params, m.grads);
             status = 0;

@@ -82,6 +82,8 @@ void gpt_free(struct gpt *m)
     free(m->grads);
     free(m->acts);
     free(m->grad_acts);
+    free(m->inputs);
+    free(m->targets);
     memset(m, 0, sizeof *m);
 }
 /* gpt.c: creating and freeing */
@@ -110,14 +112,17 @@ static int ensure_activations(struct gpt *m, int B, int T)
     for (size_t i = 0; i < sizeof no_gradient / sizeof no_gradient[0]; i++)
         grad_sizes[no_gradient[i]] = 0;
     size_t grads = layout_total(grad_sizes, NUM_ACT_TENSORS);
-    /* allocate both buffers, or free both and fail */
-    free(m->acts);
-    free(m->grad_acts);
+    /* allocate the buffers and the ids, or free them all and fail */
+    size_t BT = (size_t)B * T;
+    free(m->acts), free(m->grad_acts), free(m->inputs), free(m->targets);
     m->acts = total ? malloc(total * sizeof(float)) : NULL;
     m->grad_acts = grads ? malloc(grads * sizeof(float)) : NULL;
-    if (!m->acts || !m->grad_acts) {
-        free(m->acts), free(m->grad_acts);
+    m->inputs = malloc(BT * sizeof *m->inputs);
+    m->targets = malloc(BT * sizeof *m->targets);
+    if (!m->acts || !m->grad_acts || !m->inputs || !m->targets) {
+        free(m->acts), free(m->grad_acts), free(m->inputs), free(m->targets);
         m->acts = m->grad_acts = NULL;
+        m->inputs = m->targets = NULL;
         return -1;
     }
     layout_views(m->acts, sizes, NUM_ACT_TENSORS, m->act);
@@ -141,9 +146,12 @@ static struct layer_params layer_params(float *const p[NUM_PARAM_TENSORS],
 {
     size_t C = (size_t)c->channels;
     return (struct layer_params){
-        p[2] + l * C, p[3] + l * C, p[4] + l * 3 * C * C, p[5] + l * 3 * C,
-        p[6] + l * C * C, p[7] + l * C, p[8] + l * C, p[9] + l * C,
-        p[10] + l * 4 * C * C, p[11] + l * 4 * C, p[12] + l * 4 * C * C, p[13] + l * C,
+        .ln1w = p[PARAM_LN1W] + l * C,           .ln1b = p[PARAM_LN1B] + l * C,
+        .qkvw = p[PARAM_QKVW] + l * 3 * C * C,   .qkvb = p[PARAM_QKVB] + l * 3 * C,
+        .attprojw = p[PARAM_ATTPROJW] + l * C * C, .attprojb = p[PARAM_ATTPROJB] + l * C,
+        .ln2w = p[PARAM_LN2W] + l * C,           .ln2b = p[PARAM_LN2B] + l * C,
+        .fcw = p[PARAM_FCW] + l * 4 * C * C,     .fcb = p[PARAM_FCB] + l * 4 * C,
+        .fcprojw = p[PARAM_FCPROJW] + l * C * 4 * C, .fcprojb = p[PARAM_FCPROJB] + l * C,
     };
 }
 /* gpt.c: the slices of one layer */
@@ -211,8 +219,12 @@ int gpt_forward(struct gpt *m, const int *inputs, const int *targets, int B, int
         }
     if (ensure_activations(m, B, T) != 0)
         return snprintf(err, errlen, "out of memory for a batch of %d x %d", B, T), -1;
+    memcpy(m->inputs, inputs, (size_t)B * T * sizeof *inputs);
+    if (targets)
+        memcpy(m->targets, targets, (size_t)B * T * sizeof *targets);
     int C = c->channels, V = c->vocab_size;
-    embedding_forward(m->act[ACT_ENCODED], inputs, m->param[0], m->param[1], B, T, C, V);
+    embedding_forward(m->act[ACT_ENCODED], m->inputs, m->param[PARAM_WTE], m->param[PARAM_WPE],
+                      B, T, C, V);
     for (int l = 0; l < c->num_layers; l++) {
         /* run block l */
         long BT = (long)B * T;
@@ -232,8 +244,9 @@ int gpt_forward(struct gpt *m, const int *inputs, const int *targets, int B, int
     /* apply the final LayerNorm and score every token, eq. logits */
     const float *h_last = layer_acts(m->act, c, B, T, c->num_layers - 1).residual3;
     layernorm_forward(m->act[ACT_LNF], m->act[ACT_LNF_MEAN], m->act[ACT_LNF_RSTD], h_last,
-                      m->param[14], m->param[15], B, T, C);
-    matmul_forward(m->act[ACT_LOGITS], m->act[ACT_LNF], m->param[0], NULL, (long)B * T, C, V);
+                      m->param[PARAM_LNFW], m->param[PARAM_LNFB], B, T, C);
+    matmul_forward(m->act[ACT_LOGITS], m->act[ACT_LNF], m->param[PARAM_WTE], NULL, (long)B * T,
+                   C, V);
     m->have_targets = targets != NULL;
     if (targets)
         /* compute the losses and their mean, eq. cross-entropy */
@@ -350,7 +363,7 @@ void gpt_zero_grad(struct gpt *m)
 }
 
 /* gpt.c: the backward pass */
-int gpt_backward(struct gpt *m, const int *inputs, const int *targets)
+int gpt_backward(struct gpt *m)
 {
     if (!m->acts || !m->have_targets)
         return -1;
@@ -364,16 +377,17 @@ int gpt_backward(struct gpt *m, const int *inputs, const int *targets)
     for (long bt = 0; bt < BT; bt++) {
         const float *p = m->act[ACT_PROBS] + bt * V;
         for (int j = 0; j < V; j++)
-            dlogits[bt * V + j] = (p[j] - (j == targets[bt] ? 1.0f : 0.0f)) * dloss;
+            dlogits[bt * V + j] = (p[j] - (j == m->targets[bt] ? 1.0f : 0.0f)) * dloss;
     }
     /* back through the logits and the final LayerNorm */
-    matmul_backward(m->grad_act[ACT_LNF], m->grad[0], NULL, dlogits, m->act[ACT_LNF],
-                    m->param[0], BT, C, V);
+    matmul_backward(m->grad_act[ACT_LNF], m->grad[PARAM_WTE], NULL, dlogits, m->act[ACT_LNF],
+                    m->param[PARAM_WTE], BT, C, V);
     int last = c->num_layers - 1;
-    layernorm_backward(layer_acts(m->grad_act, c, B, T, last).residual3, m->grad[14],
-                       m->grad[15], m->grad_act[ACT_LNF],
+    layernorm_backward(layer_acts(m->grad_act, c, B, T, last).residual3, m->grad[PARAM_LNFW],
+                       m->grad[PARAM_LNFB], m->grad_act[ACT_LNF],
                        layer_acts(m->act, c, B, T, last).residual3,
-                       m->param[14], m->act[ACT_LNF_MEAN], m->act[ACT_LNF_RSTD], B, T, C);
+                       m->param[PARAM_LNFW], m->act[ACT_LNF_MEAN], m->act[ACT_LNF_RSTD],
+                       B, T, C);
     for (int l = c->num_layers - 1; l >= 0; l--) {
         /* run block l backward */
         struct layer_params w = layer_params(m->param, c, l), g = layer_params(m->grad, c, l);
@@ -397,7 +411,8 @@ int gpt_backward(struct gpt *m, const int *inputs, const int *targets)
         layernorm_backward(dh_in, g.ln1w, g.ln1b, d.ln1, h_in, w.ln1w, a.ln1_mean, a.ln1_rstd,
                            B, T, C);
     }
-    embedding_backward(m->grad[0], m->grad[1], m->grad_act[ACT_ENCODED], inputs, B, T, C);
+    embedding_backward(m->grad[PARAM_WTE], m->grad[PARAM_WPE], m->grad_act[ACT_ENCODED],
+                       m->inputs, B, T, C);
     return 0;
 }
 /* gpt.c: later chapters' additions */
@@ -454,8 +469,9 @@ int gpt_step(const struct gpt *m, struct gpt_cache *g, int token)
     const struct gpt_config *c = &m->config;
     int C = c->channels, V = c->vocab_size, t = g->len;
     float mean, rstd;
-    if (t >= g->max_T || embedding_forward(g->x, &token, m->param[0],
-                                           m->param[1] + (size_t)t * C, 1, 1, C, V) != 0)
+    if (t >= g->max_T
+        || embedding_forward(g->x, &token, m->param[PARAM_WTE],
+                             m->param[PARAM_WPE] + (size_t)t * C, 1, 1, C, V) != 0)
         return -1;
     for (int l = 0; l < c->num_layers; l++) {
         /* run block l on the one new row */
@@ -470,8 +486,9 @@ int gpt_step(const struct gpt *m, struct gpt_cache *g, int token)
                     1, C);
         add_vectors(g->x, g->x, g->branch, C);
     }
-    layernorm_forward(g->ln, &mean, &rstd, g->x, m->param[14], m->param[15], 1, 1, C);
-    matmul_forward(g->logits, g->ln, m->param[0], NULL, 1, C, V);
+    layernorm_forward(g->ln, &mean, &rstd, g->x, m->param[PARAM_LNFW], m->param[PARAM_LNFB],
+                      1, 1, C);
+    matmul_forward(g->logits, g->ln, m->param[PARAM_WTE], NULL, 1, C, V);
     g->len++;
     return 0;
 }

@@ -43,6 +43,7 @@ struct gpt {
     size_t num_acts, num_grad_acts;            /* floats in acts and in grad_acts */
     float *acts, *act[NUM_ACT_TENSORS];
     float *grad_acts, *grad_act[NUM_ACT_TENSORS];
+    int *inputs, *targets;                     /* the last forward pass's ids, [B x T] */
     float mean_loss;                           /* of the last forward pass with targets */
     int have_targets;                          /* did the last forward pass have them? */
 };
@@ -61,8 +62,9 @@ enum { GPT_MAX_CONTEXT = 1 << 16, GPT_MAX_VOCAB = 1 << 24, GPT_MAX_LAYERS = 1024
        GPT_MAX_CHANNELS = 1 << 16 };
 /* gpt.h: the forward pass */
 /* Run the model on inputs [B x T]; with targets [B x T] (or NULL) also the
-   losses and mean_loss.  Returns 0, or -1 (with a reason in err) if B or T is
-   out of range, an id is outside [0, V), or memory runs out. */
+   losses and mean_loss.  Keeps a copy of both for gpt_backward.  Returns 0,
+   or -1 (with a reason in err) if B or T is out of range, an id is outside
+   [0, V), or memory runs out. */
 int gpt_forward(struct gpt *m, const int *inputs, const int *targets, int B, int T,
                 char *err, size_t errlen);
 /* gpt.h: checkpoints */
@@ -82,10 +84,10 @@ int write_file_atomically(const char *path, const void *head, size_t head_bytes,
 /* Set every parameter gradient to zero. */
 void gpt_zero_grad(struct gpt *m);
 /* Accumulate into m->grads the gradient of mean_loss with respect to every
-   parameter, for the batch of the last gpt_forward, which must have succeeded
-   with targets; inputs and targets must be that call's.  Returns 0, or -1 if
-   there was no such forward pass. */
-int gpt_backward(struct gpt *m, const int *inputs, const int *targets);
+   parameter, for the batch of the last gpt_forward, whose inputs and targets
+   the model kept.  Returns 0, or -1 if that call did not succeed with
+   targets (or there was none). */
+int gpt_backward(struct gpt *m);
 /* gpt.h: later chapters' additions */
 struct kv_cache;
 struct gpt_cache {

@@ -1,6 +1,5 @@
 #include <math.h>
 #include <stdint.h>
-#include <string.h>
 #include <gsl/gsl_errno.h>
 #include <gsl/gsl_randist.h>
 #include "numbers.h"
@@ -59,22 +58,47 @@ int padded_vocab(int vocab_size)
     return (vocab_size + VOCAB_PAD - 1) / VOCAB_PAD * VOCAB_PAD;
 }
 /* numbers.c: parameter layout */
-const char *const param_tensor_names[NUM_PARAM_TENSORS] = {
-    "wte", "wpe", "ln1w", "ln1b", "qkvw", "qkvb", "attprojw", "attprojb",
-    "ln2w", "ln2b", "fcw", "fcb", "fcprojw", "fcprojb", "lnfw", "lnfb",
+const struct param_tensor_spec param_tensors[NUM_PARAM_TENSORS] = {
+    [PARAM_WTE]      = { "wte",      { DIM_VP, DIM_C },         INIT_NORMAL },
+    [PARAM_WPE]      = { "wpe",      { DIM_TMAX, DIM_C },       INIT_NORMAL },
+    [PARAM_LN1W]     = { "ln1w",     { DIM_L, DIM_C },          INIT_ONES },
+    [PARAM_LN1B]     = { "ln1b",     { DIM_L, DIM_C },          INIT_ZEROS },
+    [PARAM_QKVW]     = { "qkvw",     { DIM_L, DIM_3C, DIM_C },  INIT_NORMAL },
+    [PARAM_QKVB]     = { "qkvb",     { DIM_L, DIM_3C },         INIT_ZEROS },
+    [PARAM_ATTPROJW] = { "attprojw", { DIM_L, DIM_C, DIM_C },   INIT_RESIDUAL },
+    [PARAM_ATTPROJB] = { "attprojb", { DIM_L, DIM_C },          INIT_ZEROS },
+    [PARAM_LN2W]     = { "ln2w",     { DIM_L, DIM_C },          INIT_ONES },
+    [PARAM_LN2B]     = { "ln2b",     { DIM_L, DIM_C },          INIT_ZEROS },
+    [PARAM_FCW]      = { "fcw",      { DIM_L, DIM_4C, DIM_C },  INIT_NORMAL },
+    [PARAM_FCB]      = { "fcb",      { DIM_L, DIM_4C },         INIT_ZEROS },
+    [PARAM_FCPROJW]  = { "fcprojw",  { DIM_L, DIM_C, DIM_4C },  INIT_RESIDUAL },
+    [PARAM_FCPROJB]  = { "fcprojb",  { DIM_L, DIM_C },          INIT_ZEROS },
+    [PARAM_LNFW]     = { "lnfw",     { DIM_C },                 INIT_ONES },
+    [PARAM_LNFB]     = { "lnfb",     { DIM_C },                 INIT_ZEROS },
 };
+/* numbers.c: parameter layout */
+size_t param_dim_size(const struct gpt_config *cfg, enum param_dim d)
+{
+    size_t C = (size_t)cfg->channels;
+    switch (d) {
+    case DIM_VP:   return (size_t)cfg->padded_vocab_size;
+    case DIM_TMAX: return (size_t)cfg->max_seq_len;
+    case DIM_L:    return (size_t)cfg->num_layers;
+    case DIM_C:    return C;
+    case DIM_3C:   return 3 * C;
+    case DIM_4C:   return 4 * C;
+    case DIM_NONE: break;
+    }
+    return 1;
+}
 
 void param_sizes(const struct gpt_config *cfg, size_t sizes[NUM_PARAM_TENSORS])
 {
-    size_t Vp = (size_t)cfg->padded_vocab_size, T = (size_t)cfg->max_seq_len;
-    size_t L = (size_t)cfg->num_layers, C = (size_t)cfg->channels;
-    const size_t s[NUM_PARAM_TENSORS] = {
-        Vp * C, T * C, L * C, L * C, L * 3 * C * C, L * 3 * C,
-        L * C * C, L * C, L * C, L * C, L * 4 * C * C, L * 4 * C,
-        L * C * 4 * C, L * C, C, C,
-    };
-    for (int i = 0; i < NUM_PARAM_TENSORS; i++)
-        sizes[i] = s[i];
+    for (int i = 0; i < NUM_PARAM_TENSORS; i++) {
+        sizes[i] = 1;
+        for (int k = 0; k < 3; k++)
+            sizes[i] *= param_dim_size(cfg, param_tensors[i].shape[k]);
+    }
 }
 /* numbers.c: parameter layout */
 size_t layout_total(const size_t *sizes, size_t count)
@@ -102,18 +126,20 @@ void param_init(float *params, const struct gpt_config *cfg, gsl_rng *rng)
     float *p[NUM_PARAM_TENSORS];
     param_sizes(cfg, sizes);
     layout_views(params, sizes, NUM_PARAM_TENSORS, p);
-    double residual_std = 0.02 / sqrt(2.0 * cfg->num_layers);
     for (int i = 0; i < NUM_PARAM_TENSORS; i++) {
-        const char *name = param_tensor_names[i];
-        size_t len = strlen(name);
-        /* fill tensor i according to its kind */
-        if (strncmp(name, "ln", 2) == 0 || name[len - 1] == 'b') {
-            float constant = name[len - 1] == 'b' ? 0.0f : 1.0f;
-            for (size_t k = 0; k < sizes[i]; k++)
-                p[i][k] = constant;
-        } else if (strcmp(name, "attprojw") == 0 || strcmp(name, "fcprojw") == 0)
-            fill_normal(rng, p[i], sizes[i], residual_std);
-        else
+        /* fill tensor i by its initialisation rule */
+        switch (param_tensors[i].init) {
+        case INIT_NORMAL:
             fill_normal(rng, p[i], sizes[i], 0.02);
+            break;
+        case INIT_RESIDUAL:
+            fill_normal(rng, p[i], sizes[i], 0.02 / sqrt(2.0 * cfg->num_layers));
+            break;
+        case INIT_ZEROS:
+        case INIT_ONES:
+            for (size_t k = 0; k < sizes[i]; k++)
+                p[i][k] = param_tensors[i].init == INIT_ONES ? 1.0f : 0.0f;
+            break;
+        }
     }
 }

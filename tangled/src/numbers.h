@@ -31,12 +31,37 @@ struct gpt_config {
     int num_heads;         /* H */
     int channels;          /* C */
 };
-enum { VOCAB_PAD = 128, NUM_PARAM_TENSORS = 16 };
+enum { VOCAB_PAD = 128 };
 /* V rounded up to a multiple of VOCAB_PAD. */
 int padded_vocab(int vocab_size);
 /* numbers.h: parameter layout */
-/* Each tensor's name (llm.c's), in buffer order. */
-extern const char *const param_tensor_names[NUM_PARAM_TENSORS];
+enum param_tensor {
+    PARAM_WTE, PARAM_WPE,                            /* the two embeddings */
+    PARAM_LN1W, PARAM_LN1B, PARAM_QKVW, PARAM_QKVB,  /* the attention branch, */
+    PARAM_ATTPROJW, PARAM_ATTPROJB,                  /*   stacked over L */
+    PARAM_LN2W, PARAM_LN2B, PARAM_FCW, PARAM_FCB,    /* the MLP branch, */
+    PARAM_FCPROJW, PARAM_FCPROJB,                    /*   stacked over L */
+    PARAM_LNFW, PARAM_LNFB,                          /* the final LayerNorm */
+    NUM_PARAM_TENSORS
+};
+/* numbers.h: parameter layout */
+enum param_dim { DIM_NONE, DIM_VP, DIM_TMAX, DIM_L, DIM_C, DIM_3C, DIM_4C };
+enum param_init_rule {
+    INIT_NORMAL,    /* N(0, 0.02^2) */
+    INIT_RESIDUAL,  /* N(0, sigma_res^2), sigma_res = 0.02 / sqrt(2L) */
+    INIT_ZEROS,
+    INIT_ONES,
+};
+struct param_tensor_spec {
+    const char *name;           /* llm.c's name */
+    enum param_dim shape[3];    /* dimensions, outermost first */
+    enum param_init_rule init;
+};
+/* The sixteen tensors, indexed by enum param_tensor. */
+extern const struct param_tensor_spec param_tensors[NUM_PARAM_TENSORS];
+/* numbers.h: parameter layout */
+/* The size of dimension d for the model cfg (1 for DIM_NONE). */
+size_t param_dim_size(const struct gpt_config *cfg, enum param_dim d);
 /* The number of floats in each parameter tensor, in buffer order. */
 void param_sizes(const struct gpt_config *cfg, size_t sizes[NUM_PARAM_TENSORS]);
 /* numbers.h: parameter layout */
@@ -45,8 +70,7 @@ size_t layout_total(const size_t *sizes, size_t count);
 /* views[i] = base + sizes[0] + ... + sizes[i-1]. */
 void layout_views(float *base, const size_t *sizes, size_t count, float **views);
 /* numbers.h: parameter layout */
-/* GPT-2's initialisation of the whole buffer: weights ~ N(0, 0.02^2), the two
-   residual projections ~ N(0, 0.02^2 / 2L), LayerNorm scales 1, biases and
-   shifts 0; drawn tensor by tensor in buffer order from rng. */
+/* GPT-2's initialisation of the whole buffer, each tensor by its rule in
+   param_tensors; drawn tensor by tensor in buffer order from rng. */
 void param_init(float *params, const struct gpt_config *cfg, gsl_rng *rng);
 #endif

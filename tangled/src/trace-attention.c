@@ -22,7 +22,7 @@ void trace_attention(struct trace *t)
     if (!t->ln1 || !qkv || !out || !preatt || !att)
         t->failed = 1;
     else {
-        matmul_forward(qkv, t->ln1, t->param[4], t->param[5], T, C, 3 * C);
+        matmul_forward(qkv, t->ln1, t->param[PARAM_QKVW], t->param[PARAM_QKVB], T, C, 3 * C);
         attention_forward(out, preatt, att, qkv, 1, T, C, NH);
         trace_value(t, "AttnHeadSize", "%d", C / NH);
         trace_value(t, "AttnRowsShown", "%d", T < EXAMPLE_ROWS ? T : EXAMPLE_ROWS);
@@ -126,7 +126,7 @@ static void trace_attention_backward(struct trace *t, const float *qkv, const fl
     if (dy && dout && dqkv && datt && dpreatt && dw && rng) {
         /* send a stand-in gradient back through the output projection and the heads */
         fill_normal(rng, dy, nc, 1.0);
-        matmul_backward(dout, dw, dw + (size_t)C * C, dy, out, t->param[6], T, C, C);
+        matmul_backward(dout, dw, dw + (size_t)C * C, dy, out, t->param[PARAM_ATTPROJW], T, C, C);
         attention_backward(dqkv, datt, dpreatt, dout, qkv, att, 1, T, C, NH);
         f = trace_table(t, "attention-grads");
     } else

@@ -23,7 +23,7 @@ void trace_backprop(struct trace *t)
         return;
     }
     gpt_zero_grad(m);
-    gpt_backward(m, t->tokens, t->tokens + 1);
+    gpt_backward(m);
     /* write the gradient's norm at each stage of the stream */
     size_t BT = (size_t)m->B * m->T, C = m->config.channels, L = m->config.num_layers;
     FILE *f = trace_table(t, "backprop-flow");
@@ -50,7 +50,7 @@ void trace_backprop(struct trace *t)
     if (f) {
         fprintf(f, "tensor\tgradient norm\tparameter norm\n");
         for (int i = 0; i < NUM_PARAM_TENSORS; i++)
-            fprintf(f, "`%s`\t%.4e\t%.4e\n", param_tensor_names[i],
+            fprintf(f, "`%s`\t%.4e\t%.4e\n", param_tensors[i].name,
                     norm2(m->grad[i], m->param_size[i]), norm2(m->param[i], m->param_size[i]));
     }
     trace_close(t, f);

@@ -17,7 +17,7 @@ void trace_layernorm(struct trace *t)
     float *dw = calloc((size_t)C, sizeof *dw), *db = calloc((size_t)C, sizeof *db);
     t->ln1 = malloc((size_t)T * C * sizeof *t->ln1);
     if (!t->embedded || !mean || !rstd || !dy || !dx || !dw || !db || !t->ln1
-        || layernorm_forward(t->ln1, mean, rstd, t->embedded, t->param[2], t->param[3],
+        || layernorm_forward(t->ln1, mean, rstd, t->embedded, t->param[PARAM_LN1W], t->param[PARAM_LN1B],
                              1, T, C) != 0)
         t->failed = 1;
     else {
@@ -54,7 +54,7 @@ void trace_layernorm(struct trace *t)
         else /* out of memory: the trace fails, on a zero gradient rather than garbage */
             t->failed = 1;
         gsl_rng_free(rng);
-        layernorm_backward(dx, dw, db, dy, t->embedded, t->param[2], mean, rstd, 1, T, C);
+        layernorm_backward(dx, dw, db, dy, t->embedded, t->param[PARAM_LN1W], mean, rstd, 1, T, C);
         /* write the first rows of dx */
         f = trace_table(t, "layernorm-dx");
         if (f) {

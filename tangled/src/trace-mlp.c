@@ -48,8 +48,8 @@ void trace_mlp(struct trace *t)
           *dy = calloc(ny, sizeof *dy), *dx = calloc(ny, sizeof *dx),
           *grads = calloc((size_t)8 * C * C + 5 * (size_t)C, sizeof *grads);
     if (!t->ln1 || !h || !a || !exact || !da || !dh || !y || !dy || !dx || !grads
-        || mlp_forward(y, h, a, t->ln1, t->param[10], t->param[11], t->param[12],
-                       t->param[13], T, C) != 0)
+        || mlp_forward(y, h, a, t->ln1, t->param[PARAM_FCW], t->param[PARAM_FCB], t->param[PARAM_FCPROJW],
+                       t->param[PARAM_FCPROJB], T, C) != 0)
         t->failed = 1;
     else {
         /* write the first hidden units through GELU, tanh and exact */
@@ -76,7 +76,7 @@ void trace_mlp(struct trace *t)
         gsl_rng_free(rng);
         float *g = grads;
         mlp_backward(dx, g, g + 4 * C * C, g + 4 * C * C + 4 * C, g + 8 * C * C + 4 * C,
-                     da, dh, dy, t->ln1, h, a, t->param[10], t->param[12], T, C);
+                     da, dh, dy, t->ln1, h, a, t->param[PARAM_FCW], t->param[PARAM_FCPROJW], T, C);
         f = trace_table(t, "mlp-back");
         if (f) {
             fprintf(f, "unit $i$\t$dA_i$\t$\\mathrm{GELU}_{\\tanh}'(h_i)$\t$dH_i$\n");

@@ -99,13 +99,14 @@ void trace_layout(struct trace *t)
         return;
     fprintf(f, "tensor\tfloats\toffset\n");
     for (int i = 0; i < NUM_PARAM_TENSORS; i++) {
-        fprintf(f, "`%s`\t%zu\t%zu\n", param_tensor_names[i], sizes[i], offset);
+        fprintf(f, "`%s`\t%zu\t%zu\n", param_tensors[i].name, sizes[i], offset);
         offset += sizes[i];
     }
     trace_close(t, f);
     size_t total = layout_total(sizes, NUM_PARAM_TENSORS);
     trace_value(t, "ParamCount", "%zu", total);
-    trace_value(t, "ParamShareWte", "%.0f", 100.0 * (double)sizes[0] / (double)total);
+    trace_value(t, "ParamShareWte", "%.0f",
+                100.0 * (double)sizes[PARAM_WTE] / (double)total);
 }
 /* trace-numbers.c: the part */
 enum { INIT_ROWS = 4, INIT_COLS = 6 };
@@ -122,7 +123,7 @@ void trace_init(struct trace *t)
     if (t->params && rng && f) {
         layout_views(t->params, sizes, NUM_PARAM_TENSORS, t->param);
         param_init(t->params, m, rng);
-        float *wte = t->param[0];
+        float *wte = t->param[PARAM_WTE];
         /* write the top-left corner of wte */
         int cols = m->channels < INIT_COLS ? m->channels : INIT_COLS;
         fprintf(f, "row");
@@ -135,7 +136,8 @@ void trace_init(struct trace *t)
                 fprintf(f, "\t%.5f", wte[(size_t)r * m->channels + c]);
             fputc('\n', f);
         }
-        trace_value(t, "InitSampleStd", "%.5f", gsl_stats_float_sd(wte, 1, sizes[0]));
+        trace_value(t, "InitSampleStd", "%.5f",
+                    gsl_stats_float_sd(wte, 1, sizes[PARAM_WTE]));
     } else
         t->failed = 1;
     trace_close(t, f);

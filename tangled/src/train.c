@@ -190,7 +190,7 @@ int train_run(struct gpt *m, struct adamw *opt, const struct train_data *d,
             const int *batch = batch_at(d->train, d->n_train, o->B, o->T, (long)s * o->accum + k);
             if (gpt_forward(m, batch, batch + 1, o->B, o->T, err, errlen) != 0)
                 return -1;
-            gpt_backward(m, batch, batch + 1);
+            gpt_backward(m);
             loss += m->mean_loss;
         }
         loss /= o->accum;

@@ -218,11 +218,12 @@ bench-tokenizer: build/longhand build/gpt2/vocab.bpe build/npm/stamp
 tables: build/stamps/tables $(FIGURES)
 # The tables follow the program's code, not its binary: tangled/ has no line
 # numbers, so a prose edit, which recompiles, does not run them again.
-build/stamps/tables: $(TANGLED) $(EXAMPLE) book/tsv2tex.awk $(BOOK_CORPUS) \
+build/stamps/tables: $(TANGLED) $(EXAMPLE) book/tsv2tex.awk book/code-share.awk $(BOOK_CORPUS) \
                      | build/longhand build/stamps build/corpus
 	rm -rf build/trace.new; mkdir -p build/trace.new build/figdata build/tables
 	build/longhand trace --example data/worked-example.conf -o build/trace.new
 	$(MAKE_BOOK_TRAINING)
+	/usr/lib/noweb/markup $(NW) | awk -f book/code-share.awk > build/trace.new/values-code.tsv
 	for f in build/trace.new/*.tsv; do n=$$(basename "$$f" .tsv); \
 	  case "$$n" in values*) continue;; esac; \
 	  tr '{}%#' '????' < "$$f" | cpif build/figdata/$$n.tsv; \

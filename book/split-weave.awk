@@ -2,6 +2,7 @@
 # master book/longhand.tex reads (noweave ... | awk -v dir=DIR -f split-weave.awk):
 #   DIR/NN-topic.tex  one per book/NN-topic.nw, for \include (00-* is front matter)
 #   DIR/chapters.tex  the \include lines of the main-matter chapters, in order
+#   DIR/program.tex   those of the program's part (9N-*), which follow as appendices
 #   DIR/index.tex     noweave's sorted index of chunks and identifiers
 # noweave starts each file with \nwfilename{...}, often mid-line after the
 # previous file's \nwenddocs{}; what precedes the marker stays with that file.
@@ -12,7 +13,8 @@
     sub(/^.*\//, "", name); sub(/\.nw$/, "", name)
     if (out != "") close(out)
     out = dir "/" name ".tex"
-    if (name !~ /^00-/) print "\\include{woven/" name "}" > (dir "/chapters.tex")
+    if (name ~ /^9[0-9]-/) print "\\include{woven/" name "}" > (dir "/program.tex")
+    else if (name !~ /^00-/) print "\\include{woven/" name "}" > (dir "/chapters.tex")
     print substr($0, i) > out
     next
 }

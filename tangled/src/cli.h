@@ -35,6 +35,13 @@ struct cli_spec {
 enum { CLI_CONTINUE = -1, CLI_MAX_OPTIONS = 40 };
 /* Parse argv[1..argc-1] by spec: CLI_CONTINUE, or the status to exit with. */
 int cli_parse(const struct cli_spec *spec, int argc, char **argv, int *first_arg);
+/* In a command: parse, or return the status cli_parse gave. */
+#define CLI_PARSE_OR_RETURN(spec, argc, argv, first_arg)                       \
+    do {                                                                       \
+        int cli_status_ = cli_parse(spec, argc, argv, first_arg);              \
+        if (cli_status_ != CLI_CONTINUE)                                       \
+            return cli_status_;                                                \
+    } while (0)
 /* Print "longhand CMD: why" and a hint to stderr; return 2, the usage status. */
 int usage_error(const char *command, const char *fmt, ...);
 /* cli.h: commands and subcommands */

@@ -248,9 +248,8 @@ static int bench_matmul(int argc, char **argv)
         "N products, or with --model the forward and\nboth backward products at GPT-2's "
         "shapes.  Prints variant, M, N, K, threads,\nGFLOP/s (the median of R interleaved "
         "rounds) and % of the measured FMA peak.", options, 0, 0 };
-    int first, parsed = cli_parse(&spec, argc, argv, &first);
-    if (parsed != CLI_CONTINUE)
-        return parsed;
+    int first;
+    CLI_PARSE_OR_RETURN(&spec, argc, argv, &first);
     /* check every product's sizes before allocating */
     for (int i = 0; i < o.nsizes; i++)
         if (matmul_check_sizes(o.sizes[i], o.sizes[i], o.sizes[i]) != 0)
@@ -292,9 +291,8 @@ static int bench_attention(int argc, char **argv)
         "core (C = 768, 12 heads): the plain and the lean\nforward pass at each length, "
         "or generation in a context of T positions, timed\nat lengths T/16, T/8, ... "
         "below T, with and without the key-value cache.\nTSV on stdout.", options, 0, 0 };
-    int first, parsed = cli_parse(&spec, argc, argv, &first);
-    if (parsed != CLI_CONTINUE)
-        return parsed;
+    int first;
+    CLI_PARSE_OR_RETURN(&spec, argc, argv, &first);
     return generate ? bench_attention_cache(generate, reps)
                     : bench_attention_lean(lengths, nlengths, reps);
 }
@@ -398,9 +396,8 @@ static int bench_train(int argc, char **argv)
     const struct cli_option options[] = { { 0 } };
     const struct cli_spec spec = { "bench train", "L,H,C,V,B,T [STEPS]", BENCH_TRAIN_HELP,
                                    options, 1, 2 };
-    int first, parsed = cli_parse(&spec, argc, argv, &first);
-    if (parsed != CLI_CONTINUE)
-        return parsed;
+    int first;
+    CLI_PARSE_OR_RETURN(&spec, argc, argv, &first);
     int cfg[6], n = parse_long_list(argv[first], 1, GPT_MAX_VOCAB, cfg, 6); /* L,H,C,V,B,T */
     const int most[6] = { GPT_MAX_LAYERS, GPT_MAX_LAYERS, GPT_MAX_CHANNELS, GPT_MAX_VOCAB,
                           MAX_BATCH, GPT_MAX_CONTEXT };
@@ -478,9 +475,8 @@ static int bench_sample(int argc, char **argv)
         "contexts up to T with a GPT-2 small model\n(12 layers, 12 heads, 768 channels, "
         "V = 50257), with and without the\nkey-value cache.  TSV on stdout.",
         options, 0, 0 };
-    int first, parsed = cli_parse(&spec, argc, argv, &first);
-    if (parsed != CLI_CONTINUE)
-        return parsed;
+    int first;
+    CLI_PARSE_OR_RETURN(&spec, argc, argv, &first);
     /* make the benchmark's model and time generation at each context */
     /* choose GPT-2 small's sizes, or a tiny model's with --small */
     struct gpt_config cfg = { .max_seq_len = 1024, .vocab_size = 50257,

@@ -27,9 +27,8 @@ int cmd_init(int argc, char **argv)
     };
     const struct cli_spec spec = { "init", "", "Write a GPT-2 model of these sizes, "
         "initialised as GPT-2 is from the seed,\nas an llm.c checkpoint.", options, 0, 0 };
-    int first, parsed = cli_parse(&spec, argc, argv, &first);
-    if (parsed != CLI_CONTINUE)
-        return parsed;
+    int first;
+    CLI_PARSE_OR_RETURN(&spec, argc, argv, &first);
     /* create, initialise and save the model */
     struct gpt_config cfg = { .max_seq_len = T, .vocab_size = V,
                               .padded_vocab_size = padded_vocab(V), .num_layers = L,

@@ -50,9 +50,8 @@ int cmd_sample(int argc, char **argv)
         "the model, each drawn at the temperature\nfrom the K most probable tokens, then "
         "from the fewest of them holding P of\ntheir probability.  Stops at the model's "
         "context or after token ID.", options, 0, 0 };
-    int first, parsed = cli_parse(&spec, argc, argv, &first);
-    if (parsed != CLI_CONTINUE)
-        return parsed;
+    int first;
+    CLI_PARSE_OR_RETURN(&spec, argc, argv, &first);
     if (o.o.top_p <= 0)
         return usage_error("sample", "--top-p wants a number in (0, 1]");
     return run_sample(&o);

@@ -118,8 +118,7 @@ int cmd_step(int argc, char **argv)
         "(inputs: the first B*T; targets: the\nsame shifted by one), run one forward "
         "pass, one backward pass and one AdamW\nupdate, print 'loss L', and write the "
         "gradients and the updated checkpoint.", options, 0, 0 };
-    int first, parsed = cli_parse(&spec, argc, argv, &first);
-    if (parsed != CLI_CONTINUE)
-        return parsed;
+    int first;
+    CLI_PARSE_OR_RETURN(&spec, argc, argv, &first);
     return run_step(&o);
 }

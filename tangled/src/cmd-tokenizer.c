@@ -26,9 +26,8 @@ static int tokenizer_train_cmd(int argc, char **argv)
     const struct cli_spec spec = { "tokenizer train", "CORPUS...", "Learn byte-level "
         "BPE merges from the CORPUS files until the vocabulary has\nN tokens (fewer "
         "if no pair is left), and write the tokenizer.", options, 1, -1 };
-    int first, parsed = cli_parse(&spec, argc, argv, &first);
-    if (parsed != CLI_CONTINUE)
-        return parsed;
+    int first;
+    CLI_PARSE_OR_RETURN(&spec, argc, argv, &first);
     return train_corpus(argv + first, argc - first, vocab_size, out);
 }
 /* tokenizer command: train */
@@ -83,9 +82,8 @@ static int tokenizer_option(int argc, char **argv, const char *cmd, const char *
         { 0 },
     };
     const struct cli_spec spec = { cmd, "", what, options, 0, 0 };
-    int first, parsed = cli_parse(&spec, argc, argv, &first);
-    if (parsed != CLI_CONTINUE)
-        return parsed;
+    int first;
+    CLI_PARSE_OR_RETURN(&spec, argc, argv, &first);
     /* load the tokenizer at path, or say why not */
     char err[512];
     if (!(*tok = tokenizer_load(path, err, sizeof err))) {
@@ -175,9 +173,8 @@ static int tokenizer_bench_cmd(int argc, char **argv)
     const struct cli_spec spec = { "tokenizer bench", "", "Train on the corpus and "
         "encode the text, each --repeat times; print the median\ntime of training "
         "and the median throughput of encoding.", options, 0, 0 };
-    int first, parsed = cli_parse(&spec, argc, argv, &first);
-    if (parsed != CLI_CONTINUE)
-        return parsed;
+    int first;
+    CLI_PARSE_OR_RETURN(&spec, argc, argv, &first);
     return run_bench(&o);
 }
 /* tokenizer command: bench */

@@ -18,9 +18,8 @@ int cmd_trace(int argc, char **argv)
     const struct cli_spec spec = { "trace", "", "Run the worked example and write the "
         "book's tables as DIR/*.tsv and its quoted\nnumbers as DIR/values.tsv; DIR is "
         "made if it does not exist.", options, 0, 0 };
-    int first, parsed = cli_parse(&spec, argc, argv, &first);
-    if (parsed != CLI_CONTINUE)
-        return parsed;
+    int first;
+    CLI_PARSE_OR_RETURN(&spec, argc, argv, &first);
     /* run the trace of example into dir */
     struct trace t = { .dir = dir };
     char err[1024], path[4096];

@@ -234,9 +234,8 @@ int cmd_train(int argc, char **argv)
         "from --model FILE, resuming from\nFILE.state when it exists, or from a new model "
         "of --init-config L,H,C,T.\nWrite the checkpoint and its state every "
         "--checkpoint-every steps, at the end,\nand on Ctrl-C.", options, 0, 0 };
-    int first, parsed = cli_parse(&spec, argc, argv, &first);
-    if (parsed != CLI_CONTINUE)
-        return parsed;
+    int first;
+    CLI_PARSE_OR_RETURN(&spec, argc, argv, &first);
     if (!c.model == !c.init_given)
         return usage_error("train", "want one of --model and --init-config");
     c.o.lr.max_lr = (float)lr, c.o.lr.min_lr = (float)min_lr;

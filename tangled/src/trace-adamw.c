@@ -19,8 +19,10 @@ void trace_adamw(struct trace *t)
     size_t C = (size_t)m->config.channels;
     const struct { const char *name; size_t at; } shown[] = {
         { "wte[x0][0]", (size_t)t->tokens[0] * C }, { "wte[0][0]", 0 },
-        { "wpe[0][0]", m->param[PARAM_WPE] - m->params }, { "qkvw[0]", m->param[PARAM_QKVW] - m->params },
-        { "fcw[0]", m->param[PARAM_FCW] - m->params }, { "lnfw[0]", m->param[PARAM_LNFW] - m->params },
+        { "wpe[0][0]", m->param[PARAM_WPE] - m->params },
+        { "qkvw[0]", m->param[PARAM_QKVW] - m->params },
+        { "fcw[0]", m->param[PARAM_FCW] - m->params },
+        { "lnfw[0]", m->param[PARAM_LNFW] - m->params },
     };
     /* update the model, keeping a copy of the parameters before */
     float *before = malloc(m->num_params * sizeof *before);

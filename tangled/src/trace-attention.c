@@ -22,7 +22,8 @@ void trace_attention(struct trace *t)
     if (!t->ln1 || !qkv || !out || !preatt || !att)
         t->failed = 1;
     else {
-        matmul_forward(qkv, t->ln1, t->param[PARAM_QKVW], t->param[PARAM_QKVB], T, C, 3 * C);
+        matmul_forward(qkv, t->ln1, t->param[PARAM_QKVW], t->param[PARAM_QKVB], T, C,
+                       3 * C);
         attention_forward(out, preatt, att, qkv, 1, T, C, NH);
         trace_value(t, "AttnHeadSize", "%d", C / NH);
         trace_value(t, "AttnRowsShown", "%d", T < EXAMPLE_ROWS ? T : EXAMPLE_ROWS);

@@ -12,8 +12,9 @@ void trace_embedding(struct trace *t)
     int T = t->num_tokens, C = t->ex.model.channels;
     if (t->params && t->tokens)
         t->embedded = malloc((size_t)T * C * sizeof *t->embedded);
-    if (!t->embedded || embedding_forward(t->embedded, t->tokens, t->param[PARAM_WTE], t->param[PARAM_WPE],
-                                          1, T, C, t->ex.model.vocab_size) != 0) {
+    if (!t->embedded || embedding_forward(t->embedded, t->tokens, t->param[PARAM_WTE],
+                                          t->param[PARAM_WPE], 1, T, C,
+                                          t->ex.model.vocab_size) != 0) {
         t->failed = 1;
         return;
     }
@@ -26,7 +27,8 @@ void trace_embedding(struct trace *t)
                    "\t$h_{t,0}$\t$h_{t,1}$\n");
         for (int i = 0; i < T && i < EXAMPLE_ROWS; i++) {
             const float *te = t->param[PARAM_WTE] + (size_t)t->tokens[i] * C,
-                        *pe = t->param[PARAM_WPE] + (size_t)i * C, *h = t->embedded + (size_t)i * C;
+                        *pe = t->param[PARAM_WPE] + (size_t)i * C,
+                        *h = t->embedded + (size_t)i * C;
             fprintf(f, "%d\t", i);
             write_token_cell(f, t->tok, t->tokens[i]);
             fprintf(f, "\t%d\t%.5f\t%.5f\t%.5f\t%.5f\t%.5f\t%.5f\n", t->tokens[i],

@@ -17,8 +17,8 @@ void trace_layernorm(struct trace *t)
     float *dw = calloc((size_t)C, sizeof *dw), *db = calloc((size_t)C, sizeof *db);
     t->ln1 = malloc((size_t)T * C * sizeof *t->ln1);
     if (!t->embedded || !mean || !rstd || !dy || !dx || !dw || !db || !t->ln1
-        || layernorm_forward(t->ln1, mean, rstd, t->embedded, t->param[PARAM_LN1W], t->param[PARAM_LN1B],
-                             1, T, C) != 0)
+        || layernorm_forward(t->ln1, mean, rstd, t->embedded, t->param[PARAM_LN1W],
+                             t->param[PARAM_LN1B], 1, T, C) != 0)
         t->failed = 1;
     else {
         /* write the moments and the normalised rows of the example */

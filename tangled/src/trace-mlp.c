@@ -48,8 +48,8 @@ void trace_mlp(struct trace *t)
           *dy = calloc(ny, sizeof *dy), *dx = calloc(ny, sizeof *dx),
           *grads = calloc((size_t)8 * C * C + 5 * (size_t)C, sizeof *grads);
     if (!t->ln1 || !h || !a || !exact || !da || !dh || !y || !dy || !dx || !grads
-        || mlp_forward(y, h, a, t->ln1, t->param[PARAM_FCW], t->param[PARAM_FCB], t->param[PARAM_FCPROJW],
-                       t->param[PARAM_FCPROJB], T, C) != 0)
+        || mlp_forward(y, h, a, t->ln1, t->param[PARAM_FCW], t->param[PARAM_FCB],
+                       t->param[PARAM_FCPROJW], t->param[PARAM_FCPROJB], T, C) != 0)
         t->failed = 1;
     else {
         /* write the first hidden units through GELU, tanh and exact */

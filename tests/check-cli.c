@@ -1,5 +1,7 @@
 /* check-cli.c -- reading numbers from the command line (book/01-numbers.nw). */
 #include <check.h>
+#include <stdio.h>
+#include <string.h>
 #include "cli.h"
 
 START_TEST(parse_long_takes_whole_numbers_in_range)
@@ -40,12 +42,93 @@ START_TEST(parse_double_takes_finite_numbers_in_range)
 }
 END_TEST
 
+START_TEST(parse_long_list_reads_whole_lists)
+{
+    int v[3] = { 0 };
+    ck_assert_int_eq(parse_long_list("1,2,3", 1, 9, v, 3), 3);
+    ck_assert_int_eq(v[0] * 100 + v[1] * 10 + v[2], 123);
+    static const char *bad[] = { "", "1,,2", "1,2,3,4", "1,x", "0", "10", ",1", "1," };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        ck_assert_msg(parse_long_list(bad[i], 1, 9, v, 3) == -1, "accepted '%s'", bad[i]);
+}
+END_TEST
+
+/* One table of every kind, parsed from a command line of words. */
+static int n, flag, list[4], nlist;
+static long big;
+static double x;
+static const char *name;
+static const struct cli_option options[] = {
+    { "n", 'n', CLI_INT, 1, 10, &n, "N", .required = 1, .help = "a count" },
+    { "big", 0, CLI_LONG, 0, 4294967295.0, &big, "B", .help = "a seed" },
+    { "x", 'x', CLI_DOUBLE, 0, 1, &x, "X", .help = "a fraction" },
+    { "name", 'o', CLI_STRING, 0, 0, &name, "FILE", .help = "a file" },
+    { "flag", 'f', CLI_FLAG, 0, 0, &flag, "", .help = "a switch" },
+    { "list", 'l', CLI_INTS, 1, 99, list, "N,...", .given = &nlist, .max_count = 4,
+      .help = "a list" },
+    { 0 },
+};
+static const struct cli_spec spec = { "test", "[FILE]", "A test.", options, 0, 1 };
+
+static int parse(const char *line, int *first)
+{
+    static char buf[256];
+    char *argv[16] = { "test" };
+    int argc = 1;
+    snprintf(buf, sizeof buf, "%s", line);
+    for (char *w = strtok(buf, " "); w; w = strtok(NULL, " "))
+        argv[argc++] = w;
+    n = flag = nlist = 0, big = 0, x = 0, name = NULL;
+    FILE *saved = stderr;
+    stderr = fopen("/dev/null", "w");   /* the messages are the commands' tests' */
+    int status = cli_parse(&spec, argc, argv, first);
+    fclose(stderr);
+    stderr = saved;
+    return status;
+}
+
+START_TEST(cli_parse_reads_every_kind)
+{
+    int first;
+    ck_assert_int_eq(parse("-n 3 --big 4294967295 -x 0.5 -o f --flag --list 4,5 arg",
+                           &first), CLI_CONTINUE);
+    ck_assert_int_eq(n, 3);
+    ck_assert(big == 4294967295L);
+    ck_assert_double_eq(x, 0.5);
+    ck_assert_str_eq(name, "f");
+    ck_assert_int_eq(flag, 1);
+    ck_assert_int_eq(nlist, 2);
+    ck_assert_int_eq(list[1], 5);
+    ck_assert_int_eq(first, 12);  /* "arg", after the options */
+    ck_assert_int_eq(parse("--n=7", &first), CLI_CONTINUE);
+    ck_assert_int_eq(n, 7);
+}
+END_TEST
+
+/* Every bad command line is a usage error, status 2. */
+START_TEST(cli_parse_refuses_bad_lines)
+{
+    static const char *bad[] = {
+        "", "-x 0.5", "-n 0", "-n 11", "-n 99999999999999999999", "-n 3x", "-n",
+        "-n 3 --big -1", "-n 3 --big 4294967296", "-n 3 -x nan", "-n 3 -x 2",
+        "-n 3 --list 1,,2", "-n 3 --list 1,2,3,4,5", "-n 3 --bogus", "-n 3 -q",
+        "-n 3 a b", "-n 3 --flag=1",
+    };
+    int first;
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        ck_assert_msg(parse(bad[i], &first) == 2, "accepted '%s'", bad[i]);
+}
+END_TEST
+
 Suite *cli_suite(void)
 {
     Suite *s = suite_create("cli");
     TCase *tc = tcase_create("numbers");
     tcase_add_test(tc, parse_long_takes_whole_numbers_in_range);
     tcase_add_test(tc, parse_double_takes_finite_numbers_in_range);
+    tcase_add_test(tc, parse_long_list_reads_whole_lists);
+    tcase_add_test(tc, cli_parse_reads_every_kind);
+    tcase_add_test(tc, cli_parse_refuses_bad_lines);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -204,6 +204,8 @@ int cli_parse(const struct cli_spec *spec, int argc, char **argv, int *first_arg
             if (c == ':')
                 return usage_error(spec->command, "--%s needs a value (%s)",
                                    spec->options[row].name, spec->options[row].arg);
+            if (row >= 0)
+                return usage_error(spec->command, "--%s takes no value", spec->options[row].name);
             if (optopt)
                 return usage_error(spec->command, "unknown option -%c", optopt);
             return usage_error(spec->command, "unknown option %s", argv[optind - 1]);

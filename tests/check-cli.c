@@ -1,5 +1,6 @@
 /* check-cli.c -- reading numbers from the command line (book/01-numbers.nw). */
 #include <check.h>
+#include "command.h"
 #include <stdio.h>
 #include <string.h>
 #include "cli.h"
@@ -120,6 +121,42 @@ START_TEST(cli_parse_refuses_bad_lines)
 }
 END_TEST
 
+/* Every command and subcommand: --help succeeds and prints its usage; an
+   unknown option, and a missing value, are usage errors that name it. */
+static const char *const commands[] = {
+    "trace", "tokenizer train", "tokenizer encode", "tokenizer decode", "tokenizer bench",
+    "init", "step", "train", "sample", "bench matmul", "bench attention", "bench train",
+    "bench sample",
+};
+
+START_TEST(every_command_has_help_and_refuses_unknown_options)
+{
+    char out[4096], err[1024];
+    ck_assert_int_eq(longhand(out, sizeof out, err, sizeof err, "%s --help", commands[_i]), 0);
+    ck_assert_msg(strncmp(out, "usage: longhand ", 16) == 0, "%s --help: %s", commands[_i], out);
+    ck_assert_int_eq(longhand(out, sizeof out, err, sizeof err, "%s -h", commands[_i]), 0);
+    ck_assert_int_eq(longhand(out, sizeof out, err, sizeof err, "%s --no-such-option",
+                              commands[_i]), 2);
+    ck_assert_msg(strstr(err, "unknown option --no-such-option"), "%s: %s", commands[_i], err);
+    ck_assert_str_eq(out, "");
+}
+END_TEST
+
+START_TEST(the_dispatch_lists_and_refuses)
+{
+    char out[4096], err[1024];
+    ck_assert_int_eq(longhand(out, sizeof out, err, sizeof err, "help"), 0);
+    ck_assert_ptr_nonnull(strstr(out, "sample"));
+    ck_assert_int_eq(longhand(out, sizeof out, err, sizeof err, ""), 2);
+    ck_assert_int_eq(longhand(out, sizeof out, err, sizeof err, "frobnicate"), 2);
+    ck_assert_ptr_nonnull(strstr(err, "unknown command 'frobnicate'"));
+    ck_assert_int_eq(longhand(out, sizeof out, err, sizeof err, "bench frobnicate"), 2);
+    ck_assert_ptr_nonnull(strstr(err, "unknown subcommand 'frobnicate'"));
+    ck_assert_int_eq(longhand(out, sizeof out, err, sizeof err, "tokenizer --help"), 0);
+    ck_assert_ptr_nonnull(strstr(out, "decode"));
+}
+END_TEST
+
 Suite *cli_suite(void)
 {
     Suite *s = suite_create("cli");
@@ -129,6 +166,11 @@ Suite *cli_suite(void)
     tcase_add_test(tc, parse_long_list_reads_whole_lists);
     tcase_add_test(tc, cli_parse_reads_every_kind);
     tcase_add_test(tc, cli_parse_refuses_bad_lines);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("commands");
+    tcase_add_loop_test(tc, every_command_has_help_and_refuses_unknown_options, 0,
+                        (int)(sizeof commands / sizeof commands[0]));
+    tcase_add_test(tc, the_dispatch_lists_and_refuses);
     suite_add_tcase(s, tc);
     return s;
 }

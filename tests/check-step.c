@@ -102,7 +102,7 @@ static const struct { const char *args; int status; const char *says; } bad[] = 
     { "step --model m.bin --tokens word.txt --batch 1 --context 4", 1, "bad word 'x'" },
     { "step --model m.bin --tokens last.txt --batch 1 --context 4", 1, "bad word 'x'" },
     { "step --model m.bin --tokens big.txt --batch 1 --context 4", 1, "outside the vocabulary" },
-    { "step --model m.bin --tokens ids.txt --batch 1 --context 9", 1, "at most 8 positions" },
+    { "step --model m.bin --tokens ids.txt --batch 1 --context 9", 2, "beyond the model's context 8" },
     { "init --layers 1 --heads 3 --channels 8 --context 8 --vocab 11 -o x.bin", 2, "not a valid" },
     { "init --layers 1 --heads 2 --channels 8 --context 8 -o x.bin", 2, "--vocab V is required" },
     { "init --layers", 2, "--layers needs a value" },

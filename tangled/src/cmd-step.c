@@ -59,7 +59,10 @@ static int run_step(const struct step_options *o)
         free(ids);
         return 1;
     }
-    if (read_token_ids(o->tokens, ids, n + 1) == 0) {
+    if (o->T > m.config.max_seq_len)
+        status = usage_error("step", "--context %d is beyond the model's context %d",
+                             o->T, m.config.max_seq_len);
+    else if (read_token_ids(o->tokens, ids, n + 1) == 0) {
         /* run one forward, backward and update, and write the results */
         if (gpt_forward(&m, ids, ids + 1, o->B, o->T, err, sizeof err) != 0)
             fprintf(stderr, "longhand step: %s\n", err);

@@ -57,7 +57,10 @@ FIGURES := $(patsubst figures/%.tikz,build/figures/%.pdf,\
              $(filter-out figures/bench-% figures/long-%,$(wildcard figures/*.tikz)))
 CHAPTER_PDFS := $(patsubst book/%.nw,build/chapters/%.pdf,$(NW))
 
-LATEXMK := latexmk -pdf -interaction=nonstopmode -halt-on-error -file-line-error
+# BibTeX runs in build/, not in the job's directory (bibtex_fudge=0), so that a
+# chapter's aux file (build/chapters/NN.aux) finds the woven/*.aux it includes.
+LATEXMK := latexmk -pdf -interaction=nonstopmode -halt-on-error -file-line-error \
+           -e '$$bibtex_fudge=0'
 # LaTeX runs in build/; the book's style files, figures and bibliography
 # (book/longhand.bib, which latexmk hands to BibTeX) are found from there.
 TEXENV  := TEXINPUTS=.:../book//:..: BIBINPUTS=../book: max_print_line=1000

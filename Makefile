@@ -57,9 +57,13 @@ FIGURES := $(patsubst figures/%.tikz,build/figures/%.pdf,\
              $(filter-out figures/bench-% figures/long-%,$(wildcard figures/*.tikz)))
 CHAPTER_PDFS := $(patsubst book/%.nw,build/chapters/%.pdf,$(NW))
 
-LATEXMK := latexmk -pdf -interaction=nonstopmode -halt-on-error -file-line-error
-# LaTeX runs in build/; the book's style files and figures are found from there.
-TEXENV  := TEXINPUTS=.:../book//:..: max_print_line=1000
+# BibTeX runs in build/, not in the job's directory (bibtex_fudge=0), so that a
+# chapter's aux file (build/chapters/NN.aux) finds the woven/*.aux it includes.
+LATEXMK := latexmk -pdf -interaction=nonstopmode -halt-on-error -file-line-error \
+           -e '$$bibtex_fudge=0'
+# LaTeX runs in build/; the book's style files, figures and bibliography
+# (book/longhand.bib, which latexmk hands to BibTeX) are found from there.
+TEXENV  := TEXINPUTS=.:../book//:..: BIBINPUTS=../book: max_print_line=1000
 
 .PHONY: all help deps tangle build tables book chapters test sanitize \
         check-tangle lint png clean gpt2-tokenizer gpt2-parity bench-tokenizer bench \
@@ -293,7 +297,7 @@ build/stamps/weave: $(NW) book/split-weave.awk | build/stamps build/woven
 	for f in build/weave.new/*.tex; do cpif build/woven/$${f##*/} < "$$f"; done
 	rm -rf build/weave.new; touch $@
 
-BOOK_INPUTS := book/longhand.tex book/style.tex book/fonts.tex build/stamps/weave \
+BOOK_INPUTS := book/longhand.tex book/style.tex book/fonts.tex book/longhand.bib build/stamps/weave \
                build/stamps/tables $(FIGURES)
 book: build/longhand.pdf
 build/longhand.pdf: $(BOOK_INPUTS) FORCE

@@ -1,3 +1,4 @@
+/* adamw.c: tangled from book/10-adamw.nw; edit the book, not this file. */
 #include <math.h>
 #include <stdlib.h>
 #include "adamw.h"

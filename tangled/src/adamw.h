@@ -1,3 +1,4 @@
+/* adamw.h: tangled from book/10-adamw.nw; edit the book, not this file. */
 #ifndef LONGHAND_ADAMW_H
 #define LONGHAND_ADAMW_H
 #include <stddef.h>

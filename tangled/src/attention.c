@@ -1,3 +1,4 @@
+/* attention.c: tangled from book/07-attention.nw; edit the book, not this file. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>

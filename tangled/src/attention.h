@@ -1,3 +1,4 @@
+/* attention.h: tangled from book/07-attention.nw; edit the book, not this file. */
 #ifndef LONGHAND_ATTENTION_H
 #define LONGHAND_ATTENTION_H
 

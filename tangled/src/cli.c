@@ -1,3 +1,4 @@
+/* cli.c: tangled from book/90-program.nw; edit the book, not this file. */
 #include <errno.h>
 #include <getopt.h>
 #include <math.h>

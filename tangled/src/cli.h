@@ -1,3 +1,4 @@
+/* cli.h: tangled from book/90-program.nw; edit the book, not this file. */
 #ifndef LONGHAND_CLI_H
 #define LONGHAND_CLI_H
 #include <stdio.h>

@@ -1,3 +1,4 @@
+/* cmd-bench.c: tangled from book/93-bench.nw; edit the book, not this file. */
 #include <math.h>
 #include <omp.h>
 #include <stdio.h>

@@ -1,3 +1,4 @@
+/* cmd-init.c: tangled from book/91-commands.nw; edit the book, not this file. */
 #include <stdio.h>
 #include "commands.h"
 #include "gpt.h"

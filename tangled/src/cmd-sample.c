@@ -1,3 +1,4 @@
+/* cmd-sample.c: tangled from book/91-commands.nw; edit the book, not this file. */
 #include <omp.h>
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,3 +1,4 @@
+/* cmd-step.c: tangled from book/91-commands.nw; edit the book, not this file. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>

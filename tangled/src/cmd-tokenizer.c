@@ -1,3 +1,4 @@
+/* cmd-tokenizer.c: tangled from book/91-commands.nw; edit the book, not this file. */
 #include <errno.h>
 #include <omp.h>
 #include <stdint.h>

@@ -1,3 +1,4 @@
+/* cmd-trace.c: tangled from book/91-commands.nw; edit the book, not this file. */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>

@@ -1,3 +1,4 @@
+/* cmd-train.c: tangled from book/91-commands.nw; edit the book, not this file. */
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>

@@ -1,3 +1,4 @@
+/* commands.h: tangled from book/90-program.nw; edit the book, not this file. */
 #ifndef LONGHAND_COMMANDS_H
 #define LONGHAND_COMMANDS_H
 #include "cli.h"

@@ -1,3 +1,4 @@
+/* embedding.c: tangled from book/04-embeddings.nw; edit the book, not this file. */
 #include "embedding.h"
 
 /* embedding.c: check the token ids */

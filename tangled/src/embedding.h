@@ -1,3 +1,4 @@
+/* embedding.h: tangled from book/04-embeddings.nw; edit the book, not this file. */
 #ifndef LONGHAND_EMBEDDING_H
 #define LONGHAND_EMBEDDING_H
 

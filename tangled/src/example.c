@@ -1,3 +1,4 @@
+/* example.c: tangled from book/92-trace.nw; edit the book, not this file. */
 #include <ctype.h>
 #include <errno.h>
 #include <stdio.h>

@@ -1,3 +1,4 @@
+/* example.h: tangled from book/92-trace.nw; edit the book, not this file. */
 #ifndef LONGHAND_EXAMPLE_H
 #define LONGHAND_EXAMPLE_H
 #include <stddef.h>

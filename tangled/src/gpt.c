@@ -1,3 +1,4 @@
+/* gpt.c: tangled from book/08-model.nw; edit the book, not this file. */
 /* gpt.c: includes */
 #include <errno.h>
 #include <math.h>

@@ -1,3 +1,4 @@
+/* gpt.h: tangled from book/08-model.nw; edit the book, not this file. */
 #ifndef LONGHAND_GPT_H
 #define LONGHAND_GPT_H
 #include <stddef.h>

@@ -1,3 +1,4 @@
+/* layernorm.c: tangled from book/05-layernorm.nw; edit the book, not this file. */
 #include <math.h>
 #include "layernorm.h"
 

@@ -1,3 +1,4 @@
+/* layernorm.h: tangled from book/05-layernorm.nw; edit the book, not this file. */
 #ifndef LONGHAND_LAYERNORM_H
 #define LONGHAND_LAYERNORM_H
 

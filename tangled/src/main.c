@@ -1,3 +1,4 @@
+/* main.c: tangled from book/90-program.nw; edit the book, not this file. */
 #include <stdio.h>
 #include <string.h>
 #include "commands.h"

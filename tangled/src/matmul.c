@@ -1,3 +1,4 @@
+/* matmul.c: tangled from book/02-matmul.nw; edit the book, not this file. */
 #include <math.h>
 #include <omp.h>
 #include <stdio.h>

@@ -1,3 +1,4 @@
+/* matmul.h: tangled from book/02-matmul.nw; edit the book, not this file. */
 #ifndef LONGHAND_MATMUL_H
 #define LONGHAND_MATMUL_H
 #include <stddef.h>

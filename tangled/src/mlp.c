@@ -1,3 +1,4 @@
+/* mlp.c: tangled from book/06-mlp.nw; edit the book, not this file. */
 #include <math.h>
 #include <stdint.h>
 #include <gsl/gsl_cdf.h>

@@ -1,3 +1,4 @@
+/* mlp.h: tangled from book/06-mlp.nw; edit the book, not this file. */
 #ifndef LONGHAND_MLP_H
 #define LONGHAND_MLP_H
 

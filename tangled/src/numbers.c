@@ -1,3 +1,4 @@
+/* numbers.c: tangled from book/01-numbers.nw; edit the book, not this file. */
 #include <math.h>
 #include <stdint.h>
 #include <gsl/gsl_errno.h>

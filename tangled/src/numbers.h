@@ -1,3 +1,4 @@
+/* numbers.h: tangled from book/01-numbers.nw; edit the book, not this file. */
 #ifndef LONGHAND_NUMBERS_H
 #define LONGHAND_NUMBERS_H
 #include <stddef.h>

@@ -1,3 +1,4 @@
+/* sample.c: tangled from book/12-sampling.nw; edit the book, not this file. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>

@@ -1,3 +1,4 @@
+/* sample.h: tangled from book/12-sampling.nw; edit the book, not this file. */
 #ifndef LONGHAND_SAMPLE_H
 #define LONGHAND_SAMPLE_H
 #include <stddef.h>

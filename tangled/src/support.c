@@ -1,3 +1,4 @@
+/* support.c: tangled from book/90-program.nw; edit the book, not this file. */
 #include <errno.h>
 #include <stdlib.h>
 #include "support.h"

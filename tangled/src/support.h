@@ -1,3 +1,4 @@
+/* support.h: tangled from book/90-program.nw; edit the book, not this file. */
 #ifndef LONGHAND_SUPPORT_H
 #define LONGHAND_SUPPORT_H
 #include <stddef.h>

@@ -1,3 +1,4 @@
+/* tokenizer.c: tangled from book/03-tokenizer.nw; edit the book, not this file. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>

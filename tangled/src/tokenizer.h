@@ -1,3 +1,4 @@
+/* tokenizer.h: tangled from book/03-tokenizer.nw; edit the book, not this file. */
 #ifndef LONGHAND_TOKENIZER_H
 #define LONGHAND_TOKENIZER_H
 #include <stddef.h>

@@ -1,3 +1,4 @@
+/* trace-matmul.c: tangled from book/92-trace.nw; edit the book, not this file. */
 #include <float.h>
 #include <math.h>
 #include <stdio.h>

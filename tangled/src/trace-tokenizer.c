@@ -1,3 +1,4 @@
+/* trace-tokenizer.c: tangled from book/92-trace.nw; edit the book, not this file. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,3 +1,4 @@
+/* trace.c: tangled from book/92-trace.nw; edit the book, not this file. */
 #include <errno.h>
 #include <stdint.h>
 #include <stdarg.h>

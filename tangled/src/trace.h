@@ -1,3 +1,4 @@
+/* trace.h: tangled from book/92-trace.nw; edit the book, not this file. */
 #ifndef LONGHAND_TRACE_H
 #define LONGHAND_TRACE_H
 #include <stdio.h>

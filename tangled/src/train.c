@@ -1,3 +1,4 @@
+/* train.c: tangled from book/11-training.nw; edit the book, not this file. */
 #include <errno.h>
 #include <math.h>
 #include <omp.h>

@@ -1,3 +1,4 @@
+/* train.h: tangled from book/11-training.nw; edit the book, not this file. */
 #ifndef LONGHAND_TRAIN_H
 #define LONGHAND_TRAIN_H
 #include <signal.h>

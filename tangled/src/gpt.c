@@ -180,8 +180,7 @@ static void add_vectors(float *out, const float *x, const float *y, long n)
         out[i] = x[i] + y[i];
 }
 /* gpt.c: the loss at one position */
-/* probs[V] = softmax(z); returns -log probs[target], by log-sum-exp. */
-static float softmax_cross_entropy(float *probs, const float *z, int target, int V)
+float softmax_cross_entropy(float *probs, const float *z, int target, int V)
 {
     float zmax = z[0];
     for (int i = 1; i < V; i++)

@@ -68,6 +68,9 @@ enum { GPT_MAX_CONTEXT = 1 << 16, GPT_MAX_VOCAB = 1 << 24, GPT_MAX_LAYERS = 1024
    [0, V), or memory runs out. */
 int gpt_forward(struct gpt *m, const int *inputs, const int *targets, int B, int T,
                 char *err, size_t errlen);
+/* gpt.h: the forward pass */
+/* probs[V] = softmax(z[V]); returns -log probs[target], by log-sum-exp. */
+float softmax_cross_entropy(float *probs, const float *z, int target, int V);
 /* gpt.h: checkpoints */
 enum { CHECKPOINT_MAGIC = 20240326, CHECKPOINT_VERSION = 3, CHECKPOINT_HEADER_INTS = 256 };
 /* Write m's parameters to path atomically: the old file survives any failure.

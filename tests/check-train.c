@@ -191,7 +191,8 @@ START_TEST(resume_equals_uninterrupted)
     snprintf(sb, sizeof sb, "%s.state", b);
     ck_assert_int_eq(gpt_load(&m, b, err, sizeof err), 0);
     ck_assert_int_eq(adamw_create(&opt, m.num_params, adamw_defaults()), 0);
-    ck_assert_int_eq(adamw_load(&opt, m.params, sb, err, sizeof err), 0);
+    struct train_record rec;
+    ck_assert_int_eq(adamw_load(&opt, m.params, &rec, sb, err, sizeof err), 0);
     ck_assert_int_eq(opt.t, 3);
     o = options(6, b);
     ck_assert_int_eq(train_run(&m, &opt, &d, &o, NULL, err, sizeof err), 0);
@@ -272,11 +273,14 @@ START_TEST(validation_is_skipped_when_it_cannot_run)
 }
 END_TEST
 
-/* Write a state file of header h and n parameters' zeros. */
+/* Write a state file of header h (of hn words, the rest zero) and n
+   parameters' zeros. */
 static void write_state(const char *path, const int *h, size_t n)
 {
     FILE *f = fopen(path, "wb");
-    fwrite(h, sizeof(int), 8, f);
+    int header[STATE_HEADER_INTS] = { 0 };
+    memcpy(header, h, 8 * sizeof *h);
+    fwrite(header, sizeof(int), STATE_HEADER_INTS, f);
     float zero = 0;
     for (size_t i = 0; i < 2 * n; i++) fwrite(&zero, sizeof zero, 1, f);
     fclose(f);
@@ -293,30 +297,41 @@ START_TEST(malformed_states_are_refused)
     ck_assert_int_eq(adamw_create(&opt, 10, adamw_defaults()), 0);
     ck_assert_int_eq(adamw_create(&eleven, 11, adamw_defaults()), 0);
     opt.t = 7;
-    ck_assert_int_eq(adamw_save(&opt, params, path, err, sizeof err), 0);
+    struct train_record rec = { .B = 3, .T = 5, .accum = 2,
+        .lr = { .max_lr = 1e-3f, .min_lr = 1e-5f, .warmup = 4, .steps = 100 },
+        .seed = 4000000000u, .data = 0x0123456789abcdefull, .tokenizer = 0xfedcba9876543210ull },
+        back = { 0 };
+    ck_assert_int_eq(adamw_save(&opt, params, &rec, path, err, sizeof err), 0);
     opt.t = 0;
-    ck_assert_int_eq(adamw_load(&opt, params, path, err, sizeof err), 0);
+    ck_assert_int_eq(adamw_load(&opt, params, &back, path, err, sizeof err), 0);
     ck_assert_int_eq(opt.t, 7);
-    ck_assert_int_eq(adamw_load(&eleven, params, path, err, sizeof err), -1);
+    char changes[512];                                /* the record comes back whole */
+    ck_assert_int_eq(train_record_changes(&rec, &back, changes, sizeof changes), 0);
+    back.seed++, back.lr.warmup++;
+    ck_assert_int_eq(train_record_changes(&rec, &back, changes, sizeof changes), 2);
+    ck_assert_str_eq(changes, "--warmup was 4, now 5; --seed was 4000000000, now 4000000001");
+    ck_assert_int_eq(adamw_load(&eleven, params, &back, path, err, sizeof err), -1);
     ck_assert_ptr_nonnull(strstr(err, "does not match"));
-    ck_assert_int_eq(adamw_load(&opt, other, path, err, sizeof err), -1);
+    ck_assert_int_eq(adamw_load(&opt, other, &back, path, err, sizeof err), -1);
     ck_assert_ptr_nonnull(strstr(err, "other parameters"));
     static const struct { int h[8]; const char *says; } bad[] = {
-        { { 0x4c484158, 2, 1, 10 }, "not an optimiser state" },
-        { { 0x4c484157, 1, 1, 10 }, "not an optimiser state" },
-        { { 0x4c484157, 2, -1, 10 }, "not an optimiser state" },
+        { { 0x4c484158, 3, 1, 10 }, "not an optimiser state" },
+        { { 0x4c484157, 2, 1, 10 }, "version 2, which this program does not read" },
+        { { 0x4c484157, 1, 1, 10 }, "remove it to start a new optimiser" },
+        { { 0x4c484157, 3, -1, 10 }, "step is negative" },
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         write_state(path, bad[i].h, 10);
-        ck_assert_int_eq(adamw_load(&opt, params, path, err, sizeof err), -1);
-        ck_assert_ptr_nonnull(strstr(err, bad[i].says));
+        ck_assert_int_eq(adamw_load(&opt, params, &back, path, err, sizeof err), -1);
+        ck_assert_msg(strstr(err, bad[i].says), "'%s' lacks '%s'", err, bad[i].says);
     }
     FILE *f = fopen(path, "wb");
     fputs("LHAW", f);
     fclose(f);
-    ck_assert_int_eq(adamw_load(&opt, params, path, err, sizeof err), -1);
+    ck_assert_int_eq(adamw_load(&opt, params, &back, path, err, sizeof err), -1);
     ck_assert_ptr_nonnull(strstr(err, "too short"));
-    ck_assert_int_eq(adamw_load(&opt, params, "/nonexistent/x.state", err, sizeof err), -1);
+    ck_assert_int_eq(adamw_load(&opt, params, &back, "/nonexistent/x.state", err,
+                                sizeof err), -1);
     unlink(path);
     adamw_free(&opt), adamw_free(&eleven);
 }
@@ -374,6 +389,111 @@ START_TEST(command_refuses_bad_input)
 }
 END_TEST
 
+/* A directory with a corpus c.txt, another d.txt, tokenizers t.bpe and u.bpe,
+   and a run of four steps to m.bin with its log. */
+static void make_run(char *dir, struct longhand_io *io)
+{
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    io->dir = dir;
+    char path[1024];
+    const char *texts[] = { "c.txt", "the cat sat on the mat; the dog sat on the log. ",
+                            "d.txt", "a bird in the hand is worth two in the bush. " };
+    for (int i = 0; i < 4; i += 2) {
+        snprintf(path, sizeof path, "%s/%s", dir, texts[i]);
+        FILE *f = fopen(path, "w");
+        ck_assert_ptr_nonnull(f);
+        for (int k = 0; k < 8; k++)
+            fputs(texts[i + 1], f);
+        fclose(f);
+    }
+    ck_assert_int_eq(longhand_io(io, "tokenizer train --vocab-size 260 -o t.bpe c.txt"), 0);
+    ck_assert_int_eq(longhand_io(io, "tokenizer train --vocab-size 260 -o u.bpe d.txt"), 0);
+    ck_assert_int_eq(longhand_io(io, "train --data c.txt --tokenizer t.bpe --init-config "
+                                 "1,2,8,8 --batch 2 --context 8 --steps 4 --seed 3 "
+                                 "--log log.tsv -o m.bin"), 0);
+}
+
+#define RESUME "train --tokenizer t.bpe --model m.bin --context 8 -o m.bin --log log.tsv "
+
+/* Resuming with anything the state records changed is refused, naming the
+   change with both values; so is resuming a finished run. */
+static const struct { const char *args, *says; } changed[] = {
+    { RESUME "--data c.txt --batch 2 --steps 4", "the run is finished, at step 4" },
+    { RESUME "--data c.txt --batch 2 --steps 4", "raise --steps and give --new-schedule" },
+    { RESUME "--data c.txt --batch 2 --steps 6", "--steps was 4, now 6" },
+    { RESUME "--data c.txt --batch 1 --steps 4", "--batch was 2, now 1" },
+    { RESUME "--data c.txt --batch 2 --steps 4 --lr 1e-3", "--lr was 0.000300000014, now 0.00100000005" },
+    { RESUME "--data c.txt --batch 2 --steps 4 --warmup 2", "--warmup was 0, now 2" },
+    { RESUME "--data c.txt --batch 2 --steps 4 --accum 2", "--accum was 1, now 2" },
+    { RESUME "--data c.txt --batch 2 --steps 4 --min-lr 1e-5", "--min-lr was 0, now" },
+    { RESUME "--data c.txt --batch 2 --steps 4 --seed 4", "--seed was 3, now 4" },
+    { RESUME "--data d.txt --batch 2 --steps 4", "the corpus (--data) was" },
+    { "train --tokenizer u.bpe --model m.bin --context 8 -o m.bin --data c.txt --batch 2"
+      " --steps 4", "the tokenizer was" },
+    { RESUME "--data c.txt --batch 2 --steps 6", "give --new-schedule" },
+};
+
+START_TEST(resume_refuses_another_run)
+{
+    static char dir[] = "/tmp/longhand-resume-XXXXXX";
+    static struct longhand_io io;
+    static char err[2048];
+    if (!io.dir) {
+        io.err = err, io.errlen = sizeof err;
+        make_run(dir, &io);
+    }
+    ck_assert_int_eq(longhand_io(&io, "%s", changed[_i].args), 1);
+    ck_assert_msg(strstr(err, changed[_i].says), "stderr '%s' lacks '%s'", err,
+                  changed[_i].says);
+}
+END_TEST
+
+/* The steps in the log's rows, in order, into steps[]; their number. */
+static int log_steps(const char *path, int *steps, int room)
+{
+    FILE *f = fopen(path, "r");
+    ck_assert_ptr_nonnull(f);
+    char line[512];
+    int n = 0;
+    ck_assert_ptr_nonnull(fgets(line, sizeof line, f));
+    ck_assert_str_eq(line, "step\tlr\tloss\tval\n");
+    while (fgets(line, sizeof line, f) && n < room)
+        steps[n++] = atoi(line);
+    fclose(f);
+    return n;
+}
+
+/* --new-schedule extends a finished run; the log keeps one row per step,
+   the rows past the checkpoint (a run killed after it) and a half-written
+   row cut away and written again. */
+START_TEST(new_schedule_extends_and_the_log_does_not_repeat)
+{
+    char dir[] = "/tmp/longhand-extend-XXXXXX", err[2048], path[1024];
+    struct longhand_io io = { .err = err, .errlen = sizeof err };
+    make_run(dir, &io);
+    snprintf(path, sizeof path, "%s/log.tsv", dir);
+    FILE *f = fopen(path, "a");
+    fputs("5\t1\t9.9\tnan\n6\t1\t9.9\tnan\n7\t1\t9", f);   /* a lost run's rows */
+    fclose(f);
+    ck_assert_int_eq(longhand_io(&io, RESUME "--data c.txt --batch 2 --steps 7 "
+                                 "--new-schedule"), 0);
+    ck_assert_ptr_nonnull(strstr(err, "a new schedule from step 4: --steps was 4, now 7"));
+    int steps[16];
+    ck_assert_int_eq(log_steps(path, steps, 16), 7);
+    for (int i = 0; i < 7; i++)
+        ck_assert_int_eq(steps[i], i + 1);
+    f = fopen(path, "r");
+    char all[4096];
+    size_t len = fread(all, 1, sizeof all - 1, f);
+    all[len] = 0;
+    fclose(f);
+    ck_assert_ptr_null(strstr(all, "9.9"));
+    /* The extended run is finished in its turn, at its new length. */
+    ck_assert_int_eq(longhand_io(&io, RESUME "--data c.txt --batch 2 --steps 7"), 1);
+    ck_assert_ptr_nonnull(strstr(err, "finished, at step 7 of --steps 7"));
+}
+END_TEST
+
 Suite *train_suite(void)
 {
     make_corpus();
@@ -392,6 +512,9 @@ Suite *train_suite(void)
     tcase_add_test(runs, non_finite_loss_stops_and_keeps_the_last_checkpoint);
     tcase_add_loop_test(runs, validation_is_skipped_when_it_cannot_run, 0, 2);
     tcase_add_loop_test(runs, command_refuses_bad_input, 0, (int)(sizeof bad / sizeof bad[0]));
+    tcase_add_loop_test(runs, resume_refuses_another_run, 0,
+                        (int)(sizeof changed / sizeof changed[0]));
+    tcase_add_test(runs, new_schedule_extends_and_the_log_does_not_repeat);
     suite_add_tcase(s, runs);
     return s;
 }

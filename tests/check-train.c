@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include "command.h"
@@ -494,6 +495,77 @@ START_TEST(new_schedule_extends_and_the_log_does_not_repeat)
 }
 END_TEST
 
+static enum save_stage kill_at;
+
+static void die_at_stage(enum save_stage stage)
+{
+    if (stage == kill_at)
+        raise(SIGKILL);
+}
+
+static int file_exists(const char *dir, const char *name)
+{
+    char path[256];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    return access(path, F_OK) == 0;
+}
+
+/* A save killed at each of its stages, in a child: what is left, once
+   train_recover has run, is always a pair that loads, the old one before
+   the checkpoint's rename and the new one from then on, with no temporary
+   left; and resuming from the old one gives the new one's bytes. */
+START_TEST(a_save_killed_at_any_stage_leaves_a_pair_that_resumes)
+{
+    char dir[] = "/tmp/longhand-kill-XXXXXX", path[128], state[140], err[256];
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    snprintf(path, sizeof path, "%s/m.bin", dir);
+    snprintf(state, sizeof state, "%s.state", path);
+    struct train_data d = data();
+    struct gpt m2, m4, back;
+    struct adamw o2, o4, oback;
+    new_model(&m2, &o2);
+    struct train_options o = options(4, path);
+    o.steps = 2;
+    ck_assert_int_eq(train_run(&m2, &o2, &d, &o, NULL, err, sizeof err), 0);
+    new_model(&m4, &o4);
+    o.steps = 4, o.out = NULL;
+    ck_assert_int_eq(train_run(&m4, &o4, &d, &o, NULL, err, sizeof err), 0);
+    struct train_record rec = train_record_of(&o);
+    size_t bytes = m2.num_params * sizeof(float);
+    for (kill_at = 0; kill_at < NUM_SAVE_STAGES; kill_at++) {
+        ck_assert_int_eq(train_save(&m2, &o2, &rec, path, err, sizeof err), 0);
+        pid_t child = fork();
+        ck_assert_int_ge(child, 0);
+        if (child == 0) {
+            train_save_hook = die_at_stage;
+            train_save(&m4, &o4, &rec, path, err, sizeof err);
+            _exit(0);
+        }
+        int status;
+        ck_assert_int_eq(waitpid(child, &status, 0), child);
+        ck_assert(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+        ck_assert_int_eq(train_recover(path, err, sizeof err),
+                         kill_at == SAVE_CHECKPOINT_RENAMED);
+        ck_assert(!file_exists(dir, "m.bin.new") && !file_exists(dir, "m.bin.state.new"));
+        ck_assert_int_eq(gpt_load(&back, path, err, sizeof err), 0);
+        ck_assert_int_eq(adamw_create(&oback, back.num_params, adamw_defaults()), 0);
+        struct train_record was;
+        ck_assert_msg(adamw_load(&oback, back.params, &was, state, err, sizeof err) == 0,
+                      "stage %d: %s", kill_at, err);
+        int renamed = kill_at >= SAVE_CHECKPOINT_RENAMED;
+        ck_assert_int_eq(oback.t, renamed ? 4 : 2);
+        if (!renamed) {
+            o.out = NULL;
+            ck_assert_int_eq(train_run(&back, &oback, &d, &o, NULL, err, sizeof err), 0);
+        }
+        ck_assert_mem_eq(back.params, m4.params, bytes);
+        ck_assert_mem_eq(oback.m, o4.m, bytes);
+        gpt_free(&back), adamw_free(&oback);
+    }
+    gpt_free(&m2), gpt_free(&m4), adamw_free(&o2), adamw_free(&o4);
+}
+END_TEST
+
 Suite *train_suite(void)
 {
     make_corpus();
@@ -515,6 +587,7 @@ Suite *train_suite(void)
     tcase_add_loop_test(runs, resume_refuses_another_run, 0,
                         (int)(sizeof changed / sizeof changed[0]));
     tcase_add_test(runs, new_schedule_extends_and_the_log_does_not_repeat);
+    tcase_add_test(runs, a_save_killed_at_any_stage_leaves_a_pair_that_resumes);
     suite_add_tcase(s, runs);
     return s;
 }

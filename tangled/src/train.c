@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
+#include "support.h"
 #include "train.h"
 
 /* train.c: the schedule */
@@ -132,22 +134,24 @@ static void state_header(int *h, const struct adamw *opt, const float *params,
     put64(h + 14, rec->seed), put64(h + 16, rec->data), put64(h + 18, rec->tokenizer);
 }
 /* train.c: optimiser state */
+void adamw_write(const struct adamw *opt, const float *params,
+                 const struct train_record *rec, FILE *f)
+{
+    int header[STATE_HEADER_INTS];
+    state_header(header, opt, params, rec);
+    if (fwrite(header, sizeof header, 1, f) == 1
+        && fwrite(opt->m, sizeof(float), opt->n, f) == opt->n)
+        fwrite(opt->v, sizeof(float), opt->n, f);
+}
+
 int adamw_save(const struct adamw *opt, const float *params, const struct train_record *rec,
                const char *path, char *err, size_t errlen)
 {
-    size_t n = opt->n, bytes = 2 * n * sizeof(float);
-    int header[STATE_HEADER_INTS];
-    state_header(header, opt, params, rec);
-    float *mv = malloc(bytes ? bytes : 1);
-    if (!mv) {
-        snprintf(err, errlen, "%s: out of memory", path);
+    struct atomic_file a;
+    if (atomic_open(&a, path, 0, err, errlen) != 0)
         return -1;
-    }
-    memcpy(mv, opt->m, n * sizeof(float));
-    memcpy(mv + n, opt->v, n * sizeof(float));
-    int status = write_file_atomically(path, header, sizeof header, mv, bytes, err, errlen);
-    free(mv);
-    return status;
+    adamw_write(opt, params, rec, a.f);
+    return atomic_close(&a, err, errlen) == 0 ? atomic_rename(&a, err, errlen) : -1;
 }
 /* train.c: optimiser state */
 int adamw_load(struct adamw *opt, const float *params, struct train_record *rec,
@@ -207,6 +211,99 @@ struct train_record train_record_of(const struct train_options *o)
                                   .seed = o->seed, .data = o->data_fingerprint,
                                   .tokenizer = o->tokenizer_fingerprint };
 }
+/* train.c: saving the pair */
+void (*train_save_hook)(enum save_stage stage);
+
+static void save_stage_done(enum save_stage stage)
+{
+    if (train_save_hook)
+        train_save_hook(stage);
+}
+
+int train_save(const struct gpt *m, const struct adamw *opt, const struct train_record *rec,
+               const char *path, char *err, size_t errlen)
+{
+    char state[4096 + 8];
+    struct atomic_file ck, st;
+    snprintf(state, sizeof state, "%s.state", path);
+    /* write the checkpoint's and the state's temporaries, or remove them */
+    if (atomic_open(&ck, path, 1, err, errlen) != 0)
+        return -1;
+    save_stage_done(SAVE_CHECKPOINT_OPENED);
+    gpt_write(m, ck.f);
+    if (atomic_close(&ck, err, errlen) != 0)
+        return -1;
+    save_stage_done(SAVE_CHECKPOINT_WRITTEN);
+    if (atomic_open(&st, state, 1, err, errlen) != 0)
+        return unlink(ck.tmp), -1;
+    save_stage_done(SAVE_STATE_OPENED);
+    adamw_write(opt, m->params, rec, st.f);
+    if (atomic_close(&st, err, errlen) != 0)
+        return unlink(ck.tmp), -1;
+    save_stage_done(SAVE_STATE_WRITTEN);
+    if (atomic_rename(&ck, err, errlen) != 0)
+        return -1;
+    save_stage_done(SAVE_CHECKPOINT_RENAMED);
+    if (atomic_rename(&st, err, errlen) != 0)
+        return -1;
+    save_stage_done(SAVE_STATE_RENAMED);
+    return 0;
+}
+/* train.c: saving the pair */
+/* The parameters' fingerprint a complete state at path records; 0, or -1. */
+static int state_fingerprint(const char *path, uint64_t *fp)
+{
+    int h[STATE_HEADER_INTS], ok = 0;
+    struct stat st;
+    FILE *f = fopen(path, "rb");
+    if (f && fstat(fileno(f), &st) == 0 && fread(h, sizeof h, 1, f) == 1
+        && h[0] == STATE_MAGIC && h[1] == STATE_VERSION && h[3] >= 0 && h[4] >= 0
+        && (unsigned long long)st.st_size
+           == sizeof h + 2ull * ((uint64_t)h[3] | (uint64_t)h[4] << 31) * sizeof(float))
+        ok = 1, *fp = get64(h + 5);
+    if (f)
+        fclose(f);
+    return ok ? 0 : -1;
+}
+/* train.c: saving the pair */
+/* The fingerprint of the parameters of the checkpoint at path; 0, or -1. */
+static int checkpoint_fingerprint(const char *path, uint64_t *fp)
+{
+    FILE *f = fopen(path, "rb");
+    unsigned char buf[1 << 16];
+    size_t got;
+    if (!f || fseek(f, CHECKPOINT_HEADER_INTS * (long)sizeof(int), SEEK_SET) != 0) {
+        if (f)
+            fclose(f);
+        return -1;
+    }
+    *fp = FNV1A_START;
+    while ((got = fread(buf, 1, sizeof buf, f)) > 0)
+        *fp = fnv1a(*fp, buf, got);
+    int bad = ferror(f);
+    fclose(f);
+    return bad ? -1 : 0;
+}
+/* train.c: saving the pair */
+int train_recover(const char *path, char *err, size_t errlen)
+{
+    char state[4096 + 8], state_new[4096 + 16], ck_new[4096 + 8];
+    snprintf(state, sizeof state, "%s.state", path);
+    snprintf(state_new, sizeof state_new, "%s.state.new", path);
+    snprintf(ck_new, sizeof ck_new, "%s.new", path);
+    uint64_t ck, fp;
+    int finished = 0;
+    if (access(state_new, F_OK) == 0 && checkpoint_fingerprint(path, &ck) == 0
+        && !(state_fingerprint(state, &fp) == 0 && fp == ck)
+        && state_fingerprint(state_new, &fp) == 0 && fp == ck) {
+        if (rename(state_new, state) != 0 || sync_directory_of(state) != 0)
+            return snprintf(err, errlen, "%s: %s", state, strerror(errno)), -1;
+        finished = 1;
+    }
+    unlink(state_new);
+    unlink(ck_new);
+    return finished;
+}
 /* train.c: batches */
 /* The BT+1 tokens of micro-batch k of split[n]: inputs, and targets from +1. */
 static const int *batch_at(const int *split, long n, int B, int T, long k)
@@ -258,13 +355,8 @@ static void report_step(const struct train_options *o, int s, double loss, doubl
 static int save_training(const struct gpt *m, const struct adamw *opt,
                          const struct train_options *o, char *err, size_t errlen)
 {
-    char state[4096];
-    if (!o->out)
-        return 0;
     struct train_record rec = train_record_of(o);
-    snprintf(state, sizeof state, "%s.state", o->out);
-    return gpt_save(m, o->out, err, errlen) == 0
-           && adamw_save(opt, m->params, &rec, state, err, errlen) == 0 ? 0 : -1;
+    return o->out ? train_save(m, opt, &rec, o->out, err, errlen) : 0;
 }
 /* train.c: the training loop */
 int train_run(struct gpt *m, struct adamw *opt, const struct train_data *d,

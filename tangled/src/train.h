@@ -42,7 +42,10 @@ int train_record_changes(const struct train_record *was, const struct train_reco
 /* train.h: optimiser state */
 enum { STATE_MAGIC = 0x4c484157 /* "LHAW" */, STATE_VERSION = 3, STATE_HEADER_INTS = 32 };
 /* Write opt's moments and step, the record of the run and the fingerprint of
-   params[opt->n] to path atomically; 0, or -1 with err. */
+   params[opt->n] to f; a failure shows in ferror(f). */
+void adamw_write(const struct adamw *opt, const float *params,
+                 const struct train_record *rec, FILE *f);
+/* The same to path, atomically; 0, or -1 with err. */
 int adamw_save(const struct adamw *opt, const float *params, const struct train_record *rec,
                const char *path, char *err, size_t errlen);
 /* Read them back into opt, created for n parameters, and *rec; 0, or -1 with
@@ -50,6 +53,20 @@ int adamw_save(const struct adamw *opt, const float *params, const struct train_
    params. */
 int adamw_load(struct adamw *opt, const float *params, struct train_record *rec,
                const char *path, char *err, size_t errlen);
+/* train.h: optimiser state */
+/* The stages of saving a checkpoint and its state, in order. */
+enum save_stage { SAVE_CHECKPOINT_OPENED, SAVE_CHECKPOINT_WRITTEN, SAVE_STATE_OPENED,
+                  SAVE_STATE_WRITTEN, SAVE_CHECKPOINT_RENAMED, SAVE_STATE_RENAMED,
+                  NUM_SAVE_STAGES };
+/* If set, called after each stage of every save (the tests stop a save there). */
+extern void (*train_save_hook)(enum save_stage stage);
+/* Save m to path and opt's state, recording rec, to path.state as one unit;
+   0, or -1 with err. */
+int train_save(const struct gpt *m, const struct adamw *opt, const struct train_record *rec,
+               const char *path, char *err, size_t errlen);
+/* Finish the save at path that stopped between its renames, if one did, and
+   remove the temporaries left; 1 if a save was finished, 0, or -1 with err. */
+int train_recover(const char *path, char *err, size_t errlen);
 /* train.h: the training loop */
 struct train_data {
     const int *train, *val;   /* the two splits of the tokenised corpus */

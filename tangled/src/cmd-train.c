@@ -6,6 +6,7 @@
 #include <unistd.h>
 #include "commands.h"
 #include "gpt.h"
+#include "support.h"
 #include "tokenizer.h"
 #include "train.h"
 
@@ -14,8 +15,9 @@ static volatile sig_atomic_t train_stop;
 
 static void request_stop(int sig)
 {
-    (void)sig;
-    train_stop = 1;
+    if (train_stop)
+        _exit(128 + sig);
+    train_stop = sig;
 }
 
 struct train_command {
@@ -31,6 +33,8 @@ static int train_command_run(struct train_command *c);
 static int train_read_corpus(struct train_command *c, int32_t **ids, size_t *n,
                              int *vocab, char *err, size_t errlen);
 static FILE *train_open_log(const char *path, int t, char *err, size_t errlen);
+static int train_claim_output(const struct train_command *c, int *lock, char *err,
+                              size_t errlen);
 static int train_make_model(struct train_command *c, struct gpt *m, struct adamw *opt,
                             int vocab, char *err, size_t errlen);
 /* train command */
@@ -39,13 +43,14 @@ static int train_command_run(struct train_command *c)
     struct gpt m = { 0 };
     struct adamw opt = { 0 };
     int32_t *ids = NULL;
-    int *tokens = NULL, status = 1;
+    int *tokens = NULL, status = 1, lock = -1;
     char err[1024] = "";
     size_t n = 0;
     int vocab = 0;
     /* read the corpus, make the model, and train */
     int made = -1;
-    if (train_read_corpus(c, &ids, &n, &vocab, err, sizeof err) == 0
+    if (train_claim_output(c, &lock, err, sizeof err) == 0
+        && train_read_corpus(c, &ids, &n, &vocab, err, sizeof err) == 0
         && (tokens = malloc((n ? n : 1) * sizeof *tokens))
         && (made = train_make_model(c, &m, &opt, vocab, err, sizeof err)) == 0) {
         for (size_t i = 0; i < n; i++)
@@ -57,24 +62,31 @@ static int train_command_run(struct train_command *c)
         if (n_train < (long)c->o.B * c->o.T + 1)
             snprintf(err, sizeof err, "the training split has %ld tokens, fewer than one "
                      "batch of %d x %d + 1", n_train, c->o.B, c->o.T);
+        else if (check_room(c->o.out, (CHECKPOINT_HEADER_INTS + STATE_HEADER_INTS) * sizeof(int)
+                              + 3ull * m.num_params * sizeof(float), err, sizeof err) != 0)
+            ;
         else if (c->log && !(log = train_open_log(c->log, opt.t, err, sizeof err)))
             ;
         else {
-            /* train with Ctrl-C caught, and say how it ended */
-            struct sigaction sa = { .sa_handler = request_stop }, old;
+            /* train with the stop signals caught, and say how it ended */
+            static const int stop_signals[] = { SIGINT, SIGTERM, SIGHUP };
+            struct sigaction sa = { .sa_handler = request_stop }, old[3];
             sigemptyset(&sa.sa_mask);
-            sigaction(SIGINT, &sa, &old);
+            train_stop = 0;
+            for (int i = 0; i < 3; i++)
+                sigaction(stop_signals[i], &sa, &old[i]);
             c->o.progress = stderr;
             c->o.progress_on_terminal = isatty(2);
             c->o.log = log;
             int r = train_run(&m, &opt, &d, &c->o, &train_stop, err, sizeof err);
-            sigaction(SIGINT, &old, NULL);
+            for (int i = 0; i < 3; i++)
+                sigaction(stop_signals[i], &old[i], NULL);
             if (c->o.progress_on_terminal)
                 fputc('\n', stderr);
             if (r == 1)
-                fprintf(stderr, "longhand train: interrupted after step %d; %s written\n", opt.t,
-                        c->o.out);
-            status = r == 0 ? 0 : r == 1 ? 130 : 1;
+                fprintf(stderr, "longhand train: stopped by signal %d after step %d; %s written\n",
+                        (int)train_stop, opt.t, c->o.out);
+            status = r == 0 ? 0 : r == 1 ? 128 + (int)train_stop : 1;
         }
         if (log && fclose(log) != 0 && status == 0)
             status = 1, snprintf(err, sizeof err, "%s: write error", c->log);
@@ -90,7 +102,21 @@ static int train_command_run(struct train_command *c)
     gpt_free(&m);
     free(ids);
     free(tokens);
+    if (lock >= 0)
+        close(lock);
     return status;
+}
+/* train command */
+static int train_claim_output(const struct train_command *c, int *lock, char *err,
+                              size_t errlen)
+{
+    if ((*lock = lock_output(c->o.out, err, errlen)) < 0)
+        return -1;
+    int finished = train_recover(c->o.out, err, errlen);
+    if (finished == 1)
+        fprintf(stderr, "longhand train: %s: finished the save a kill interrupted\n",
+                c->o.out);
+    return finished < 0 ? -1 : 0;
 }
 /* train command */
 static int train_read_corpus(struct train_command *c, int32_t **ids, size_t *n,
@@ -288,7 +314,7 @@ int cmd_train(int argc, char **argv)
         "with PATH, holding out its last tenth\n(--val-fraction) for validation.  Start "
         "from --model FILE, resuming from\nFILE.state when it exists, or from a new model "
         "of --init-config L,H,C,T.\nWrite the checkpoint and its state every "
-        "--checkpoint-every steps, at the end,\nand on Ctrl-C.  A resumed run must have "
+        "--checkpoint-every steps, at the end,\nand on Ctrl-C, SIGTERM or SIGHUP (a second one exits at once).  A resumed run must have "
         "the batch, schedule and data\nthe state records, unless --new-schedule starts a "
         "new schedule from the\ncheckpoint (to extend a finished run, raise --steps).",
         options, 0, 0 };

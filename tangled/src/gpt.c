@@ -282,6 +282,21 @@ int gpt_save(const struct gpt *m, const char *path, char *err, size_t errlen)
     return atomic_close(&a, err, errlen) == 0 ? atomic_rename(&a, err, errlen) : -1;
 }
 /* gpt.c: checkpoints */
+/* The first parameter of m that is not finite, named in msg; 1 if there is one. */
+static int find_non_finite(const struct gpt *m, char *msg, size_t len)
+{
+    size_t sizes[NUM_PARAM_TENSORS];
+    param_sizes(&m->config, sizes);
+    for (int k = 0; k < NUM_PARAM_TENSORS; k++)
+        for (size_t i = 0; i < sizes[k]; i++)
+            if (!isfinite(m->param[k][i])) {
+                snprintf(msg, len, "parameter %zu of %s is %g, not finite (a run that "
+                         "diverged?)", i, param_tensors[k].name, m->param[k][i]);
+                return 1;
+            }
+    return 0;
+}
+/* gpt.c: checkpoints */
 int gpt_load(struct gpt *m, const char *path, char *err, size_t errlen)
 {
     memset(m, 0, sizeof *m);
@@ -321,6 +336,9 @@ int gpt_load(struct gpt *m, const char *path, char *err, size_t errlen)
         why = "out of memory";
     if (!why && fread(m->params, sizeof(float), m->num_params, f) != m->num_params)
         why = "cannot read the parameters";
+    char not_finite[256];
+    if (!why && find_non_finite(m, not_finite, sizeof not_finite))
+        why = not_finite;
     fclose(f);
     if (why) {
         gpt_free(m);

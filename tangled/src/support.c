@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 #include "support.h"
 
@@ -111,17 +112,25 @@ int atomic_rename(struct atomic_file *a, char *err, size_t errlen)
     return 0;
 }
 /* support.c: writing a file atomically */
+/* The directory holding path into dir[len]; 0, or -1 with errno. */
+static int directory_of(const char *path, char *dir, size_t len)
+{
+    const char *slash = strrchr(path, '/');
+    size_t n = slash ? (size_t)(slash - path) : 0;
+    if (n >= len)
+        return snprintf(dir, len, "%s", "."), errno = ENAMETOOLONG, -1;
+    if (!slash || slash == path)
+        snprintf(dir, len, "%s", slash ? "/" : ".");
+    else
+        snprintf(dir, len, "%.*s", (int)n, path);
+    return 0;
+}
+
 int sync_directory_of(const char *path)
 {
     char dir[4096];
-    const char *slash = strrchr(path, '/');
-    size_t len = slash ? (size_t)(slash - path) : 0;
-    if (len >= sizeof dir)
-        return errno = ENAMETOOLONG, -1;
-    if (!slash || slash == path)
-        snprintf(dir, sizeof dir, "%s", slash ? "/" : ".");
-    else
-        snprintf(dir, sizeof dir, "%.*s", (int)len, path);
+    if (directory_of(path, dir, sizeof dir) != 0)
+        return -1;
     int fd = open(dir, O_RDONLY), status = fd < 0 ? -1 : fsync(fd);
     if (status != 0 && errno == EINVAL)
         status = 0;
@@ -144,4 +153,42 @@ int write_file_atomically(const char *path, const void *head, size_t head_bytes,
     if (body_bytes && !ferror(a.f))
         fwrite(body, 1, body_bytes, a.f);
     return atomic_close(&a, err, errlen) == 0 ? atomic_rename(&a, err, errlen) : -1;
+}
+/* support.c: claiming an output */
+int lock_output(const char *path, char *err, size_t errlen)
+{
+    char lock[4096 + 8], pid[32] = "";
+    snprintf(lock, sizeof lock, "%s.lock", path);
+    int fd = open(lock, O_RDWR | O_CREAT, 0666);
+    if (fd < 0)
+        return snprintf(err, errlen, "%s: %s", lock, strerror(errno)), -1;
+    struct flock whole = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
+    if (fcntl(fd, F_SETLK, &whole) != 0) {
+        ssize_t got = pread(fd, pid, sizeof pid - 1, 0);
+        pid[got > 0 ? got : 0] = 0;
+        pid[strcspn(pid, "\n")] = 0;
+        snprintf(err, errlen, "%s is in use by another run (pid %s, holding %s); wait "
+                 "for it to end or choose another output", path, pid[0] ? pid : "unknown",
+                 lock);
+        return close(fd), -1;
+    }
+    int n = snprintf(pid, sizeof pid, "%ld\n", (long)getpid());
+    if (ftruncate(fd, 0) != 0 || pwrite(fd, pid, (size_t)n, 0) != n) {
+        snprintf(err, errlen, "%s: %s", lock, strerror(errno));
+        return close(fd), -1;
+    }
+    return fd;
+}
+/* support.c: claiming an output */
+int check_room(const char *path, unsigned long long bytes, char *err, size_t errlen)
+{
+    char dir[4096];
+    struct statvfs v;
+    if (directory_of(path, dir, sizeof dir) != 0 || statvfs(dir, &v) != 0)
+        return snprintf(err, errlen, "%s: %s", dir, strerror(errno)), -1;
+    unsigned long long room = (unsigned long long)v.f_bavail * v.f_frsize;
+    if (room < bytes)
+        return snprintf(err, errlen, "%s has %llu bytes free, fewer than the %llu "
+                        "the output needs", dir, room, bytes), -1;
+    return 0;
 }

@@ -30,4 +30,11 @@ int sync_directory_of(const char *path);
    0, or -1 with a reason in err (the old file, if any, intact). */
 int write_file_atomically(const char *path, const void *head, size_t head_bytes,
                           const void *body, size_t body_bytes, char *err, size_t errlen);
+/* support.h: declarations */
+/* Claim path for this process: lock path.lock (held until it is closed or the
+   process ends) and write the pid in it.  Its descriptor, or -1 with err
+   naming the holder. */
+int lock_output(const char *path, char *err, size_t errlen);
+/* Check the file system of path has room for bytes more; 0, or -1 with err. */
+int check_room(const char *path, unsigned long long bytes, char *err, size_t errlen);
 #endif

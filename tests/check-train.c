@@ -8,10 +8,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 #include "command.h"
 #include "numdiff.h"
+#include "support.h"
 #include "train.h"
 
 START_TEST(schedule_at_key_steps)
@@ -566,6 +569,112 @@ START_TEST(a_save_killed_at_any_stage_leaves_a_pair_that_resumes)
 }
 END_TEST
 
+/* Poll (up to a minute) until the file at path holds want; 1 if it did. */
+static int wait_for_text(const char *path, const char *want)
+{
+    char text[4096];
+    for (int tries = 0; tries < 6000; tries++) {
+        FILE *f = fopen(path, "r");
+        size_t len = f ? fread(text, 1, sizeof text - 1, f) : 0;
+        if (f)
+            fclose(f);
+        text[len] = 0;
+        if (strstr(text, want))
+            return 1;
+        nanosleep(&(struct timespec){ .tv_nsec = 10000000 }, NULL);
+    }
+    return 0;
+}
+
+/* A second run on the output of a running one is refused, naming the
+   first's pid; SIGTERM stops the first with a checkpoint that resumes and
+   the status of a death by SIGTERM; then the output is free again. */
+START_TEST(a_second_run_is_refused_and_sigterm_saves)
+{
+    static char dir[] = "/tmp/longhand-lock-XXXXXX";
+    char err[2048], path[256], pid[32];
+    struct longhand_io io = { .err = err, .errlen = sizeof err };
+    make_run(dir, &io);
+    const char *binary = getenv("LONGHAND");
+    ck_assert_msg(binary != NULL, "LONGHAND is not set");
+    char exe[1024], cwd[512];
+    ck_assert_ptr_nonnull(getcwd(cwd, sizeof cwd));
+    snprintf(exe, sizeof exe, "%s%s%s", binary[0] == '/' ? "" : cwd,
+             binary[0] == '/' ? "" : "/", binary);
+    pid_t child = fork();
+    ck_assert_int_ge(child, 0);
+    if (child == 0) {
+        if (chdir(dir) != 0 || !freopen("/dev/null", "w", stderr))
+            _exit(127);
+        execl(exe, exe, "train", "--data", "c.txt", "--tokenizer", "t.bpe",
+              "--init-config", "1,2,8,8", "--batch", "2", "--context", "8",
+              "--steps", "1000000", "--log", "long.tsv", "-o", "long.bin", (char *)NULL);
+        _exit(127);
+    }
+    snprintf(pid, sizeof pid, "%ld\n", (long)child);
+    snprintf(path, sizeof path, "%s/long.bin.lock", dir);
+    ck_assert(wait_for_text(path, pid));
+    snprintf(path, sizeof path, "%s/long.tsv", dir);
+    ck_assert(wait_for_text(path, "\n2\t"));      /* training, past step 1 */
+    ck_assert_int_eq(longhand_io(&io, "train --data c.txt --tokenizer t.bpe --init-config "
+                                 "1,2,8,8 --batch 2 --context 8 --steps 4 -o long.bin"), 1);
+    pid[strlen(pid) - 1] = 0;
+    ck_assert_msg(strstr(err, "in use by another run") && strstr(err, pid),
+                  "stderr '%s' does not name pid %s", err, pid);
+    ck_assert_int_eq(kill(child, SIGTERM), 0);
+    int status;
+    ck_assert_int_eq(waitpid(child, &status, 0), child);
+    ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 128 + SIGTERM,
+                  "status %d", status);
+    /* What it saved loads as a pair, past step 1; the lock went with it. */
+    struct gpt m;
+    struct adamw opt;
+    struct train_record rec;
+    char model[256], state[256];
+    snprintf(model, sizeof model, "%s/long.bin", dir);
+    snprintf(state, sizeof state, "%s/long.bin.state", dir);
+    ck_assert_int_eq(gpt_load(&m, model, err, sizeof err), 0);
+    ck_assert_int_eq(adamw_create(&opt, m.num_params, adamw_defaults()), 0);
+    ck_assert_int_eq(adamw_load(&opt, m.params, &rec, state, err, sizeof err), 0);
+    ck_assert_int_ge(opt.t, 2);
+    gpt_free(&m), adamw_free(&opt);
+    int fd = lock_output(model, err, sizeof err);
+    ck_assert_msg(fd >= 0, "%s", err);
+    close(fd);
+}
+END_TEST
+
+/* An output directory this process cannot write is refused before any
+   work (root is made nobody for the test, in a child). */
+START_TEST(an_unwritable_output_is_refused_first)
+{
+    static char dir[] = "/tmp/longhand-ro-XXXXXX";
+    char err[2048], path[256];
+    struct longhand_io io = { .err = err, .errlen = sizeof err };
+    make_run(dir, &io);
+    snprintf(path, sizeof path, "%s/ro", dir);
+    ck_assert_int_eq(mkdir(path, 0555), 0);
+    ck_assert_int_eq(chmod(dir, 0777), 0);
+    pid_t child = fork();
+    ck_assert_int_ge(child, 0);
+    if (child == 0) {
+        omp_set_num_threads(1);
+        if (geteuid() == 0 && (setgid(65534) != 0 || setuid(65534) != 0))
+            _exit(3);
+        int status = longhand_io(&io, "train --data c.txt --tokenizer t.bpe --init-config "
+                                 "1,2,8,8 --batch 2 --context 8 --steps 4 -o ro/m.bin");
+        _exit(status == 1 && strstr(err, "ro/m.bin.lock: Permission denied") ? 0 : 1);
+    }
+    int status;
+    ck_assert_int_eq(waitpid(child, &status, 0), child);
+    ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "status %d", status);
+    char room[512];
+    ck_assert_int_eq(check_room(path, 1ull << 62, room, sizeof room), -1);
+    ck_assert_ptr_nonnull(strstr(room, "fewer than the 4611686018427387904"));
+    ck_assert_int_eq(check_room(path, 1, room, sizeof room), 0);
+}
+END_TEST
+
 Suite *train_suite(void)
 {
     make_corpus();
@@ -588,6 +697,8 @@ Suite *train_suite(void)
                         (int)(sizeof changed / sizeof changed[0]));
     tcase_add_test(runs, new_schedule_extends_and_the_log_does_not_repeat);
     tcase_add_test(runs, a_save_killed_at_any_stage_leaves_a_pair_that_resumes);
+    tcase_add_test(runs, a_second_run_is_refused_and_sigterm_saves);
+    tcase_add_test(runs, an_unwritable_output_is_refused_first);
     suite_add_tcase(s, runs);
     return s;
 }

@@ -62,7 +62,8 @@ static int train_corpus(char **files, int n_files, int vocab_size, const char *o
         snprintf(err, sizeof err, "standard output: %s", strerror(errno));
     struct atomic_file a;
     if (tok && out && atomic_open(&a, out, 0, err, sizeof err) == 0) {
-        int saved = tokenizer_save(tok, a.f) == 0, closed = atomic_close(&a, err, sizeof err) == 0;
+        int saved = tokenizer_save(tok, a.f) == 0;
+        int closed = atomic_close(&a, err, sizeof err) == 0;
         if (closed && !saved) {
             unlink(a.tmp);
             snprintf(err, sizeof err, "%s: not a tokenizer this program writes", out);

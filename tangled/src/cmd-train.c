@@ -314,7 +314,8 @@ int cmd_train(int argc, char **argv)
         "with PATH, holding out its last tenth\n(--val-fraction) for validation.  Start "
         "from --model FILE, resuming from\nFILE.state when it exists, or from a new model "
         "of --init-config L,H,C,T.\nWrite the checkpoint and its state every "
-        "--checkpoint-every steps, at the end,\nand on Ctrl-C, SIGTERM or SIGHUP (a second one exits at once).  A resumed run must have "
+        "--checkpoint-every steps, at the end,\nand on Ctrl-C, SIGTERM or SIGHUP "
+        "(a second one exits at once).  A resumed run must have "
         "the batch, schedule and data\nthe state records, unless --new-schedule starts a "
         "new schedule from the\ncheckpoint (to extend a finished run, raise --steps).",
         options, 0, 0 };

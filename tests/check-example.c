@@ -62,6 +62,8 @@ static const struct { const char *from, *to, *message; } broken[] = {
     { "heads = 2\n", "heads = 3\n", "heads must divide channels" },
     { "context = 8\n", "context = 99999999999999999999\n", ":8: context must be" },
     { "vocab = 300\n", "vocab 300\n", ":9: expected key = value" },
+    { "vocab = 300\n", "vocab = 255\n", ":9: vocab must be a whole number from 256" },
+    { "vocab = 300\n", "vocab = 2\n", ":9: vocab must be a whole number from 256" },
     { "text =  The cat sat.  \n", "text =\n", ":2: the text must have 1 to" },
 };
 
@@ -148,6 +150,37 @@ START_TEST(trace_makes_its_output_directory)
 }
 END_TEST
 
+/* A head of one channel (channels = heads, and a model of one channel):
+   every table of the trace is written, and under the sanitizers nothing is
+   read outside a buffer. */
+START_TEST(trace_runs_with_heads_of_one_channel)
+{
+    static const char *sizes[] = { "heads = 2\nchannels = 2\n", "heads = 1\nchannels = 1\n",
+                                   "heads = 4\nchannels = 4\n" };
+    char dir[] = "/tmp/longhand-trace1-XXXXXX", conf[512], path[256], err[512];
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    snprintf(conf, sizeof conf, "text = The cat sat.\nseed = 42\nlayers = 1\n%scontext = 8\n"
+             "vocab = 260\n", sizes[_i]);
+    snprintf(path, sizeof path, "%s/example.conf", dir);
+    FILE *f = fopen(path, "w");
+    ck_assert_ptr_nonnull(f);
+    fputs(conf, f);
+    fclose(f);
+    struct longhand_io io = { .dir = dir, .err = err, .errlen = sizeof err,
+                              .out_path = "/dev/null" };
+    ck_assert_int_eq(longhand_io(&io, "trace --example example.conf -o out"), 0);
+    snprintf(path, sizeof path, "%s/out/attention-grads.tsv", dir);
+    f = fopen(path, "r");
+    ck_assert_ptr_nonnull(f);
+    char header[256];
+    ck_assert_ptr_nonnull(fgets(header, sizeof header, f));
+    fclose(f);
+    ck_assert_str_eq(header, "$t$\t$dq_{t,0}$\t$dk_{t,0}$\t$dv_{t,0}$\n");
+    snprintf(conf, sizeof conf, "rm -r %s", dir);
+    ck_assert_int_eq(run_command(err, sizeof err, conf), 0);
+}
+END_TEST
+
 Suite *example_suite(void)
 {
     Suite *s = suite_create("example");
@@ -160,6 +193,7 @@ Suite *example_suite(void)
     tcase_add_test(tc, rejects_text_one_byte_too_long);
     tcase_add_test(tc, rejects_empty_missing_and_binary_files);
     tcase_add_test(tc, trace_makes_its_output_directory);
+    tcase_add_loop_test(tc, trace_runs_with_heads_of_one_channel, 0, 3);
     suite_add_tcase(s, tc);
     return s;
 }

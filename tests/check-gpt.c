@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include "command.h"
 #include "gpt.h"
 #include "numdiff.h"
 
@@ -438,6 +439,36 @@ START_TEST(rejects_short_and_missing_files)
 }
 END_TEST
 
+/* A NaN or an infinity anywhere in a checkpoint is refused at load, with the
+   tensor and the index named; and `sample` on such a file fails. */
+START_TEST(rejects_non_finite_parameters)
+{
+    static const struct { int tensor; size_t index; float value; const char *says; } bad[] = {
+        { PARAM_WTE, 0, NAN, "parameter 0 of wte is nan" },
+        { PARAM_QKVW, 17, INFINITY, "parameter 17 of qkvw is inf" },
+        { PARAM_LNFB, 1, -INFINITY, "parameter 1 of lnfb is -inf" },
+    };
+    for (size_t k = 0; k < sizeof bad / sizeof bad[0]; k++) {
+        struct gpt m, back;
+        make_model(&m, 6);
+        m.param[bad[k].tensor][bad[k].index] = bad[k].value;
+        char err[256], *path = temp_path("nan.bin");
+        ck_assert_int_eq(gpt_save(&m, path, err, sizeof err), 0);
+        ck_assert_int_eq(gpt_load(&back, path, err, sizeof err), -1);
+        ck_assert_msg(strstr(err, bad[k].says), "'%s' lacks '%s'", err, bad[k].says);
+        ck_assert_ptr_null(back.params);
+        char out[256], msg[512];
+        char *tokens = write_temp("1 2 3 4 5 6 7 8\n", 16);
+        ck_assert_int_eq(longhand(out, sizeof out, msg, sizeof msg, "step --model %s "
+                                  "--tokens %s --batch 1 --context 4", path, tokens), 1);
+        unlink(tokens), free(tokens);
+        ck_assert_ptr_nonnull(strstr(msg, "not finite"));
+        gpt_free(&m);
+        unlink(path), free(path);
+    }
+}
+END_TEST
+
 Suite *gpt_suite(void)
 {
     Suite *s = suite_create("gpt");
@@ -453,6 +484,7 @@ Suite *gpt_suite(void)
     suite_add_tcase(s, model);
     TCase *files = tcase_create("checkpoints");
     tcase_add_test(files, checkpoint_round_trip_is_exact);
+    tcase_add_test(files, rejects_non_finite_parameters);
     tcase_add_test(files, failed_save_keeps_the_old_file);
     tcase_add_loop_test(files, rejects_malformed_checkpoints, 0,
                         (int)(sizeof malformed / sizeof malformed[0]));

@@ -2,10 +2,15 @@
    round trips on arbitrary bytes, known merges, agreement with a plain
    O(N M) trainer, GPT-2 parity on data/gpt2-parity.tsv, and hostile files. */
 #include <check.h>
+#include <omp.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include "tokenizer.h"
 #include "command.h"
@@ -327,8 +332,13 @@ START_TEST(train_command_reports_a_failed_write)
     tokenizer_free(tok);
     struct longhand_io full = { .out_path = "/dev/full" };
     ck_assert_int_eq(longhand_io(&full, "%s %s", train, corpus), 1);
-    ck_assert_int_eq(longhand(out, sizeof out, NULL, 0, "%s -o /dev/full %s", train,
+    /* A device is never replaced by the atomic write's rename. */
+    ck_assert_int_eq(longhand(out, sizeof out, err, sizeof err, "%s -o /dev/full %s", train,
                               corpus), 1);
+    ck_assert_ptr_nonnull(strstr(err, "/dev/full: not a regular file"));
+    struct stat st;
+    ck_assert_int_eq(stat("/dev/full", &st), 0);
+    ck_assert(S_ISCHR(st.st_mode));
     unlink(corpus), unlink(saved), free(corpus), free(saved);
 }
 END_TEST
@@ -465,6 +475,52 @@ START_TEST(rejects_broken_gpt2_files)
 }
 END_TEST
 
+/* A full disk (a file-size limit, in a child) while `tokenizer train -o`
+   writes over a good tokenizer: the command fails saying why, the old file
+   is intact, and no temporary is left. */
+START_TEST(train_output_survives_a_full_disk)
+{
+    char dir[] = "/tmp/longhand-tokfull-XXXXXX", path[256], err[1024], cmd[512];
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    struct longhand_io io = { .dir = dir, .err = err, .errlen = sizeof err };
+    snprintf(path, sizeof path, "%s/c.txt", dir);
+    FILE *f = fopen(path, "w");
+    ck_assert_ptr_nonnull(f);
+    for (int i = 0; i < 50; i++)
+        fputs("the cat sat on the mat, and the dog sat on the log. ", f);
+    fclose(f);
+    ck_assert_int_eq(longhand_io(&io, "tokenizer train --vocab-size 260 -o t.bpe c.txt"), 0);
+    snprintf(path, sizeof path, "%s/t.bpe", dir);
+    size_t before_len;
+    f = fopen(path, "rb");
+    char before[65536], after[65536];
+    before_len = fread(before, 1, sizeof before, f);
+    fclose(f);
+    pid_t child = fork();
+    ck_assert_int_ge(child, 0);
+    if (child == 0) {
+        omp_set_num_threads(1);
+        signal(SIGXFSZ, SIG_IGN);
+        struct rlimit small_files = { 100, 100 };  /* above the message, below the file */
+        setrlimit(RLIMIT_FSIZE, &small_files);
+        int status = longhand_io(&io, "tokenizer train --vocab-size 300 -o t.bpe c.txt");
+        _exit(status == 1 && strstr(err, "t.bpe: File too large") ? 0 : 1);
+    }
+    int status;
+    ck_assert_int_eq(waitpid(child, &status, 0), child);
+    ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+                  "the limited write did not fail with its reason");
+    f = fopen(path, "rb");
+    ck_assert_uint_eq(fread(after, 1, sizeof after, f), before_len);
+    fclose(f);
+    ck_assert_mem_eq(after, before, before_len);
+    snprintf(cmd, sizeof cmd, "ls %s/t.bpe.tmp-* 2>/dev/null | grep -q .", dir);
+    ck_assert_int_ne(system(cmd), 0);
+    snprintf(cmd, sizeof cmd, "rm -r %s", dir);
+    ck_assert_int_eq(system(cmd), 0);
+}
+END_TEST
+
 Suite *tokenizer_suite(void)
 {
     Suite *s = suite_create("tokenizer");
@@ -486,6 +542,7 @@ Suite *tokenizer_suite(void)
     tcase_add_test(files, rejects_hostile_files);
     tcase_add_test(files, rejects_broken_gpt2_files);
     tcase_add_test(files, train_command_reports_a_failed_write);
+    tcase_add_test(files, train_output_survives_a_full_disk);
     suite_add_tcase(s, files);
     return s;
 }

@@ -7,10 +7,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 #include "command.h"
 #include "numdiff.h"
+#include "support.h"
 #include "train.h"
 
 START_TEST(schedule_at_key_steps)
@@ -191,7 +195,8 @@ START_TEST(resume_equals_uninterrupted)
     snprintf(sb, sizeof sb, "%s.state", b);
     ck_assert_int_eq(gpt_load(&m, b, err, sizeof err), 0);
     ck_assert_int_eq(adamw_create(&opt, m.num_params, adamw_defaults()), 0);
-    ck_assert_int_eq(adamw_load(&opt, m.params, sb, err, sizeof err), 0);
+    struct train_record rec;
+    ck_assert_int_eq(adamw_load(&opt, m.params, &rec, sb, err, sizeof err), 0);
     ck_assert_int_eq(opt.t, 3);
     o = options(6, b);
     ck_assert_int_eq(train_run(&m, &opt, &d, &o, NULL, err, sizeof err), 0);
@@ -272,11 +277,14 @@ START_TEST(validation_is_skipped_when_it_cannot_run)
 }
 END_TEST
 
-/* Write a state file of header h and n parameters' zeros. */
+/* Write a state file of header h (of hn words, the rest zero) and n
+   parameters' zeros. */
 static void write_state(const char *path, const int *h, size_t n)
 {
     FILE *f = fopen(path, "wb");
-    fwrite(h, sizeof(int), 8, f);
+    int header[STATE_HEADER_INTS] = { 0 };
+    memcpy(header, h, 8 * sizeof *h);
+    fwrite(header, sizeof(int), STATE_HEADER_INTS, f);
     float zero = 0;
     for (size_t i = 0; i < 2 * n; i++) fwrite(&zero, sizeof zero, 1, f);
     fclose(f);
@@ -293,30 +301,41 @@ START_TEST(malformed_states_are_refused)
     ck_assert_int_eq(adamw_create(&opt, 10, adamw_defaults()), 0);
     ck_assert_int_eq(adamw_create(&eleven, 11, adamw_defaults()), 0);
     opt.t = 7;
-    ck_assert_int_eq(adamw_save(&opt, params, path, err, sizeof err), 0);
+    struct train_record rec = { .B = 3, .T = 5, .accum = 2,
+        .lr = { .max_lr = 1e-3f, .min_lr = 1e-5f, .warmup = 4, .steps = 100 },
+        .seed = 4000000000u, .data = 0x0123456789abcdefull, .tokenizer = 0xfedcba9876543210ull },
+        back = { 0 };
+    ck_assert_int_eq(adamw_save(&opt, params, &rec, path, err, sizeof err), 0);
     opt.t = 0;
-    ck_assert_int_eq(adamw_load(&opt, params, path, err, sizeof err), 0);
+    ck_assert_int_eq(adamw_load(&opt, params, &back, path, err, sizeof err), 0);
     ck_assert_int_eq(opt.t, 7);
-    ck_assert_int_eq(adamw_load(&eleven, params, path, err, sizeof err), -1);
+    char changes[512];                                /* the record comes back whole */
+    ck_assert_int_eq(train_record_changes(&rec, &back, changes, sizeof changes), 0);
+    back.seed++, back.lr.warmup++;
+    ck_assert_int_eq(train_record_changes(&rec, &back, changes, sizeof changes), 2);
+    ck_assert_str_eq(changes, "--warmup was 4, now 5; --seed was 4000000000, now 4000000001");
+    ck_assert_int_eq(adamw_load(&eleven, params, &back, path, err, sizeof err), -1);
     ck_assert_ptr_nonnull(strstr(err, "does not match"));
-    ck_assert_int_eq(adamw_load(&opt, other, path, err, sizeof err), -1);
+    ck_assert_int_eq(adamw_load(&opt, other, &back, path, err, sizeof err), -1);
     ck_assert_ptr_nonnull(strstr(err, "other parameters"));
     static const struct { int h[8]; const char *says; } bad[] = {
-        { { 0x4c484158, 2, 1, 10 }, "not an optimiser state" },
-        { { 0x4c484157, 1, 1, 10 }, "not an optimiser state" },
-        { { 0x4c484157, 2, -1, 10 }, "not an optimiser state" },
+        { { 0x4c484158, 3, 1, 10 }, "not an optimiser state" },
+        { { 0x4c484157, 2, 1, 10 }, "version 2, which this program does not read" },
+        { { 0x4c484157, 1, 1, 10 }, "remove it to start a new optimiser" },
+        { { 0x4c484157, 3, -1, 10 }, "step is negative" },
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         write_state(path, bad[i].h, 10);
-        ck_assert_int_eq(adamw_load(&opt, params, path, err, sizeof err), -1);
-        ck_assert_ptr_nonnull(strstr(err, bad[i].says));
+        ck_assert_int_eq(adamw_load(&opt, params, &back, path, err, sizeof err), -1);
+        ck_assert_msg(strstr(err, bad[i].says), "'%s' lacks '%s'", err, bad[i].says);
     }
     FILE *f = fopen(path, "wb");
     fputs("LHAW", f);
     fclose(f);
-    ck_assert_int_eq(adamw_load(&opt, params, path, err, sizeof err), -1);
+    ck_assert_int_eq(adamw_load(&opt, params, &back, path, err, sizeof err), -1);
     ck_assert_ptr_nonnull(strstr(err, "too short"));
-    ck_assert_int_eq(adamw_load(&opt, params, "/nonexistent/x.state", err, sizeof err), -1);
+    ck_assert_int_eq(adamw_load(&opt, params, &back, "/nonexistent/x.state", err,
+                                sizeof err), -1);
     unlink(path);
     adamw_free(&opt), adamw_free(&eleven);
 }
@@ -374,6 +393,288 @@ START_TEST(command_refuses_bad_input)
 }
 END_TEST
 
+/* A directory with a corpus c.txt, another d.txt, tokenizers t.bpe and u.bpe,
+   and a run of four steps to m.bin with its log. */
+static void make_run(char *dir, struct longhand_io *io)
+{
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    io->dir = dir;
+    char path[1024];
+    const char *texts[] = { "c.txt", "the cat sat on the mat; the dog sat on the log. ",
+                            "d.txt", "a bird in the hand is worth two in the bush. " };
+    for (int i = 0; i < 4; i += 2) {
+        snprintf(path, sizeof path, "%s/%s", dir, texts[i]);
+        FILE *f = fopen(path, "w");
+        ck_assert_ptr_nonnull(f);
+        for (int k = 0; k < 8; k++)
+            fputs(texts[i + 1], f);
+        fclose(f);
+    }
+    ck_assert_int_eq(longhand_io(io, "tokenizer train --vocab-size 260 -o t.bpe c.txt"), 0);
+    ck_assert_int_eq(longhand_io(io, "tokenizer train --vocab-size 260 -o u.bpe d.txt"), 0);
+    ck_assert_int_eq(longhand_io(io, "train --data c.txt --tokenizer t.bpe --init-config "
+                                 "1,2,8,8 --batch 2 --context 8 --steps 4 --seed 3 "
+                                 "--log log.tsv -o m.bin"), 0);
+}
+
+#define RESUME "train --tokenizer t.bpe --model m.bin --context 8 -o m.bin --log log.tsv "
+
+/* Resuming with anything the state records changed is refused, naming the
+   change with both values; so is resuming a finished run. */
+static const struct { const char *args, *says; } changed[] = {
+    { RESUME "--data c.txt --batch 2 --steps 4", "the run is finished, at step 4" },
+    { RESUME "--data c.txt --batch 2 --steps 4", "raise --steps and give --new-schedule" },
+    { RESUME "--data c.txt --batch 2 --steps 6", "--steps was 4, now 6" },
+    { RESUME "--data c.txt --batch 1 --steps 4", "--batch was 2, now 1" },
+    { RESUME "--data c.txt --batch 2 --steps 4 --lr 1e-3", "--lr was 0.000300000014, now 0.00100000005" },
+    { RESUME "--data c.txt --batch 2 --steps 4 --warmup 2", "--warmup was 0, now 2" },
+    { RESUME "--data c.txt --batch 2 --steps 4 --accum 2", "--accum was 1, now 2" },
+    { RESUME "--data c.txt --batch 2 --steps 4 --min-lr 1e-5", "--min-lr was 0, now" },
+    { RESUME "--data c.txt --batch 2 --steps 4 --seed 4", "--seed was 3, now 4" },
+    { RESUME "--data d.txt --batch 2 --steps 4", "the corpus (--data) was" },
+    { "train --tokenizer u.bpe --model m.bin --context 8 -o m.bin --data c.txt --batch 2"
+      " --steps 4", "the tokenizer was" },
+    { RESUME "--data c.txt --batch 2 --steps 6", "give --new-schedule" },
+};
+
+START_TEST(resume_refuses_another_run)
+{
+    static char dir[] = "/tmp/longhand-resume-XXXXXX";
+    static struct longhand_io io;
+    static char err[2048];
+    if (!io.dir) {
+        io.err = err, io.errlen = sizeof err;
+        make_run(dir, &io);
+    }
+    ck_assert_int_eq(longhand_io(&io, "%s", changed[_i].args), 1);
+    ck_assert_msg(strstr(err, changed[_i].says), "stderr '%s' lacks '%s'", err,
+                  changed[_i].says);
+}
+END_TEST
+
+/* The steps in the log's rows, in order, into steps[]; their number. */
+static int log_steps(const char *path, int *steps, int room)
+{
+    FILE *f = fopen(path, "r");
+    ck_assert_ptr_nonnull(f);
+    char line[512];
+    int n = 0;
+    ck_assert_ptr_nonnull(fgets(line, sizeof line, f));
+    ck_assert_str_eq(line, "step\tlr\tloss\tval\n");
+    while (fgets(line, sizeof line, f) && n < room)
+        steps[n++] = atoi(line);
+    fclose(f);
+    return n;
+}
+
+/* --new-schedule extends a finished run; the log keeps one row per step,
+   the rows past the checkpoint (a run killed after it) and a half-written
+   row cut away and written again. */
+START_TEST(new_schedule_extends_and_the_log_does_not_repeat)
+{
+    char dir[] = "/tmp/longhand-extend-XXXXXX", err[2048], path[1024];
+    struct longhand_io io = { .err = err, .errlen = sizeof err };
+    make_run(dir, &io);
+    snprintf(path, sizeof path, "%s/log.tsv", dir);
+    FILE *f = fopen(path, "a");
+    fputs("5\t1\t9.9\tnan\n6\t1\t9.9\tnan\n7\t1\t9", f);   /* a lost run's rows */
+    fclose(f);
+    ck_assert_int_eq(longhand_io(&io, RESUME "--data c.txt --batch 2 --steps 7 "
+                                 "--new-schedule"), 0);
+    ck_assert_ptr_nonnull(strstr(err, "a new schedule from step 4: --steps was 4, now 7"));
+    int steps[16];
+    ck_assert_int_eq(log_steps(path, steps, 16), 7);
+    for (int i = 0; i < 7; i++)
+        ck_assert_int_eq(steps[i], i + 1);
+    f = fopen(path, "r");
+    char all[4096];
+    size_t len = fread(all, 1, sizeof all - 1, f);
+    all[len] = 0;
+    fclose(f);
+    ck_assert_ptr_null(strstr(all, "9.9"));
+    /* The extended run is finished in its turn, at its new length. */
+    ck_assert_int_eq(longhand_io(&io, RESUME "--data c.txt --batch 2 --steps 7"), 1);
+    ck_assert_ptr_nonnull(strstr(err, "finished, at step 7 of --steps 7"));
+}
+END_TEST
+
+static enum save_stage kill_at;
+
+static void die_at_stage(enum save_stage stage)
+{
+    if (stage == kill_at)
+        raise(SIGKILL);
+}
+
+static int file_exists(const char *dir, const char *name)
+{
+    char path[256];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    return access(path, F_OK) == 0;
+}
+
+/* A save killed at each of its stages, in a child: what is left, once
+   train_recover has run, is always a pair that loads, the old one before
+   the checkpoint's rename and the new one from then on, with no temporary
+   left; and resuming from the old one gives the new one's bytes. */
+START_TEST(a_save_killed_at_any_stage_leaves_a_pair_that_resumes)
+{
+    char dir[] = "/tmp/longhand-kill-XXXXXX", path[128], state[140], err[256];
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    snprintf(path, sizeof path, "%s/m.bin", dir);
+    snprintf(state, sizeof state, "%s.state", path);
+    struct train_data d = data();
+    struct gpt m2, m4, back;
+    struct adamw o2, o4, oback;
+    new_model(&m2, &o2);
+    struct train_options o = options(4, path);
+    o.steps = 2;
+    ck_assert_int_eq(train_run(&m2, &o2, &d, &o, NULL, err, sizeof err), 0);
+    new_model(&m4, &o4);
+    o.steps = 4, o.out = NULL;
+    ck_assert_int_eq(train_run(&m4, &o4, &d, &o, NULL, err, sizeof err), 0);
+    struct train_record rec = train_record_of(&o);
+    size_t bytes = m2.num_params * sizeof(float);
+    for (kill_at = 0; kill_at < NUM_SAVE_STAGES; kill_at++) {
+        ck_assert_int_eq(train_save(&m2, &o2, &rec, path, err, sizeof err), 0);
+        pid_t child = fork();
+        ck_assert_int_ge(child, 0);
+        if (child == 0) {
+            train_save_hook = die_at_stage;
+            train_save(&m4, &o4, &rec, path, err, sizeof err);
+            _exit(0);
+        }
+        int status;
+        ck_assert_int_eq(waitpid(child, &status, 0), child);
+        ck_assert(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+        ck_assert_int_eq(train_recover(path, err, sizeof err),
+                         kill_at == SAVE_CHECKPOINT_RENAMED);
+        ck_assert(!file_exists(dir, "m.bin.new") && !file_exists(dir, "m.bin.state.new"));
+        ck_assert_int_eq(gpt_load(&back, path, err, sizeof err), 0);
+        ck_assert_int_eq(adamw_create(&oback, back.num_params, adamw_defaults()), 0);
+        struct train_record was;
+        ck_assert_msg(adamw_load(&oback, back.params, &was, state, err, sizeof err) == 0,
+                      "stage %d: %s", kill_at, err);
+        int renamed = kill_at >= SAVE_CHECKPOINT_RENAMED;
+        ck_assert_int_eq(oback.t, renamed ? 4 : 2);
+        if (!renamed) {
+            o.out = NULL;
+            ck_assert_int_eq(train_run(&back, &oback, &d, &o, NULL, err, sizeof err), 0);
+        }
+        ck_assert_mem_eq(back.params, m4.params, bytes);
+        ck_assert_mem_eq(oback.m, o4.m, bytes);
+        gpt_free(&back), adamw_free(&oback);
+    }
+    gpt_free(&m2), gpt_free(&m4), adamw_free(&o2), adamw_free(&o4);
+}
+END_TEST
+
+/* Poll (up to a minute) until the file at path holds want; 1 if it did. */
+static int wait_for_text(const char *path, const char *want)
+{
+    char text[4096];
+    for (int tries = 0; tries < 6000; tries++) {
+        FILE *f = fopen(path, "r");
+        size_t len = f ? fread(text, 1, sizeof text - 1, f) : 0;
+        if (f)
+            fclose(f);
+        text[len] = 0;
+        if (strstr(text, want))
+            return 1;
+        nanosleep(&(struct timespec){ .tv_nsec = 10000000 }, NULL);
+    }
+    return 0;
+}
+
+/* A second run on the output of a running one is refused, naming the
+   first's pid; SIGTERM stops the first with a checkpoint that resumes and
+   the status of a death by SIGTERM; then the output is free again. */
+START_TEST(a_second_run_is_refused_and_sigterm_saves)
+{
+    static char dir[] = "/tmp/longhand-lock-XXXXXX";
+    char err[2048], path[256], pid[32];
+    struct longhand_io io = { .err = err, .errlen = sizeof err };
+    make_run(dir, &io);
+    const char *binary = getenv("LONGHAND");
+    ck_assert_msg(binary != NULL, "LONGHAND is not set");
+    char exe[1024], cwd[512];
+    ck_assert_ptr_nonnull(getcwd(cwd, sizeof cwd));
+    snprintf(exe, sizeof exe, "%s%s%s", binary[0] == '/' ? "" : cwd,
+             binary[0] == '/' ? "" : "/", binary);
+    pid_t child = fork();
+    ck_assert_int_ge(child, 0);
+    if (child == 0) {
+        if (chdir(dir) != 0 || !freopen("/dev/null", "w", stderr))
+            _exit(127);
+        execl(exe, exe, "train", "--data", "c.txt", "--tokenizer", "t.bpe",
+              "--init-config", "1,2,8,8", "--batch", "2", "--context", "8",
+              "--steps", "1000000", "--log", "long.tsv", "-o", "long.bin", (char *)NULL);
+        _exit(127);
+    }
+    snprintf(pid, sizeof pid, "%ld\n", (long)child);
+    snprintf(path, sizeof path, "%s/long.bin.lock", dir);
+    ck_assert(wait_for_text(path, pid));
+    snprintf(path, sizeof path, "%s/long.tsv", dir);
+    ck_assert(wait_for_text(path, "\n2\t"));      /* training, past step 1 */
+    ck_assert_int_eq(longhand_io(&io, "train --data c.txt --tokenizer t.bpe --init-config "
+                                 "1,2,8,8 --batch 2 --context 8 --steps 4 -o long.bin"), 1);
+    pid[strlen(pid) - 1] = 0;
+    ck_assert_msg(strstr(err, "in use by another run") && strstr(err, pid),
+                  "stderr '%s' does not name pid %s", err, pid);
+    ck_assert_int_eq(kill(child, SIGTERM), 0);
+    int status;
+    ck_assert_int_eq(waitpid(child, &status, 0), child);
+    ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 128 + SIGTERM,
+                  "status %d", status);
+    /* What it saved loads as a pair, past step 1; the lock went with it. */
+    struct gpt m;
+    struct adamw opt;
+    struct train_record rec;
+    char model[256], state[256];
+    snprintf(model, sizeof model, "%s/long.bin", dir);
+    snprintf(state, sizeof state, "%s/long.bin.state", dir);
+    ck_assert_int_eq(gpt_load(&m, model, err, sizeof err), 0);
+    ck_assert_int_eq(adamw_create(&opt, m.num_params, adamw_defaults()), 0);
+    ck_assert_int_eq(adamw_load(&opt, m.params, &rec, state, err, sizeof err), 0);
+    ck_assert_int_ge(opt.t, 2);
+    gpt_free(&m), adamw_free(&opt);
+    int fd = lock_output(model, err, sizeof err);
+    ck_assert_msg(fd >= 0, "%s", err);
+    close(fd);
+}
+END_TEST
+
+/* An output directory this process cannot write is refused before any
+   work (root is made nobody for the test, in a child). */
+START_TEST(an_unwritable_output_is_refused_first)
+{
+    static char dir[] = "/tmp/longhand-ro-XXXXXX";
+    char err[2048], path[256];
+    struct longhand_io io = { .err = err, .errlen = sizeof err };
+    make_run(dir, &io);
+    snprintf(path, sizeof path, "%s/ro", dir);
+    ck_assert_int_eq(mkdir(path, 0555), 0);
+    ck_assert_int_eq(chmod(dir, 0777), 0);
+    pid_t child = fork();
+    ck_assert_int_ge(child, 0);
+    if (child == 0) {
+        omp_set_num_threads(1);
+        if (geteuid() == 0 && (setgid(65534) != 0 || setuid(65534) != 0))
+            _exit(3);
+        int status = longhand_io(&io, "train --data c.txt --tokenizer t.bpe --init-config "
+                                 "1,2,8,8 --batch 2 --context 8 --steps 4 -o ro/m.bin");
+        _exit(status == 1 && strstr(err, "ro/m.bin.lock: Permission denied") ? 0 : 1);
+    }
+    int status;
+    ck_assert_int_eq(waitpid(child, &status, 0), child);
+    ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "status %d", status);
+    char room[512];
+    ck_assert_int_eq(check_room(path, 1ull << 62, room, sizeof room), -1);
+    ck_assert_ptr_nonnull(strstr(room, "fewer than the 4611686018427387904"));
+    ck_assert_int_eq(check_room(path, 1, room, sizeof room), 0);
+}
+END_TEST
+
 Suite *train_suite(void)
 {
     make_corpus();
@@ -392,6 +693,12 @@ Suite *train_suite(void)
     tcase_add_test(runs, non_finite_loss_stops_and_keeps_the_last_checkpoint);
     tcase_add_loop_test(runs, validation_is_skipped_when_it_cannot_run, 0, 2);
     tcase_add_loop_test(runs, command_refuses_bad_input, 0, (int)(sizeof bad / sizeof bad[0]));
+    tcase_add_loop_test(runs, resume_refuses_another_run, 0,
+                        (int)(sizeof changed / sizeof changed[0]));
+    tcase_add_test(runs, new_schedule_extends_and_the_log_does_not_repeat);
+    tcase_add_test(runs, a_save_killed_at_any_stage_leaves_a_pair_that_resumes);
+    tcase_add_test(runs, a_second_run_is_refused_and_sigterm_saves);
+    tcase_add_test(runs, an_unwritable_output_is_refused_first);
     suite_add_tcase(s, runs);
     return s;
 }

@@ -7,6 +7,7 @@
 #include "commands.h"
 #include "gpt.h"
 #include "numbers.h"
+#include "support.h"
 
 struct step_options {
     const char *model, *tokens, *grads_out, *model_out;

@@ -57,12 +57,22 @@ static int train_corpus(char **files, int n_files, int vocab_size, const char *o
         fprintf(stderr, "longhand tokenizer train: %s\n", err);
         status = 1;
     }
-    FILE *f = tok ? (out ? fopen(out, "w") : stdout) : NULL;
-    int written = f && tokenizer_save(tok, f) == 0 && fflush(f) == 0;
-    if (f && f != stdout && fclose(f) != 0)
-        written = 0;
+    /* write tok to out atomically, or to standard output */
+    int written = 0;
+    if (tok && !out && !(written = tokenizer_save(tok, stdout) == 0 && fflush(stdout) == 0))
+        snprintf(err, sizeof err, "standard output: %s", strerror(errno));
+    struct atomic_file a;
+    if (tok && out && atomic_open(&a, out, 0, err, sizeof err) == 0) {
+        int saved = tokenizer_save(tok, a.f) == 0;
+        int closed = atomic_close(&a, err, sizeof err) == 0;
+        if (closed && !saved) {
+            unlink(a.tmp);
+            snprintf(err, sizeof err, "%s: not a tokenizer this program writes", out);
+        }
+        written = closed && saved && atomic_rename(&a, err, sizeof err) == 0;
+    }
     if (tok && !written) {
-        fprintf(stderr, "longhand tokenizer train: cannot write %s\n", out ? out : "output");
+        fprintf(stderr, "longhand tokenizer train: cannot write %s\n", err);
         status = 1;
     }
     tokenizer_free(tok);

@@ -7,6 +7,7 @@
 #include <unistd.h>
 #include "commands.h"
 #include "gpt.h"
+#include "support.h"
 #include "tokenizer.h"
 #include "train.h"
 
@@ -15,21 +16,26 @@ static volatile sig_atomic_t train_stop;
 
 static void request_stop(int sig)
 {
-    (void)sig;
-    train_stop = 1;
+    if (train_stop)
+        _exit(128 + sig);
+    train_stop = sig;
 }
 
 struct train_command {
     const char *data, *tokenizer, *model, *log;
     int init[4], init_given;   /* --init-config L,H,C,T */
     long seed;
+    int seed_given, new_schedule;
     double val_fraction;
     struct train_options o;
 };
 
 static int train_command_run(struct train_command *c);
-static int train_read_corpus(const struct train_command *c, int32_t **ids, size_t *n,
+static int train_read_corpus(struct train_command *c, int32_t **ids, size_t *n,
                              int *vocab, char *err, size_t errlen);
+static FILE *train_open_log(const char *path, int t, char *err, size_t errlen);
+static int train_claim_output(const struct train_command *c, int *lock, char *err,
+                              size_t errlen);
 static int train_make_model(struct train_command *c, struct gpt *m, struct adamw *opt,
                             int vocab, char *err, size_t errlen);
 /* train command */
@@ -38,13 +44,14 @@ static int train_command_run(struct train_command *c)
     struct gpt m = { 0 };
     struct adamw opt = { 0 };
     int32_t *ids = NULL;
-    int *tokens = NULL, status = 1;
+    int *tokens = NULL, status = 1, lock = -1;
     char err[1024] = "";
     size_t n = 0;
     int vocab = 0;
     /* read the corpus, make the model, and train */
     int made = -1;
-    if (train_read_corpus(c, &ids, &n, &vocab, err, sizeof err) == 0
+    if (train_claim_output(c, &lock, err, sizeof err) == 0
+        && train_read_corpus(c, &ids, &n, &vocab, err, sizeof err) == 0
         && (tokens = malloc((n ? n : 1) * sizeof *tokens))
         && (made = train_make_model(c, &m, &opt, vocab, err, sizeof err)) == 0) {
         for (size_t i = 0; i < n; i++)
@@ -56,26 +63,31 @@ static int train_command_run(struct train_command *c)
         if (n_train < (long)c->o.B * c->o.T + 1)
             snprintf(err, sizeof err, "the training split has %ld tokens, fewer than one "
                      "batch of %d x %d + 1", n_train, c->o.B, c->o.T);
-        else if (c->log && !(log = fopen(c->log, opt.t > 0 ? "a" : "w")))
-            snprintf(err, sizeof err, "%s: %s", c->log, strerror(errno));
+        else if (check_room(c->o.out, (CHECKPOINT_HEADER_INTS + STATE_HEADER_INTS) * sizeof(int)
+                              + 3ull * m.num_params * sizeof(float), err, sizeof err) != 0)
+            ;
+        else if (c->log && !(log = train_open_log(c->log, opt.t, err, sizeof err)))
+            ;
         else {
-            /* train with Ctrl-C caught, and say how it ended */
-            struct sigaction sa = { .sa_handler = request_stop }, old;
+            /* train with the stop signals caught, and say how it ended */
+            static const int stop_signals[] = { SIGINT, SIGTERM, SIGHUP };
+            struct sigaction sa = { .sa_handler = request_stop }, old[3];
             sigemptyset(&sa.sa_mask);
-            sigaction(SIGINT, &sa, &old);
+            train_stop = 0;
+            for (int i = 0; i < 3; i++)
+                sigaction(stop_signals[i], &sa, &old[i]);
             c->o.progress = stderr;
             c->o.progress_on_terminal = isatty(2);
             c->o.log = log;
-            if (log && opt.t == 0)
-                fprintf(log, "step\tlr\tloss\tval\n");
             int r = train_run(&m, &opt, &d, &c->o, &train_stop, err, sizeof err);
-            sigaction(SIGINT, &old, NULL);
+            for (int i = 0; i < 3; i++)
+                sigaction(stop_signals[i], &old[i], NULL);
             if (c->o.progress_on_terminal)
                 fputc('\n', stderr);
             if (r == 1)
-                fprintf(stderr, "longhand train: interrupted after step %d; %s written\n", opt.t,
-                        c->o.out);
-            status = r == 0 ? 0 : r == 1 ? 130 : 1;
+                fprintf(stderr, "longhand train: stopped by signal %d after step %d; %s written\n",
+                        (int)train_stop, opt.t, c->o.out);
+            status = r == 0 ? 0 : r == 1 ? 128 + (int)train_stop : 1;
         }
         if (log && fclose(log) != 0 && status == 0)
             status = 1, snprintf(err, sizeof err, "%s: write error", c->log);
@@ -91,10 +103,24 @@ static int train_command_run(struct train_command *c)
     gpt_free(&m);
     free(ids);
     free(tokens);
+    if (lock >= 0)
+        close(lock);
     return status;
 }
 /* train command */
-static int train_read_corpus(const struct train_command *c, int32_t **ids, size_t *n,
+static int train_claim_output(const struct train_command *c, int *lock, char *err,
+                              size_t errlen)
+{
+    if ((*lock = lock_output(c->o.out, err, errlen)) < 0)
+        return -1;
+    int finished = train_recover(c->o.out, err, errlen);
+    if (finished == 1)
+        fprintf(stderr, "longhand train: %s: finished the save a kill interrupted\n",
+                c->o.out);
+    return finished < 0 ? -1 : 0;
+}
+/* train command */
+static int train_read_corpus(struct train_command *c, int32_t **ids, size_t *n,
                              int *vocab, char *err, size_t errlen)
 {
     struct tokenizer *tok = tokenizer_load(c->tokenizer, err, errlen);
@@ -125,6 +151,20 @@ static int train_read_corpus(const struct train_command *c, int32_t **ids, size_
         snprintf(err, errlen, "%s: cannot read or tokenise", c->data);
     if (tok)
         *vocab = tokenizer_vocab_size(tok);
+    /* fingerprint the corpus and the tokenizer for the run's record */
+    if (status == 0) {
+        c->o.data_fingerprint = fnv1a(FNV1A_START, text, len);
+        uint64_t h = FNV1A_START;
+        for (int32_t id = 0; id < *vocab; id++) {
+            size_t bytes = 0;
+            const unsigned char *token = tokenizer_token(tok, id, &bytes);
+            uint64_t length = bytes;
+            h = fnv1a(h, &length, sizeof length);
+            if (token)
+                h = fnv1a(h, token, bytes);
+        }
+        c->o.tokenizer_fingerprint = h;
+    }
     if (f)
         fclose(f);
     free(text);
@@ -171,16 +211,55 @@ static int train_make_model(struct train_command *c, struct gpt *m, struct adamw
         >= (int)sizeof state)
         return snprintf(err, errlen, "--model: the name is too long"), -1;
     if (c->model && access(state, F_OK) == 0) {
-        if (adamw_load(opt, m->params, state, err, errlen) != 0)
+        struct train_record was;
+        if (adamw_load(opt, m->params, &was, state, err, errlen) != 0)
             return -1;
-        if (opt->t > c->o.steps) {
-            snprintf(err, errlen, "%.900s is at step %d, beyond --steps %d", state, opt->t,
-                     c->o.steps);
-            return -1;
+        /* refuse a resume whose run differs from its record, unless --new-schedule */
+        if (!c->seed_given)
+            c->o.seed = was.seed;
+        struct train_record now = train_record_of(&c->o);
+        char changes[1024];
+        if (train_record_changes(&was, &now, changes, sizeof changes) > 0) {
+            if (!c->new_schedule)
+                return snprintf(err, errlen, "%.300s records another run: %.600s; give "
+                                "--new-schedule to continue from the checkpoint with this "
+                                "command line's", state, changes), -1;
+            fprintf(stderr, "longhand train: a new schedule from step %d: %s\n", opt->t, changes);
         }
+        /* refuse to resume a finished run, saying how to extend it */
+        if (opt->t >= c->o.steps)
+            return snprintf(err, errlen, "%.900s: the run is finished, at step %d of --steps "
+                            "%d; to train further, raise --steps and give --new-schedule",
+                            state, opt->t, c->o.steps), -1;
         fprintf(stderr, "longhand train: resuming at step %d\n", opt->t + 1);
     }
     return 0;
+}
+/* train command */
+static FILE *train_open_log(const char *path, int t, char *err, size_t errlen)
+{
+    FILE *f = t > 0 ? fopen(path, "r+") : NULL;
+    if (!f && (t == 0 || errno == ENOENT)) {
+        if ((f = fopen(path, "w")))
+            fprintf(f, "step\tlr\tloss\tval\n");
+    } else if (f) {
+        /* cut the log after its row of step t */
+        char line[512];
+        long keep = 0;
+        int step;
+        while (fgets(line, sizeof line, f) && strchr(line, '\n')
+               && (sscanf(line, "%d", &step) != 1 || step <= t))
+            keep = ftell(f);
+        if (fseek(f, keep, SEEK_SET) != 0 || ftruncate(fileno(f), keep) != 0) {
+            int why = errno;
+            fclose(f);
+            f = NULL;
+            errno = why;
+        }
+    }
+    if (!f)
+        snprintf(err, errlen, "%s: %s", path, strerror(errno));
+    return f;
 }
 
 int cmd_train(int argc, char **argv)
@@ -223,8 +302,10 @@ int cmd_train(int argc, char **argv)
           .help = "the corpus's last fraction, held out" },
         { "checkpoint-every", 'k', CLI_INT, 0, MAX_STEPS, &c.o.checkpoint_every, "N",
           .help = "save every N steps (0: only at the end)" },
-        { "seed", 's', CLI_LONG, 0, 4294967295.0, &c.seed, "S",
+        { "seed", 's', CLI_LONG, 0, 4294967295.0, &c.seed, "S", .given = &c.seed_given,
           .help = "the new model's initialisation" },
+        { "new-schedule", 'N', CLI_FLAG, 0, 0, &c.new_schedule, "",
+          .help = "resume --model with this command line's batch and schedule" },
         { "log", 'g', CLI_STRING, 0, 0, &c.log, "FILE", .help = "step, lr, loss, val as TSV" },
         { "output", 'o', CLI_STRING, 0, 0, &c.o.out, "FILE", .required = 1,
           .help = "the checkpoint; its optimiser state goes to FILE.state" },
@@ -234,12 +315,17 @@ int cmd_train(int argc, char **argv)
         "with PATH, holding out its last tenth\n(--val-fraction) for validation.  Start "
         "from --model FILE, resuming from\nFILE.state when it exists, or from a new model "
         "of --init-config L,H,C,T.\nWrite the checkpoint and its state every "
-        "--checkpoint-every steps, at the end,\nand on Ctrl-C.", options, 0, 0 };
+        "--checkpoint-every steps, at the end,\nand on Ctrl-C, SIGTERM or SIGHUP "
+        "(a second one exits at once).  A resumed run must have "
+        "the batch, schedule and data\nthe state records, unless --new-schedule starts a "
+        "new schedule from the\ncheckpoint (to extend a finished run, raise --steps).",
+        options, 0, 0 };
     int first;
     CLI_PARSE_OR_RETURN(&spec, argc, argv, &first);
     if (!c.model == !c.init_given)
         return usage_error("train", "want one of --model and --init-config");
     c.o.lr.max_lr = (float)lr, c.o.lr.min_lr = (float)min_lr;
     c.o.lr.steps = c.o.steps;
+    c.o.seed = (uint64_t)c.seed;
     return train_command_run(&c);
 }

@@ -35,7 +35,7 @@ static const struct { const char *name; long lo, hi; } example_keys[NUM_KEYS] = 
     [KEY_HEADS]    = { "heads", 1, 16 },
     [KEY_CHANNELS] = { "channels", 1, 1024 },
     [KEY_CONTEXT]  = { "context", 2, 1024 },
-    [KEY_VOCAB]    = { "vocab", 2, 65536 },
+    [KEY_VOCAB]    = { "vocab", 256, 65536 },  /* at least the 256 byte tokens */
 };
 /* example.c: checks of a line, a key and the whole file */
 static int example_set(struct worked_example *ex, const char *key, const char *value,

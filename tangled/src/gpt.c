@@ -13,6 +13,7 @@
 #include "layernorm.h"
 #include "matmul.h"
 #include "mlp.h"
+#include "support.h"
 
 /* gpt.c: checking a configuration */
 const char *gpt_config_error(const struct gpt_config *c)
@@ -261,52 +262,39 @@ int gpt_forward(struct gpt *m, const int *inputs, const int *targets, int B, int
     return 0;
 }
 /* gpt.c: checkpoints */
-int write_file_atomically(const char *path, const void *head, size_t head_bytes,
-                          const void *body, size_t body_bytes, char *err, size_t errlen)
-{
-    char tmp[4096];
-    if (snprintf(tmp, sizeof tmp, "%s.tmp-XXXXXX", path) >= (int)sizeof tmp) {
-        snprintf(err, errlen, "%s: path too long", path);
-        return -1;
-    }
-    int fd = mkstemp(tmp), why = fd < 0 ? errno : 0;
-    /* give the new file the permissions a plain fopen would */
-    mode_t mask = umask(0);
-    umask(mask);
-    if (fd >= 0)
-        fchmod(fd, 0666 & ~mask);
-    FILE *f = fd < 0 ? NULL : fdopen(fd, "wb");
-    /* write head and body to f and flush them to the disk */
-    if (fd >= 0 && !f)
-        why = errno;
-    if (f && ((head_bytes && fwrite(head, 1, head_bytes, f) != head_bytes)
-              || (body_bytes && fwrite(body, 1, body_bytes, f) != body_bytes)
-              || fflush(f) != 0 || fsync(fileno(f)) != 0))
-        why = errno ? errno : EIO;
-    /* close the temporary file and rename it over path, or remove it */
-    if (f && fclose(f) != 0 && !why)
-        why = errno ? errno : EIO;
-    else if (!f && fd >= 0)
-        close(fd);
-    if (!why && rename(tmp, path) != 0)
-        why = errno;
-    if (!why)
-        return 0;
-    snprintf(err, errlen, "%s: %s", path, strerror(why));
-    if (fd >= 0)
-        unlink(tmp);
-    return -1;
-}
-/* gpt.c: checkpoints */
-int gpt_save(const struct gpt *m, const char *path, char *err, size_t errlen)
+void gpt_write(const struct gpt *m, FILE *f)
 {
     const struct gpt_config *c = &m->config;
     int header[CHECKPOINT_HEADER_INTS] = {
         CHECKPOINT_MAGIC, CHECKPOINT_VERSION, c->max_seq_len, c->vocab_size,
         c->num_layers, c->num_heads, c->channels, c->padded_vocab_size,
     };
-    return write_file_atomically(path, header, sizeof header, m->params,
-                                 m->num_params * sizeof(float), err, errlen);
+    if (fwrite(header, sizeof header, 1, f) == 1)
+        fwrite(m->params, sizeof(float), m->num_params, f);
+}
+
+int gpt_save(const struct gpt *m, const char *path, char *err, size_t errlen)
+{
+    struct atomic_file a;
+    if (atomic_open(&a, path, 0, err, errlen) != 0)
+        return -1;
+    gpt_write(m, a.f);
+    return atomic_close(&a, err, errlen) == 0 ? atomic_rename(&a, err, errlen) : -1;
+}
+/* gpt.c: checkpoints */
+/* The first parameter of m that is not finite, named in msg; 1 if there is one. */
+static int find_non_finite(const struct gpt *m, char *msg, size_t len)
+{
+    size_t sizes[NUM_PARAM_TENSORS];
+    param_sizes(&m->config, sizes);
+    for (int k = 0; k < NUM_PARAM_TENSORS; k++)
+        for (size_t i = 0; i < sizes[k]; i++)
+            if (!isfinite(m->param[k][i])) {
+                snprintf(msg, len, "parameter %zu of %s is %g, not finite (a run that "
+                         "diverged?)", i, param_tensors[k].name, m->param[k][i]);
+                return 1;
+            }
+    return 0;
 }
 /* gpt.c: checkpoints */
 int gpt_load(struct gpt *m, const char *path, char *err, size_t errlen)
@@ -348,6 +336,9 @@ int gpt_load(struct gpt *m, const char *path, char *err, size_t errlen)
         why = "out of memory";
     if (!why && fread(m->params, sizeof(float), m->num_params, f) != m->num_params)
         why = "cannot read the parameters";
+    char not_finite[256];
+    if (!why && find_non_finite(m, not_finite, sizeof not_finite))
+        why = not_finite;
     fclose(f);
     if (why) {
         gpt_free(m);

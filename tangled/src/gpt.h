@@ -2,6 +2,7 @@
 #ifndef LONGHAND_GPT_H
 #define LONGHAND_GPT_H
 #include <stddef.h>
+#include <stdio.h>
 #include "numbers.h"
 
 /* gpt.h: activations */
@@ -80,10 +81,8 @@ int gpt_save(const struct gpt *m, const char *path, char *err, size_t errlen);
    err (and nothing allocated) if the file is not a valid checkpoint. */
 int gpt_load(struct gpt *m, const char *path, char *err, size_t errlen);
 /* gpt.h: checkpoints */
-/* Write head[0..head_bytes) then body[0..body_bytes) to path atomically.
-   Returns 0, or -1 with a reason in err (the old file, if any, intact). */
-int write_file_atomically(const char *path, const void *head, size_t head_bytes,
-                          const void *body, size_t body_bytes, char *err, size_t errlen);
+/* Write m's checkpoint to f; a failure shows in ferror(f). */
+void gpt_write(const struct gpt *m, FILE *f);
 /* gpt.h: the backward pass */
 /* Set every parameter gradient to zero. */
 void gpt_zero_grad(struct gpt *m);

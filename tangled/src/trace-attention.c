@@ -13,6 +13,7 @@ static void trace_attention_head(struct trace *t, const float *qkv, const float 
                                  const float *att, int h);
 static void trace_attention_backward(struct trace *t, const float *qkv, const float *out,
                                      const float *att);
+static int head_channels_shown(int hs);
 /* trace-attention.c: the part */
 void trace_attention(struct trace *t)
 {
@@ -43,16 +44,18 @@ void trace_attention(struct trace *t)
         trace_value(t, "AttnMaxDeviation", "%.4f", max_dev);
         /* write the first two channels of each head's output */
         FILE *f = trace_table(t, "attention-out");
+        int hs = C / NH, shown = head_channels_shown(hs);
         if (f) {
             fprintf(f, "$t$");
             for (int h = 0; h < NH && h < EXAMPLE_COLS; h++)
-                fprintf(f, "\thead %d, $o_{t,0}$\thead %d, $o_{t,1}$", h + 1, h + 1);
+                for (int d = 0; d < shown; d++)
+                    fprintf(f, "\thead %d, $o_{t,%d}$", h + 1, d);
             fputc('\n', f);
             for (int i = 0; i < T && i < EXAMPLE_ROWS; i++) {
                 fprintf(f, "%d", i);
                 for (int h = 0; h < NH && h < EXAMPLE_COLS; h++)
-                    fprintf(f, "\t%.5f\t%.5f", out[(size_t)i * C + h * (C / NH)],
-                            out[(size_t)i * C + h * (C / NH) + 1]);
+                    for (int d = 0; d < shown; d++)
+                        fprintf(f, "\t%.5f", out[(size_t)i * C + h * hs + d]);
                 fputc('\n', f);
             }
         }
@@ -113,6 +116,13 @@ static void trace_attention_head(struct trace *t, const float *qkv, const float 
     trace_close(t, f);
 }
 /* trace-attention.c: the part */
+enum { HEAD_CHANNELS_SHOWN = 2 };
+/* How many of a head's hs channels the tables show. */
+static int head_channels_shown(int hs)
+{
+    return hs < HEAD_CHANNELS_SHOWN ? hs : HEAD_CHANNELS_SHOWN;
+}
+/* trace-attention.c: the part */
 static void trace_attention_backward(struct trace *t, const float *qkv, const float *out,
                                      const float *att)
 {
@@ -135,11 +145,20 @@ static void trace_attention_backward(struct trace *t, const float *qkv, const fl
         t->failed = 1;
     if (f) {
         /* write the gradients of head 1's query, key and value by position */
-        fprintf(f, "$t$\t$dq_{t,0}$\t$dq_{t,1}$\t$dk_{t,0}$\t$dk_{t,1}$\t$dv_{t,0}$\t$dv_{t,1}$\n");
+        int shown = head_channels_shown(C / NH);
+        const char *parts[3] = { "q", "k", "v" };
+        fprintf(f, "$t$");
+        for (int p = 0; p < 3; p++)
+            for (int d = 0; d < shown; d++)
+                fprintf(f, "\t$d%s_{t,%d}$", parts[p], d);
+        fputc('\n', f);
         for (int i = 0; i < T && i < EXAMPLE_ROWS; i++) {
             const float *g = dqkv + (size_t)i * 3 * C;
-            fprintf(f, "%d\t%.2e\t%.2e\t%.2e\t%.2e\t%.4f\t%.4f\n", i, g[0], g[1],
-                    g[C], g[C + 1], g[2 * C], g[2 * C + 1]);
+            fprintf(f, "%d", i);
+            for (int p = 0; p < 3; p++)
+                for (int d = 0; d < shown; d++)
+                    fprintf(f, p < 2 ? "\t%.2e" : "\t%.4f", g[(size_t)p * C + d]);
+            fputc('\n', f);
         }
     }
     trace_close(t, f);

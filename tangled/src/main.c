@@ -26,6 +26,8 @@
 #include <unistd.h>
 #include "train.h"
 /* main.c: includes */
+#include "cmd-baseline.h"
+/* main.c: includes */
 #include <sys/resource.h>
 /* main.c: includes */
 #include "sample.h"
@@ -1590,6 +1592,8 @@ static const struct command commands[] = {
     { "step", cmd_step, "one forward, backward and AdamW step, every result written" },
     /* main.c: command table */
     { "train", cmd_train, "train a model on a text corpus, with checkpoints and resume" },
+    /* main.c: command table */
+    { "baseline", cmd_baseline, "unigram and bigram baselines (and a model) on a validation text" },
     /* main.c: command table */
     { "sample", cmd_sample, "generate text from a model and a prompt" },
 };

@@ -121,7 +121,11 @@ static int model_nats(const char *path, const int32_t *tokens, size_t n, int B,
 static void print_results(const struct baseline_command *c, const struct baseline *b,
                           const struct baseline_score *s, double model, size_t bytes)
 {
-    const char *name[3] = { "unigram, add-one", "bigram, absolute discounting", c->model };
+    const char *file = c->model ? strrchr(c->model, '/') : NULL;
+    char model_name[256];
+    snprintf(model_name, sizeof model_name, "model %s",
+             file ? file + 1 : c->model ? c->model : "");
+    const char *name[3] = { "unigram, add-one", "bigram, absolute discounting", model_name };
     const char *key[3] = { "Unigram", "Bigram", "Model" };
     double nats[3] = { s->unigram_nats, s->bigram_nats, model };
     if (!c->values)

@@ -223,6 +223,7 @@ tables: build/stamps/tables $(FIGURES)
 # The tables follow the program's code, not its binary: tangled/ has no line
 # numbers, so a prose edit, which recompiles, does not run them again.
 build/stamps/tables: $(TANGLED) $(EXAMPLE) book/tsv2tex.awk $(KJV_TRAIN) $(KJV_VAL) \
+                     book/mix-chapters.awk \
                      | build/longhand build/stamps build/corpus
 	rm -rf build/trace.new; mkdir -p build/trace.new build/figdata build/tables
 	build/longhand trace --example data/worked-example.conf -o build/trace.new
@@ -259,10 +260,16 @@ BOOK_SAMPLE_TEMPERATURES := 0.5 0.8 1
 # splits one after the other, and the fraction that is exactly the
 # validation split's tokens (the training split ends in a newline, so no
 # token spans the join; the counts are checked).
+# `train` reads its batches in order, and a run shorter than the training
+# split would see only its first books: the run's training text is the
+# split's chapters in the fixed scattered order of book/mix-chapters.awk,
+# and the baselines are fitted to that same text.
+KJV_MIXED := build/corpus/kjv-train-mixed.txt
 define MAKE_BOOK_TRAINING
-build/longhand tokenizer train --vocab-size $(BOOK_TRAIN_VOCAB) -o build/corpus/kjv.bpe $(KJV_TRAIN)
-cat $(KJV_TRAIN) $(KJV_VAL) > build/corpus/kjv.txt
-n_train=$$(build/longhand tokenizer encode --tokenizer build/corpus/kjv.bpe < $(KJV_TRAIN) | wc -w); \
+awk -f book/mix-chapters.awk $(KJV_TRAIN) > $(KJV_MIXED)
+build/longhand tokenizer train --vocab-size $(BOOK_TRAIN_VOCAB) -o build/corpus/kjv.bpe $(KJV_MIXED)
+cat $(KJV_MIXED) $(KJV_VAL) > build/corpus/kjv.txt
+n_train=$$(build/longhand tokenizer encode --tokenizer build/corpus/kjv.bpe < $(KJV_MIXED) | wc -w); \
 n_val=$$(build/longhand tokenizer encode --tokenizer build/corpus/kjv.bpe < $(KJV_VAL) | wc -w); \
 n_all=$$(build/longhand tokenizer encode --tokenizer build/corpus/kjv.bpe < build/corpus/kjv.txt | wc -w); \
 [ $$((n_train + n_val)) -eq $$n_all ] || { echo "the splits' tokens do not add up" >&2; exit 1; }; \
@@ -271,9 +278,9 @@ build/longhand train --data build/corpus/kjv.txt --tokenizer build/corpus/kjv.bp
   --val-fraction $$(cat build/corpus/kjv-val-fraction) \
   --init-config $(BOOK_TRAIN_MODEL) $(BOOK_TRAIN) --log build/trace.new/train-loss.tsv \
   -o build/corpus/kjv-model.bin 2> build/corpus/train.err || { cat build/corpus/train.err; exit 1; }
-build/longhand baseline --tokenizer build/corpus/kjv.bpe --train $(KJV_TRAIN) --val $(KJV_VAL) \
+build/longhand baseline --tokenizer build/corpus/kjv.bpe --train $(KJV_MIXED) --val $(KJV_VAL) \
   --model build/corpus/kjv-model.bin > build/trace.new/train-baselines.tsv
-build/longhand baseline --tokenizer build/corpus/kjv.bpe --train $(KJV_TRAIN) --val $(KJV_VAL) \
+build/longhand baseline --tokenizer build/corpus/kjv.bpe --train $(KJV_MIXED) --val $(KJV_VAL) \
   --model build/corpus/kjv-model.bin --values Train > build/trace.new/values-train-baselines.tsv
 awk -F'\t' -v steps=$(BOOK_TRAIN_STEPS) '{ a[$$1] = $$2 } END { u = a["TrainUnigramLoss"]; \
   b = a["TrainBigramLoss"]; m = a["TrainModelLoss"]; \
@@ -282,8 +289,8 @@ awk -F'\t' -v steps=$(BOOK_TRAIN_STEPS) '{ a[$$1] = $$2 } END { u = a["TrainUnig
   printf "TrainVersusUnigram\t%s\n", m < u ? "below" : "above" }' \
   build/trace.new/values-train-baselines.tsv > build/trace.new/values-train-versus.tsv
 for v in $(BOOK_TRAIN_VOCAB) 512 1024 2048; do \
-  build/longhand tokenizer train --vocab-size $$v -o build/corpus/kjv-$$v.bpe $(KJV_TRAIN); \
-  build/longhand baseline --tokenizer build/corpus/kjv-$$v.bpe --train $(KJV_TRAIN) --val $(KJV_VAL) \
+  build/longhand tokenizer train --vocab-size $$v -o build/corpus/kjv-$$v.bpe $(KJV_MIXED); \
+  build/longhand baseline --tokenizer build/corpus/kjv-$$v.bpe --train $(KJV_MIXED) --val $(KJV_VAL) \
     --values X | awk -F'\t' -v v=$$v '{ a[$$1] = $$2 } \
       END { printf "%d\t%d\t%s\t%s\t%s\t%s\n", v, a["XValTokens"], a["XUnigramLoss"], a["XUnigramBpb"], \
             a["XBigramLoss"], a["XBigramBpb"] }'; \

@@ -294,7 +294,9 @@ for v in $(BOOK_TRAIN_VOCAB) 512 1024 2048; do \
     --values X | awk -F'\t' -v v=$$v '{ a[$$1] = $$2 } \
       END { printf "%d\t%d\t%s\t%s\t%s\t%s\n", v, a["XValTokens"], a["XUnigramLoss"], a["XUnigramBpb"], \
             a["XBigramLoss"], a["XBigramBpb"] }'; \
-done | sort -un | { printf '$$V$$\tvalidation tokens\tunigram nats per token\tunigram bits per byte\tbigram nats per token\tbigram bits per byte\n'; cat; } \
+done | sort -un | { printf '%s\t%s\t%s\t%s\t%s\t%s\n' '$$V$$' '\shortstack[r]{validation\\tokens}' \
+  '\shortstack[r]{unigram\\nats/token}' '\shortstack[r]{unigram\\bits/byte}' \
+  '\shortstack[r]{bigram\\nats/token}' '\shortstack[r]{bigram\\bits/byte}'; cat; } \
   > build/trace.new/train-vocab-baselines.tsv
 i=0; for t in $(BOOK_SAMPLE_TEMPERATURES); do i=$$((i + 1)); \
   printf 'TrainSample%s\t%s\n' $$(echo $$i | tr 123 ABC) \

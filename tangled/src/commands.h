@@ -15,6 +15,8 @@ int cmd_step(int argc, char **argv);      /* one training step, every result */
 /* commands.h: the commands */
 int cmd_train(int argc, char **argv);     /* train, checkpoint, resume */
 /* commands.h: the commands */
+int cmd_baseline(int argc, char **argv);  /* counting baselines, and a model */
+/* commands.h: the commands */
 int cmd_sample(int argc, char **argv);    /* generate from a prompt */
 /* commands.h: the commands */
 int cmd_bench(int argc, char **argv);     /* time parts of the program */

@@ -15,6 +15,8 @@ static const struct command commands[] = {
     /* main.c: command table */
     { "train", cmd_train, "train a model on a text corpus, with checkpoints and resume" },
     /* main.c: command table */
+    { "baseline", cmd_baseline, "unigram and bigram baselines (and a model) on a text" },
+    /* main.c: command table */
     { "sample", cmd_sample, "generate text from a model and a prompt" },
     /* main.c: command table */
     { "bench", cmd_bench, "time a part of the program (bench matmul, ...)" },

@@ -573,9 +573,9 @@ static int inspect_induction_cmd(int argc, char **argv)
     int L = 2, H = 4, C = 64, V = 64, full = 0;
     long seed = 1;
     const char *out = NULL, *log = NULL;
-    struct induction_options o = { .span = 16, .min_period = 4, .batch = 16, .steps = 1000, .lr = 1e-3,
-                                   .min_lr = 1e-4, .grad_clip = 1, .warmup = 50,
-                                   .log_every = 10 };
+    struct induction_options o = { .span = 16, .min_period = 4, .batch = 16,
+                                   .steps = 1000, .lr = 1e-3, .min_lr = 1e-4,
+                                   .grad_clip = 1, .warmup = 50, .log_every = 10 };
     /* the options of inspect induction */
     const struct cli_option options[] = {
         { "layers", 'L', CLI_INT, 1, GPT_MAX_LAYERS, &L, "L", .help = "blocks" },

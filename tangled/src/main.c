@@ -19,6 +19,8 @@ static const struct command commands[] = {
     /* main.c: command table */
     { "sample", cmd_sample, "generate text from a model and a prompt" },
     /* main.c: command table */
+    { "inspect", cmd_inspect, "read a model: lens, heads, attribution, patching" },
+    /* main.c: command table */
     { "bench", cmd_bench, "time a part of the program (bench matmul, ...)" },
 };
 enum { NUM_COMMANDS = sizeof commands / sizeof commands[0] };

@@ -1,3 +1,4 @@
+/* cmd-inspect.c: tangled from book/91-commands.nw; edit the book, not this file. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>

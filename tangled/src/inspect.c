@@ -1,3 +1,4 @@
+/* inspect.c: tangled from book/13-reading.nw; edit the book, not this file. */
 #include <float.h>
 #include <math.h>
 #include <stdlib.h>

@@ -1,3 +1,4 @@
+/* inspect.h: tangled from book/13-reading.nw; edit the book, not this file. */
 #ifndef LONGHAND_INSPECT_H
 #define LONGHAND_INSPECT_H
 #include <stdio.h>

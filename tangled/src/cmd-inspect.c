@@ -7,6 +7,7 @@
 #include "gpt.h"
 #include "inspect.h"
 #include "numbers.h"
+#include "support.h"
 #include "tokenizer.h"
 
 /* inspect command: the input */

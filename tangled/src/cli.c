@@ -94,8 +94,9 @@ static void print_help(const struct cli_spec *spec, FILE *out)
                  o->letter ? o->letter : ' ', o->letter ? ", " : " ", o->name,
                  o->kind == CLI_FLAG ? "" : " ", o->kind == CLI_FLAG ? "" : o->arg);
         fprintf(out, "  %-24s %s", left, o->help);
-        if (o->kind == CLI_INT || o->kind == CLI_LONG || o->kind == CLI_DOUBLE
-            || o->kind == CLI_INTS)
+        if (o->kind == CLI_INT || o->kind == CLI_LONG || o->kind == CLI_INTS)
+            fprintf(out, " [%.0f..%.0f]", o->min, o->max);
+        else if (o->kind == CLI_DOUBLE)
             fprintf(out, " [%g..%g]", o->min, o->max);
         print_default(out, o);
         fputs(o->required ? " (required)\n" : "\n", out);

@@ -1,0 +1,335 @@
+/* check-llama.c -- the Llama block's operations (book/15-llama.nw) against
+   float64 references and their numerical derivatives. */
+#include <check.h>
+#include <float.h>
+#include <math.h>
+#include <omp.h>
+#include <stdlib.h>
+#include <string.h>
+#include "attention.h"
+#include "llama.h"
+#include "numbers.h"
+#include "numdiff.h"
+
+static float *randn(size_t n, unsigned long seed, double std)
+{
+    float *x = malloc(n * sizeof *x);
+    gsl_rng *rng = rng_create(seed);
+    fill_normal(rng, x, n, std);
+    gsl_rng_free(rng);
+    return x;
+}
+
+static double *to_double(const float *a, size_t n)
+{
+    double *out = malloc(n * sizeof *out);
+    for (size_t i = 0; i < n; i++) out[i] = a[i];
+    return out;
+}
+
+/* ---- RMSNorm ---- */
+
+static void ref_rmsnorm(double *y, const double *x, const double *w, long rows, int C)
+{
+    for (long r = 0; r < rows; r++) {
+        double ss = 0;
+        for (int i = 0; i < C; i++) ss += x[r * C + i] * x[r * C + i];
+        double s = 1 / sqrt(ss / C + (double)RMSNORM_EPS);
+        for (int i = 0; i < C; i++) y[r * C + i] = w[i] * s * x[r * C + i];
+    }
+}
+
+/* L = sum dy * y for every operation below: the variables packed in v. */
+struct op_loss { long rows; int C; const double *dy; double *y; int B, T, NH, NKV, pos0; };
+
+static double rms_loss(const double *v, void *params)
+{
+    struct op_loss *p = params;
+    size_t n = (size_t)p->rows * p->C;
+    ref_rmsnorm(p->y, v, v + n, p->rows, p->C);
+    double L = 0;
+    for (size_t i = 0; i < n; i++) L += p->dy[i] * p->y[i];
+    return L;
+}
+
+START_TEST(rmsnorm_forward_matches_float64)
+{
+    enum { ROWS = 10, C = 64 };
+    float *x = randn(ROWS * C, 1, 1.0), *w = randn(C, 2, 1.0), y[ROWS * C], s[ROWS];
+    for (int i = 0; i < ROWS * C; i++) x[i] += 0.5f;
+    ck_assert_int_eq(rmsnorm_forward(y, s, x, w, ROWS, C), 0);
+    double *x64 = to_double(x, ROWS * C), *w64 = to_double(w, C), y64[ROWS * C];
+    ref_rmsnorm(y64, x64, w64, ROWS, C);
+    ck_assert_double_le(relative_max_error(y, y64, ROWS * C, 1.0), 1e-5);
+    ck_assert_int_eq(rmsnorm_forward(y, s, x, w, 0, C), -1);
+    free(x); free(w); free(x64); free(w64);
+}
+END_TEST
+
+static const int rms_shapes[][2] = { { 1, 8 }, { 6, 16 }, { 4, 33 }, { 6, 5 } };
+
+START_TEST(rmsnorm_backward_matches_numerical_gradient)
+{
+    long rows = rms_shapes[_i][0];
+    int C = rms_shapes[_i][1];
+    size_t n = (size_t)rows * C;
+    float *x = randn(n, 10 + _i, 1.0), *w = randn(C, 20 + _i, 1.0), *dy = randn(n, 30 + _i, 1.0);
+    for (size_t i = 0; i < n; i++) x[i] += 0.5f;
+    float *y = malloc(n * sizeof *y), *s = malloc(rows * sizeof *s);
+    float *g = calloc(n + C, sizeof *g); /* [dx | dw] */
+    rmsnorm_forward(y, s, x, w, rows, C);
+    ck_assert_int_eq(rmsnorm_backward(g, g + n, dy, x, w, s, rows, C), 0);
+    double *v = malloc((n + C) * sizeof *v), *num = malloc((n + C) * sizeof *num);
+    double *abserr = malloc((n + C) * sizeof *abserr), *dy64 = to_double(dy, n);
+    double *y64 = malloc(n * sizeof *y64);
+    for (size_t i = 0; i < n; i++) v[i] = x[i];
+    for (int i = 0; i < C; i++) v[n + i] = w[i];
+    struct op_loss p = { rows, C, dy64, y64, 0, 0, 0, 0, 0 };
+    numerical_gradient(rms_loss, v, n + C, &p, 1e-3, num, abserr);
+    ck_assert_double_le(relative_max_error(g, num, n + C, 1e-3), 1e-4);
+    /* unlike LayerNorm's, a row of dx need not sum to zero */
+    double row_sum = 0;
+    for (int i = 0; i < C; i++) row_sum += g[i];
+    ck_assert_double_gt(fabs(row_sum), 1e-3);
+    free(x); free(w); free(dy); free(y); free(s); free(g);
+    free(v); free(num); free(abserr); free(dy64); free(y64);
+}
+END_TEST
+
+/* ---- rotary positions ---- */
+
+/* Rotate in float64 with the fp32 code's frequencies and angles. */
+static void ref_rope(double *y, const double *x, int rows, int NH, int hs, int pos0)
+{
+    for (int t = 0; t < rows; t++)
+        for (int i = 0; i < hs; i += 2) {
+            float theta = 1.0f / powf(ROPE_THETA, (float)i / (float)hs);
+            double a = (double)((float)(pos0 + t) * theta);
+            for (int h = 0; h < NH; h++) {
+                const double *p = x + (long)t * NH * hs + h * hs + i;
+                double *q = y + (long)t * NH * hs + h * hs + i;
+                q[0] = p[0] * cos(a) - p[1] * sin(a);
+                q[1] = p[0] * sin(a) + p[1] * cos(a);
+            }
+        }
+}
+
+static double rope_loss(const double *v, void *params)
+{
+    struct op_loss *p = params;
+    size_t n = (size_t)p->rows * p->C;
+    ref_rope(p->y, v, (int)p->rows, p->NH, p->C / p->NH, p->pos0);
+    double L = 0;
+    for (size_t i = 0; i < n; i++) L += p->dy[i] * p->y[i];
+    return L;
+}
+
+START_TEST(rope_keeps_lengths_and_scores_depend_on_offset)
+{
+    enum { HS = 16 };
+    float *q = randn(HS, 40, 1.0), *k = randn(HS, 41, 1.0);
+    float qa[HS], ka[HS], qb[HS], kb[HS];
+    memcpy(qa, q, sizeof qa); memcpy(qb, q, sizeof qb);
+    memcpy(ka, k, sizeof ka); memcpy(kb, k, sizeof kb);
+    rope_forward(qa, 1, 1, 1, HS, HS, 7);
+    rope_forward(ka, 1, 1, 1, HS, HS, 3);
+    rope_forward(qb, 1, 1, 1, HS, HS, 12);
+    rope_forward(kb, 1, 1, 1, HS, HS, 8);
+    for (int i = 0; i < HS; i += 2) {
+        double before = hypot(q[i], q[i + 1]), after = hypot(qa[i], qa[i + 1]);
+        ck_assert_double_le(fabs(after - before), 4 * (FLT_EPSILON / 2) * before);
+    }
+    double sa = 0, sb = 0, mag = 0;
+    for (int i = 0; i < HS; i++) {
+        sa += (double)qa[i] * ka[i];
+        sb += (double)qb[i] * kb[i];
+        mag += fabs((double)q[i] * k[i]);
+    }
+    ck_assert_double_le(fabs(sa - sb), 1e-5 * mag);
+    free(q); free(k);
+}
+END_TEST
+
+START_TEST(rope_backward_is_the_transpose)
+{
+    enum { T = 5, NH = 3, HS = 8, W = NH * HS + 4 }; /* rows wider than the heads */
+    size_t n = (size_t)T * W;
+    float *x = randn(n, 50, 1.0), *dy = randn(n, 51, 1.0);
+    float *rx = malloc(n * sizeof *rx), *rtdy = malloc(n * sizeof *rtdy);
+    memcpy(rx, x, n * sizeof *rx);
+    memcpy(rtdy, dy, n * sizeof *rtdy);
+    rope_forward(rx, 1, T, NH, HS, W, 2);
+    rope_backward(rtdy, 1, T, NH, HS, W, 2);
+    double lhs = 0, rhs = 0, mag = 0;
+    for (size_t i = 0; i < n; i++) {
+        lhs += (double)dy[i] * rx[i];
+        rhs += (double)rtdy[i] * x[i];
+        mag += fabs((double)dy[i] * x[i]);
+    }
+    ck_assert_double_le(fabs(lhs - rhs), 1e-5 * mag);
+    for (int t = 0; t < T; t++) /* the columns past the heads are untouched */
+        for (int c = NH * HS; c < W; c++)
+            ck_assert_float_eq(rx[t * W + c], x[t * W + c]);
+    /* against the numerical gradient of the float64 rotation (dense rows) */
+    size_t m = (size_t)T * NH * HS;
+    float *g = malloc(m * sizeof *g);
+    double *dy64 = malloc(m * sizeof *dy64), *v = malloc(m * sizeof *v);
+    for (int t = 0; t < T; t++)
+        for (int c = 0; c < NH * HS; c++) {
+            g[t * NH * HS + c] = dy[t * W + c];
+            dy64[t * NH * HS + c] = dy[t * W + c];
+            v[t * NH * HS + c] = x[t * W + c];
+        }
+    rope_backward(g, 1, T, NH, HS, NH * HS, 2);
+    double *y64 = malloc(m * sizeof *y64), *num = malloc(m * sizeof *num),
+           *abserr = malloc(m * sizeof *abserr);
+    struct op_loss p = { T, NH * HS, dy64, y64, 1, T, NH, NH, 2 };
+    numerical_gradient(rope_loss, v, m, &p, 1e-3, num, abserr);
+    ck_assert_double_le(relative_max_error(g, num, m, 1e-3), 1e-4);
+    free(x); free(dy); free(rx); free(rtdy); free(g); free(dy64); free(v);
+    free(y64); free(num); free(abserr);
+}
+END_TEST
+
+/* ---- SwiGLU ---- */
+
+START_TEST(swiglu_backward_matches_derivative)
+{
+    enum { N = 64 };
+    float *u = randn(N, 60, 3.0), *v = randn(N, 61, 1.0), *dy = randn(N, 62, 1.0);
+    float out[N], du[N] = { 0 }, dv[N] = { 0 };
+    u[0] = 100, u[1] = -100; /* e^-u overflows at the second */
+    swiglu_forward(out, u, v, N);
+    swiglu_backward(du, dv, dy, u, v, N);
+    for (int i = 0; i < N; i++) {
+        double x = u[i], sig = 1 / (1 + exp(-x)), silu = x * sig;
+        double want_du = dy[i] * v[i] * (sig + x * sig * (1 - sig));
+        double want_dv = dy[i] * silu;
+        ck_assert(isfinite(du[i]) && isfinite(dv[i]) && isfinite(out[i]));
+        ck_assert_double_le(fabs(out[i] - silu * v[i]), 1e-5 * (fabs(silu * v[i]) + 1e-20));
+        ck_assert_double_le(fabs(du[i] - want_du), 1e-5 * (fabs(want_du) + 1e-20));
+        ck_assert_double_le(fabs(dv[i] - want_dv), 1e-5 * (fabs(want_dv) + 1e-20));
+    }
+    ck_assert_int_eq(swiglu_hidden(288, 32), 768);
+    ck_assert_int_eq(swiglu_hidden(4096, 256), 11008);
+    free(u); free(v); free(dy);
+}
+END_TEST
+
+/* ---- grouped-query attention ---- */
+
+static void ref_gqa(double *out, const double *qkv, int B, int T, int C, int NH, int NKV)
+{
+    int hs = C / NH, G = NH / NKV, W = C + 2 * NKV * hs;
+    for (int b = 0; b < B; b++)
+        for (int h = 0; h < NH; h++)
+            for (int t = 0; t < T; t++) {
+                const double *base = qkv + (long)b * T * W, *q = base + t * W + h * hs;
+                double sc[64], m = -INFINITY, sum = 0;
+                for (int s = 0; s <= t; s++) {
+                    const double *k = base + s * W + C + (h / G) * hs;
+                    double d = 0;
+                    for (int i = 0; i < hs; i++) d += q[i] * k[i];
+                    sc[s] = d / sqrt(hs);
+                    m = fmax(m, sc[s]);
+                }
+                for (int s = 0; s <= t; s++) sum += sc[s] = exp(sc[s] - m);
+                double *o = out + ((long)b * T + t) * C + h * hs;
+                for (int i = 0; i < hs; i++) o[i] = 0;
+                for (int s = 0; s <= t; s++) {
+                    const double *v = base + s * W + C + NKV * hs + (h / G) * hs;
+                    for (int i = 0; i < hs; i++) o[i] += sc[s] / sum * v[i];
+                }
+            }
+}
+
+static double gqa_loss(const double *v, void *params)
+{
+    struct op_loss *p = params;
+    size_t n = (size_t)p->B * p->T * p->C;
+    ref_gqa(p->y, v, p->B, p->T, p->C, p->NH, p->NKV);
+    double L = 0;
+    for (size_t i = 0; i < n; i++) L += p->dy[i] * p->y[i];
+    return L;
+}
+
+static const int kv_heads[] = { 4, 2, 1 };
+
+START_TEST(gqa_forward_and_backward)
+{
+    enum { B = 2, T = 5, C = 16, NH = 4 };
+    int NKV = kv_heads[_i], hs = C / NH, W = C + 2 * NKV * hs;
+    size_t nq = (size_t)B * T * W, no = (size_t)B * T * C, na = (size_t)B * NH * T * T;
+    float *qkv = randn(nq, 70 + _i, 1.0), *dy = randn(no, 80 + _i, 1.0);
+    float *out = malloc(no * sizeof *out), *preatt = malloc(na * sizeof *preatt),
+          *att = malloc(na * sizeof *att), *datt = malloc(na * sizeof *datt),
+          *dpreatt = malloc(na * sizeof *dpreatt), *dqkv = calloc(nq, sizeof *dqkv);
+    ck_assert_int_eq(gqa_attention_forward(out, preatt, att, qkv, B, T, C, NH, NKV), 0);
+    double *qkv64 = to_double(qkv, nq), *out64 = malloc(no * sizeof *out64);
+    ref_gqa(out64, qkv64, B, T, C, NH, NKV);
+    ck_assert_double_le(relative_max_error(out, out64, no, 1.0), 1e-5);
+    if (NKV == NH) { /* multi-head: Chapter 7's attention on the same numbers */
+        float *out7 = malloc(no * sizeof *out7);
+        attention_forward(out7, preatt, att, qkv, B, T, C, NH);
+        for (size_t i = 0; i < no; i++)
+            ck_assert_double_le(fabs(out7[i] - out[i]), 1e-6);
+        free(out7);
+        gqa_attention_forward(out, preatt, att, qkv, B, T, C, NH, NKV);
+    }
+    ck_assert_int_eq(gqa_attention_backward(dqkv, datt, dpreatt, dy, qkv, att, B, T, C, NH,
+                                            NKV), 0);
+    double *dy64 = to_double(dy, no), *num = malloc(nq * sizeof *num),
+           *abserr = malloc(nq * sizeof *abserr);
+    struct op_loss p = { 0, C, dy64, out64, B, T, NH, NKV, 0 };
+    numerical_gradient(gqa_loss, qkv64, nq, &p, 1e-3, num, abserr);
+    ck_assert_double_le(relative_max_error(dqkv, num, nq, 1e-3), 1e-4);
+    /* one thread and two give the same bytes */
+    float *d1 = calloc(nq, sizeof *d1), *d2 = calloc(nq, sizeof *d2);
+    int threads = omp_get_max_threads();
+    omp_set_num_threads(1);
+    gqa_attention_backward(d1, datt, dpreatt, dy, qkv, att, B, T, C, NH, NKV);
+    omp_set_num_threads(2);
+    gqa_attention_backward(d2, datt, dpreatt, dy, qkv, att, B, T, C, NH, NKV);
+    omp_set_num_threads(threads);
+    ck_assert_int_eq(memcmp(d1, d2, nq * sizeof *d1), 0);
+    ck_assert_int_eq(gqa_attention_forward(out, preatt, att, qkv, B, T, C, NH, 3), -1);
+    ck_assert_ptr_nonnull(gqa_shape_error(12, 4, 1)); /* an odd head size */
+    free(qkv); free(dy); free(out); free(preatt); free(att); free(datt); free(dpreatt);
+    free(dqkv); free(qkv64); free(out64); free(dy64); free(num); free(abserr);
+    free(d1); free(d2);
+}
+END_TEST
+
+START_TEST(gqa_cache_steps_give_the_batch_outputs)
+{
+    enum { T = 7, C = 16, NH = 4, NKV = 2, W = C + 2 * NKV * (C / NH) };
+    float *qkv = randn(T * W, 90, 1.0), out[T * C], step[C];
+    float *preatt = malloc(NH * T * T * sizeof *preatt), *att = malloc(NH * T * T * sizeof *att);
+    gqa_attention_forward(out, preatt, att, qkv, 1, T, C, NH, NKV);
+    struct gqa_cache *cache = gqa_cache_create(T, C, NH, NKV);
+    ck_assert_ptr_nonnull(cache);
+    for (int t = 0; t < T; t++) {
+        ck_assert_int_eq(gqa_attention_step(step, qkv + t * W, cache), 0);
+        for (int i = 0; i < C; i++)
+            ck_assert_double_le(fabs(step[i] - out[t * C + i]), 1e-6);
+    }
+    ck_assert_int_eq(gqa_attention_step(step, qkv, cache), -1); /* full */
+    gqa_cache_free(cache);
+    free(qkv); free(preatt); free(att);
+}
+END_TEST
+
+Suite *llama_suite(void)
+{
+    Suite *s = suite_create("llama");
+    TCase *tc = tcase_create("operations");
+    tcase_add_test(tc, rmsnorm_forward_matches_float64);
+    tcase_add_loop_test(tc, rmsnorm_backward_matches_numerical_gradient, 0, 4);
+    tcase_add_test(tc, rope_keeps_lengths_and_scores_depend_on_offset);
+    tcase_add_test(tc, rope_backward_is_the_transpose);
+    tcase_add_test(tc, swiglu_backward_matches_derivative);
+    tcase_add_loop_test(tc, gqa_forward_and_backward, 0, 3);
+    tcase_add_test(tc, gqa_cache_steps_give_the_batch_outputs);
+    suite_add_tcase(s, tc);
+    return s;
+}

@@ -5,8 +5,12 @@
 #include <math.h>
 #include <omp.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 #include "attention.h"
+#include "command.h"
+#include "gpt.h"
 #include "llama.h"
 #include "numbers.h"
 #include "numdiff.h"
@@ -319,6 +323,294 @@ START_TEST(gqa_cache_steps_give_the_batch_outputs)
 }
 END_TEST
 
+
+/* ---- the whole model against an independent float64 Llama ---- */
+
+enum { MB = 2, MT = 4 };
+static const int model_inputs[MB * MT] = { 1, 4, 4, 0, 8, 2, 7, 4 };
+static const int model_targets[MB * MT] = { 4, 4, 0, 3, 2, 7, 4, 1 };
+
+/* Two small Llama-block models: grouped (H_kv = 1 of 2 heads) with a tied
+   head and a padded token table, and multi-head with an untied head. */
+static const struct gpt_config llama_small[2] = {
+    { .max_seq_len = 6, .vocab_size = 9, .padded_vocab_size = 12, .num_layers = 2,
+      .num_heads = 2, .channels = 8, .arch = ARCH_LLAMA, .num_kv_heads = 1,
+      .hidden_dim = 12, .untied_head = 0 },
+    { .max_seq_len = 6, .vocab_size = 9, .padded_vocab_size = 9, .num_layers = 2,
+      .num_heads = 2, .channels = 8, .arch = ARCH_LLAMA, .num_kv_heads = 2,
+      .hidden_dim = 10, .untied_head = 1 },
+};
+
+static void make_llama(struct gpt *m, const struct gpt_config *cfg, unsigned long seed)
+{
+    ck_assert_int_eq(gpt_create(m, cfg), 0);
+    gsl_rng *rng = rng_create(seed);
+    fill_normal(rng, m->params, m->num_params, 0.5);
+    gsl_rng_free(rng);
+}
+
+static void ref_rms(double *y, const double *x, const double *w, int C)
+{
+    double ss = 0;
+    for (int i = 0; i < C; i++) ss += x[i] * x[i];
+    double s = 1 / sqrt(ss / C + 1e-5);
+    for (int i = 0; i < C; i++) y[i] = w[i] * s * x[i];
+}
+
+static void ref_mat(double *y, const double *x, const double *W, int I, int O)
+{
+    for (int o = 0; o < O; o++) {
+        double s = 0;
+        for (int i = 0; i < I; i++) s += W[o * I + i] * x[i];
+        y[o] = s;
+    }
+}
+
+static void ref_rotate(double *x, int heads, int hs, int t)
+{
+    for (int h = 0; h < heads; h++)
+        for (int i = 0; i < hs; i += 2) {
+            double a = t * pow(10000.0, -(double)i / hs), x0 = x[h * hs + i],
+                   x1 = x[h * hs + i + 1];
+            x[h * hs + i] = x0 * cos(a) - x1 * sin(a);
+            x[h * hs + i + 1] = x0 * sin(a) + x1 * cos(a);
+        }
+}
+
+/* The mean loss of the batch, the parameters p in llama2.c's order, the
+   offsets counted here and not taken from the program's table. */
+static double ref_llama_loss(const double *p, void *params)
+{
+    const struct gpt_config *c = params;
+    enum { MAXC = 16, MAXF = 16 };
+    int C = c->channels, L = c->num_layers, NH = c->num_heads, NKV = c->num_kv_heads;
+    int hs = C / NH, KV = NKV * hs, F = c->hidden_dim, V = c->vocab_size, G = NH / NKV;
+    const double *wte = p, *rms_att = wte + c->padded_vocab_size * C, *wq = rms_att + L * C,
+                 *wk = wq + L * C * C, *wv = wk + L * KV * C, *wo = wv + L * KV * C,
+                 *rms_ffn = wo + L * C * C, *w1 = rms_ffn + L * C, *w2 = w1 + L * F * C,
+                 *w3 = w2 + L * C * F, *rms_final = w3 + L * F * C;
+    const double *wcls = c->untied_head ? rms_final + C : wte;
+    double loss = 0;
+    for (int b = 0; b < MB; b++) {
+        double x[MT][MAXC], xn[MT][MAXC], q[MT][MAXC], k[MT][MAXC], v[MT][MAXC];
+        for (int t = 0; t < MT; t++)
+            for (int i = 0; i < C; i++) x[t][i] = wte[model_inputs[b * MT + t] * C + i];
+        for (int l = 0; l < L; l++) {
+            for (int t = 0; t < MT; t++) {
+                ref_rms(xn[t], x[t], rms_att + l * C, C);
+                ref_mat(q[t], xn[t], wq + l * C * C, C, C);
+                ref_mat(k[t], xn[t], wk + l * KV * C, C, KV);
+                ref_mat(v[t], xn[t], wv + l * KV * C, C, KV);
+                ref_rotate(q[t], NH, hs, t);
+                ref_rotate(k[t], NKV, hs, t);
+            }
+            for (int t = 0; t < MT; t++) {
+                double o[MAXC] = { 0 }, y[MAXC];
+                for (int h = 0; h < NH; h++) {
+                    double sc[MT], m = -INFINITY, sum = 0;
+                    int g = h / G;
+                    for (int s = 0; s <= t; s++) {
+                        sc[s] = 0;
+                        for (int i = 0; i < hs; i++) sc[s] += q[t][h * hs + i] * k[s][g * hs + i];
+                        sc[s] /= sqrt(hs);
+                        m = fmax(m, sc[s]);
+                    }
+                    for (int s = 0; s <= t; s++) sum += sc[s] = exp(sc[s] - m);
+                    for (int s = 0; s <= t; s++)
+                        for (int i = 0; i < hs; i++) o[h * hs + i] += sc[s] / sum * v[s][g * hs + i];
+                }
+                ref_mat(y, o, wo + l * C * C, C, C);
+                for (int i = 0; i < C; i++) x[t][i] += y[i];
+            }
+            for (int t = 0; t < MT; t++) {
+                double n[MAXC], u[MAXF], w[MAXF], gate[MAXF], y[MAXC];
+                ref_rms(n, x[t], rms_ffn + l * C, C);
+                ref_mat(u, n, w1 + l * F * C, C, F);
+                ref_mat(w, n, w3 + l * F * C, C, F);
+                for (int i = 0; i < F; i++) gate[i] = u[i] / (1 + exp(-u[i])) * w[i];
+                ref_mat(y, gate, w2 + l * C * F, F, C);
+                for (int i = 0; i < C; i++) x[t][i] += y[i];
+            }
+        }
+        for (int t = 0; t < MT; t++) {
+            double n[MAXC], z[16], m = -INFINITY, sum = 0;
+            ref_rms(n, x[t], rms_final, C);
+            ref_mat(z, n, wcls, C, V);
+            for (int j = 0; j < V; j++) m = fmax(m, z[j]);
+            for (int j = 0; j < V; j++) sum += exp(z[j] - m);
+            loss += m + log(sum) - z[model_targets[b * MT + t]];
+        }
+    }
+    return loss / (MB * MT);
+}
+
+START_TEST(llama_layout_is_llama2c_order)
+{
+    const struct gpt_config *c = &llama_small[1];
+    struct gpt m;
+    ck_assert_int_eq(gpt_create(&m, c), 0);
+    int C = 8, L = 2, KV = 8, F = 10, V = 9;
+    size_t want[] = { V * C, L * C, L * C * C, L * KV * C, L * KV * C, L * C * C, L * C,
+                      L * F * C, L * C * F, L * F * C, C, V * C };
+    for (int i = 0; i < NUM_LLAMA_PARAM_TENSORS; i++)
+        ck_assert_uint_eq(m.param_size[i], want[i]);
+    for (int i = NUM_LLAMA_PARAM_TENSORS; i < NUM_PARAM_TENSORS; i++)
+        ck_assert_uint_eq(m.param_size[i], 0);
+    ck_assert_str_eq(llama_param_tensors[LLAMA_WCLS].name, "wcls");
+    gpt_free(&m);
+    /* a tied head has no tensor of its own */
+    ck_assert_int_eq(gpt_create(&m, &llama_small[0]), 0);
+    ck_assert_uint_eq(m.param_size[LLAMA_WCLS], 0);
+    ck_assert_uint_eq(m.param_size[LLAMA_WK], 2 * 4 * 8);
+    /* the initialisation: norms one, the residual projections smaller */
+    ck_assert_int_eq(gpt_init(&m, 5), 0);
+    for (size_t i = 0; i < m.param_size[LLAMA_RMS_FFN]; i++)
+        ck_assert_float_eq(m.param[LLAMA_RMS_FFN][i], 1.0f);
+    gpt_free(&m);
+    /* configurations the Llama block refuses, and GPT-2 with its fields set */
+    struct gpt_config bad = llama_small[0];
+    bad.num_kv_heads = 3;
+    ck_assert_ptr_nonnull(gpt_config_error(&bad));
+    bad = llama_small[0], bad.hidden_dim = 0;
+    ck_assert_ptr_nonnull(gpt_config_error(&bad));
+    bad = llama_small[0], bad.untied_head = 2;
+    ck_assert_ptr_nonnull(gpt_config_error(&bad));
+    bad = llama_small[0], bad.arch = 7;
+    ck_assert_ptr_nonnull(gpt_config_error(&bad));
+    bad = llama_small[0], bad.arch = ARCH_GPT2;
+    ck_assert_ptr_nonnull(gpt_config_error(&bad));
+}
+END_TEST
+
+START_TEST(llama_loss_and_gradient_match_float64_model)
+{
+    const struct gpt_config *c = &llama_small[_i];
+    struct gpt m;
+    make_llama(&m, c, 3 + _i);
+    char err[256];
+    ck_assert_int_eq(gpt_forward(&m, model_inputs, model_targets, MB, MT, err, sizeof err), 0);
+    size_t n = m.num_params;
+    double *p = malloc(n * sizeof *p), *num = malloc(n * sizeof *num),
+           *abserr = malloc(n * sizeof *abserr);
+    for (size_t i = 0; i < n; i++) p[i] = m.params[i];
+    double want = ref_llama_loss(p, (void *)c);
+    ck_assert_double_le(fabs(m.mean_loss - want), 1e-4 * fabs(want));
+    gpt_zero_grad(&m);
+    ck_assert_int_eq(gpt_backward(&m), 0);
+    numerical_gradient(ref_llama_loss, p, n, (void *)c, 1e-3, num, abserr);
+    ck_assert_double_le(relative_max_error(m.grads, num, n, 1e-3), 1e-3);
+    for (size_t i = (size_t)c->vocab_size * c->channels; i < m.param_size[LLAMA_WTE]; i++)
+        ck_assert_float_eq(m.grad[LLAMA_WTE][i], 0.0f); /* padding rows */
+    /* one thread and two: the same gradient, to the bit */
+    float *g1 = malloc(n * sizeof *g1);
+    int threads = omp_get_max_threads();
+    omp_set_num_threads(1);
+    gpt_forward(&m, model_inputs, model_targets, MB, MT, err, sizeof err);
+    gpt_zero_grad(&m), gpt_backward(&m);
+    memcpy(g1, m.grads, n * sizeof *g1);
+    omp_set_num_threads(2);
+    gpt_forward(&m, model_inputs, model_targets, MB, MT, err, sizeof err);
+    gpt_zero_grad(&m), gpt_backward(&m);
+    omp_set_num_threads(threads);
+    ck_assert_mem_eq(g1, m.grads, n * sizeof *g1);
+    free(g1); free(p); free(num); free(abserr);
+    gpt_free(&m);
+}
+END_TEST
+
+START_TEST(llama_checkpoint_round_trip)
+{
+    struct gpt m, r;
+    char err[256], path[] = "/tmp/longhand-llama-XXXXXX";
+    int fd = mkstemp(path);
+    ck_assert_int_ge(fd, 0);
+    close(fd);
+    make_llama(&m, &llama_small[_i], 4);
+    ck_assert_int_eq(gpt_save(&m, path, err, sizeof err), 0);
+    ck_assert_int_eq(gpt_load(&r, path, err, sizeof err), 0);
+    ck_assert_mem_eq(&r.config, &m.config, sizeof m.config);
+    ck_assert_mem_eq(r.params, m.params, m.num_params * sizeof(float));
+    gpt_free(&r);
+    /* a header whose key-value heads do not divide the heads is refused */
+    FILE *f = fopen(path, "r+b");
+    int three = 3;
+    fseek(f, 8 * sizeof(int), SEEK_SET);
+    fwrite(&three, sizeof three, 1, f);
+    fclose(f);
+    ck_assert_int_eq(gpt_load(&r, path, err, sizeof err), -1);
+    unlink(path);
+    gpt_free(&m);
+}
+END_TEST
+
+START_TEST(llama_steps_equal_full_pass)
+{
+    enum { T = 20 };
+    struct gpt_config cfg = llama_small[_i];
+    cfg.max_seq_len = T;
+    struct gpt m;
+    make_llama(&m, &cfg, 6);
+    char err[256];
+    int tokens[T];
+    for (int i = 0; i < T; i++) tokens[i] = (i * 5 + 2) % 9;
+    struct gpt_cache *g = gpt_cache_create(&m, T), *h = gpt_cache_create(&m, T);
+    ck_assert_ptr_nonnull(g);
+    ck_assert_ptr_null(g->layer);
+    for (int t = 1; t <= T; t++) {
+        ck_assert_int_eq(gpt_step(&m, g, tokens[t - 1]), 0);
+        ck_assert_int_eq(gpt_forward(&m, tokens, NULL, 1, t, err, sizeof err), 0);
+        ck_assert_mem_eq(g->logits, m.act[ACT_LOGITS] + (size_t)(t - 1) * 9, 9 * sizeof(float));
+        gpt_cache_rewind(h, 0);
+        ck_assert_int_eq(gpt_prefill(&m, h, tokens, t, err, sizeof err), 0);
+        ck_assert_mem_eq(h->logits, g->logits, 9 * sizeof(float));
+        int KV = 2 * cfg.num_kv_heads * (cfg.channels / cfg.num_heads);
+        for (int l = 0; l < cfg.num_layers; l++)
+            ck_assert_mem_eq(h->gqa[l]->kv, g->gqa[l]->kv, (size_t)t * KV * sizeof(float));
+    }
+    ck_assert_int_eq(gpt_step(&m, g, 0), -1); /* full */
+    gpt_cache_rewind(g, 2);
+    ck_assert_int_eq(g->gqa[1]->len, 2);
+    ck_assert_int_eq(gpt_step(&m, g, 9), -1); /* outside the vocabulary */
+    ck_assert_int_eq(gpt_step(&m, g, 8), 0);
+    gpt_cache_free(g), gpt_cache_free(h);
+    gpt_free(&m);
+}
+END_TEST
+
+START_TEST(llama_init_and_sample_commands)
+{
+    char out[4096], err[1024], model[64];
+    snprintf(model, sizeof model, "/tmp/longhand-llama-%d.bin", (int)getpid());
+    ck_assert_int_eq(longhand(out, sizeof out, err, sizeof err, "init --arch llama --layers 2"
+                              " --heads 4 --kv-heads 2 --channels 16 --context 12 --vocab 50257"
+                              " --seed 5 -o %s", model), 0);
+    struct gpt m;
+    ck_assert_int_eq(gpt_load(&m, model, err, sizeof err), 0);
+    ck_assert_int_eq(m.config.arch, ARCH_LLAMA);
+    ck_assert_int_eq(m.config.num_kv_heads, 2);
+    ck_assert_int_eq(m.config.hidden_dim, swiglu_hidden(16, 32));
+    ck_assert_int_eq(m.config.padded_vocab_size, 50257);
+    gpt_free(&m);
+    /* greedy generation through the grouped cache fills the context */
+    ck_assert_int_eq(longhand(out, sizeof out, err, sizeof err, "sample --model %s --tokenizer"
+                              " build/gpt2 --prompt 'The cat' --ids --temperature 0", model), 0);
+    int n = 0;
+    for (char *w = strtok(out, " \n"); w; w = strtok(NULL, " \n"))
+        n++;
+    ck_assert_int_eq(n, 10);
+    remove(model);
+    static const char *const refused[] = {
+        "init --arch llama --layers 1 --heads 4 --kv-heads 3 --channels 16 --context 8"
+        " --vocab 11 -o x.bin",
+        "init --arch llama --layers 1 --heads 2 --channels 6 --context 8 --vocab 11 -o x.bin",
+        "init --arch mamba --layers 1 --heads 2 --channels 8 --context 8 --vocab 11 -o x.bin",
+        "init --kv-heads 1 --layers 1 --heads 2 --channels 8 --context 8 --vocab 11 -o x.bin",
+    };
+    for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++)
+        ck_assert_int_eq(longhand(out, sizeof out, err, sizeof err, "%s", refused[i]), 2);
+}
+END_TEST
+
 Suite *llama_suite(void)
 {
     Suite *s = suite_create("llama");
@@ -331,5 +623,13 @@ Suite *llama_suite(void)
     tcase_add_loop_test(tc, gqa_forward_and_backward, 0, 3);
     tcase_add_test(tc, gqa_cache_steps_give_the_batch_outputs);
     suite_add_tcase(s, tc);
+    TCase *model = tcase_create("model");
+    tcase_add_test(model, llama_layout_is_llama2c_order);
+    tcase_add_loop_test(model, llama_loss_and_gradient_match_float64_model, 0, 2);
+    tcase_add_loop_test(model, llama_checkpoint_round_trip, 0, 2);
+    tcase_add_loop_test(model, llama_steps_equal_full_pass, 0, 2);
+    tcase_add_test(model, llama_init_and_sample_commands);
+    tcase_set_timeout(model, 120);
+    suite_add_tcase(s, model);
     return s;
 }

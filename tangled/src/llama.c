@@ -4,6 +4,7 @@
 #include <string.h>
 #include "llama.h"
 /* llama.c: includes */
+#include "gpt.h"
 #include "matmul.h"
 
 /* llama.c: RMSNorm */
@@ -261,3 +262,264 @@ int gqa_attention_step(float *out, const float *qkv_t, struct gqa_cache *cache)
     return 0;
 }
 /* llama.c: the model */
+/* The sizes the Llama block's code uses, from the configuration. */
+struct llama_sizes {
+    int C, NH, NKV, hs, KV, F;  /* KV = NKV * hs, the width of k and of v */
+    long W;                     /* C + 2 KV: a row of [q k v] */
+};
+
+static struct llama_sizes llama_sizes(const struct gpt_config *c)
+{
+    int hs = c->channels / c->num_heads, KV = c->num_kv_heads * hs;
+    return (struct llama_sizes){ c->channels, c->num_heads, c->num_kv_heads, hs, KV,
+                                 c->hidden_dim, c->channels + 2L * KV };
+}
+
+void llama_act_sizes(const struct gpt_config *cfg, int B, int T, size_t *s)
+{
+    struct llama_sizes z = llama_sizes(cfg);
+    size_t L = (size_t)cfg->num_layers, C = (size_t)z.C, BT = (size_t)B * T;
+    size_t NH = (size_t)z.NH, F = (size_t)z.F, V = (size_t)cfg->vocab_size;
+    memset(s, 0, NUM_ACT_TENSORS * sizeof *s);
+    s[ACT_ENCODED] = s[ACT_LNF] = BT * C;
+    s[ACT_LN1] = s[ACT_ATTY] = s[ACT_ATTPROJ] = s[ACT_RESIDUAL2] = L * BT * C;
+    s[ACT_LN2] = s[ACT_FCPROJ] = s[ACT_RESIDUAL3] = L * BT * C;
+    s[ACT_LN1_RSTD] = s[ACT_LN2_RSTD] = L * BT;
+    s[ACT_QKV] = L * BT * (size_t)z.W;
+    s[ACT_PREATT] = BT * NH * T, s[ACT_ATT] = L * BT * NH * T;
+    s[ACT_FCH] = L * 2 * BT * F, s[ACT_FCH_GELU] = L * BT * F;
+    s[ACT_LNF_RSTD] = s[ACT_LOSSES] = BT;
+    s[ACT_LOGITS] = s[ACT_PROBS] = BT * V;
+}
+/* llama.c: the model */
+struct llama_layer {
+    float *rms_att, *wq, *wk, *wv, *wo, *rms_ffn, *w1, *w2, *w3;
+};
+struct llama_acts {
+    float *ln1, *rstd1, *qkv, *atty, *preatt, *att, *attproj, *residual2,
+          *ln2, *rstd2, *u, *v, *gate, *fcproj, *residual3;
+};
+
+static struct llama_layer llama_layer(float *const p[], const struct gpt_config *c, int l)
+{
+    struct llama_sizes z = llama_sizes(c);
+    size_t C = (size_t)z.C, KV = (size_t)z.KV, F = (size_t)z.F;
+    return (struct llama_layer){
+        p[LLAMA_RMS_ATT] + l * C, p[LLAMA_WQ] + l * C * C, p[LLAMA_WK] + l * KV * C,
+        p[LLAMA_WV] + l * KV * C, p[LLAMA_WO] + l * C * C, p[LLAMA_RMS_FFN] + l * C,
+        p[LLAMA_W1] + l * F * C, p[LLAMA_W2] + l * C * F, p[LLAMA_W3] + l * F * C,
+    };
+}
+
+static struct llama_acts llama_acts(float *const a[], const struct gpt_config *c,
+                                    int B, int T, int l)
+{
+    struct llama_sizes z = llama_sizes(c);
+    size_t BT = (size_t)B * T, btc = l * BT * z.C, bt = l * BT, F = (size_t)z.F;
+    return (struct llama_acts){
+        a[ACT_LN1] + btc, a[ACT_LN1_RSTD] + bt, a[ACT_QKV] + bt * z.W, a[ACT_ATTY] + btc,
+        a[ACT_PREATT], a[ACT_ATT] + l * BT * z.NH * T, a[ACT_ATTPROJ] + btc,
+        a[ACT_RESIDUAL2] + btc, a[ACT_LN2] + btc, a[ACT_LN2_RSTD] + bt,
+        a[ACT_FCH] + 2 * bt * F, a[ACT_FCH] + (2 * bt + BT) * F, a[ACT_FCH_GELU] + bt * F,
+        a[ACT_FCPROJ] + btc, a[ACT_RESIDUAL3] + btc,
+    };
+}
+/* llama.c: the model */
+/* out[BT x OC] (rows ldo apart) = inp[BT x C] weight[OC x C]^T. */
+static void project_rows(float *out, long ldo, const float *inp, const float *weight,
+                         long BT, int C, int OC)
+{
+    #pragma omp parallel for schedule(static)
+    for (long r = 0; r < BT; r++)
+        memset(out + r * ldo, 0, (size_t)OC * sizeof(float));
+    struct matrix X = { inp, C, 1 }, Wt = { weight, 1, C };
+    gemm_strided((int)BT, OC, C, X, Wt, out, ldo, MATMUL_KERNEL_BEST, 1);
+}
+
+/* dinp += dout weight and dweight += dout^T inp, dout's rows ldd apart. */
+static void project_rows_backward(float *dinp, float *dweight, const float *dout, long ldd,
+                                  const float *inp, const float *weight, long BT, int C,
+                                  int OC)
+{
+    struct matrix G = { dout, ldd, 1 }, Gt = { dout, 1, ldd };
+    struct matrix Wm = { weight, C, 1 }, X = { inp, C, 1 };
+    gemm_strided((int)BT, C, OC, G, Wm, dinp, C, MATMUL_KERNEL_BEST, 1);
+    gemm_strided(OC, C, (int)BT, Gt, X, dweight, C, MATMUL_KERNEL_BEST, 1);
+}
+/* llama.c: the model */
+static void embed(float *out, const int *ids, const float *wte, long BT, int C)
+{
+    #pragma omp parallel for schedule(static)
+    for (long bt = 0; bt < BT; bt++)
+        memcpy(out + bt * C, wte + (size_t)ids[bt] * C, (size_t)C * sizeof(float));
+}
+
+static void embed_backward(float *dwte, const float *dout, const int *ids, long BT, int C)
+{
+    #pragma omp parallel for schedule(static)
+    for (int i = 0; i < C; i++)
+        for (long bt = 0; bt < BT; bt++)
+            dwte[(size_t)ids[bt] * C + i] += dout[bt * C + i];
+}
+
+static void add_rows(float *out, const float *x, const float *y, long n)
+{
+    #pragma omp parallel for schedule(static)
+    for (long i = 0; i < n; i++)
+        out[i] = x[i] + y[i];
+}
+/* llama.c: the model */
+void llama_logits_forward(struct gpt *m)
+{
+    const struct gpt_config *c = &m->config;
+    struct llama_sizes z = llama_sizes(c);
+    int B = m->B, T = m->T, C = z.C;
+    long BT = (long)B * T;
+    embed(m->act[ACT_ENCODED], m->inputs, m->param[LLAMA_WTE], BT, C);
+    for (int l = 0; l < c->num_layers; l++) {
+        struct llama_layer w = llama_layer(m->param, c, l);
+        struct llama_acts a = llama_acts(m->act, c, B, T, l);
+        const float *h_in = l == 0 ? m->act[ACT_ENCODED]
+                                    : llama_acts(m->act, c, B, T, l - 1).residual3;
+        /* run the attention branch of Llama block l */
+        rmsnorm_forward(a.ln1, a.rstd1, h_in, w.rms_att, BT, C);
+        project_rows(a.qkv, z.W, a.ln1, w.wq, BT, C, C);
+        project_rows(a.qkv + C, z.W, a.ln1, w.wk, BT, C, z.KV);
+        project_rows(a.qkv + C + z.KV, z.W, a.ln1, w.wv, BT, C, z.KV);
+        rope_forward(a.qkv, B, T, z.NH, z.hs, z.W, 0);
+        rope_forward(a.qkv + C, B, T, z.NKV, z.hs, z.W, 0);
+        gqa_attention_forward(a.atty, a.preatt, a.att, a.qkv, B, T, C, z.NH, z.NKV);
+        matmul_forward(a.attproj, a.atty, w.wo, NULL, BT, C, C);
+        add_rows(a.residual2, h_in, a.attproj, BT * C);
+        /* run the MLP branch of Llama block l */
+        rmsnorm_forward(a.ln2, a.rstd2, a.residual2, w.rms_ffn, BT, C);
+        matmul_forward(a.u, a.ln2, w.w1, NULL, BT, C, z.F);
+        matmul_forward(a.v, a.ln2, w.w3, NULL, BT, C, z.F);
+        swiglu_forward(a.gate, a.u, a.v, BT * z.F);
+        matmul_forward(a.fcproj, a.gate, w.w2, NULL, BT, z.F, C);
+        add_rows(a.residual3, a.residual2, a.fcproj, BT * C);
+    }
+    /* apply the final RMSNorm and score every token */
+    const float *h_last = llama_acts(m->act, c, B, T, c->num_layers - 1).residual3;
+    rmsnorm_forward(m->act[ACT_LNF], m->act[ACT_LNF_RSTD], h_last, m->param[LLAMA_RMS_FINAL],
+                    BT, C);
+    matmul_forward(m->act[ACT_LOGITS], m->act[ACT_LNF],
+                   m->param[c->untied_head ? LLAMA_WCLS : LLAMA_WTE], NULL, BT, C,
+                   c->vocab_size);
+}
+/* llama.c: the model */
+void llama_logits_backward(struct gpt *m)
+{
+    const struct gpt_config *c = &m->config;
+    struct llama_sizes z = llama_sizes(c);
+    int B = m->B, T = m->T, C = z.C, last = c->num_layers - 1;
+    int head = c->untied_head ? LLAMA_WCLS : LLAMA_WTE;
+    long BT = (long)B * T;
+    matmul_backward(m->grad_act[ACT_LNF], m->grad[head], NULL, m->grad_act[ACT_LOGITS],
+                    m->act[ACT_LNF], m->param[head], BT, C, c->vocab_size);
+    rmsnorm_backward(llama_acts(m->grad_act, c, B, T, last).residual3,
+                     m->grad[LLAMA_RMS_FINAL], m->grad_act[ACT_LNF],
+                     llama_acts(m->act, c, B, T, last).residual3, m->param[LLAMA_RMS_FINAL],
+                     m->act[ACT_LNF_RSTD], BT, C);
+    for (int l = last; l >= 0; l--) {
+        /* run Llama block l backward */
+        struct llama_layer w = llama_layer(m->param, c, l), g = llama_layer(m->grad, c, l);
+        struct llama_acts a = llama_acts(m->act, c, B, T, l);
+        struct llama_acts d = llama_acts(m->grad_act, c, B, T, l);
+        const float *h_in = l == 0 ? m->act[ACT_ENCODED]
+                                    : llama_acts(m->act, c, B, T, l - 1).residual3;
+        float *dh_in = l == 0 ? m->grad_act[ACT_ENCODED]
+                              : llama_acts(m->grad_act, c, B, T, l - 1).residual3;
+        /* back through the Llama MLP branch into d.residual2 */
+        matmul_backward(d.gate, g.w2, NULL, d.residual3, a.gate, w.w2, BT, z.F, C);
+        swiglu_backward(d.u, d.v, d.gate, a.u, a.v, BT * z.F);
+        matmul_backward(d.ln2, g.w1, NULL, d.u, a.ln2, w.w1, BT, C, z.F);
+        matmul_backward(d.ln2, g.w3, NULL, d.v, a.ln2, w.w3, BT, C, z.F);
+        add_rows(d.residual2, d.residual2, d.residual3, BT * C);
+        rmsnorm_backward(d.residual2, g.rms_ffn, d.ln2, a.residual2, w.rms_ffn, a.rstd2, BT, C);
+        /* back through the Llama attention branch into dh_in */
+        matmul_backward(d.atty, g.wo, NULL, d.residual2, a.atty, w.wo, BT, C, C);
+        add_rows(dh_in, dh_in, d.residual2, BT * C);
+        gqa_attention_backward(d.qkv, d.att, d.preatt, d.atty, a.qkv, a.att, B, T, C, z.NH, z.NKV);
+        rope_backward(d.qkv, B, T, z.NH, z.hs, z.W, 0);
+        rope_backward(d.qkv + C, B, T, z.NKV, z.hs, z.W, 0);
+        project_rows_backward(d.ln1, g.wq, d.qkv, z.W, a.ln1, w.wq, BT, C, C);
+        project_rows_backward(d.ln1, g.wk, d.qkv + C, z.W, a.ln1, w.wk, BT, C, z.KV);
+        project_rows_backward(d.ln1, g.wv, d.qkv + C + z.KV, z.W, a.ln1, w.wv, BT, C, z.KV);
+        rmsnorm_backward(dh_in, g.rms_att, d.ln1, h_in, w.rms_att, a.rstd1, BT, C);
+    }
+    embed_backward(m->grad[LLAMA_WTE], m->grad_act[ACT_ENCODED], m->inputs, BT, C);
+}
+/* llama.c: the model */
+struct gpt_cache *llama_cache_create(const struct gpt *m, int max_T)
+{
+    const struct gpt_config *c = &m->config;
+    struct llama_sizes z = llama_sizes(c);
+    struct gpt_cache *g = calloc(1, sizeof *g);
+    if (!g)
+        return NULL;
+    size_t C = (size_t)z.C, F = (size_t)z.F, f = sizeof(float);
+    *g = (struct gpt_cache){ c->num_layers, max_T, 0, NULL, malloc(C * f), malloc(C * f),
+                             malloc((size_t)z.W * f), malloc(C * f), malloc(C * f),
+                             malloc(2 * F * f), malloc(F * f),
+                             malloc((size_t)c->vocab_size * f),
+                             calloc((size_t)c->num_layers, sizeof *g->gqa) };
+    int ok = g->x && g->ln && g->qkv && g->atty && g->branch && g->fch && g->fch_gelu
+             && g->logits && g->gqa;
+    for (int l = 0; ok && l < c->num_layers; l++)
+        ok = (g->gqa[l] = gqa_cache_create(max_T, z.C, z.NH, z.NKV)) != NULL;
+    if (!ok) {
+        gpt_cache_free(g);
+        return NULL;
+    }
+    return g;
+}
+/* llama.c: the model */
+int llama_step(const struct gpt *m, struct gpt_cache *g, int token)
+{
+    const struct gpt_config *c = &m->config;
+    struct llama_sizes z = llama_sizes(c);
+    int C = z.C, V = c->vocab_size, t = g->len;
+    float s;
+    if (t >= g->max_T || token < 0 || token >= V)
+        return -1;
+    memcpy(g->x, m->param[LLAMA_WTE] + (size_t)token * C, (size_t)C * sizeof(float));
+    for (int l = 0; l < c->num_layers; l++) {
+        /* run Llama block l on the one new row */
+        struct llama_layer w = llama_layer(m->param, c, l);
+        float *q = g->qkv, *k = q + C, *v = k + z.KV;
+        rmsnorm_forward(g->ln, &s, g->x, w.rms_att, 1, C);
+        matmul_forward(q, g->ln, w.wq, NULL, 1, C, C);
+        matmul_forward(k, g->ln, w.wk, NULL, 1, C, z.KV);
+        matmul_forward(v, g->ln, w.wv, NULL, 1, C, z.KV);
+        rope_forward(q, 1, 1, z.NH, z.hs, z.W, t);
+        rope_forward(k, 1, 1, z.NKV, z.hs, z.W, t);
+        gqa_attention_step(g->atty, g->qkv, g->gqa[l]);
+        matmul_forward(g->branch, g->atty, w.wo, NULL, 1, C, C);
+        add_rows(g->x, g->x, g->branch, C);
+        rmsnorm_forward(g->ln, &s, g->x, w.rms_ffn, 1, C);
+        matmul_forward(g->fch, g->ln, w.w1, NULL, 1, C, z.F);
+        matmul_forward(g->fch + z.F, g->ln, w.w3, NULL, 1, C, z.F);
+        swiglu_forward(g->fch_gelu, g->fch, g->fch + z.F, z.F);
+        matmul_forward(g->branch, g->fch_gelu, w.w2, NULL, 1, z.F, C);
+        add_rows(g->x, g->x, g->branch, C);
+    }
+    rmsnorm_forward(g->ln, &s, g->x, m->param[LLAMA_RMS_FINAL], 1, C);
+    matmul_forward(g->logits, g->ln, m->param[c->untied_head ? LLAMA_WCLS : LLAMA_WTE],
+                   NULL, 1, C, V);
+    g->len++;
+    return 0;
+}
+/* llama.c: the model */
+void llama_cache_fill(const struct gpt *m, struct gpt_cache *g, int n)
+{
+    const struct gpt_config *c = &m->config;
+    struct llama_sizes z = llama_sizes(c);
+    for (int l = 0; l < c->num_layers; l++) {
+        const float *qkv = llama_acts(m->act, c, 1, n, l).qkv;
+        for (int t = 0; t < n; t++)
+            memcpy(g->gqa[l]->kv + (size_t)t * 2 * z.KV, qkv + t * z.W + z.C,
+                   2 * (size_t)z.KV * sizeof(float));
+        g->gqa[l]->len = n;
+    }
+}

@@ -58,4 +58,28 @@ void gqa_cache_free(struct gqa_cache *cache);
    the cache and write its attention output out [C].  0, or -1 if it is full. */
 int gqa_attention_step(float *out, const float *qkv_t, struct gqa_cache *cache);
 /* llama.h: the model */
+enum { CHECKPOINT_VERSION_LLAMA = 103 };  /* llm.c's header, the Llama block */
+/* llama.h: the model */
+struct gpt;
+struct gpt_config;
+struct gpt_cache;
+/* s[NUM_ACT_TENSORS] = the sizes of the Llama block's activations, B x T. */
+void llama_act_sizes(const struct gpt_config *cfg, int B, int T, size_t *s);
+/* llama.h: the model */
+/* The Llama block's trunk: from m->inputs [B x T] to the logits, every
+   activation kept; for gpt_forward, which has checked the batch. */
+void llama_logits_forward(struct gpt *m);
+/* llama.h: the model */
+/* From the logits' gradient in m->grad_act, accumulate every parameter's
+   gradient into m->grads; for gpt_backward. */
+void llama_logits_backward(struct gpt *m);
+/* llama.h: the model */
+/* A gpt_cache for the Llama-block model m: a gqa_cache per layer and the
+   one-row buffers; NULL if memory runs out.  max_T is checked by the caller. */
+struct gpt_cache *llama_cache_create(const struct gpt *m, int max_T);
+/* gpt_step for the Llama block. */
+int llama_step(const struct gpt *m, struct gpt_cache *g, int token);
+/* Fill the empty cache g with the keys and values of m's last forward
+   pass, of one sequence of n positions; for gpt_prefill. */
+void llama_cache_fill(const struct gpt *m, struct gpt_cache *g, int n);
 #endif

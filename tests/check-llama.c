@@ -2,6 +2,7 @@
    float64 references and their numerical derivatives. */
 #include <check.h>
 #include <float.h>
+#include <limits.h>
 #include <math.h>
 #include <omp.h>
 #include <stdlib.h>
@@ -611,6 +612,166 @@ START_TEST(llama_init_and_sample_commands)
 }
 END_TEST
 
+/* ---- llama2.c's checkpoints ---- */
+
+static char *temp_path(const char *tag)
+{
+    static char paths[8][96];
+    static int next;
+    char *p = paths[next++ % 8];
+    snprintf(p, sizeof paths[0], "/tmp/longhand-%s-%d-%d", tag, (int)getpid(), next);
+    return p;
+}
+
+static long file_size(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    ck_assert_ptr_nonnull(f);
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fclose(f);
+    return n;
+}
+
+START_TEST(llama2c_round_trip_and_layout)
+{
+    struct gpt_config cfg = llama_small[_i];
+    cfg.padded_vocab_size = cfg.vocab_size;
+    struct gpt m, r;
+    char out[256], err[1024];
+    make_llama(&m, &cfg, 7);
+    char *ours = temp_path("ours"), *theirs = temp_path("l2c"), *back = temp_path("back");
+    ck_assert_int_eq(gpt_save(&m, ours, err, sizeof err), 0);
+    ck_assert_int_eq(longhand(out, sizeof out, err, sizeof err, "convert --to llama2c %s -o %s",
+                              ours, theirs), 0);
+    /* the layout: the header, the weights in order, the rotation tables, the head */
+    int C = cfg.channels, V = cfg.vocab_size, T = cfg.max_seq_len, hs = C / cfg.num_heads;
+    size_t head = cfg.untied_head ? (size_t)V * C : 0, freqs = (size_t)T * hs;
+    ck_assert_int_eq(file_size(theirs), (long)(7 * sizeof(int)
+                     + (m.num_params + freqs) * sizeof(float)));
+    FILE *f = fopen(theirs, "rb");
+    int h[7];
+    ck_assert_int_eq(fread(h, sizeof h, 1, f), 1);
+    int want[7] = { C, cfg.hidden_dim, cfg.num_layers, cfg.num_heads, cfg.num_kv_heads,
+                    cfg.untied_head ? -V : V, T };
+    ck_assert_mem_eq(h, want, sizeof want);
+    float *body = malloc((m.num_params + freqs) * sizeof *body);
+    ck_assert_int_eq(fread(body, sizeof *body, m.num_params + freqs, f), m.num_params + freqs);
+    fclose(f);
+    size_t before_head = m.num_params - head;
+    ck_assert_mem_eq(body, m.params, before_head * sizeof(float));
+    ck_assert_mem_eq(body + before_head + freqs, m.param[LLAMA_WCLS], head * sizeof(float));
+    ck_assert_float_eq(body[(size_t)(m.param[LLAMA_WQ] - m.params)], m.param[LLAMA_WQ][0]);
+    const float *cosines = body + before_head, *sines = cosines + freqs / 2;
+    for (int t = 0; t < T; t++)
+        for (int j = 0; j < hs / 2; j++) {
+            double a = t * pow(10000.0, -2.0 * j / hs);
+            ck_assert_double_le(fabs(cosines[t * hs / 2 + j] - cos(a)), 1e-5);
+            ck_assert_double_le(fabs(sines[t * hs / 2 + j] - sin(a)), 1e-5);
+        }
+    free(body);
+    /* and back: the same configuration and weights, to the byte */
+    ck_assert_int_eq(longhand(out, sizeof out, err, sizeof err, "convert --from llama2c %s -o %s",
+                              theirs, back), 0);
+    ck_assert_int_eq(gpt_load(&r, back, err, sizeof err), 0);
+    ck_assert_mem_eq(&r.config, &m.config, sizeof m.config);
+    ck_assert_mem_eq(r.params, m.params, m.num_params * sizeof(float));
+    gpt_free(&r);
+    /* a padded token table exports its first V rows */
+    gpt_free(&m);
+    make_llama(&m, &llama_small[0], 8);
+    ck_assert_int_eq(llama2c_save(&m, theirs, err, sizeof err), 0);
+    ck_assert_int_eq(llama2c_load(&r, theirs, err, sizeof err), 0);
+    ck_assert_mem_eq(r.params, m.params, (size_t)9 * 8 * sizeof(float));
+    ck_assert_mem_eq(r.param[LLAMA_RMS_ATT], m.param[LLAMA_RMS_ATT],
+                     (size_t)(m.params + m.num_params - m.param[LLAMA_RMS_ATT]) * sizeof(float));
+    gpt_free(&r);
+    gpt_free(&m);
+    unlink(ours), unlink(theirs), unlink(back);
+}
+END_TEST
+
+/* Write a llama2.c header h and n floats of zeros; return the path. */
+static char *write_llama2c(const int h[7], size_t n)
+{
+    char *path = temp_path("bad");
+    FILE *f = fopen(path, "wb");
+    fwrite(h, sizeof(int), 7, f);
+    float zero = 0;
+    for (size_t i = 0; i < n; i++)
+        fwrite(&zero, sizeof zero, 1, f);
+    fclose(f);
+    return path;
+}
+
+START_TEST(llama2c_reader_refuses_bad_files)
+{
+    struct gpt m;
+    char err[1024], out[256];
+    /* a good file: C 8, F 12, L 1, H 2, H_kv 1, V 5, T 4 */
+    const int good[7] = { 8, 12, 1, 2, 1, 5, 4 };
+    size_t n = 5 * 8 + 8 + 64 + 2 * 32 + 64 + 8 + 3 * 96 + 8 + 4 * 4;
+    char *path = write_llama2c(good, n);
+    ck_assert_int_eq(llama2c_load(&m, path, err, sizeof err), 0);
+    ck_assert_int_eq(m.config.num_kv_heads, 1);
+    gpt_free(&m);
+    unlink(path);
+    path = write_llama2c(good, n - 1);
+    ck_assert_int_eq(llama2c_load(&m, path, err, sizeof err), -1);
+    ck_assert_ptr_nonnull(strstr(err, "size does not match"));
+    unlink(path);
+    path = write_llama2c(good, n + 1);
+    ck_assert_int_eq(llama2c_load(&m, path, err, sizeof err), -1);
+    unlink(path);
+    /* untied: the file must also hold the head */
+    int untied[7] = { 8, 12, 1, 2, 1, -5, 4 };
+    path = write_llama2c(untied, n);
+    ck_assert_int_eq(llama2c_load(&m, path, err, sizeof err), -1);
+    unlink(path);
+    path = write_llama2c(untied, n + 5 * 8);
+    ck_assert_int_eq(llama2c_load(&m, path, err, sizeof err), 0);
+    ck_assert_int_eq(m.config.untied_head, 1);
+    gpt_free(&m);
+    unlink(path);
+    /* headers no file can satisfy, each refused before anything is allocated */
+    static const int bad[][7] = {
+        { 8, 12, 1, 2, 1, INT_MIN, 4 }, { 8, 12, 1, 2, 1, 0, 4 }, { 0, 12, 1, 2, 1, 5, 4 },
+        { 8, 12, 1, 2, 3, 5, 4 },       { 8, 12, 1, 2, 0, 5, 4 }, { 8, 0, 1, 2, 1, 5, 4 },
+        { 8, 12, 1, 2, 1, 5, 0 },       { 6, 12, 1, 2, 1, 5, 4 }, { -8, 12, 1, 2, 1, 5, 4 },
+        { 65536, 1 << 20, 1024, 1024, 1024, 1 << 20, 65536 },
+        { 8, 12, 1 << 30, 2, 1, 5, 4 },
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        path = write_llama2c(bad[i], n);
+        ck_assert_msg(llama2c_load(&m, path, err, sizeof err) == -1, "accepted header %zu", i);
+        ck_assert_ptr_null(m.params);
+        unlink(path);
+    }
+    path = write_llama2c(good, 0);
+    ck_assert_int_eq(truncate(path, 10), 0);
+    ck_assert_int_eq(llama2c_load(&m, path, err, sizeof err), -1);
+    ck_assert_ptr_nonnull(strstr(err, "too short"));
+    unlink(path);
+    ck_assert_int_eq(llama2c_load(&m, "/tmp", err, sizeof err), -1);
+    ck_assert_int_eq(llama2c_load(&m, "/nonexistent/x.bin", err, sizeof err), -1);
+    /* the command's usage errors, and a GPT-2 model, which has no llama2.c form */
+    ck_assert_int_eq(longhand(out, sizeof out, err, sizeof err, "convert x -o y"), 2);
+    ck_assert_int_eq(longhand(out, sizeof out, err, sizeof err,
+                              "convert --from llama2c --to llama2c x -o y"), 2);
+    ck_assert_int_eq(longhand(out, sizeof out, err, sizeof err, "convert --from gguf x -o y"), 2);
+    char *gpt2 = temp_path("gpt2"), *dest = temp_path("dest");
+    ck_assert_int_eq(longhand(out, sizeof out, err, sizeof err, "init --layers 1 --heads 2"
+                              " --channels 8 --context 8 --vocab 11 -o %s", gpt2), 0);
+    ck_assert_int_eq(longhand(out, sizeof out, err, sizeof err, "convert --to llama2c %s -o %s",
+                              gpt2, dest), 1);
+    ck_assert_ptr_nonnull(strstr(err, "only the Llama block"));
+    ck_assert_int_eq(longhand(out, sizeof out, err, sizeof err, "convert --from llama2c %s -o %s",
+                              gpt2, dest), 1);
+    ck_assert_int_eq(access(dest, F_OK), -1);
+    unlink(gpt2);
+}
+END_TEST
+
 Suite *llama_suite(void)
 {
     Suite *s = suite_create("llama");
@@ -629,6 +790,8 @@ Suite *llama_suite(void)
     tcase_add_loop_test(model, llama_checkpoint_round_trip, 0, 2);
     tcase_add_loop_test(model, llama_steps_equal_full_pass, 0, 2);
     tcase_add_test(model, llama_init_and_sample_commands);
+    tcase_add_loop_test(model, llama2c_round_trip_and_layout, 0, 2);
+    tcase_add_test(model, llama2c_reader_refuses_bad_files);
     tcase_set_timeout(model, 120);
     suite_add_tcase(s, model);
     return s;

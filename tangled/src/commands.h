@@ -16,5 +16,7 @@ int cmd_train(int argc, char **argv);     /* train, checkpoint, resume */
 /* commands.h: the commands */
 int cmd_sample(int argc, char **argv);    /* generate from a prompt */
 /* commands.h: the commands */
+int cmd_convert(int argc, char **argv);   /* llama2.c's checkpoints */
+/* commands.h: the commands */
 int cmd_bench(int argc, char **argv);     /* time parts of the program */
 #endif

@@ -4,6 +4,9 @@
 #include <string.h>
 #include "llama.h"
 /* llama.c: includes */
+#include <errno.h>
+#include <limits.h>
+#include <sys/stat.h>
 #include "gpt.h"
 #include "matmul.h"
 
@@ -522,4 +525,102 @@ void llama_cache_fill(const struct gpt *m, struct gpt_cache *g, int n)
                    2 * (size_t)z.KV * sizeof(float));
         g->gqa[l]->len = n;
     }
+}
+/* llama.c: llama2.c's checkpoints */
+/* The floats of the rotation tables llama2.c's files carry: 2 x T_max x hs/2. */
+static size_t llama2c_freq_floats(const struct gpt_config *c)
+{
+    return (size_t)c->max_seq_len * (size_t)(c->channels / c->num_heads);
+}
+
+int llama2c_load(struct gpt *m, const char *path, char *err, size_t errlen)
+{
+    memset(m, 0, sizeof *m);
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        snprintf(err, errlen, "%s: %s", path, strerror(errno));
+        return -1;
+    }
+    int h[LLAMA2C_HEADER_INTS];
+    struct stat st;
+    struct gpt_config cfg = { 0 };
+    const char *why = NULL;
+    /* read and check a llama2.c header into cfg */
+    if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)
+        || fread(h, sizeof h, 1, f) != 1)
+        why = "too short to hold llama2.c's header of 7 ints";
+    else if (h[5] == INT_MIN || h[5] == 0)
+        why = "the vocabulary size is not a size";
+    else {
+        cfg = (struct gpt_config){ .channels = h[0], .hidden_dim = h[1], .num_layers = h[2],
+                                   .num_heads = h[3], .num_kv_heads = h[4],
+                                   .vocab_size = abs(h[5]), .padded_vocab_size = abs(h[5]),
+                                   .max_seq_len = h[6], .arch = ARCH_LLAMA,
+                                   .untied_head = h[5] < 0 };
+        why = gpt_config_error(&cfg);
+    }
+    /* check the llama2.c file's size against cfg */
+    size_t sizes[NUM_PARAM_TENSORS], n = 0;
+    if (!why) {
+        param_sizes(&cfg, sizes);
+        n = layout_total(sizes, NUM_PARAM_TENSORS);
+        unsigned long long want = sizeof h
+            + ((unsigned long long)n + llama2c_freq_floats(&cfg)) * sizeof(float);
+        if (n == 0 || (unsigned long long)st.st_size != want)
+            why = "its size does not match the sizes in its header";
+    }
+    /* allocate the model and read the llama2.c weights, or say why not */
+    size_t head = why ? 0 : sizes[LLAMA_WCLS], body = n - head;
+    if (!why && gpt_create(m, &cfg) != 0)
+        why = "out of memory";
+    if (!why && (fread(m->params, sizeof(float), body, f) != body
+                 || fseek(f, (long)(llama2c_freq_floats(&cfg) * sizeof(float)), SEEK_CUR) != 0
+                 || fread(m->params + body, sizeof(float), head, f) != head))
+        why = "cannot read the weights";
+    fclose(f);
+    if (why) {
+        gpt_free(m);
+        snprintf(err, errlen, "%s: %s", path, why);
+        return -1;
+    }
+    return 0;
+}
+/* llama.c: llama2.c's checkpoints */
+int llama2c_save(const struct gpt *m, const char *path, char *err, size_t errlen)
+{
+    const struct gpt_config *c = &m->config;
+    if (c->arch != ARCH_LLAMA) {
+        snprintf(err, errlen, "%s: llama2.c's format holds only the Llama block", path);
+        return -1;
+    }
+    int h[LLAMA2C_HEADER_INTS] = { c->channels, c->hidden_dim, c->num_layers, c->num_heads,
+                                   c->num_kv_heads, c->untied_head ? -c->vocab_size
+                                                                   : c->vocab_size,
+                                   c->max_seq_len };
+    size_t C = (size_t)c->channels, V = (size_t)c->vocab_size;
+    size_t layers = m->param[LLAMA_WCLS] - m->param[LLAMA_RMS_ATT];  /* up to the head */
+    size_t freqs = llama2c_freq_floats(c), head = c->untied_head ? V * C : 0;
+    size_t total = V * C + layers + freqs + head;
+    float *body = malloc(total * sizeof(float));
+    if (!body)
+        return snprintf(err, errlen, "%s: out of memory", path), -1;
+    /* lay out the weights and the rotation tables in llama2.c's order in body */
+    float *out = body;
+    memcpy(out, m->param[LLAMA_WTE], V * C * sizeof(float));
+    memcpy(out += V * C, m->param[LLAMA_RMS_ATT], layers * sizeof(float));
+    out += layers;
+    int hs = c->channels / c->num_heads;
+    for (int part = 0; part < 2; part++)  /* the cosines, then the sines */
+        for (int t = 0; t < c->max_seq_len; t++)
+            for (int i = 0; i < hs; i += 2) {
+                float theta = 1.0f / powf(ROPE_THETA, (float)i / (float)hs);
+                float angle = (float)t * theta;
+                *out++ = part == 0 ? cosf(angle) : sinf(angle);
+            }
+    if (head)
+        memcpy(out, m->param[LLAMA_WCLS], head * sizeof(float));
+    int status = write_file_atomically(path, h, sizeof h, body, total * sizeof(float),
+                                       err, errlen);
+    free(body);
+    return status;
 }

@@ -82,4 +82,12 @@ int llama_step(const struct gpt *m, struct gpt_cache *g, int token);
 /* Fill the empty cache g with the keys and values of m's last forward
    pass, of one sequence of n positions; for gpt_prefill. */
 void llama_cache_fill(const struct gpt *m, struct gpt_cache *g, int n);
+/* llama.h: llama2.c's checkpoints */
+enum { LLAMA2C_HEADER_INTS = 7 };
+/* Create m (the Llama block) from the llama2.c version-0 checkpoint at path.
+   Returns 0, or -1 with a reason in err (nothing allocated) if it is not one. */
+int llama2c_load(struct gpt *m, const char *path, char *err, size_t errlen);
+/* Write the Llama-block model m to path as a llama2.c version-0 checkpoint,
+   atomically.  Returns 0, or -1 with a reason in err. */
+int llama2c_save(const struct gpt *m, const char *path, char *err, size_t errlen);
 #endif

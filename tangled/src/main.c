@@ -16,6 +16,8 @@ static const struct command commands[] = {
     /* main.c: command table */
     { "sample", cmd_sample, "generate text from a model and a prompt" },
     /* main.c: command table */
+    { "convert", cmd_convert, "convert a checkpoint to or from llama2.c's format" },
+    /* main.c: command table */
     { "bench", cmd_bench, "time a part of the program (bench matmul, ...)" },
 };
 enum { NUM_COMMANDS = sizeof commands / sizeof commands[0] };

@@ -26,7 +26,7 @@ int cmd_init(int argc, char **argv)
         { "output", 'o', CLI_STRING, 0, 0, &out, "FILE", .required = 1,
           .help = "the checkpoint to write" },
         { "arch", 'a', CLI_STRING, 0, 0, &arch, "NAME",
-          .help = "gpt2 (the default) or llama, the block of Chapter 15" },
+          .help = "gpt2 (the default) or llama: RMSNorm, RoPE, SwiGLU, GQA" },
         { "kv-heads", 0, CLI_INT, 1, GPT_MAX_LAYERS, &kv_heads, "N",
           .help = "llama: key-value heads (default: as many as heads)" },
         { "hidden", 0, CLI_INT, 1, 1 << 20, &hidden, "F",

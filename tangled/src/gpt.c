@@ -62,7 +62,7 @@ static void act_sizes(const struct gpt_config *cfg, int B, int T, size_t s[NUM_A
     };
     memcpy(s, sizes, sizeof sizes);
     if (cfg->arch == ARCH_LLAMA)
-        llama_act_sizes(cfg, B, T, s);  /* the other architecture's: Chapter 15 */
+        llama_act_sizes(cfg, B, T, s);  /* the Llama block's: llama.c */
 }
 /* gpt.c: creating and freeing */
 static int batch_fits(const struct gpt_config *c, int B, int T)
@@ -241,7 +241,7 @@ int gpt_forward(struct gpt *m, const int *inputs, const int *targets, int B, int
         memcpy(m->targets, targets, (size_t)B * T * sizeof *targets);
     int C = c->channels, V = c->vocab_size;
     if (c->arch == ARCH_LLAMA)
-        llama_logits_forward(m);  /* the other architecture: Chapter 15 */
+        llama_logits_forward(m);  /* the Llama block: llama.c */
     else
         /* embed, run the blocks and score every token */
         {
@@ -412,7 +412,7 @@ int gpt_backward(struct gpt *m)
             dlogits[bt * V + j] = (p[j] - (j == m->targets[bt] ? 1.0f : 0.0f)) * dloss;
     }
     if (c->arch == ARCH_LLAMA) {
-        llama_logits_backward(m);  /* the other architecture: Chapter 15 */
+        llama_logits_backward(m);  /* the Llama block: llama.c */
         return 0;
     }
     /* back through the logits and the final LayerNorm */
@@ -459,7 +459,7 @@ struct gpt_cache *gpt_cache_create(const struct gpt *m, int max_T)
     if (max_T < 1 || max_T > c->max_seq_len)
         return NULL;
     if (c->arch == ARCH_LLAMA)
-        return llama_cache_create(m, max_T);  /* Chapter 15 */
+        return llama_cache_create(m, max_T);  /* the Llama block: llama.c */
     struct gpt_cache *g = calloc(1, sizeof *g);
     if (!g)
         return NULL;
@@ -511,7 +511,7 @@ int gpt_step(const struct gpt *m, struct gpt_cache *g, int token)
     int C = c->channels, V = c->vocab_size, t = g->len;
     float mean, rstd;
     if (c->arch == ARCH_LLAMA)
-        return llama_step(m, g, token);  /* Chapter 15 */
+        return llama_step(m, g, token);  /* the Llama block: llama.c */
     if (t >= g->max_T
         || embedding_forward(g->x, &token, m->param[PARAM_WTE],
                              m->param[PARAM_WPE] + (size_t)t * C, 1, 1, C, V) != 0)
@@ -553,7 +553,7 @@ int gpt_prefill(struct gpt *m, struct gpt_cache *g, const int *tokens, int n,
         g->layer[l]->len = n;
     }
     if (c->arch == ARCH_LLAMA)
-        llama_cache_fill(m, g, n);  /* Chapter 15 */
+        llama_cache_fill(m, g, n);  /* the Llama block: llama.c */
     memcpy(g->logits, m->act[ACT_LOGITS] + (size_t)(n - 1) * V, V * sizeof(float));
     g->len = n;
     return 0;

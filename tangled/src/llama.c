@@ -478,6 +478,20 @@ struct gpt_cache *llama_cache_create(const struct gpt *m, int max_T)
     return g;
 }
 /* llama.c: the model */
+/* out[OC] = weight[OC x C] x[C]: one row's product, for generation. */
+static void matvec(float *out, const float *x, const float *weight, int C, int OC)
+{
+    #pragma omp parallel for schedule(static)
+    for (int o = 0; o < OC; o++) {
+        const float *row = weight + (size_t)o * C;
+        float sum = 0.0f;
+        #pragma omp simd reduction(+:sum)
+        for (int k = 0; k < C; k++)
+            sum += row[k] * x[k];
+        out[o] = sum;
+    }
+}
+/* llama.c: the model */
 int llama_step(const struct gpt *m, struct gpt_cache *g, int token)
 {
     const struct gpt_config *c = &m->config;
@@ -492,24 +506,23 @@ int llama_step(const struct gpt *m, struct gpt_cache *g, int token)
         struct llama_layer w = llama_layer(m->param, c, l);
         float *q = g->qkv, *k = q + C, *v = k + z.KV;
         rmsnorm_forward(g->ln, &s, g->x, w.rms_att, 1, C);
-        matmul_forward(q, g->ln, w.wq, NULL, 1, C, C);
-        matmul_forward(k, g->ln, w.wk, NULL, 1, C, z.KV);
-        matmul_forward(v, g->ln, w.wv, NULL, 1, C, z.KV);
+        matvec(q, g->ln, w.wq, C, C);
+        matvec(k, g->ln, w.wk, C, z.KV);
+        matvec(v, g->ln, w.wv, C, z.KV);
         rope_forward(q, 1, 1, z.NH, z.hs, z.W, t);
         rope_forward(k, 1, 1, z.NKV, z.hs, z.W, t);
         gqa_attention_step(g->atty, g->qkv, g->gqa[l]);
-        matmul_forward(g->branch, g->atty, w.wo, NULL, 1, C, C);
+        matvec(g->branch, g->atty, w.wo, C, C);
         add_rows(g->x, g->x, g->branch, C);
         rmsnorm_forward(g->ln, &s, g->x, w.rms_ffn, 1, C);
-        matmul_forward(g->fch, g->ln, w.w1, NULL, 1, C, z.F);
-        matmul_forward(g->fch + z.F, g->ln, w.w3, NULL, 1, C, z.F);
+        matvec(g->fch, g->ln, w.w1, C, z.F);
+        matvec(g->fch + z.F, g->ln, w.w3, C, z.F);
         swiglu_forward(g->fch_gelu, g->fch, g->fch + z.F, z.F);
-        matmul_forward(g->branch, g->fch_gelu, w.w2, NULL, 1, z.F, C);
+        matvec(g->branch, g->fch_gelu, w.w2, z.F, C);
         add_rows(g->x, g->x, g->branch, C);
     }
     rmsnorm_forward(g->ln, &s, g->x, m->param[LLAMA_RMS_FINAL], 1, C);
-    matmul_forward(g->logits, g->ln, m->param[c->untied_head ? LLAMA_WCLS : LLAMA_WTE],
-                   NULL, 1, C, V);
+    matvec(g->logits, g->ln, m->param[c->untied_head ? LLAMA_WCLS : LLAMA_WTE], C, V);
     g->len++;
     return 0;
 }

@@ -56,7 +56,8 @@ KJV_TRAIN   := build/corpus/kjv-train.txt  # the King James Bible, chapter 11's 
 KJV_VAL     := build/corpus/kjv-val.txt
 # figures/bench-*.tikz plot timings: `make bench` typesets them, `make book` never needs them.
 FIGURES := $(patsubst figures/%.tikz,build/figures/%.pdf,\
-             $(filter-out figures/bench-% figures/long-%,$(wildcard figures/*.tikz)))
+             $(filter-out figures/bench-% figures/long-% figures/llama-train-%,\
+               $(wildcard figures/*.tikz)))
 CHAPTER_PDFS := $(patsubst book/%.nw,build/chapters/%.pdf,$(NW))
 
 # BibTeX runs in build/, not in the job's directory (bibtex_fudge=0), so that a
@@ -69,7 +70,7 @@ TEXENV  := TEXINPUTS=.:../book//:..: BIBINPUTS=../book: max_print_line=1000
 
 .PHONY: all help deps tangle build tables book chapters test sanitize \
         check-tangle lint png clean gpt2-tokenizer gpt2-parity bench-tokenizer bench \
-        train-long corpus corpus-gutenberg grade grade-selftest
+        train-long train-llama corpus corpus-gutenberg grade grade-selftest
 all: book test
 
 help:
@@ -94,6 +95,7 @@ help:
 	@echo 'make gpt2-parity   regenerate data/gpt2-parity.tsv with the npm package tiktoken'
 	@echo 'make bench-tokenizer  time training and encoding against spm_train and tiktoken'
 	@echo 'make train-long    a longer training run on the King James Bible, shown in the book'
+	@echo 'make train-llama   the Llama block against GPT-2'"'"'s at equal parameters and budget'
 	@echo 'make corpus        the King James Bible split for training and validation, and the'
 	@echo '                   book'"'"'s prose, in build/corpus/'
 	@echo 'make corpus-gutenberg  download a public-domain novel to build/corpus/ (network)'
@@ -372,6 +374,31 @@ train-long: build/stamps/tables
 	  --log build/figdata/train-long-loss.tsv -o build/corpus/kjv-model-long.bin
 	$(MAKE) build/figures/long-train-loss.pdf
 	rm -f build/longhand.pdf
+# The Llama block against GPT-2's on the same corpus, recipe and budget (Chapter
+# on the Llama block): a Llama-block model of the book run's sizes, its SwiGLU
+# hidden size chosen so that both have the same parameters to within one
+# hidden unit's worth.  Not part of `make book` (it would add a training run to
+# the build's budget); the book shows both validation curves when it has run.
+# A checkpoint is a 256-int header and then its floats.
+LLAMA_TRAIN_SIZES = $(subst $(comma), ,$(BOOK_TRAIN_MODEL))
+train-llama: build/stamps/tables
+	set -- $(LLAMA_TRAIN_SIZES); L=$$1 H=$$2 C=$$3 T=$$4 V=$(BOOK_TRAIN_VOCAB); \
+	gpt=$$(( ($$(stat -c %s build/corpus/book-model.bin) - 1024) / 4 )); \
+	F=$$(awk -v p=$$gpt -v L=$$L -v C=$$C -v V=$$V \
+	  'BEGIN { printf "%d", (p - (V*C + L*(2*C + 4*C*C) + C)) / (3*L*C) + 0.5 }'); \
+	build/longhand init --arch llama --layers $$L --heads $$H --channels $$C --context $$T \
+	  --vocab $$V --hidden $$F --seed 1337 -o build/corpus/llama-model.bin; \
+	build/longhand train --data $(BOOK_CORPUS) --tokenizer build/corpus/book.bpe \
+	  --model build/corpus/llama-model.bin $(BOOK_TRAIN) --log build/figdata/llama-train-loss.tsv \
+	  -o build/corpus/llama-model.bin; \
+	llama=$$(( ($$(stat -c %s build/corpus/llama-model.bin) - 1024) / 4 )); \
+	{ printf 'LlamaTrainHidden\t%s\nLlamaTrainParams\t%s\nLlamaTrainGPTParams\t%s\n' $$F $$llama $$gpt; \
+	  awk -F'\t' 'NR > 1 { v = $$4 } END { printf "LlamaTrainValLoss\t%.4f\n", v }' \
+	    build/figdata/llama-train-loss.tsv; } \
+	  | awk -v mode=values -f book/tsv2tex.awk > build/tables/llama-train-values.tex
+	rm -f build/figures/llama-train-loss.pdf; $(MAKE) build/figures/llama-train-loss.pdf
+	rm -f build/longhand.pdf
+
 corpus-gutenberg: | build/corpus
 	curl -fL https://www.gutenberg.org/cache/epub/1342/pg1342.txt -o build/corpus/gutenberg.txt
 

@@ -11,6 +11,7 @@
 #include "embedding.h"
 #include "gpt.h"
 #include "layernorm.h"
+#include "llama.h"
 #include "matmul.h"
 #include "mlp.h"
 #include "support.h"
@@ -33,6 +34,19 @@ const char *gpt_config_error(const struct gpt_config *c)
         || matmul_check_sizes(1, c->vocab_size, c->channels) != 0)
         return "the weights exceed the matrix products' limits (V at most 2^20, "
                "4C x C and V x C below 2^31)";
+    /* check the sizes of the other architecture, or their absence */
+    if (c->arch == ARCH_LLAMA) {
+        const char *why = gqa_shape_error(c->channels, c->num_heads, c->num_kv_heads);
+        if (why)
+            return why;
+        if (c->hidden_dim < 1 || matmul_check_sizes(1, c->hidden_dim, c->channels) != 0)
+            return "the hidden size must be from 1 to 2^20, and F x C below 2^31";
+        if (c->untied_head != 0 && c->untied_head != 1)
+            return "the head is tied (0) or untied (1)";
+    } else if (c->arch != ARCH_GPT2)
+        return "the architecture must be GPT-2's or the Llama block's";
+    else if (c->num_kv_heads != 0 || c->hidden_dim != 0 || c->untied_head != 0)
+        return "GPT-2's block has no key-value heads, hidden size or untied head";
     return NULL;
 }
 
@@ -49,12 +63,15 @@ static void act_sizes(const struct gpt_config *cfg, int B, int T, size_t s[NUM_A
         BT * V, BT * V, BT,
     };
     memcpy(s, sizes, sizeof sizes);
+    if (cfg->arch == ARCH_LLAMA)
+        llama_act_sizes(cfg, B, T, s);  /* the Llama block's: llama.c */
 }
 /* gpt.c: creating and freeing */
 static int batch_fits(const struct gpt_config *c, int B, int T)
 {
     long BT = (long)B * T, C = c->channels;
     return matmul_check_sizes(BT, 4 * C, C) == 0
+           && (c->arch != ARCH_LLAMA || matmul_check_sizes(BT, c->hidden_dim, C) == 0)
            && matmul_check_sizes(BT, c->vocab_size, C) == 0
            && (double)BT * c->num_layers * c->num_heads * T <= 68719476736.0;
 }
@@ -224,30 +241,36 @@ int gpt_forward(struct gpt *m, const int *inputs, const int *targets, int B, int
     if (targets)
         memcpy(m->targets, targets, (size_t)B * T * sizeof *targets);
     int C = c->channels, V = c->vocab_size;
-    embedding_forward(m->act[ACT_ENCODED], m->inputs, m->param[PARAM_WTE], m->param[PARAM_WPE],
-                      B, T, C, V);
-    for (int l = 0; l < c->num_layers; l++) {
-        /* run block l */
-        long BT = (long)B * T;
-        struct layer_params w = layer_params(m->param, c, l);
-        struct layer_acts a = layer_acts(m->act, c, B, T, l);
-        const float *h_in = l == 0 ? m->act[ACT_ENCODED]
-                                    : layer_acts(m->act, c, B, T, l - 1).residual3;
-        layernorm_forward(a.ln1, a.ln1_mean, a.ln1_rstd, h_in, w.ln1w, w.ln1b, B, T, C);
-        matmul_forward(a.qkv, a.ln1, w.qkvw, w.qkvb, BT, C, 3 * C);
-        attention_forward(a.atty, a.preatt, a.att, a.qkv, B, T, C, c->num_heads);
-        matmul_forward(a.attproj, a.atty, w.attprojw, w.attprojb, BT, C, C);
-        add_vectors(a.residual2, h_in, a.attproj, BT * C);
-        layernorm_forward(a.ln2, a.ln2_mean, a.ln2_rstd, a.residual2, w.ln2w, w.ln2b, B, T, C);
-        mlp_forward(a.fcproj, a.fch, a.fch_gelu, a.ln2, w.fcw, w.fcb, w.fcprojw, w.fcprojb, BT, C);
-        add_vectors(a.residual3, a.residual2, a.fcproj, BT * C);
-    }
-    /* apply the final LayerNorm and score every token, eq. logits */
-    const float *h_last = layer_acts(m->act, c, B, T, c->num_layers - 1).residual3;
-    layernorm_forward(m->act[ACT_LNF], m->act[ACT_LNF_MEAN], m->act[ACT_LNF_RSTD], h_last,
-                      m->param[PARAM_LNFW], m->param[PARAM_LNFB], B, T, C);
-    matmul_forward(m->act[ACT_LOGITS], m->act[ACT_LNF], m->param[PARAM_WTE], NULL, (long)B * T,
-                   C, V);
+    if (c->arch == ARCH_LLAMA)
+        llama_logits_forward(m);  /* the Llama block: llama.c */
+    else
+        /* embed, run the blocks and score every token */
+        {
+            embedding_forward(m->act[ACT_ENCODED], m->inputs, m->param[PARAM_WTE],
+                              m->param[PARAM_WPE], B, T, C, V);
+            for (int l = 0; l < c->num_layers; l++) {
+                /* run block l */
+                long BT = (long)B * T;
+                struct layer_params w = layer_params(m->param, c, l);
+                struct layer_acts a = layer_acts(m->act, c, B, T, l);
+                const float *h_in = l == 0 ? m->act[ACT_ENCODED]
+                                            : layer_acts(m->act, c, B, T, l - 1).residual3;
+                layernorm_forward(a.ln1, a.ln1_mean, a.ln1_rstd, h_in, w.ln1w, w.ln1b, B, T, C);
+                matmul_forward(a.qkv, a.ln1, w.qkvw, w.qkvb, BT, C, 3 * C);
+                attention_forward(a.atty, a.preatt, a.att, a.qkv, B, T, C, c->num_heads);
+                matmul_forward(a.attproj, a.atty, w.attprojw, w.attprojb, BT, C, C);
+                add_vectors(a.residual2, h_in, a.attproj, BT * C);
+                layernorm_forward(a.ln2, a.ln2_mean, a.ln2_rstd, a.residual2, w.ln2w, w.ln2b, B, T, C);
+                mlp_forward(a.fcproj, a.fch, a.fch_gelu, a.ln2, w.fcw, w.fcb, w.fcprojw, w.fcprojb, BT, C);
+                add_vectors(a.residual3, a.residual2, a.fcproj, BT * C);
+            }
+            /* apply the final LayerNorm and score every token, eq. logits */
+            const float *h_last = layer_acts(m->act, c, B, T, c->num_layers - 1).residual3;
+            layernorm_forward(m->act[ACT_LNF], m->act[ACT_LNF_MEAN], m->act[ACT_LNF_RSTD], h_last,
+                              m->param[PARAM_LNFW], m->param[PARAM_LNFB], B, T, C);
+            matmul_forward(m->act[ACT_LOGITS], m->act[ACT_LNF], m->param[PARAM_WTE], NULL, (long)B * T,
+                           C, V);
+        }
     m->have_targets = targets != NULL;
     if (targets)
         /* compute the losses and their mean, eq. cross-entropy */
@@ -269,6 +292,11 @@ void gpt_write(const struct gpt *m, FILE *f)
         CHECKPOINT_MAGIC, CHECKPOINT_VERSION, c->max_seq_len, c->vocab_size,
         c->num_layers, c->num_heads, c->channels, c->padded_vocab_size,
     };
+    /* mark header as the other architecture's, if c is */
+    if (c->arch == ARCH_LLAMA) {
+        header[1] = CHECKPOINT_VERSION_LLAMA;
+        header[8] = c->num_kv_heads, header[9] = c->hidden_dim, header[10] = c->untied_head;
+    }
     if (fwrite(header, sizeof header, 1, f) == 1)
         fwrite(m->params, sizeof(float), m->num_params, f);
 }
@@ -314,12 +342,16 @@ int gpt_load(struct gpt *m, const char *path, char *err, size_t errlen)
         why = "too short to hold a checkpoint header";
     else if (header[0] != CHECKPOINT_MAGIC)
         why = "not a checkpoint (bad magic number)";
-    else if (header[1] != CHECKPOINT_VERSION)
+    else if (header[1] != CHECKPOINT_VERSION && header[1] != CHECKPOINT_VERSION_LLAMA)
         why = "unsupported checkpoint version (only 3, fp32, is read)";
     else {
         cfg = (struct gpt_config){ .max_seq_len = header[2], .vocab_size = header[3],
                                    .num_layers = header[4], .num_heads = header[5],
                                    .channels = header[6], .padded_vocab_size = header[7] };
+        /* read the other architecture's sizes from header, if it is of it */
+        if (header[1] == CHECKPOINT_VERSION_LLAMA)
+            cfg.arch = ARCH_LLAMA, cfg.num_kv_heads = header[8], cfg.hidden_dim = header[9],
+            cfg.untied_head = header[10];
         why = gpt_config_error(&cfg);
     }
     /* check the file's size against the parameters cfg needs */
@@ -370,6 +402,10 @@ int gpt_backward(struct gpt *m)
         for (int j = 0; j < V; j++)
             dlogits[bt * V + j] = (p[j] - (j == m->targets[bt] ? 1.0f : 0.0f)) * dloss;
     }
+    if (c->arch == ARCH_LLAMA) {
+        llama_logits_backward(m);  /* the Llama block: llama.c */
+        return 0;
+    }
     /* back through the logits and the final LayerNorm */
     matmul_backward(m->grad_act[ACT_LNF], m->grad[PARAM_WTE], NULL, dlogits, m->act[ACT_LNF],
                     m->param[PARAM_WTE], BT, C, V);
@@ -413,6 +449,8 @@ struct gpt_cache *gpt_cache_create(const struct gpt *m, int max_T)
     size_t C = (size_t)c->channels;
     if (max_T < 1 || max_T > c->max_seq_len)
         return NULL;
+    if (c->arch == ARCH_LLAMA)
+        return llama_cache_create(m, max_T);  /* the Llama block: llama.c */
     struct gpt_cache *g = calloc(1, sizeof *g);
     if (!g)
         return NULL;
@@ -423,7 +461,7 @@ struct gpt_cache *gpt_cache_create(const struct gpt *m, int max_T)
                              malloc(3 * C * sizeof(float)), malloc(C * sizeof(float)),
                              malloc(C * sizeof(float)), malloc(4 * C * sizeof(float)),
                              malloc(4 * C * sizeof(float)),
-                             malloc((size_t)c->vocab_size * sizeof(float)) };
+                             malloc((size_t)c->vocab_size * sizeof(float)), NULL };
     int ok = g->layer && g->x && g->ln && g->qkv && g->atty && g->branch && g->fch
              && g->fch_gelu && g->logits;
     for (int l = 0; ok && l < c->num_layers; l++)
@@ -441,6 +479,9 @@ void gpt_cache_free(struct gpt_cache *g)
         return;
     for (int l = 0; g->layer && l < g->num_layers; l++)
         kv_cache_free(g->layer[l]);
+    for (int l = 0; g->gqa && l < g->num_layers; l++)
+        gqa_cache_free(g->gqa[l]);
+    free(g->gqa);
     free(g->layer), free(g->x), free(g->ln), free(g->qkv), free(g->atty);
     free(g->branch), free(g->fch), free(g->fch_gelu), free(g->logits);
     free(g);
@@ -451,7 +492,7 @@ void gpt_cache_rewind(struct gpt_cache *g, int len)
     if (len >= 0 && len <= g->len) {
         g->len = len;
         for (int l = 0; l < g->num_layers; l++)
-            g->layer[l]->len = len;
+            *(g->gqa ? &g->gqa[l]->len : &g->layer[l]->len) = len;
     }
 }
 /* gpt.c: later chapters' additions */
@@ -460,6 +501,8 @@ int gpt_step(const struct gpt *m, struct gpt_cache *g, int token)
     const struct gpt_config *c = &m->config;
     int C = c->channels, V = c->vocab_size, t = g->len;
     float mean, rstd;
+    if (c->arch == ARCH_LLAMA)
+        return llama_step(m, g, token);  /* the Llama block: llama.c */
     if (t >= g->max_T
         || embedding_forward(g->x, &token, m->param[PARAM_WTE],
                              m->param[PARAM_WPE] + (size_t)t * C, 1, 1, C, V) != 0)
@@ -495,11 +538,13 @@ int gpt_prefill(struct gpt *m, struct gpt_cache *g, const int *tokens, int n,
     }
     if (gpt_forward(m, tokens, NULL, 1, n, err, errlen) != 0)
         return -1;
-    for (int l = 0; l < c->num_layers; l++) {
+    for (int l = 0; l < c->num_layers && c->arch == ARCH_GPT2; l++) {
         memcpy(g->layer[l]->qkv, layer_acts(m->act, c, 1, n, l).qkv,
                (size_t)n * 3 * C * sizeof(float));
         g->layer[l]->len = n;
     }
+    if (c->arch == ARCH_LLAMA)
+        llama_cache_fill(m, g, n);  /* the Llama block: llama.c */
     memcpy(g->logits, m->act[ACT_LOGITS] + (size_t)(n - 1) * V, V * sizeof(float));
     g->len = n;
     return 0;

@@ -100,6 +100,7 @@ struct gpt_cache {
     float *x;                /* [C]: the residual stream at the new position */
     float *ln, *qkv, *atty, *branch, *fch, *fch_gelu;  /* one row of each */
     float *logits;           /* [V]: the logits of the last position run */
+    struct gqa_cache **gqa;  /* [L]: the Llama block's caches (llama.c), or NULL */
 };
 /* A cache for m's sequences of up to max_T (at most its context) positions;
    NULL if max_T is out of range or memory runs out. */

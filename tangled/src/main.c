@@ -21,6 +21,8 @@ static const struct command commands[] = {
     /* main.c: command table */
     { "inspect", cmd_inspect, "read a model: lens, heads, attribution, patching" },
     /* main.c: command table */
+    { "convert", cmd_convert, "convert a checkpoint to or from llama2.c's format" },
+    /* main.c: command table */
     { "bench", cmd_bench, "time a part of the program (bench matmul, ...)" },
 };
 enum { NUM_COMMANDS = sizeof commands / sizeof commands[0] };

@@ -53,6 +53,23 @@ void fill_uniform(gsl_rng *rng, float *x, size_t n)
     for (size_t i = 0; i < n; i++)
         x[i] = fminf((float)gsl_rng_uniform(rng), below_one);
 }
+/* numbers.c: the other architecture's tensors */
+_Static_assert((int)NUM_LLAMA_PARAM_TENSORS <= (int)NUM_PARAM_TENSORS,
+               "the model has a view for each of at most NUM_PARAM_TENSORS tensors");
+const struct param_tensor_spec llama_param_tensors[NUM_LLAMA_PARAM_TENSORS] = {
+    [LLAMA_WTE]       = { "token_embedding_table", { DIM_VP, DIM_C },        INIT_NORMAL },
+    [LLAMA_RMS_ATT]   = { "rms_att_weight",   { DIM_L, DIM_C },          INIT_ONES },
+    [LLAMA_WQ]        = { "wq",               { DIM_L, DIM_C, DIM_C },   INIT_NORMAL },
+    [LLAMA_WK]        = { "wk",               { DIM_L, DIM_KV, DIM_C },  INIT_NORMAL },
+    [LLAMA_WV]        = { "wv",               { DIM_L, DIM_KV, DIM_C },  INIT_NORMAL },
+    [LLAMA_WO]        = { "wo",               { DIM_L, DIM_C, DIM_C },   INIT_RESIDUAL },
+    [LLAMA_RMS_FFN]   = { "rms_ffn_weight",   { DIM_L, DIM_C },          INIT_ONES },
+    [LLAMA_W1]        = { "w1",               { DIM_L, DIM_F, DIM_C },   INIT_NORMAL },
+    [LLAMA_W2]        = { "w2",               { DIM_L, DIM_C, DIM_F },   INIT_RESIDUAL },
+    [LLAMA_W3]        = { "w3",               { DIM_L, DIM_F, DIM_C },   INIT_NORMAL },
+    [LLAMA_RMS_FINAL] = { "rms_final_weight", { DIM_C },                 INIT_ONES },
+    [LLAMA_WCLS]      = { "wcls",             { DIM_HEAD, DIM_C },       INIT_NORMAL },
+};
 /* numbers.c: parameter layout */
 int padded_vocab(int vocab_size)
 {
@@ -88,17 +105,35 @@ size_t param_dim_size(const struct gpt_config *cfg, enum param_dim d)
     case DIM_C:    return C;
     case DIM_3C:   return 3 * C;
     case DIM_4C:   return 4 * C;
+    /* numbers.c: sizes of the other architecture's dimensions */
+    case DIM_KV:   return cfg->num_heads > 0 ? C / (size_t)cfg->num_heads
+                                                 * (size_t)cfg->num_kv_heads : 0;
+    case DIM_F:    return (size_t)cfg->hidden_dim;
+    case DIM_HEAD: return cfg->untied_head ? (size_t)cfg->padded_vocab_size : 0;
     case DIM_NONE: break;
     }
     return 1;
 }
 
+const struct param_tensor_spec *param_table(const struct gpt_config *cfg, int *count)
+{
+    /* return the table of the other architecture, if cfg is of it */
+    if (cfg->arch == ARCH_LLAMA) {
+        *count = NUM_LLAMA_PARAM_TENSORS;
+        return llama_param_tensors;
+    }
+    *count = NUM_PARAM_TENSORS;
+    return param_tensors;
+}
+
 void param_sizes(const struct gpt_config *cfg, size_t sizes[NUM_PARAM_TENSORS])
 {
+    int count;
+    const struct param_tensor_spec *table = param_table(cfg, &count);
     for (int i = 0; i < NUM_PARAM_TENSORS; i++) {
-        sizes[i] = 1;
-        for (int k = 0; k < 3; k++)
-            sizes[i] *= param_dim_size(cfg, param_tensors[i].shape[k]);
+        sizes[i] = i < count ? 1 : 0;
+        for (int k = 0; i < count && k < 3; k++)
+            sizes[i] *= param_dim_size(cfg, table[i].shape[k]);
     }
 }
 /* numbers.c: parameter layout */
@@ -125,11 +160,13 @@ void param_init(float *params, const struct gpt_config *cfg, gsl_rng *rng)
 {
     size_t sizes[NUM_PARAM_TENSORS];
     float *p[NUM_PARAM_TENSORS];
+    int count;
+    const struct param_tensor_spec *table = param_table(cfg, &count);
     param_sizes(cfg, sizes);
     layout_views(params, sizes, NUM_PARAM_TENSORS, p);
-    for (int i = 0; i < NUM_PARAM_TENSORS; i++) {
+    for (int i = 0; i < count; i++) {
         /* fill tensor i by its initialisation rule */
-        switch (param_tensors[i].init) {
+        switch (table[i].init) {
         case INIT_NORMAL:
             fill_normal(rng, p[i], sizes[i], 0.02);
             break;
@@ -139,7 +176,7 @@ void param_init(float *params, const struct gpt_config *cfg, gsl_rng *rng)
         case INIT_ZEROS:
         case INIT_ONES:
             for (size_t k = 0; k < sizes[i]; k++)
-                p[i][k] = param_tensors[i].init == INIT_ONES ? 1.0f : 0.0f;
+                p[i][k] = table[i].init == INIT_ONES ? 1.0f : 0.0f;
             break;
         }
     }

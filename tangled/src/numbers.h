@@ -31,6 +31,11 @@ struct gpt_config {
     int num_layers;        /* L */
     int num_heads;         /* H */
     int channels;          /* C */
+    /* numbers.h: the configuration of the other architecture */
+    int arch;              /* ARCH_GPT2 (0) or ARCH_LLAMA: the block */
+    int num_kv_heads;      /* H_kv: the Llama block's key-value heads */
+    int hidden_dim;        /* F: its SwiGLU's hidden size */
+    int untied_head;       /* 1: its logits have a matrix of their own */
 };
 enum { VOCAB_PAD = 128 };
 /* V rounded up to a multiple of VOCAB_PAD. */
@@ -46,7 +51,9 @@ enum param_tensor {
     NUM_PARAM_TENSORS
 };
 /* numbers.h: parameter layout */
-enum param_dim { DIM_NONE, DIM_VP, DIM_TMAX, DIM_L, DIM_C, DIM_3C, DIM_4C };
+enum param_dim { DIM_NONE, DIM_VP, DIM_TMAX, DIM_L, DIM_C, DIM_3C, DIM_4C,
+                 /* numbers.h: the other architecture's dimensions */
+                 DIM_KV, DIM_F, DIM_HEAD };
 enum param_init_rule {
     INIT_NORMAL,    /* N(0, 0.02^2) */
     INIT_RESIDUAL,  /* N(0, sigma_res^2), sigma_res = 0.02 / sqrt(2L) */
@@ -63,7 +70,10 @@ extern const struct param_tensor_spec param_tensors[NUM_PARAM_TENSORS];
 /* numbers.h: parameter layout */
 /* The size of dimension d for the model cfg (1 for DIM_NONE). */
 size_t param_dim_size(const struct gpt_config *cfg, enum param_dim d);
-/* The number of floats in each parameter tensor, in buffer order. */
+/* The table of cfg's architecture: param_tensors for GPT-2; its rows in *count. */
+const struct param_tensor_spec *param_table(const struct gpt_config *cfg, int *count);
+/* The number of floats in each parameter tensor, in buffer order; the
+   slots past the architecture's table are zero. */
 void param_sizes(const struct gpt_config *cfg, size_t sizes[NUM_PARAM_TENSORS]);
 /* numbers.h: parameter layout */
 /* Sum of sizes[0..count), or 0 if the sum overflows size_t. */
@@ -74,4 +84,16 @@ void layout_views(float *base, const size_t *sizes, size_t count, float **views)
 /* GPT-2's initialisation of the whole buffer, each tensor by its rule in
    param_tensors; drawn tensor by tensor in buffer order from rng. */
 void param_init(float *params, const struct gpt_config *cfg, gsl_rng *rng);
+/* numbers.h: the other architecture's tensors */
+enum gpt_arch { ARCH_GPT2, ARCH_LLAMA };
+enum llama_param_tensor {
+    LLAMA_WTE,                                    /* the token table */
+    LLAMA_RMS_ATT, LLAMA_WQ, LLAMA_WK, LLAMA_WV,  /* the attention branch, */
+    LLAMA_WO,                                     /*   stacked over L */
+    LLAMA_RMS_FFN, LLAMA_W1, LLAMA_W2, LLAMA_W3,  /* the MLP branch, stacked */
+    LLAMA_RMS_FINAL, LLAMA_WCLS,                  /* the final norm, the head */
+    NUM_LLAMA_PARAM_TENSORS
+};
+/* The Llama block's twelve tensors, indexed by enum llama_param_tensor. */
+extern const struct param_tensor_spec llama_param_tensors[NUM_LLAMA_PARAM_TENSORS];
 #endif

@@ -65,4 +65,6 @@ void trace_backprop(struct trace *t);
 void trace_adamw(struct trace *t);
 /* trace.h: each chapter's part */
 void trace_sample(struct trace *t);
+/* trace.h: each chapter's part */
+void trace_llama(struct trace *t);
 #endif

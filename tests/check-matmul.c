@@ -207,6 +207,45 @@ START_TEST(same_bits_on_one_and_two_threads)
 }
 END_TEST
 
+/* The one-row product on weights packed once gives the bits of matmul_forward:
+   for one row, for the last row of a partial and of a full register tile, with
+   and without a bias, with every kernel, on one and two threads; the shapes
+   cross the K block (KC = 256) and the thread threshold. */
+START_TEST(row_product_has_the_bits_of_matmul_forward)
+{
+    static const int row_shapes[][2] = { /* C, OC */
+        { 1, 1 }, { 16, 67 }, { 17, 3 }, { 257, 33 }, { 300, 65 }, { 3072, 130 }, { 513, 4099 },
+    };
+    const enum matmul_kernel kernels[] = { MATMUL_KERNEL_PORTABLE, MATMUL_KERNEL_AVX2,
+                                           MATMUL_KERNEL_AVX512, MATMUL_KERNEL_BEST };
+    int saved = omp_get_max_threads();
+    for (size_t s = 0; s < sizeof row_shapes / sizeof row_shapes[0]; s++) {
+        int C = row_shapes[s][0], OC = row_shapes[s][1], rows[3] = { 1, 15, 14 };
+        float *inp = random_floats((size_t)15 * C, 41 + s, 1.0);
+        float *w = random_floats((size_t)OC * C, 51 + s, 0.02), *bias = random_floats(OC, 61 + s, 1.0);
+        float *packed = aligned_alloc(64, (matmul_row_floats(C, OC) * sizeof(float) + 63) / 64 * 64);
+        float *full = malloc((size_t)15 * OC * sizeof(float)), *row = malloc(OC * sizeof(float));
+        ck_assert(packed && full && row);
+        matmul_row_pack(packed, w, C, OC);
+        for (int b = 0; b < 2; b++)
+            for (int r = 0; r < 3; r++) {
+                int BT = rows[r];
+                const float *last = inp + (size_t)(BT - 1) * C;
+                matmul_forward(full, inp, w, b ? bias : NULL, BT, C, OC);
+                for (int k = 0; k < 4; k++)
+                    for (int t = 1; t <= 2; t++) {
+                        omp_set_num_threads(t);
+                        memset(row, 0xff, OC * sizeof(float)); /* NaNs */
+                        matmul_row_forward(row, last, packed, b ? bias : NULL, C, OC, kernels[k]);
+                        ck_assert_mem_eq(row, full + (size_t)(BT - 1) * OC, OC * sizeof(float));
+                    }
+            }
+        omp_set_num_threads(saved);
+        free(inp), free(w), free(bias), free(packed), free(full), free(row);
+    }
+}
+END_TEST
+
 /* Zero sizes do nothing; the check rejects what the products must not get. */
 START_TEST(zero_sizes_do_nothing)
 {
@@ -267,6 +306,7 @@ Suite *matmul_suite(void)
     tcase_add_loop_test(model, backward_matches_cblas, 0, NUM_SHAPES);
     tcase_add_test(model, backward_without_dbias);
     tcase_add_test(model, same_bits_on_one_and_two_threads);
+    tcase_add_test(model, row_product_has_the_bits_of_matmul_forward);
     suite_add_tcase(s, model);
     TCase *sizes = tcase_create("sizes");
     tcase_add_test(sizes, zero_sizes_do_nothing);

@@ -457,7 +457,9 @@ static int bench_train_run(int L, int H, int C, int V, int B, int T, int steps)
 }
 /* bench: benchmarks */
 static int bench_sample_at(struct gpt *m, struct gpt_cache *g, const int *tokens, int t,
-                           int reps);
+                           int reps, double bandwidth);
+static double read_bandwidth(int threads, int reps);
+static double step_bytes(const struct gpt_config *c, int t);
 
 static int bench_sample(int argc, char **argv)
 {
@@ -493,11 +495,13 @@ static int bench_sample(int argc, char **argv)
             for (long i = 0; i < context; i++)
                 tokens[i] = (int)((i * 7919) % cfg.vocab_size);
             /* time generation at each context, doubling up to context */
-            puts("context $t$\twithout cache (tokens/s)\twith cache (tokens/s)\tspeed-up");
-            status = 0;
+            double bandwidth = read_bandwidth(omp_get_max_threads(), (int)reps);
+            puts("context $t$\twithout cache (tokens/s)\twith cache (tokens/s)\tspeed-up"
+                 "\tmemory bound (tokens/s)\tof the bound (\\%)");
+            status = bandwidth > 0 ? 0 : 1;
             for (int t = (int)context / 8 > 1 ? (int)context / 8 : 2; !status; t *= 2) {
                 status = bench_sample_at(&m, g, tokens, t < context ? t : (int)context,
-                                         (int)reps) != 0;
+                                         (int)reps, bandwidth) != 0;
                 if (t >= context)
                     break;
             }
@@ -512,7 +516,7 @@ static int bench_sample(int argc, char **argv)
 }
 /* bench: benchmarks */
 static int bench_sample_at(struct gpt *m, struct gpt_cache *g, const int *tokens, int t,
-                           int reps)
+                           int reps, double bandwidth)
 {
     char err[256];
     double full[1000], step[1000];
@@ -535,9 +539,80 @@ static int bench_sample_at(struct gpt *m, struct gpt_cache *g, const int *tokens
         gpt_cache_rewind(g, t - 1);
     }
     double f = median(full, reps), s = median(step, reps);
-    printf("%d\t%.2f\t%.2f\t%.1f\n", t, 1 / f, 1 / s, f / s);
+    double bound = bandwidth * 1e9 / step_bytes(&m->config, t);
+    printf("%d\t%.2f\t%.2f\t%.1f\t%.1f\t%.0f\n", t, 1 / f, 1 / s, f / s, bound,
+           100 / s / bound);
     fflush(stdout);
     return 0;
+}
+/* bench: benchmarks */
+enum { BANDWIDTH_MIB = 512 };
+/* The median over reps rounds of the GB/s at which `threads` threads read a
+   buffer of BANDWIDTH_MIB MiB; 0 if memory for it runs out. */
+static double read_bandwidth(int threads, int reps)
+{
+    size_t n = (size_t)BANDWIDTH_MIB << 18; /* floats */
+    float *x = aligned_alloc(64, n * sizeof *x);
+    double times[MAX_ROUNDS];
+    if (!x)
+        return 0;
+    memset(x, 0, n * sizeof *x);
+    for (int r = -1; r < reps; r++) {
+        double t0 = omp_get_wtime();
+        /* read the buffer on threads threads, each its own share */
+        static volatile float sink;
+        #pragma omp parallel num_threads(threads)
+        {
+            int me = omp_get_thread_num(), T = omp_get_num_threads();
+            size_t lo = n / 64 * me / T * 64, hi = n / 64 * (me + 1) / T * 64;
+            float lanes[64] = { 0 };
+            for (size_t i = lo; i < hi; i += 64)
+                #pragma omp simd
+                for (int j = 0; j < 64; j++)
+                    lanes[j] += x[i + j];
+            sink = lanes[me % 64];
+        }
+        (void)sink;
+        if (r >= 0)
+            times[r] = omp_get_wtime() - t0;
+    }
+    free(x);
+    return (double)n * sizeof *x / median(times, reps) * 1e-9;
+}
+/* bench: benchmarks */
+static int bench_memory(int argc, char **argv)
+{
+    int reps = 5;
+    const struct cli_option options[] = {
+        { "reps", 'n', CLI_INT, 1, MAX_ROUNDS, &reps, "R",
+          .help = "rounds; the median is printed" },
+        { 0 },
+    };
+    const struct cli_spec spec = { "bench memory", "", "Time reading a buffer of 512 MiB "
+        "on 1 to all threads: GB/s, the\nmedian of R rounds.  TSV on stdout.", options, 0, 0 };
+    int first;
+    CLI_PARSE_OR_RETURN(&spec, argc, argv, &first);
+    puts("threads\tread (GB/s)");
+    for (int t = 1; t <= omp_get_max_threads(); t++) {
+        double gbs = read_bandwidth(t, reps);
+        if (gbs <= 0) {
+            fprintf(stderr, "longhand bench memory: out of memory\n");
+            return 1;
+        }
+        printf("%d\t%.1f\n", t, gbs);
+    }
+    return 0;
+}
+/* bench: benchmarks */
+/* Bytes a cached step at context t reads: eq. step-bytes. */
+static double step_bytes(const struct gpt_config *c, int t)
+{
+    int C = c->channels, L = c->num_layers;
+    double floats = (double)matmul_row_floats(C, c->vocab_size) + 2.0 * C;
+    floats += (double)L * ((double)matmul_row_floats(C, 3 * C) + matmul_row_floats(C, C)
+                           + matmul_row_floats(C, 4 * C) + matmul_row_floats(4 * C, C)
+                           + 13.0 * C + 2.0 * t * C);
+    return 4 * floats;
 }
 
 int cmd_bench(int argc, char **argv)
@@ -551,6 +626,8 @@ int cmd_bench(int argc, char **argv)
         { "train", bench_train, "time training steps of a model of given sizes" },
         /* bench: benchmark table */
         { "sample", bench_sample, "generation tokens/s with and without the key-value cache" },
+        /* bench: benchmark table */
+        { "memory", bench_memory, "GB/s of reading memory, on 1 to all threads" },
     };
     return cli_dispatch("bench", benchmarks,
                         (int)(sizeof benchmarks / sizeof *benchmarks), argc, argv);

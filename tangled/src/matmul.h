@@ -59,6 +59,18 @@ void matmul_forward(float *out, const float *inp, const float *weight,
    dbias[OC] += column sums of dout (dbias may be NULL). */
 void matmul_backward(float *dinp, float *dweight, float *dbias, const float *dout,
                      const float *inp, const float *weight, int BT, int C, int OC);
+/* matmul.h: the model's products */
+/* Floats of a weight [OC x C] laid out for matmul_row_forward: ceil(OC/NR)
+   panels of C rows of MATMUL_NR outputs. */
+size_t matmul_row_floats(int C, int OC);
+/* Lay weight [OC x C] out in packed[matmul_row_floats(C, OC)] (64-byte aligned):
+   packed[(j*C + k)*NR + i] = weight[(j*NR + i)*C + k], zero past row OC. */
+void matmul_row_pack(float *packed, const float *weight, int C, int OC);
+/* matmul.h: the model's products */
+/* out[OC] = inp[C] weight^T + bias (bias may be NULL), weight laid out by
+   matmul_row_pack: the bits of matmul_forward with BT = 1, on any threads. */
+void matmul_row_forward(float *out, const float *inp, const float *packed,
+                        const float *bias, int C, int OC, enum matmul_kernel kernel);
 /* matmul.h: sizes and checks */
 enum {
     MATMUL_MR = 14,   /* rows of the register tile */

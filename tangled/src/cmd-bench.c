@@ -49,7 +49,7 @@ static void record_sample(double t0, int round, int *calls, double *times)
 /* bench: the OpenBLAS comparison */
 #ifdef LONGHAND_OPENBLAS
 #include <cblas.h>
-enum { HAVE_OPENBLAS = 1 };
+#include <strings.h>
 static void openblas_product(int M, int N, int K, struct matrix A, struct matrix B,
                              float *C)
 {
@@ -59,13 +59,46 @@ static void openblas_product(int M, int N, int K, struct matrix A, struct matrix
     cblas_sgemm(CblasRowMajor, ta, tb, M, N, K, 1.0f, A.p, lda, B.p, ldb, 1.0f, C, N);
 }
 #else
-enum { HAVE_OPENBLAS = 0 };
 static void openblas_product(int M, int N, int K, struct matrix A, struct matrix B,
                              float *C)
 {
     (void)M, (void)N, (void)K, (void)A, (void)B, (void)C;
 }
 #endif
+/* bench: the OpenBLAS comparison */
+static int compare_openblas; /* OpenBLAS is linked and runs kernels as wide as ours */
+#ifdef LONGHAND_OPENBLAS
+char *openblas_get_corename(void);
+/* 2 for OpenBLAS's AVX-512 cores, 1 for its AVX2 ones, 0 for the rest. */
+static int openblas_core_width(const char *core)
+{
+    static const char *const avx512[] = { "SkylakeX", "Cooperlake", "SapphireRapids" };
+    static const char *const avx2[] = { "Haswell", "Zen" };
+    for (int i = 0; i < 3; i++)
+        if (strcasecmp(core, avx512[i]) == 0)
+            return 2;
+    for (int i = 0; i < 2; i++)
+        if (strcasecmp(core, avx2[i]) == 0)
+            return 1;
+    return 0;
+}
+#endif
+/* bench: the OpenBLAS comparison */
+/* 1 if OpenBLAS is linked and its kernels are as wide as this CPU allows;
+   else 0, saying why on stderr when it is linked. */
+static int openblas_is_fair(void)
+{
+#ifdef LONGHAND_OPENBLAS
+    const char *core = openblas_get_corename();
+    int cpu = matmul_have_avx512() ? 2 : matmul_have_avx2() ? 1 : 0;
+    if (openblas_core_width(core) >= cpu)
+        return 1;
+    fprintf(stderr, "longhand bench matmul: OpenBLAS runs its %s kernels, narrower than "
+            "this CPU's %s; no ratios (set OPENBLAS_CORETYPE=%s)\n", core,
+            cpu == 2 ? "AVX-512" : "AVX2", cpu == 2 ? "SkylakeX" : "Haswell");
+#endif
+    return 0;
+}
 /* bench: print the table's rows */
 static void print_row(const struct bench_matmul_options *o, const char *name,
                       int M, int N, int K, int threads, double gflops, double peak,
@@ -74,7 +107,7 @@ static void print_row(const struct bench_matmul_options *o, const char *name,
     const char *sep = o->latex ? " & " : "\t";
     printf("%s%s%d%s%d%s%d%s%d%s%.1f%s%.0f", name, sep, M, sep, N, sep, K, sep,
            threads, sep, gflops, sep, 100 * gflops / peak);
-    if (HAVE_OPENBLAS)
+    if (compare_openblas)
         printf("%s%.2f", sep, gflops / openblas);
     puts(o->latex ? " \\\\" : "");
 }
@@ -83,10 +116,10 @@ static void print_header(const struct bench_matmul_options *o)
 {
     const char *sep = o->latex ? " & " : "\t";
     if (o->latex)
-        printf("\\begin{tabular}{lrrrrrr%s}\n", HAVE_OPENBLAS ? "r" : "");
+        printf("\\begin{tabular}{lrrrrrr%s}\n", compare_openblas ? "r" : "");
     printf("variant%s$M$%s$N$%s$K$%sthreads%sGFLOP/s%s\\%% of peak%s", sep, sep, sep,
-           sep, sep, sep, HAVE_OPENBLAS ? sep : "");
-    puts(HAVE_OPENBLAS ? (o->latex ? "vs OpenBLAS \\\\" : "vs OpenBLAS")
+           sep, sep, sep, compare_openblas ? sep : "");
+    puts(compare_openblas ? (o->latex ? "vs OpenBLAS \\\\" : "vs OpenBLAS")
                        : (o->latex ? " \\\\" : ""));
     if (o->latex)
         puts("\\hline");
@@ -127,7 +160,7 @@ static int bench_ladder(const struct bench_matmul_options *o)
                 for (int v = 0; v <= NUM_GEMM_VARIANTS; v++) {
                     if (v == 0 && n > o->naive_max) /* gemm_variants[0] is the naive loop */
                         continue;
-                    if (v == NUM_GEMM_VARIANTS && !HAVE_OPENBLAS)
+                    if (v == NUM_GEMM_VARIANTS && !compare_openblas)
                         continue;
                     double t0 = omp_get_wtime();
                     for (int call = 0; call < calls[v]; call++)
@@ -140,12 +173,12 @@ static int bench_ladder(const struct bench_matmul_options *o)
             /* print every variant's median rate */
             double flops = 2.0 * n * n * n;
             double openblas = 0;
-            if (HAVE_OPENBLAS)
+            if (compare_openblas)
                 openblas = flops / median(times[NUM_GEMM_VARIANTS], o->reps) * 1e-9;
             for (int v = n > o->naive_max ? 1 : 0; v < NUM_GEMM_VARIANTS; v++)
                 print_row(o, gemm_variants[v].name, n, n, n, threads,
                           flops / median(times[v], o->reps) * 1e-9, peak, openblas);
-            if (HAVE_OPENBLAS)
+            if (compare_openblas)
                 print_row(o, "OpenBLAS", n, n, n, threads, openblas, peak, openblas);
             free(A), free(B), free(C);
         }
@@ -200,7 +233,7 @@ static int bench_model_shape(const struct bench_matmul_options *o, int BT, int C
     static double times[2 * PRODUCTS][MAX_ROUNDS];
     int calls[2 * PRODUCTS] = { 1, 1, 1, 1, 1, 1 };
     for (int round = -WARM_UP_ROUNDS; round < o->reps; round++)
-        for (int v = 0; v < (HAVE_OPENBLAS ? 2 : 1) * PRODUCTS; v++) {
+        for (int v = 0; v < (compare_openblas ? 2 : 1) * PRODUCTS; v++) {
             int q = v % PRODUCTS;
             double t0 = omp_get_wtime();
             for (int call = 0; call < calls[v]; call++)
@@ -215,7 +248,7 @@ static int bench_model_shape(const struct bench_matmul_options *o, int BT, int C
     for (int q = 0; q < PRODUCTS; q++) {
         double flops = 2.0 * p[q].M * p[q].N * p[q].K;
         double ours = flops / median(times[q], o->reps) * 1e-9;
-        double theirs = HAVE_OPENBLAS ? flops / median(times[PRODUCTS + q], o->reps) * 1e-9 : 0;
+        double theirs = compare_openblas ? flops / median(times[PRODUCTS + q], o->reps) * 1e-9 : 0;
         print_row(o, p[q].name, p[q].M, p[q].N, p[q].K, threads, ours, peak, theirs);
     }
     free(buf);
@@ -263,6 +296,7 @@ static int bench_matmul(int argc, char **argv)
         fputs("longhand bench matmul: out of memory\n", stderr);
         return 1;
     }
+    compare_openblas = openblas_is_fair();
     int status = o.model ? bench_model(&o) : bench_ladder(&o);
     gsl_rng_free(o.rng);
     return status;

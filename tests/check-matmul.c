@@ -14,8 +14,9 @@
 
 static const double u = FLT_EPSILON / 2; /* unit roundoff, 2^-24 */
 
-/* Shapes M, N, K: 1, 3, 17, 63, 129, and non-multiples of MR = 14, NR = 32,
-   KC = 256, MC = 252, NB = 512 and NC = 4096. */
+/* Shapes M, N, K: 1, 3, 17, 63, 129, and non-multiples of MR = 14, NR = 32 and
+   of the block sizes of a Zen 5 (KC = 256, MC = 252, NB = 512, NC = 4096);
+   kernels_agree_bitwise crosses this CPU's own blocks. */
 static const int shapes[][3] = {
     { 1, 1, 1 },     { 3, 17, 63 },   { 17, 3, 129 },  { 63, 129, 17 }, { 129, 63, 3 },
     { 1, 129, 257 }, { 253, 33, 513 }, { 15, 515, 31 }, { 5, 4099, 20 }, { 300, 65, 255 },
@@ -95,7 +96,8 @@ END_TEST
    and their packings, plain or transposing, pack the same values. */
 START_TEST(kernels_agree_bitwise)
 {
-    int M = 253, N = 515, K = 513;
+    const struct matmul_blocks *blocks = matmul_blocks();
+    int M = blocks->mc + 1, N = 515, K = 2 * blocks->kc + 1;
     float *A = random_floats((size_t)M * K, 5, 1.0), *B = random_floats((size_t)K * N, 6, 1.0);
     float *C1 = calloc((size_t)M * N, sizeof *C1), *C2 = calloc((size_t)M * N, sizeof *C2);
     for (int trans = 0; trans < 4; trans++) {
@@ -246,6 +248,37 @@ START_TEST(row_product_has_the_bits_of_matmul_forward)
 }
 END_TEST
 
+/* The block sizes follow eq. matmul-blocks: a Zen 5's are the ones the chapter
+   derives by hand; every size meets its cache condition and its rounding;
+   caches too small for one unit still give working sizes. */
+START_TEST(blocks_follow_the_caches)
+{
+    struct matmul_blocks z5 = matmul_blocks_for(48L << 10, 1L << 20, 32L << 20);
+    ck_assert_int_eq(z5.kc, 256);
+    ck_assert_int_eq(z5.mc, 252);
+    ck_assert_int_eq(z5.nc, 4096);
+    ck_assert_int_eq(z5.nb, 512);
+    struct matmul_blocks z4 = matmul_blocks_for(32L << 10, 1L << 20, 32L << 20);
+    ck_assert_int_eq(z4.kc, 256);
+    ck_assert_int_eq(matmul_blocks_for(64L << 10, 1L << 20, 32L << 20).kc, 512);
+    ck_assert_int_eq(matmul_blocks_for(48L << 10, 2L << 20, 320L << 20).nc, MATMUL_NC_MAX);
+    const struct matmul_blocks *b = matmul_blocks();
+    ck_assert_int_eq(b->kc & (b->kc - 1), 0); /* a power of two */
+    ck_assert_int_eq(b->mc % MATMUL_MR, 0);
+    ck_assert_int_eq(b->nc % MATMUL_NR, 0);
+    ck_assert_int_eq(b->nb % 16, 0);
+    ck_assert(b->kc >= 16 && (4L * b->kc * MATMUL_NR <= b->l1 || b->kc == 16));
+    ck_assert(4L * 2 * b->kc * MATMUL_NR > b->l1); /* the largest */
+    ck_assert(b->mc >= MATMUL_MR && 16L * b->mc * b->kc <= b->l2);
+    ck_assert(b->nc >= MATMUL_NR && b->nc <= MATMUL_NC_MAX && 32L * b->kc * b->nc <= b->l3);
+    struct matmul_blocks tiny = matmul_blocks_for(1, 1, 1);
+    ck_assert_int_eq(tiny.kc, 16);
+    ck_assert_int_eq(tiny.mc, MATMUL_MR);
+    ck_assert_int_eq(tiny.nc, MATMUL_NR);
+    ck_assert_int_eq(tiny.nb, 16);
+}
+END_TEST
+
 /* Zero sizes do nothing; the check rejects what the products must not get. */
 START_TEST(zero_sizes_do_nothing)
 {
@@ -310,6 +343,7 @@ Suite *matmul_suite(void)
     suite_add_tcase(s, model);
     TCase *sizes = tcase_create("sizes");
     tcase_add_test(sizes, zero_sizes_do_nothing);
+    tcase_add_test(sizes, blocks_follow_the_caches);
     tcase_add_test(sizes, bad_sizes_rejected);
     tcase_add_test(sizes, bench_rejects_bad_options);
     suite_add_tcase(s, sizes);

@@ -1,8 +1,10 @@
 #include <math.h>
 #include <omp.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include "matmul.h"
 /* matmul.c: vector intrinsics */
 #if defined(__x86_64__) && defined(__GNUC__)
@@ -10,6 +12,46 @@
 #define MATMUL_X86_64 1
 #endif
 
+/* matmul.c: block sizes */
+static int at_least(long n, int unit)
+{
+    return n < 1 ? unit : (int)n * unit;
+}
+
+struct matmul_blocks matmul_blocks_for(long l1, long l2, long l3)
+{
+    struct matmul_blocks b = { l1, l2, l3, 16, 0, 0, 0 };
+    while (4L * (2 * b.kc) * MATMUL_NR <= l1 && b.kc < (1 << 20))
+        b.kc *= 2;
+    b.mc = at_least(l2 / (16L * b.kc * MATMUL_MR), MATMUL_MR);
+    b.nc = at_least(l3 / (32L * b.kc * MATMUL_NR), MATMUL_NR);
+    if (b.nc > MATMUL_NC_MAX)
+        b.nc = MATMUL_NC_MAX;
+    b.nb = at_least(l2 / (128L * b.kc), 16);
+    return b;
+}
+/* matmul.c: block sizes */
+static struct matmul_blocks blocks;
+static pthread_once_t blocks_once = PTHREAD_ONCE_INIT;
+
+static long cache_size(int name, long otherwise)
+{
+    long bytes = sysconf(name);
+    return bytes > 0 ? bytes : otherwise;
+}
+
+static void read_blocks(void)
+{
+    blocks = matmul_blocks_for(cache_size(_SC_LEVEL1_DCACHE_SIZE, 48L << 10),
+                               cache_size(_SC_LEVEL2_CACHE_SIZE, 1L << 20),
+                               cache_size(_SC_LEVEL3_CACHE_SIZE, 32L << 20));
+}
+
+const struct matmul_blocks *matmul_blocks(void)
+{
+    pthread_once(&blocks_once, read_blocks);
+    return &blocks;
+}
 /* matmul.c: plain loops */
 void gemm_naive(int M, int N, int K, const float *A, const float *B, float *C)
 {
@@ -37,10 +79,11 @@ void gemm_reordered(int M, int N, int K, const float *A, const float *B, float *
 /* matmul.c: plain loops */
 void gemm_blocked(int M, int N, int K, const float *A, const float *B, float *C)
 {
-    for (int jc = 0; jc < N; jc += MATMUL_NB) {
-        int nc = N - jc < MATMUL_NB ? N - jc : MATMUL_NB;
-        for (int pc = 0; pc < K; pc += MATMUL_KC) {
-            int kc = K - pc < MATMUL_KC ? K - pc : MATMUL_KC;
+    const int NB = matmul_blocks()->nb, KC = matmul_blocks()->kc;
+    for (int jc = 0; jc < N; jc += NB) {
+        int nc = N - jc < NB ? N - jc : NB;
+        for (int pc = 0; pc < K; pc += KC) {
+            int kc = K - pc < KC ? K - pc : KC;
             for (int i = 0; i < M; i++) {
                 float *c = C + (size_t)i * N + jc;
                 for (int k = pc; k < pc + kc; k++) {
@@ -316,19 +359,20 @@ static void gemm_serial(int M, int N, int K, struct matrix A, struct matrix B,
                         float *C, ptrdiff_t ldc, struct packed_code code)
 {
     kernel_fn run = code.kernel;
+    const int KC = matmul_blocks()->kc, MC = matmul_blocks()->mc, NC = matmul_blocks()->nc;
     /* get packing buffers for the largest blocks, panels padded */
-    size_t kc_max = K < MATMUL_KC ? (size_t)K : MATMUL_KC;
-    size_t mc_max = M < MATMUL_MC ? (size_t)M : MATMUL_MC;
-    size_t nc_max = N < MATMUL_NC ? (size_t)N : MATMUL_NC;
+    size_t kc_max = (size_t)(K < KC ? K : KC);
+    size_t mc_max = (size_t)(M < MC ? M : MC);
+    size_t nc_max = (size_t)(N < NC ? N : NC);
     float *packed_a = packing_buffer(&packed_a_cache, round_up(mc_max, MATMUL_MR) * kc_max);
     float *packed_b = packing_buffer(&packed_b_cache, kc_max * round_up(nc_max, MATMUL_NR));
-    for (int jc = 0; jc < N; jc += MATMUL_NC) {
-        int nc = N - jc < MATMUL_NC ? N - jc : MATMUL_NC;
-        for (int pc = 0; pc < K; pc += MATMUL_KC) {
-            int kc = K - pc < MATMUL_KC ? K - pc : MATMUL_KC;
+    for (int jc = 0; jc < N; jc += NC) {
+        int nc = N - jc < NC ? N - jc : NC;
+        for (int pc = 0; pc < K; pc += KC) {
+            int kc = K - pc < KC ? K - pc : KC;
             pack_b(B, pc, kc, jc, nc, code.transpose, packed_b);
-            for (int ic = 0; ic < M; ic += MATMUL_MC) {
-                int mc = M - ic < MATMUL_MC ? M - ic : MATMUL_MC;
+            for (int ic = 0; ic < M; ic += MC) {
+                int mc = M - ic < MC ? M - ic : MC;
                 pack_a(A, ic, mc, pc, kc, code.transpose, packed_a);
                 /* run the kernel on every tile of the packed blocks */
                 for (int jr = 0; jr < nc; jr += MATMUL_NR)
@@ -591,7 +635,7 @@ void matmul_row_forward(float *out, const float *inp, const float *packed,
                         const float *bias, int C, int OC, enum matmul_kernel kernel)
 {
     row_fn run = choose_row_kernel(kernel);
-    int panels = (OC + MATMUL_NR - 1) / MATMUL_NR, kc_block = MATMUL_KC;
+    int panels = (OC + MATMUL_NR - 1) / MATMUL_NR, kc_block = matmul_blocks()->kc;
     int threads = (size_t)C * OC < ROW_MIN_THREADED ? 1 : omp_get_max_threads();
     if (threads > panels)
         threads = panels;

@@ -13,7 +13,7 @@ void gemm_naive(int M, int N, int K, const float *A, const float *B, float *C);
 /* Rung 2: loop order i, k, j: the inner loop runs along rows of B and C. */
 void gemm_reordered(int M, int N, int K, const float *A, const float *B, float *C);
 /* matmul.h: the ladder */
-/* Rung 3: gemm_reordered on tiles: K in blocks of MATMUL_KC, N of MATMUL_NB. */
+/* Rung 3: gemm_reordered on tiles: K in blocks of kc, N of nb (matmul_blocks). */
 void gemm_blocked(int M, int N, int K, const float *A, const float *B, float *C);
 /* matmul.h: the ladder */
 /* A read-only matrix operand: element (i, j) is p[i*rs + j*cs]. */
@@ -73,13 +73,22 @@ void matmul_row_forward(float *out, const float *inp, const float *packed,
                         const float *bias, int C, int OC, enum matmul_kernel kernel);
 /* matmul.h: sizes and checks */
 enum {
-    MATMUL_MR = 14,   /* rows of the register tile */
-    MATMUL_NR = 32,   /* columns of the register tile: two 16-float vectors */
-    MATMUL_KC = 256,  /* k block: a KC x NR panel of B stays in L1 */
-    MATMUL_MC = 252,  /* rows of a packed A block (MC x KC in L2), a multiple of MR */
-    MATMUL_NC = 4096, /* columns of a packed B block (KC x NC in L3) */
-    MATMUL_NB = 512,  /* tile width of gemm_blocked */
+    MATMUL_MR = 14,        /* rows of the register tile */
+    MATMUL_NR = 32,        /* columns of the register tile: two 16-float vectors */
+    MATMUL_NC_MAX = 8192,  /* the most columns of a packed B block */
 };
+struct matmul_blocks {
+    long l1, l2, l3;       /* the cache sizes, bytes, the blocks were derived from */
+    int kc;                /* k block: a KC x NR panel of B stays in L1; a power of two */
+    int mc;                /* rows of a packed A block (MC x KC in L2), a multiple of MR */
+    int nc;                /* columns of a packed B block (KC x NC in L3) */
+    int nb;                /* tile width of gemm_blocked */
+};
+/* The block sizes of eq. matmul-blocks for caches of l1, l2, l3 bytes. */
+struct matmul_blocks matmul_blocks_for(long l1, long l2, long l3);
+/* This CPU's, from the cache sizes sysconf reports (48 KiB, 1 MiB and
+   32 MiB for any it does not), read once. */
+const struct matmul_blocks *matmul_blocks(void);
 /* matmul.h: sizes and checks */
 enum { MATMUL_MAX_DIM = 1 << 20 };
 /* 0 if M, N, K are each in [1, MATMUL_MAX_DIM] and M*K, K*N, M*N < 2^31; else -1. */

@@ -397,11 +397,14 @@ bench: $(BENCH_BIN) book/tsv2tex.awk book/bench-pivot.awk build/stamps/tables | 
 	OMP_WAIT_POLICY=passive $(BENCH_BIN) bench sample --context $(BENCH_SAMPLE_CONTEXT) \
 	  --reps $(BENCH_REPS) > build/bench/sample.tsv
 	awk -f book/tsv2tex.awk build/bench/sample.tsv > build/tables/bench-sample.tex
+	@# Memory bandwidth (the bound of a product of one row), on 1 to all threads.
+	$(BENCH_BIN) bench memory --reps $(BENCH_REPS) > build/bench/memory.tsv
+	awk -f book/tsv2tex.awk build/bench/memory.tsv > build/tables/bench-memory.tex
 	@# LaTeX must run again to pick the new files up.
 	rm -f build/longhand.pdf
 	cat build/bench/matmul-ladder.tsv build/bench/matmul-model.tsv \
 	  build/bench/attention-lean.tsv build/bench/attention-cache.tsv \
-	  build/bench/train.tsv build/bench/sample.tsv
+	  build/bench/train.tsv build/bench/sample.tsv build/bench/memory.tsv
 
 ## maintenance #################################################################
 check-tangle:

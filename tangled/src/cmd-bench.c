@@ -509,7 +509,8 @@ static int bench_sample(int argc, char **argv)
     };
     const struct cli_spec spec = { "bench sample", "", "Time generating one token at "
         "contexts up to T with a GPT-2 small model\n(12 layers, 12 heads, 768 channels, "
-        "V = 50257), with and without the\nkey-value cache.  TSV on stdout.",
+        "V = 50257), with and without the\nkey-value cache, and the cached step's bound "
+        "from the memory bandwidth.\nTSV on stdout.",
         options, 0, 0 };
     int first;
     CLI_PARSE_OR_RETURN(&spec, argc, argv, &first);

@@ -447,7 +447,8 @@ struct gpt_cache *gpt_cache_create(const struct gpt *m, int max_T)
             for (int l = 0; ok && l < L; l++) {
                 struct layer_params w = layer_params(m->param, c, l);
                 float **pw = g->row_weight + 4 * l;
-                ok = pack_for_rows(&pw[0], w.qkvw, C1, 3 * C1) && pack_for_rows(&pw[1], w.attprojw, C1, C1)
+                ok = pack_for_rows(&pw[0], w.qkvw, C1, 3 * C1)
+                     && pack_for_rows(&pw[1], w.attprojw, C1, C1)
                      && pack_for_rows(&pw[2], w.fcw, C1, 4 * C1)
                      && pack_for_rows(&pw[3], w.fcprojw, 4 * C1, C1);
             }

@@ -491,7 +491,7 @@ static int bench_train_run(int L, int H, int C, int V, int B, int T, int steps)
 }
 /* bench: benchmarks */
 static int bench_sample_at(struct gpt *m, struct gpt_cache *g, const int *tokens, int t,
-                           int reps, double bandwidth);
+                           int reps);
 static double read_bandwidth(int threads, int reps);
 static double step_bytes(const struct gpt_config *c, int t);
 
@@ -530,13 +530,12 @@ static int bench_sample(int argc, char **argv)
             for (long i = 0; i < context; i++)
                 tokens[i] = (int)((i * 7919) % cfg.vocab_size);
             /* time generation at each context, doubling up to context */
-            double bandwidth = read_bandwidth(omp_get_max_threads(), (int)reps);
             puts("context $t$\twithout cache (tokens/s)\twith cache (tokens/s)\tspeed-up"
                  "\tmemory bound (tokens/s)\tof the bound (\\%)");
-            status = bandwidth > 0 ? 0 : 1;
+            status = 0;
             for (int t = (int)context / 8 > 1 ? (int)context / 8 : 2; !status; t *= 2) {
                 status = bench_sample_at(&m, g, tokens, t < context ? t : (int)context,
-                                         (int)reps, bandwidth) != 0;
+                                         (int)reps) != 0;
                 if (t >= context)
                     break;
             }
@@ -551,10 +550,10 @@ static int bench_sample(int argc, char **argv)
 }
 /* bench: benchmarks */
 static int bench_sample_at(struct gpt *m, struct gpt_cache *g, const int *tokens, int t,
-                           int reps, double bandwidth)
+                           int reps)
 {
     char err[256];
-    double full[1000], step[1000];
+    double full[1000], step[1000], gbs[1000];
     gpt_cache_rewind(g, 0);
     if (gpt_prefill(m, g, tokens, t - 1, err, sizeof err) != 0)
         return -1;
@@ -572,9 +571,11 @@ static int bench_sample_at(struct gpt *m, struct gpt_cache *g, const int *tokens
         if (r >= 0)
             full[r] = t1 - t0, step[r] = omp_get_wtime() - t1;
         gpt_cache_rewind(g, t - 1);
+        if (r >= 0 && (gbs[r] = read_bandwidth(omp_get_max_threads(), 1)) <= 0)
+            return -1;
     }
     double f = median(full, reps), s = median(step, reps);
-    double bound = bandwidth * 1e9 / step_bytes(&m->config, t);
+    double bound = median(gbs, reps) * 1e9 / step_bytes(&m->config, t);
     printf("%d\t%.2f\t%.2f\t%.1f\t%.1f\t%.0f\n", t, 1 / f, 1 / s, f / s, bound,
            100 / s / bound);
     fflush(stdout);

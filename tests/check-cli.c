@@ -126,7 +126,7 @@ END_TEST
 static const char *const commands[] = {
     "trace", "tokenizer train", "tokenizer encode", "tokenizer decode", "tokenizer bench",
     "init", "step", "train", "sample", "bench matmul", "bench attention", "bench train",
-    "bench sample",
+    "bench sample", "bench memory",
 };
 
 START_TEST(every_command_has_help_and_refuses_unknown_options)

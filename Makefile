@@ -476,9 +476,12 @@ FORCE:
 # a comparison; only build/bench/longhand-openblas links it.  It links
 # OpenBLAS's OpenMP build, so that both libraries run on libgomp's one pool of
 # threads, with the same wait policy, and neither's threads spin on the cores
-# the other is timed on.  Each thread count runs in its own process.  Set
-# OPENBLAS_CORETYPE=SkylakeX on AMD Zen 5, which OpenBLAS 0.3.21 mistakes for
-# an AVX2-only CPU.
+# the other is timed on.  Each thread count runs in its own process.
+# OpenBLAS 0.3.21 takes CPUs newer than itself for old ones (Prescott kernels
+# on Intel Emerald Rapids, AVX2 on AMD Zen 5), so OPENBLAS=1 sets
+# OPENBLAS_CORETYPE to the best core for this CPU's instructions unless it is
+# given; the benchmark still checks openblas_get_corename() and prints no
+# ratio against kernels narrower than the CPU's.
 BENCH_THREADS ?= 1 2
 BENCH_SIZES   ?= 128,256,512,1024
 BENCH_ROWS    ?= 512,4096
@@ -488,14 +491,23 @@ BENCH_CONTEXT ?= 1024
 BENCH_TRAIN_CONFIGS ?= 4,4,128,256,8,64 6,6,384,512,4,256 12,12,768,50257,4,64
 BENCH_SAMPLE_CONTEXT ?= 512
 BENCH_BIN     := $(if $(OPENBLAS),build/bench/longhand-openblas,build/longhand)
-BENCH_ENV     := $(if $(OPENBLAS_CORETYPE),OPENBLAS_CORETYPE=$(OPENBLAS_CORETYPE))
+CPU_FLAGS      = $(shell sed -n 's/^flags[[:space:]]*: //p' /proc/cpuinfo | head -1)
+OPENBLAS_BEST  = $(if $(filter avx512f,$(CPU_FLAGS)),SkylakeX,$(if $(filter avx2,$(CPU_FLAGS)),Haswell))
+ifneq ($(OPENBLAS),)
+OPENBLAS_CORETYPE ?= $(OPENBLAS_BEST)
+endif
+BENCH_ENV      = $(if $(OPENBLAS_CORETYPE),OPENBLAS_CORETYPE=$(OPENBLAS_CORETYPE))
 OPENBLAS_DIR  := /usr/lib/$(shell $(CC) -print-multiarch)/openblas-openmp
+OPENBLAS_INC  := /usr/include/$(shell $(CC) -print-multiarch)/openblas-openmp
 build/bench:
 	mkdir -p $@
-build/bench/longhand-openblas: $(SRC_DIR)/main.c build/liblonghand.a | build/bench
+# The benchmark's own source is compiled again with LONGHAND_OPENBLAS; the
+# library's copy of it is then never linked.
+build/bench/longhand-openblas: $(SRC_DIR)/main.c $(SRC_DIR)/cmd-bench.c build/liblonghand.a \
+                               | build/bench
 	@test -e $(OPENBLAS_DIR)/libopenblas.so || \
 	  { echo "make bench OPENBLAS=1: install libopenblas-openmp-dev first" >&2; exit 1; }
-	$(COMPILE) -DLONGHAND_OPENBLAS $^ -L$(OPENBLAS_DIR) \
+	$(COMPILE) -DLONGHAND_OPENBLAS -I$(OPENBLAS_INC) $^ -L$(OPENBLAS_DIR) \
 	  -Wl,-rpath,$(OPENBLAS_DIR) -lopenblas $(LDLIBS) -o $@
 bench: $(BENCH_BIN) book/tsv2tex.awk book/bench-pivot.awk build/stamps/tables | build/bench
 	for mode in ladder model; do \
@@ -536,11 +548,14 @@ bench: $(BENCH_BIN) book/tsv2tex.awk book/bench-pivot.awk build/stamps/tables | 
 	OMP_WAIT_POLICY=passive $(BENCH_BIN) bench sample --context $(BENCH_SAMPLE_CONTEXT) \
 	  --reps $(BENCH_REPS) > build/bench/sample.tsv
 	awk -f book/tsv2tex.awk build/bench/sample.tsv > build/tables/bench-sample.tex
+	@# Memory bandwidth (the bound of a product of one row), on 1 to all threads.
+	$(BENCH_BIN) bench memory --reps $(BENCH_REPS) > build/bench/memory.tsv
+	awk -f book/tsv2tex.awk build/bench/memory.tsv > build/tables/bench-memory.tex
 	@# LaTeX must run again to pick the new files up.
 	rm -f build/longhand.pdf
 	cat build/bench/matmul-ladder.tsv build/bench/matmul-model.tsv \
 	  build/bench/attention-lean.tsv build/bench/attention-cache.tsv \
-	  build/bench/train.tsv build/bench/sample.tsv
+	  build/bench/train.tsv build/bench/sample.tsv build/bench/memory.tsv
 
 ## maintenance #################################################################
 check-tangle:

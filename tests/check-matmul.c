@@ -14,8 +14,9 @@
 
 static const double u = FLT_EPSILON / 2; /* unit roundoff, 2^-24 */
 
-/* Shapes M, N, K: 1, 3, 17, 63, 129, and non-multiples of MR = 14, NR = 32,
-   KC = 256, MC = 252, NB = 512 and NC = 4096. */
+/* Shapes M, N, K: 1, 3, 17, 63, 129, and non-multiples of MR = 14, NR = 32 and
+   of the block sizes of a Zen 5 (KC = 256, MC = 252, NB = 512, NC = 4096);
+   kernels_agree_bitwise crosses this CPU's own blocks. */
 static const int shapes[][3] = {
     { 1, 1, 1 },     { 3, 17, 63 },   { 17, 3, 129 },  { 63, 129, 17 }, { 129, 63, 3 },
     { 1, 129, 257 }, { 253, 33, 513 }, { 15, 515, 31 }, { 5, 4099, 20 }, { 300, 65, 255 },
@@ -95,7 +96,8 @@ END_TEST
    and their packings, plain or transposing, pack the same values. */
 START_TEST(kernels_agree_bitwise)
 {
-    int M = 253, N = 515, K = 513;
+    const struct matmul_blocks *blocks = matmul_blocks();
+    int M = blocks->mc + 1, N = 515, K = 2 * blocks->kc + 1;
     float *A = random_floats((size_t)M * K, 5, 1.0), *B = random_floats((size_t)K * N, 6, 1.0);
     float *C1 = calloc((size_t)M * N, sizeof *C1), *C2 = calloc((size_t)M * N, sizeof *C2);
     for (int trans = 0; trans < 4; trans++) {
@@ -207,6 +209,76 @@ START_TEST(same_bits_on_one_and_two_threads)
 }
 END_TEST
 
+/* The one-row product on weights packed once gives the bits of matmul_forward:
+   for one row, for the last row of a partial and of a full register tile, with
+   and without a bias, with every kernel, on one and two threads; the shapes
+   cross the K block (KC = 256) and the thread threshold. */
+START_TEST(row_product_has_the_bits_of_matmul_forward)
+{
+    static const int row_shapes[][2] = { /* C, OC */
+        { 1, 1 }, { 16, 67 }, { 17, 3 }, { 257, 33 }, { 300, 65 }, { 3072, 130 }, { 513, 4099 },
+    };
+    const enum matmul_kernel kernels[] = { MATMUL_KERNEL_PORTABLE, MATMUL_KERNEL_AVX2,
+                                           MATMUL_KERNEL_AVX512, MATMUL_KERNEL_BEST };
+    int saved = omp_get_max_threads();
+    for (size_t s = 0; s < sizeof row_shapes / sizeof row_shapes[0]; s++) {
+        int C = row_shapes[s][0], OC = row_shapes[s][1], rows[3] = { 1, 15, 14 };
+        float *inp = random_floats((size_t)15 * C, 41 + s, 1.0);
+        float *w = random_floats((size_t)OC * C, 51 + s, 0.02), *bias = random_floats(OC, 61 + s, 1.0);
+        float *packed = aligned_alloc(64, (matmul_row_floats(C, OC) * sizeof(float) + 63) / 64 * 64);
+        float *full = malloc((size_t)15 * OC * sizeof(float)), *row = malloc(OC * sizeof(float));
+        ck_assert(packed && full && row);
+        matmul_row_pack(packed, w, C, OC);
+        for (int b = 0; b < 2; b++)
+            for (int r = 0; r < 3; r++) {
+                int BT = rows[r];
+                const float *last = inp + (size_t)(BT - 1) * C;
+                matmul_forward(full, inp, w, b ? bias : NULL, BT, C, OC);
+                for (int k = 0; k < 4; k++)
+                    for (int t = 1; t <= 2; t++) {
+                        omp_set_num_threads(t);
+                        memset(row, 0xff, OC * sizeof(float)); /* NaNs */
+                        matmul_row_forward(row, last, packed, b ? bias : NULL, C, OC, kernels[k]);
+                        ck_assert_mem_eq(row, full + (size_t)(BT - 1) * OC, OC * sizeof(float));
+                    }
+            }
+        omp_set_num_threads(saved);
+        free(inp), free(w), free(bias), free(packed), free(full), free(row);
+    }
+}
+END_TEST
+
+/* The block sizes follow eq. matmul-blocks: a Zen 5's are the ones the chapter
+   derives by hand; every size meets its cache condition and its rounding;
+   caches too small for one unit still give working sizes. */
+START_TEST(blocks_follow_the_caches)
+{
+    struct matmul_blocks z5 = matmul_blocks_for(48L << 10, 1L << 20, 32L << 20);
+    ck_assert_int_eq(z5.kc, 256);
+    ck_assert_int_eq(z5.mc, 252);
+    ck_assert_int_eq(z5.nc, 4096);
+    ck_assert_int_eq(z5.nb, 512);
+    struct matmul_blocks z4 = matmul_blocks_for(32L << 10, 1L << 20, 32L << 20);
+    ck_assert_int_eq(z4.kc, 256);
+    ck_assert_int_eq(matmul_blocks_for(64L << 10, 1L << 20, 32L << 20).kc, 512);
+    ck_assert_int_eq(matmul_blocks_for(48L << 10, 2L << 20, 320L << 20).nc, MATMUL_NC_MAX);
+    const struct matmul_blocks *b = matmul_blocks();
+    ck_assert_int_eq(b->kc & (b->kc - 1), 0); /* a power of two */
+    ck_assert_int_eq(b->mc % MATMUL_MR, 0);
+    ck_assert_int_eq(b->nc % MATMUL_NR, 0);
+    ck_assert_int_eq(b->nb % 16, 0);
+    ck_assert(b->kc >= 16 && (4L * b->kc * MATMUL_NR <= b->l1 || b->kc == 16));
+    ck_assert(4L * 2 * b->kc * MATMUL_NR > b->l1); /* the largest */
+    ck_assert(b->mc >= MATMUL_MR && 16L * b->mc * b->kc <= b->l2);
+    ck_assert(b->nc >= MATMUL_NR && b->nc <= MATMUL_NC_MAX && 32L * b->kc * b->nc <= b->l3);
+    struct matmul_blocks tiny = matmul_blocks_for(1, 1, 1);
+    ck_assert_int_eq(tiny.kc, 16);
+    ck_assert_int_eq(tiny.mc, MATMUL_MR);
+    ck_assert_int_eq(tiny.nc, MATMUL_NR);
+    ck_assert_int_eq(tiny.nb, 16);
+}
+END_TEST
+
 /* Zero sizes do nothing; the check rejects what the products must not get. */
 START_TEST(zero_sizes_do_nothing)
 {
@@ -267,9 +339,11 @@ Suite *matmul_suite(void)
     tcase_add_loop_test(model, backward_matches_cblas, 0, NUM_SHAPES);
     tcase_add_test(model, backward_without_dbias);
     tcase_add_test(model, same_bits_on_one_and_two_threads);
+    tcase_add_test(model, row_product_has_the_bits_of_matmul_forward);
     suite_add_tcase(s, model);
     TCase *sizes = tcase_create("sizes");
     tcase_add_test(sizes, zero_sizes_do_nothing);
+    tcase_add_test(sizes, blocks_follow_the_caches);
     tcase_add_test(sizes, bad_sizes_rejected);
     tcase_add_test(sizes, bench_rejects_bad_options);
     suite_add_tcase(s, sizes);

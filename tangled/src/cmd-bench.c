@@ -50,7 +50,7 @@ static void record_sample(double t0, int round, int *calls, double *times)
 /* bench: the OpenBLAS comparison */
 #ifdef LONGHAND_OPENBLAS
 #include <cblas.h>
-enum { HAVE_OPENBLAS = 1 };
+#include <strings.h>
 static void openblas_product(int M, int N, int K, struct matrix A, struct matrix B,
                              float *C)
 {
@@ -60,13 +60,46 @@ static void openblas_product(int M, int N, int K, struct matrix A, struct matrix
     cblas_sgemm(CblasRowMajor, ta, tb, M, N, K, 1.0f, A.p, lda, B.p, ldb, 1.0f, C, N);
 }
 #else
-enum { HAVE_OPENBLAS = 0 };
 static void openblas_product(int M, int N, int K, struct matrix A, struct matrix B,
                              float *C)
 {
     (void)M, (void)N, (void)K, (void)A, (void)B, (void)C;
 }
 #endif
+/* bench: the OpenBLAS comparison */
+static int compare_openblas; /* OpenBLAS is linked and runs kernels as wide as ours */
+#ifdef LONGHAND_OPENBLAS
+char *openblas_get_corename(void);
+/* 2 for OpenBLAS's AVX-512 cores, 1 for its AVX2 ones, 0 for the rest. */
+static int openblas_core_width(const char *core)
+{
+    static const char *const avx512[] = { "SkylakeX", "Cooperlake", "SapphireRapids" };
+    static const char *const avx2[] = { "Haswell", "Zen" };
+    for (int i = 0; i < 3; i++)
+        if (strcasecmp(core, avx512[i]) == 0)
+            return 2;
+    for (int i = 0; i < 2; i++)
+        if (strcasecmp(core, avx2[i]) == 0)
+            return 1;
+    return 0;
+}
+#endif
+/* bench: the OpenBLAS comparison */
+/* 1 if OpenBLAS is linked and its kernels are as wide as this CPU allows;
+   else 0, saying why on stderr when it is linked. */
+static int openblas_is_fair(void)
+{
+#ifdef LONGHAND_OPENBLAS
+    const char *core = openblas_get_corename();
+    int cpu = matmul_have_avx512() ? 2 : matmul_have_avx2() ? 1 : 0;
+    if (openblas_core_width(core) >= cpu)
+        return 1;
+    fprintf(stderr, "longhand bench matmul: OpenBLAS runs its %s kernels, narrower than "
+            "this CPU's %s; no ratios (set OPENBLAS_CORETYPE=%s)\n", core,
+            cpu == 2 ? "AVX-512" : "AVX2", cpu == 2 ? "SkylakeX" : "Haswell");
+#endif
+    return 0;
+}
 /* bench: print the table's rows */
 static void print_row(const struct bench_matmul_options *o, const char *name,
                       int M, int N, int K, int threads, double gflops, double peak,
@@ -75,7 +108,7 @@ static void print_row(const struct bench_matmul_options *o, const char *name,
     const char *sep = o->latex ? " & " : "\t";
     printf("%s%s%d%s%d%s%d%s%d%s%.1f%s%.0f", name, sep, M, sep, N, sep, K, sep,
            threads, sep, gflops, sep, 100 * gflops / peak);
-    if (HAVE_OPENBLAS)
+    if (compare_openblas)
         printf("%s%.2f", sep, gflops / openblas);
     puts(o->latex ? " \\\\" : "");
 }
@@ -84,10 +117,10 @@ static void print_header(const struct bench_matmul_options *o)
 {
     const char *sep = o->latex ? " & " : "\t";
     if (o->latex)
-        printf("\\begin{tabular}{lrrrrrr%s}\n", HAVE_OPENBLAS ? "r" : "");
+        printf("\\begin{tabular}{lrrrrrr%s}\n", compare_openblas ? "r" : "");
     printf("variant%s$M$%s$N$%s$K$%sthreads%sGFLOP/s%s\\%% of peak%s", sep, sep, sep,
-           sep, sep, sep, HAVE_OPENBLAS ? sep : "");
-    puts(HAVE_OPENBLAS ? (o->latex ? "vs OpenBLAS \\\\" : "vs OpenBLAS")
+           sep, sep, sep, compare_openblas ? sep : "");
+    puts(compare_openblas ? (o->latex ? "vs OpenBLAS \\\\" : "vs OpenBLAS")
                        : (o->latex ? " \\\\" : ""));
     if (o->latex)
         puts("\\hline");
@@ -128,7 +161,7 @@ static int bench_ladder(const struct bench_matmul_options *o)
                 for (int v = 0; v <= NUM_GEMM_VARIANTS; v++) {
                     if (v == 0 && n > o->naive_max) /* gemm_variants[0] is the naive loop */
                         continue;
-                    if (v == NUM_GEMM_VARIANTS && !HAVE_OPENBLAS)
+                    if (v == NUM_GEMM_VARIANTS && !compare_openblas)
                         continue;
                     double t0 = omp_get_wtime();
                     for (int call = 0; call < calls[v]; call++)
@@ -141,12 +174,12 @@ static int bench_ladder(const struct bench_matmul_options *o)
             /* print every variant's median rate */
             double flops = 2.0 * n * n * n;
             double openblas = 0;
-            if (HAVE_OPENBLAS)
+            if (compare_openblas)
                 openblas = flops / median(times[NUM_GEMM_VARIANTS], o->reps) * 1e-9;
             for (int v = n > o->naive_max ? 1 : 0; v < NUM_GEMM_VARIANTS; v++)
                 print_row(o, gemm_variants[v].name, n, n, n, threads,
                           flops / median(times[v], o->reps) * 1e-9, peak, openblas);
-            if (HAVE_OPENBLAS)
+            if (compare_openblas)
                 print_row(o, "OpenBLAS", n, n, n, threads, openblas, peak, openblas);
             free(A), free(B), free(C);
         }
@@ -201,7 +234,7 @@ static int bench_model_shape(const struct bench_matmul_options *o, int BT, int C
     static double times[2 * PRODUCTS][MAX_ROUNDS];
     int calls[2 * PRODUCTS] = { 1, 1, 1, 1, 1, 1 };
     for (int round = -WARM_UP_ROUNDS; round < o->reps; round++)
-        for (int v = 0; v < (HAVE_OPENBLAS ? 2 : 1) * PRODUCTS; v++) {
+        for (int v = 0; v < (compare_openblas ? 2 : 1) * PRODUCTS; v++) {
             int q = v % PRODUCTS;
             double t0 = omp_get_wtime();
             for (int call = 0; call < calls[v]; call++)
@@ -216,7 +249,7 @@ static int bench_model_shape(const struct bench_matmul_options *o, int BT, int C
     for (int q = 0; q < PRODUCTS; q++) {
         double flops = 2.0 * p[q].M * p[q].N * p[q].K;
         double ours = flops / median(times[q], o->reps) * 1e-9;
-        double theirs = HAVE_OPENBLAS ? flops / median(times[PRODUCTS + q], o->reps) * 1e-9 : 0;
+        double theirs = compare_openblas ? flops / median(times[PRODUCTS + q], o->reps) * 1e-9 : 0;
         print_row(o, p[q].name, p[q].M, p[q].N, p[q].K, threads, ours, peak, theirs);
     }
     free(buf);
@@ -264,6 +297,7 @@ static int bench_matmul(int argc, char **argv)
         fputs("longhand bench matmul: out of memory\n", stderr);
         return 1;
     }
+    compare_openblas = openblas_is_fair();
     int status = o.model ? bench_model(&o) : bench_ladder(&o);
     gsl_rng_free(o.rng);
     return status;
@@ -459,6 +493,8 @@ static int bench_train_run(int L, int H, int C, int V, int B, int T, int steps)
 /* bench: benchmarks */
 static int bench_sample_at(struct gpt *m, struct gpt_cache *g, const int *tokens, int t,
                            int reps);
+static double read_bandwidth(int threads, int reps);
+static double step_bytes(const struct gpt_config *c, int t);
 
 static int bench_sample(int argc, char **argv)
 {
@@ -474,7 +510,8 @@ static int bench_sample(int argc, char **argv)
     };
     const struct cli_spec spec = { "bench sample", "", "Time generating one token at "
         "contexts up to T with a GPT-2 small model\n(12 layers, 12 heads, 768 channels, "
-        "V = 50257), with and without the\nkey-value cache.  TSV on stdout.",
+        "V = 50257), with and without the\nkey-value cache, and the cached step's bound "
+        "from the memory bandwidth.\nTSV on stdout.",
         options, 0, 0 };
     int first;
     CLI_PARSE_OR_RETURN(&spec, argc, argv, &first);
@@ -494,7 +531,8 @@ static int bench_sample(int argc, char **argv)
             for (long i = 0; i < context; i++)
                 tokens[i] = (int)((i * 7919) % cfg.vocab_size);
             /* time generation at each context, doubling up to context */
-            puts("context $t$\twithout cache (tokens/s)\twith cache (tokens/s)\tspeed-up");
+            puts("context $t$\twithout cache (tokens/s)\twith cache (tokens/s)\tspeed-up"
+                 "\tmemory bound (tokens/s)\tof the bound (\\%)");
             status = 0;
             for (int t = (int)context / 8 > 1 ? (int)context / 8 : 2; !status; t *= 2) {
                 status = bench_sample_at(&m, g, tokens, t < context ? t : (int)context,
@@ -516,7 +554,7 @@ static int bench_sample_at(struct gpt *m, struct gpt_cache *g, const int *tokens
                            int reps)
 {
     char err[256];
-    double full[1000], step[1000];
+    double full[1000], step[1000], gbs[1000];
     gpt_cache_rewind(g, 0);
     if (gpt_prefill(m, g, tokens, t - 1, err, sizeof err) != 0)
         return -1;
@@ -534,11 +572,84 @@ static int bench_sample_at(struct gpt *m, struct gpt_cache *g, const int *tokens
         if (r >= 0)
             full[r] = t1 - t0, step[r] = omp_get_wtime() - t1;
         gpt_cache_rewind(g, t - 1);
+        if (r >= 0 && (gbs[r] = read_bandwidth(omp_get_max_threads(), 1)) <= 0)
+            return -1;
     }
     double f = median(full, reps), s = median(step, reps);
-    printf("%d\t%.2f\t%.2f\t%.1f\n", t, 1 / f, 1 / s, f / s);
+    double bound = median(gbs, reps) * 1e9 / step_bytes(&m->config, t);
+    printf("%d\t%.2f\t%.2f\t%.1f\t%.1f\t%.0f\n", t, 1 / f, 1 / s, f / s, bound,
+           100 / s / bound);
     fflush(stdout);
     return 0;
+}
+/* bench: benchmarks */
+enum { BANDWIDTH_MIB = 512 };
+/* The median over reps rounds of the GB/s at which `threads` threads read a
+   buffer of BANDWIDTH_MIB MiB; 0 if memory for it runs out. */
+static double read_bandwidth(int threads, int reps)
+{
+    size_t n = (size_t)BANDWIDTH_MIB << 18; /* floats */
+    float *x = aligned_alloc(64, n * sizeof *x);
+    double times[MAX_ROUNDS];
+    if (!x)
+        return 0;
+    memset(x, 0, n * sizeof *x);
+    for (int r = -1; r < reps; r++) {
+        double t0 = omp_get_wtime();
+        /* read the buffer on threads threads, each its own share */
+        static volatile float sink;
+        #pragma omp parallel num_threads(threads)
+        {
+            int me = omp_get_thread_num(), T = omp_get_num_threads();
+            size_t lo = n / 64 * me / T * 64, hi = n / 64 * (me + 1) / T * 64;
+            float lanes[64] = { 0 };
+            for (size_t i = lo; i < hi; i += 64)
+                #pragma omp simd
+                for (int j = 0; j < 64; j++)
+                    lanes[j] += x[i + j];
+            sink = lanes[me % 64];
+        }
+        (void)sink;
+        if (r >= 0)
+            times[r] = omp_get_wtime() - t0;
+    }
+    free(x);
+    return (double)n * sizeof *x / median(times, reps) * 1e-9;
+}
+/* bench: benchmarks */
+static int bench_memory(int argc, char **argv)
+{
+    int reps = 5;
+    const struct cli_option options[] = {
+        { "reps", 'n', CLI_INT, 1, MAX_ROUNDS, &reps, "R",
+          .help = "rounds; the median is printed" },
+        { 0 },
+    };
+    const struct cli_spec spec = { "bench memory", "", "Time reading a buffer of 512 MiB "
+        "on 1 to all threads: GB/s, the\nmedian of R rounds.  TSV on stdout.", options, 0, 0 };
+    int first;
+    CLI_PARSE_OR_RETURN(&spec, argc, argv, &first);
+    puts("threads\tread (GB/s)");
+    for (int t = 1; t <= omp_get_max_threads(); t++) {
+        double gbs = read_bandwidth(t, reps);
+        if (gbs <= 0) {
+            fprintf(stderr, "longhand bench memory: out of memory\n");
+            return 1;
+        }
+        printf("%d\t%.1f\n", t, gbs);
+    }
+    return 0;
+}
+/* bench: benchmarks */
+/* Bytes a cached step at context t reads: eq. step-bytes. */
+static double step_bytes(const struct gpt_config *c, int t)
+{
+    int C = c->channels, L = c->num_layers;
+    double floats = (double)matmul_row_floats(C, c->vocab_size) + 2.0 * C;
+    floats += (double)L * ((double)matmul_row_floats(C, 3 * C) + matmul_row_floats(C, C)
+                           + matmul_row_floats(C, 4 * C) + matmul_row_floats(4 * C, C)
+                           + 13.0 * C + 2.0 * t * C);
+    return 4 * floats;
 }
 
 int cmd_bench(int argc, char **argv)
@@ -552,6 +663,8 @@ int cmd_bench(int argc, char **argv)
         { "train", bench_train, "time training steps of a model of given sizes" },
         /* bench: benchmark table */
         { "sample", bench_sample, "generation tokens/s with and without the key-value cache" },
+        /* bench: benchmark table */
+        { "memory", bench_memory, "GB/s of reading memory, on 1 to all threads" },
     };
     return cli_dispatch("bench", benchmarks,
                         (int)(sizeof benchmarks / sizeof *benchmarks), argc, argv);

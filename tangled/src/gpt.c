@@ -443,6 +443,8 @@ int gpt_backward(struct gpt *m)
     return 0;
 }
 /* gpt.c: later chapters' additions */
+static int pack_for_rows(float **packed, const float *weight, int C, int OC);
+
 struct gpt_cache *gpt_cache_create(const struct gpt *m, int max_T)
 {
     const struct gpt_config *c = &m->config;
@@ -461,16 +463,41 @@ struct gpt_cache *gpt_cache_create(const struct gpt *m, int max_T)
                              malloc(3 * C * sizeof(float)), malloc(C * sizeof(float)),
                              malloc(C * sizeof(float)), malloc(4 * C * sizeof(float)),
                              malloc(4 * C * sizeof(float)),
-                             malloc((size_t)c->vocab_size * sizeof(float)), NULL };
+                             malloc((size_t)c->vocab_size * sizeof(float)), NULL, NULL };
     int ok = g->layer && g->x && g->ln && g->qkv && g->atty && g->branch && g->fch
              && g->fch_gelu && g->logits;
     for (int l = 0; ok && l < c->num_layers; l++)
         ok = (g->layer[l] = kv_cache_create(max_T, c->channels, c->num_heads)) != NULL;
+    if (ok)
+        /* lay every weight matrix out once for products of one row */
+        {
+            int L = c->num_layers, C1 = c->channels;
+            ok = (g->row_weight = calloc(4 * (size_t)L + 1, sizeof *g->row_weight)) != NULL;
+            for (int l = 0; ok && l < L; l++) {
+                struct layer_params w = layer_params(m->param, c, l);
+                float **pw = g->row_weight + 4 * l;
+                ok = pack_for_rows(&pw[0], w.qkvw, C1, 3 * C1)
+                     && pack_for_rows(&pw[1], w.attprojw, C1, C1)
+                     && pack_for_rows(&pw[2], w.fcw, C1, 4 * C1)
+                     && pack_for_rows(&pw[3], w.fcprojw, 4 * C1, C1);
+            }
+            ok = ok && pack_for_rows(&g->row_weight[4 * L], m->param[PARAM_WTE], C1, c->vocab_size);
+        }
     if (!ok) {
         gpt_cache_free(g);
         return NULL;
     }
     return g;
+}
+/* gpt.c: later chapters' additions */
+/* *packed = weight [OC x C] laid out by matmul_row_pack; 0 if memory runs out. */
+static int pack_for_rows(float **packed, const float *weight, int C, int OC)
+{
+    size_t bytes = matmul_row_floats(C, OC) * sizeof(float);
+    if (!(*packed = aligned_alloc(64, (bytes + 63) / 64 * 64)))
+        return 0;
+    matmul_row_pack(*packed, weight, C, OC);
+    return 1;
 }
 /* gpt.c: later chapters' additions */
 void gpt_cache_free(struct gpt_cache *g)
@@ -484,6 +511,9 @@ void gpt_cache_free(struct gpt_cache *g)
     free(g->gqa);
     free(g->layer), free(g->x), free(g->ln), free(g->qkv), free(g->atty);
     free(g->branch), free(g->fch), free(g->fch_gelu), free(g->logits);
+    for (int i = 0; g->row_weight && i <= 4 * g->num_layers; i++)
+        free(g->row_weight[i]);
+    free(g->row_weight);
     free(g);
 }
 
@@ -510,19 +540,22 @@ int gpt_step(const struct gpt *m, struct gpt_cache *g, int token)
     for (int l = 0; l < c->num_layers; l++) {
         /* run block l on the one new row */
         struct layer_params w = layer_params(m->param, c, l);
+        float *const *pw = g->row_weight + 4 * l; /* qkvw, attprojw, fcw, fcprojw */
         layernorm_forward(g->ln, &mean, &rstd, g->x, w.ln1w, w.ln1b, 1, 1, C);
-        matmul_forward(g->qkv, g->ln, w.qkvw, w.qkvb, 1, C, 3 * C);
+        matmul_row_forward(g->qkv, g->ln, pw[0], w.qkvb, C, 3 * C, MATMUL_KERNEL_BEST);
         attention_step(g->atty, g->qkv, g->layer[l]);
-        matmul_forward(g->branch, g->atty, w.attprojw, w.attprojb, 1, C, C);
+        matmul_row_forward(g->branch, g->atty, pw[1], w.attprojb, C, C, MATMUL_KERNEL_BEST);
         add_vectors(g->x, g->x, g->branch, C);
         layernorm_forward(g->ln, &mean, &rstd, g->x, w.ln2w, w.ln2b, 1, 1, C);
-        mlp_forward(g->branch, g->fch, g->fch_gelu, g->ln, w.fcw, w.fcb, w.fcprojw, w.fcprojb,
-                    1, C);
+        matmul_row_forward(g->fch, g->ln, pw[2], w.fcb, C, 4 * C, MATMUL_KERNEL_BEST);
+        gelu_forward(g->fch_gelu, g->fch, 4 * (long)C);
+        matmul_row_forward(g->branch, g->fch_gelu, pw[3], w.fcprojb, 4 * C, C, MATMUL_KERNEL_BEST);
         add_vectors(g->x, g->x, g->branch, C);
     }
     layernorm_forward(g->ln, &mean, &rstd, g->x, m->param[PARAM_LNFW], m->param[PARAM_LNFB],
                       1, 1, C);
-    matmul_forward(g->logits, g->ln, m->param[PARAM_WTE], NULL, 1, C, V);
+    matmul_row_forward(g->logits, g->ln, g->row_weight[4 * c->num_layers], NULL, C, V,
+                       MATMUL_KERNEL_BEST);
     g->len++;
     return 0;
 }

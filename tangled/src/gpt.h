@@ -101,9 +101,12 @@ struct gpt_cache {
     float *ln, *qkv, *atty, *branch, *fch, *fch_gelu;  /* one row of each */
     float *logits;           /* [V]: the logits of the last position run */
     struct gqa_cache **gqa;  /* [L]: the Llama block's caches (llama.c), or NULL */
+    float **row_weight;      /* [4L + 1]: each layer's four matrices, then W_te,
+                                laid out once by matmul_row_pack */
 };
-/* A cache for m's sequences of up to max_T (at most its context) positions;
-   NULL if max_T is out of range or memory runs out. */
+/* A cache for m's sequences of up to max_T (at most its context) positions,
+   holding a copy of m's weight matrices for one-row products: valid while m's
+   parameters do not change.  NULL if max_T is out of range or memory runs out. */
 struct gpt_cache *gpt_cache_create(const struct gpt *m, int max_T);
 void gpt_cache_free(struct gpt_cache *g);
 /* Keep only the first len positions (len <= g->len). */

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "llama.h"
+#include "support.h"
 /* llama.c: includes */
 #include <errno.h>
 #include <limits.h>
@@ -467,7 +468,7 @@ struct gpt_cache *llama_cache_create(const struct gpt *m, int max_T)
                              malloc((size_t)z.W * f), malloc(C * f), malloc(C * f),
                              malloc(2 * F * f), malloc(F * f),
                              malloc((size_t)c->vocab_size * f),
-                             calloc((size_t)c->num_layers, sizeof *g->gqa) };
+                             calloc((size_t)c->num_layers, sizeof *g->gqa), NULL };
     int ok = g->x && g->ln && g->qkv && g->atty && g->branch && g->fch && g->fch_gelu
              && g->logits && g->gqa;
     for (int l = 0; ok && l < c->num_layers; l++)

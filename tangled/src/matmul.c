@@ -1,9 +1,11 @@
 /* matmul.c: tangled from book/02-matmul.nw; edit the book, not this file. */
 #include <math.h>
 #include <omp.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include "matmul.h"
 /* matmul.c: vector intrinsics */
 #if defined(__x86_64__) && defined(__GNUC__)
@@ -11,6 +13,46 @@
 #define MATMUL_X86_64 1
 #endif
 
+/* matmul.c: block sizes */
+static int at_least(long n, int unit)
+{
+    return n < 1 ? unit : (int)n * unit;
+}
+
+struct matmul_blocks matmul_blocks_for(long l1, long l2, long l3)
+{
+    struct matmul_blocks b = { l1, l2, l3, 16, 0, 0, 0 };
+    while (4L * (2 * b.kc) * MATMUL_NR <= l1 && b.kc < (1 << 20))
+        b.kc *= 2;
+    b.mc = at_least(l2 / (16L * b.kc * MATMUL_MR), MATMUL_MR);
+    b.nc = at_least(l3 / (32L * b.kc * MATMUL_NR), MATMUL_NR);
+    if (b.nc > MATMUL_NC_MAX)
+        b.nc = MATMUL_NC_MAX;
+    b.nb = at_least(l2 / (128L * b.kc), 16);
+    return b;
+}
+/* matmul.c: block sizes */
+static struct matmul_blocks blocks;
+static pthread_once_t blocks_once = PTHREAD_ONCE_INIT;
+
+static long cache_size(int name, long otherwise)
+{
+    long bytes = sysconf(name);
+    return bytes > 0 ? bytes : otherwise;
+}
+
+static void read_blocks(void)
+{
+    blocks = matmul_blocks_for(cache_size(_SC_LEVEL1_DCACHE_SIZE, 48L << 10),
+                               cache_size(_SC_LEVEL2_CACHE_SIZE, 1L << 20),
+                               cache_size(_SC_LEVEL3_CACHE_SIZE, 32L << 20));
+}
+
+const struct matmul_blocks *matmul_blocks(void)
+{
+    pthread_once(&blocks_once, read_blocks);
+    return &blocks;
+}
 /* matmul.c: plain loops */
 void gemm_naive(int M, int N, int K, const float *A, const float *B, float *C)
 {
@@ -38,10 +80,11 @@ void gemm_reordered(int M, int N, int K, const float *A, const float *B, float *
 /* matmul.c: plain loops */
 void gemm_blocked(int M, int N, int K, const float *A, const float *B, float *C)
 {
-    for (int jc = 0; jc < N; jc += MATMUL_NB) {
-        int nc = N - jc < MATMUL_NB ? N - jc : MATMUL_NB;
-        for (int pc = 0; pc < K; pc += MATMUL_KC) {
-            int kc = K - pc < MATMUL_KC ? K - pc : MATMUL_KC;
+    const int NB = matmul_blocks()->nb, KC = matmul_blocks()->kc;
+    for (int jc = 0; jc < N; jc += NB) {
+        int nc = N - jc < NB ? N - jc : NB;
+        for (int pc = 0; pc < K; pc += KC) {
+            int kc = K - pc < KC ? K - pc : KC;
             for (int i = 0; i < M; i++) {
                 float *c = C + (size_t)i * N + jc;
                 for (int k = pc; k < pc + kc; k++) {
@@ -317,19 +360,20 @@ static void gemm_serial(int M, int N, int K, struct matrix A, struct matrix B,
                         float *C, ptrdiff_t ldc, struct packed_code code)
 {
     kernel_fn run = code.kernel;
+    const int KC = matmul_blocks()->kc, MC = matmul_blocks()->mc, NC = matmul_blocks()->nc;
     /* get packing buffers for the largest blocks, panels padded */
-    size_t kc_max = K < MATMUL_KC ? (size_t)K : MATMUL_KC;
-    size_t mc_max = M < MATMUL_MC ? (size_t)M : MATMUL_MC;
-    size_t nc_max = N < MATMUL_NC ? (size_t)N : MATMUL_NC;
+    size_t kc_max = (size_t)(K < KC ? K : KC);
+    size_t mc_max = (size_t)(M < MC ? M : MC);
+    size_t nc_max = (size_t)(N < NC ? N : NC);
     float *packed_a = packing_buffer(&packed_a_cache, round_up(mc_max, MATMUL_MR) * kc_max);
     float *packed_b = packing_buffer(&packed_b_cache, kc_max * round_up(nc_max, MATMUL_NR));
-    for (int jc = 0; jc < N; jc += MATMUL_NC) {
-        int nc = N - jc < MATMUL_NC ? N - jc : MATMUL_NC;
-        for (int pc = 0; pc < K; pc += MATMUL_KC) {
-            int kc = K - pc < MATMUL_KC ? K - pc : MATMUL_KC;
+    for (int jc = 0; jc < N; jc += NC) {
+        int nc = N - jc < NC ? N - jc : NC;
+        for (int pc = 0; pc < K; pc += KC) {
+            int kc = K - pc < KC ? K - pc : KC;
             pack_b(B, pc, kc, jc, nc, code.transpose, packed_b);
-            for (int ic = 0; ic < M; ic += MATMUL_MC) {
-                int mc = M - ic < MATMUL_MC ? M - ic : MATMUL_MC;
+            for (int ic = 0; ic < M; ic += MC) {
+                int mc = M - ic < MC ? M - ic : MC;
                 pack_a(A, ic, mc, pc, kc, code.transpose, packed_a);
                 /* run the kernel on every tile of the packed blocks */
                 for (int jr = 0; jr < nc; jr += MATMUL_NR)
@@ -439,6 +483,179 @@ void matmul_backward(float *dinp, float *dweight, float *dbias, const float *dou
                         dbias[o] += dout[(size_t)r * OC + o];
             }
         }
+}
+/* matmul.c: the product of one row */
+size_t matmul_row_floats(int C, int OC)
+{
+    return round_up((size_t)OC, MATMUL_NR) * (size_t)C;
+}
+
+void matmul_row_pack(float *packed, const float *weight, int C, int OC)
+{
+    struct matrix W = { weight, C, 1 };
+    transpose_fn transpose = choose_code(MATMUL_KERNEL_BEST).transpose;
+    int panels = (OC + MATMUL_NR - 1) / MATMUL_NR;
+    #pragma omp parallel for schedule(static)
+    for (int j = 0; j < panels; j++) {
+        int rows = OC - j * MATMUL_NR < MATMUL_NR ? OC - j * MATMUL_NR : MATMUL_NR;
+        pack_panels(W, j * MATMUL_NR, rows, 0, C, MATMUL_NR, transpose,
+                    packed + (size_t)j * C * MATMUL_NR);
+    }
+}
+/* matmul.c: the product of one row */
+enum { ROW_GROUP = 4 }; /* panels of outputs in flight: 4 x 2 chains of FMAs */
+/* tile[g*NR + i] += each k_c block's sum over k of x[k] * w[g*stride + k*NR + i],
+   for panels g < np of one group. */
+typedef void (*row_fn)(int K, int kc_block, const float *x, const float *w,
+                       size_t stride, float *tile, int np);
+/* matmul.c: the product of one row */
+#ifdef MATMUL_X86_64
+__attribute__((target("avx512f"), always_inline))
+static inline void row_group_avx512(int K, int kc_block, const float *x, const float *w,
+                                    size_t stride, float *tile, int np)
+{
+    for (int p0 = 0; p0 < K; p0 += kc_block) {
+        int kc = K - p0 < kc_block ? K - p0 : kc_block;
+        __m512 acc[ROW_GROUP][2];
+        const float *wk = w + (size_t)p0 * MATMUL_NR;
+        #pragma GCC unroll 4
+        for (int g = 0; g < np; g++)
+            acc[g][0] = acc[g][1] = _mm512_setzero_ps();
+        for (int k = p0; k < p0 + kc; k++, wk += MATMUL_NR) {
+            /* multiply-add x[k] by row k of each panel of the group */
+            __m512 xk = _mm512_set1_ps(x[k]);
+            #pragma GCC unroll 4
+            for (int g = 0; g < np; g++) {
+                acc[g][0] = _mm512_fmadd_ps(xk, _mm512_load_ps(wk + g * stride), acc[g][0]);
+                acc[g][1] = _mm512_fmadd_ps(xk, _mm512_load_ps(wk + g * stride + 16), acc[g][1]);
+            }
+        }
+        /* add the block's accumulators to the group's tile */
+        #pragma GCC unroll 4
+        for (int g = 0; g < np; g++) {
+            float *t = tile + g * MATMUL_NR;
+            _mm512_storeu_ps(t, _mm512_add_ps(_mm512_loadu_ps(t), acc[g][0]));
+            _mm512_storeu_ps(t + 16, _mm512_add_ps(_mm512_loadu_ps(t + 16), acc[g][1]));
+        }
+    }
+}
+#endif
+/* matmul.c: the product of one row */
+#ifdef MATMUL_X86_64
+__attribute__((target("avx512f")))
+static void row_avx512(int K, int kc_block, const float *x, const float *w,
+                       size_t stride, float *tile, int np)
+{
+    switch (np) {
+    case 4: row_group_avx512(K, kc_block, x, w, stride, tile, 4); break;
+    case 3: row_group_avx512(K, kc_block, x, w, stride, tile, 3); break;
+    case 2: row_group_avx512(K, kc_block, x, w, stride, tile, 2); break;
+    default: row_group_avx512(K, kc_block, x, w, stride, tile, 1); break;
+    }
+}
+#endif
+/* matmul.c: the product of one row */
+#ifdef MATMUL_X86_64
+__attribute__((target("avx2,fma"), always_inline))
+static inline void row_pair_avx2(int K, int kc_block, const float *x, const float *w,
+                                 size_t stride, float *tile, int np)
+{
+    for (int p0 = 0; p0 < K; p0 += kc_block) {
+        int kc = K - p0 < kc_block ? K - p0 : kc_block;
+        __m256 acc[2][4];
+        const float *wk = w + (size_t)p0 * MATMUL_NR;
+        #pragma GCC unroll 2
+        for (int g = 0; g < np; g++)
+            for (int v = 0; v < 4; v++)
+                acc[g][v] = _mm256_setzero_ps();
+        for (int k = p0; k < p0 + kc; k++, wk += MATMUL_NR) {
+            __m256 xk = _mm256_broadcast_ss(x + k);
+            #pragma GCC unroll 2
+            for (int g = 0; g < np; g++)
+                #pragma GCC unroll 4
+                for (int v = 0; v < 4; v++)
+                    acc[g][v] = _mm256_fmadd_ps(xk, _mm256_load_ps(wk + g * stride + 8 * v),
+                                                acc[g][v]);
+        }
+        #pragma GCC unroll 2
+        for (int g = 0; g < np; g++)
+            for (int v = 0; v < 4; v++) {
+                float *t = tile + g * MATMUL_NR + 8 * v;
+                _mm256_storeu_ps(t, _mm256_add_ps(_mm256_loadu_ps(t), acc[g][v]));
+            }
+    }
+}
+
+__attribute__((target("avx2,fma")))
+static void row_avx2(int K, int kc_block, const float *x, const float *w,
+                     size_t stride, float *tile, int np)
+{
+    for (int g = 0; g < np; g += 2) {
+        if (np - g >= 2)
+            row_pair_avx2(K, kc_block, x, w + g * stride, stride, tile + g * MATMUL_NR, 2);
+        else
+            row_pair_avx2(K, kc_block, x, w + g * stride, stride, tile + g * MATMUL_NR, 1);
+    }
+}
+#endif
+/* matmul.c: the product of one row */
+static void row_portable(int K, int kc_block, const float *x, const float *w,
+                         size_t stride, float *tile, int np)
+{
+    for (int p0 = 0; p0 < K; p0 += kc_block) {
+        int kc = K - p0 < kc_block ? K - p0 : kc_block;
+        float acc[ROW_GROUP][MATMUL_NR] = { { 0 } };
+        for (int k = p0; k < p0 + kc; k++)
+            for (int g = 0; g < np; g++) {
+                const float *wk = w + g * stride + (size_t)k * MATMUL_NR;
+                #pragma omp simd
+                for (int i = 0; i < MATMUL_NR; i++)
+                    acc[g][i] = fmaf(x[k], wk[i], acc[g][i]);
+            }
+        for (int g = 0; g < np; g++)
+            for (int i = 0; i < MATMUL_NR; i++)
+                tile[g * MATMUL_NR + i] += acc[g][i];
+    }
+}
+
+static row_fn choose_row_kernel(enum matmul_kernel which)
+{
+#ifdef MATMUL_X86_64
+    int best = which == MATMUL_KERNEL_BEST;
+    if ((best || which == MATMUL_KERNEL_AVX512) && matmul_have_avx512())
+        return row_avx512;
+    if ((best || which == MATMUL_KERNEL_AVX2) && matmul_have_avx2())
+        return row_avx2;
+#endif
+    (void)which;
+    return row_portable;
+}
+/* matmul.c: the product of one row */
+enum { ROW_MIN_THREADED = 1 << 16 }; /* floats of weights: 256 KiB */
+void matmul_row_forward(float *out, const float *inp, const float *packed,
+                        const float *bias, int C, int OC, enum matmul_kernel kernel)
+{
+    row_fn run = choose_row_kernel(kernel);
+    int panels = (OC + MATMUL_NR - 1) / MATMUL_NR, kc_block = matmul_blocks()->kc;
+    int threads = (size_t)C * OC < ROW_MIN_THREADED ? 1 : omp_get_max_threads();
+    if (threads > panels)
+        threads = panels;
+    #pragma omp parallel num_threads(threads)
+    {
+        /* run the row kernel on this thread's panels, a group at a time */
+        int t = omp_get_thread_num(), T = omp_get_num_threads();
+        int lo = (int)((long)panels * t / T), hi = (int)((long)panels * (t + 1) / T);
+        size_t stride = (size_t)C * MATMUL_NR;
+        for (int j = lo; j < hi; j += ROW_GROUP) {
+            int np = hi - j < ROW_GROUP ? hi - j : ROW_GROUP, o0 = j * MATMUL_NR;
+            int n = OC - o0 < np * MATMUL_NR ? OC - o0 : np * MATMUL_NR;
+            float tile[ROW_GROUP * MATMUL_NR] = { 0 };
+            for (int i = 0; bias && i < n; i++)
+                tile[i] = bias[o0 + i];
+            run(C, kc_block, inp, packed + (size_t)j * stride, stride, tile, np);
+            memcpy(out + o0, tile, (size_t)n * sizeof(float));
+        }
+    }
 }
 /* matmul.c: sizes and checks */
 int matmul_check_sizes(long M, long N, long K)

@@ -14,7 +14,7 @@ void gemm_naive(int M, int N, int K, const float *A, const float *B, float *C);
 /* Rung 2: loop order i, k, j: the inner loop runs along rows of B and C. */
 void gemm_reordered(int M, int N, int K, const float *A, const float *B, float *C);
 /* matmul.h: the ladder */
-/* Rung 3: gemm_reordered on tiles: K in blocks of MATMUL_KC, N of MATMUL_NB. */
+/* Rung 3: gemm_reordered on tiles: K in blocks of kc, N of nb (matmul_blocks). */
 void gemm_blocked(int M, int N, int K, const float *A, const float *B, float *C);
 /* matmul.h: the ladder */
 /* A read-only matrix operand: element (i, j) is p[i*rs + j*cs]. */
@@ -60,15 +60,36 @@ void matmul_forward(float *out, const float *inp, const float *weight,
    dbias[OC] += column sums of dout (dbias may be NULL). */
 void matmul_backward(float *dinp, float *dweight, float *dbias, const float *dout,
                      const float *inp, const float *weight, int BT, int C, int OC);
+/* matmul.h: the model's products */
+/* Floats of a weight [OC x C] laid out for matmul_row_forward: ceil(OC/NR)
+   panels of C rows of MATMUL_NR outputs. */
+size_t matmul_row_floats(int C, int OC);
+/* Lay weight [OC x C] out in packed[matmul_row_floats(C, OC)] (64-byte aligned):
+   packed[(j*C + k)*NR + i] = weight[(j*NR + i)*C + k], zero past row OC. */
+void matmul_row_pack(float *packed, const float *weight, int C, int OC);
+/* matmul.h: the model's products */
+/* out[OC] = inp[C] weight^T + bias (bias may be NULL), weight laid out by
+   matmul_row_pack: the bits of matmul_forward with BT = 1, on any threads. */
+void matmul_row_forward(float *out, const float *inp, const float *packed,
+                        const float *bias, int C, int OC, enum matmul_kernel kernel);
 /* matmul.h: sizes and checks */
 enum {
-    MATMUL_MR = 14,   /* rows of the register tile */
-    MATMUL_NR = 32,   /* columns of the register tile: two 16-float vectors */
-    MATMUL_KC = 256,  /* k block: a KC x NR panel of B stays in L1 */
-    MATMUL_MC = 252,  /* rows of a packed A block (MC x KC in L2), a multiple of MR */
-    MATMUL_NC = 4096, /* columns of a packed B block (KC x NC in L3) */
-    MATMUL_NB = 512,  /* tile width of gemm_blocked */
+    MATMUL_MR = 14,        /* rows of the register tile */
+    MATMUL_NR = 32,        /* columns of the register tile: two 16-float vectors */
+    MATMUL_NC_MAX = 8192,  /* the most columns of a packed B block */
 };
+struct matmul_blocks {
+    long l1, l2, l3;       /* the cache sizes, bytes, the blocks were derived from */
+    int kc;                /* k block: a KC x NR panel of B stays in L1; a power of two */
+    int mc;                /* rows of a packed A block (MC x KC in L2), a multiple of MR */
+    int nc;                /* columns of a packed B block (KC x NC in L3) */
+    int nb;                /* tile width of gemm_blocked */
+};
+/* The block sizes of eq. matmul-blocks for caches of l1, l2, l3 bytes. */
+struct matmul_blocks matmul_blocks_for(long l1, long l2, long l3);
+/* This CPU's, from the cache sizes sysconf reports (48 KiB, 1 MiB and
+   32 MiB for any it does not), read once. */
+const struct matmul_blocks *matmul_blocks(void);
 /* matmul.h: sizes and checks */
 enum { MATMUL_MAX_DIM = 1 << 20 };
 /* 0 if M, N, K are each in [1, MATMUL_MAX_DIM] and M*K, K*N, M*N < 2^31; else -1. */

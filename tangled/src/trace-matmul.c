@@ -110,13 +110,34 @@ void trace_matmul(struct trace *t)
     trace_value(t, "MatmulKernelsAgree", "%s", agree ? "identical" : "different");
     trace_value(t, "MatmulMR", "%d", MATMUL_MR);
     trace_value(t, "MatmulNR", "%d", MATMUL_NR);
-    trace_value(t, "MatmulKC", "%d", MATMUL_KC);
-    trace_value(t, "MatmulMC", "%d", MATMUL_MC);
-    trace_value(t, "MatmulNC", "%d", MATMUL_NC);
-    trace_value(t, "MatmulNB", "%d", MATMUL_NB);
+    trace_value(t, "MatmulKC", "%d", matmul_blocks()->kc);
+    trace_value(t, "MatmulMC", "%d", matmul_blocks()->mc);
+    trace_value(t, "MatmulNC", "%d", matmul_blocks()->nc);
+    trace_value(t, "MatmulNB", "%d", matmul_blocks()->nb);
     trace_value(t, "MatmulBigM", "%d", MATMUL_BIG_M);
     trace_value(t, "MatmulBigN", "%d", MATMUL_BIG_N);
     trace_value(t, "MatmulBigK", "%d", MATMUL_BIG_K);
+    /* write the block sizes for this CPU's caches and three others' */
+    {
+        static const struct { const char *cpu; long l1, l2, l3; } published[] = {
+            { "AMD Zen 5", 48L << 10, 1L << 20, 32L << 20 },
+            { "AMD Zen 4", 32L << 10, 1L << 20, 32L << 20 },
+            { "Intel Emerald Rapids", 48L << 10, 2L << 20, 320L << 20 },
+        };
+        FILE *g = trace_table(t, "matmul-blocks");
+        if (g) {
+            fputs("CPU\tL1d (KiB)\tL2 (KiB)\tL3 (MiB)\t$k_c$\t$m_c$\t$n_c$\t$n_b$\n", g);
+            for (int i = -1; i < 3; i++) {
+                struct matmul_blocks k = i < 0 ? *matmul_blocks()
+                    : matmul_blocks_for(published[i].l1, published[i].l2, published[i].l3);
+                fprintf(g, "%s\t%ld\t%ld\t%ld\t%d\t%d\t%d\t%d\n",
+                        i < 0 ? "this machine" : published[i].cpu, k.l1 >> 10, k.l2 >> 10,
+                        k.l3 >> 20, k.kc, k.mc, k.nc, k.nb);
+            }
+            trace_close(t, g);
+        } else
+            t->failed = 1;
+    }
     /* free both products' operands and outputs */
     for (int s = 0; s < 2; s++) {
         free(a[s]), free(b[s]);

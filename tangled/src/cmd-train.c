@@ -8,6 +8,7 @@
 #include "gpt.h"
 #include "tokenizer.h"
 #include "train.h"
+#include "many.h"
 
 /* train command */
 static volatile sig_atomic_t train_stop;
@@ -24,6 +25,8 @@ struct train_command {
     long seed;
     double val_fraction;
     struct train_options o;
+    int zero;                  /* --zero */
+    struct many many;          /* the ranks of the run (Chapter 16) */
 };
 
 static int train_command_run(struct train_command *c);
@@ -41,6 +44,12 @@ static int train_command_run(struct train_command *c)
     char err[1024] = "";
     size_t n = 0;
     int vocab = 0;
+    /* join the run's ranks, or fail */
+    if (many_start(&c->many, c->zero, err, sizeof err) != 0) {
+        fprintf(stderr, "longhand train: %s\n", err);
+        return 1;
+    }
+    c->o.many = c->many.ranks > 1 ? &c->many : NULL;
     /* read the corpus, make the model, and train */
     int made = -1;
     if (train_read_corpus(c, &ids, &n, &vocab, err, sizeof err) == 0
@@ -55,23 +64,35 @@ static int train_command_run(struct train_command *c)
         if (n_train < (long)c->o.B * c->o.T + 1)
             snprintf(err, sizeof err, "the training split has %ld tokens, fewer than one "
                      "batch of %d x %d + 1", n_train, c->o.B, c->o.T);
-        else if (c->log && !(log = fopen(c->log, opt.t > 0 ? "a" : "w")))
+        else if (c->log && c->many.rank == 0 && !(log = fopen(c->log, opt.t > 0 ? "a" : "w")))
             snprintf(err, sizeof err, "%s: %s", c->log, strerror(errno));
         else {
             /* train with Ctrl-C caught, and say how it ended */
             struct sigaction sa = { .sa_handler = request_stop }, old;
             sigemptyset(&sa.sa_mask);
             sigaction(SIGINT, &sa, &old);
-            c->o.progress = stderr;
+            c->o.progress = c->many.rank == 0 ? stderr : NULL;
             c->o.progress_on_terminal = isatty(2);
             c->o.log = log;
             if (log && opt.t == 0)
                 fprintf(log, "step\tlr\tloss\tval\n");
-            int r = train_run(&m, &opt, &d, &c->o, &train_stop, err, sizeof err);
+            /* give the ranks one starting state, and say what ZeRO saves */
+            int r = -1;
+            if (many_prepare(&c->many, &opt, m.params, m.num_params, err, sizeof err) == 0) {
+                if (c->many.ranks > 1 && c->many.rank == 0)
+                    fprintf(stderr, "longhand train: %d ranks, %d micro-batches a step%s\n",
+                            c->many.ranks, c->many.ranks * c->o.accum,
+                            c->many.zero ? ", AdamW's state sharded" : "");
+                if (c->many.ranks > 1 && c->many.zero && c->many.rank == 0)
+                    fprintf(stderr, "longhand train: m and v of %zu of %zu parameters on this rank, "
+                            "%.1f MiB saved per rank\n", opt.n, m.num_params,
+                            2.0 * (double)(m.num_params - opt.n) * sizeof(float) / 1048576);
+                r = train_run(&m, &opt, &d, &c->o, &train_stop, err, sizeof err);
+            }
             sigaction(SIGINT, &old, NULL);
             if (c->o.progress_on_terminal)
                 fputc('\n', stderr);
-            if (r == 1)
+            if (r == 1 && c->many.rank == 0)
                 fprintf(stderr, "longhand train: interrupted after step %d; %s written\n", opt.t,
                         c->o.out);
             status = r == 0 ? 0 : r == 1 ? 130 : 1;
@@ -86,6 +107,12 @@ static int train_command_run(struct train_command *c)
         usage_error("train", "%s", err);
     else if (status == 1 && err[0])
         fprintf(stderr, "longhand train: %s\n", err);
+    /* leave the run's ranks, ending them all after a failure */
+    if (status != 0 && status != 130 && c->many.ranks > 1 && (err[0] || c->many.rank == 0)) {
+        fflush(stderr);
+        many_abort(&c->many, status);
+    }
+    many_stop(&c->many);
     adamw_free(&opt);
     gpt_free(&m);
     free(ids);
@@ -225,6 +252,8 @@ int cmd_train(int argc, char **argv)
         { "seed", 's', CLI_LONG, 0, 4294967295.0, &c.seed, "S",
           .help = "the new model's initialisation" },
         { "log", 'g', CLI_STRING, 0, 0, &c.log, "FILE", .help = "step, lr, loss, val as TSV" },
+        { "zero", 'z', CLI_FLAG, 0, 0, &c.zero, NULL,
+          .help = "under mpirun: shard AdamW's m and v over the ranks (ZeRO-1)" },
         { "output", 'o', CLI_STRING, 0, 0, &c.o.out, "FILE", .required = 1,
           .help = "the checkpoint; its optimiser state goes to FILE.state" },
         { 0 },

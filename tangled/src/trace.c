@@ -79,6 +79,8 @@ int trace_run(struct trace *t)
     trace_adamw(t);
     /* trace.c: run each chapter's part */
     trace_sample(t);
+    /* trace.c: run each chapter's part */
+    trace_many(t);
     /* trace.c: free what the parts passed along */
     free(t->params);
     /* trace.c: free what the parts passed along */

@@ -64,4 +64,6 @@ void trace_backprop(struct trace *t);
 void trace_adamw(struct trace *t);
 /* trace.h: each chapter's part */
 void trace_sample(struct trace *t);
+/* trace.h: each chapter's part */
+void trace_many(struct trace *t);
 #endif

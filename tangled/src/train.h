@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include "adamw.h"
 #include "gpt.h"
+#include "many.h"
 
 /* train.h: the schedule */
 struct lr_schedule {
@@ -43,6 +44,7 @@ struct train_options {
     FILE *progress;            /* a line per step, or NULL */
     int progress_on_terminal;  /* rewrite one line instead */
     FILE *log;                 /* TSV: step, lr, loss, val loss; or NULL */
+    struct many *many;         /* the run's ranks (Chapter 16); NULL: one process */
 };
 /* train.h: the training loop */
 /* Train m with opt from step opt->t up to o->steps, checkpointing to o->out.

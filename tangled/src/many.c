@@ -1,0 +1,275 @@
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "many.h"
+#ifdef LONGHAND_MPI
+#include <mpi.h>
+#endif
+
+/* many.c: what every build has */
+int many_place(const struct many *w)
+{
+    return w->ranks - 1 - w->rank;
+}
+/* many.c: what every build has */
+double many_ring_seconds(double bytes, int N, double alpha, double beta)
+{
+    return 2.0 * (N - 1) * alpha + 2.0 * (N - 1) / N * bytes * beta;
+}
+double many_chain_seconds(double bytes, int N, double P, double alpha, double beta)
+{
+    return N == 1 ? 0 : 2.0 * (N + P - 2) * (alpha + bytes / P * beta);
+}
+#ifdef LONGHAND_MPI
+/* many.c: the shards */
+static void shard_of(size_t n, int rank, int ranks, size_t *lo, size_t *hi)
+{
+    *lo = (size_t)((unsigned long long)n * rank / ranks);
+    *hi = (size_t)((unsigned long long)n * (rank + 1) / ranks);
+}
+/* many.c: the ranks over MPI */
+static int mpi_failed(int code, const char *call, const struct many *w,
+                      char *err, size_t errlen)
+{
+    char why[MPI_MAX_ERROR_STRING];
+    int len = 0;
+    if (code == MPI_SUCCESS)
+        return 0;
+    MPI_Error_string(code, why, &len);
+    snprintf(err, errlen, "rank %d of %d: %s failed: %s (did another rank die?)",
+             w->rank, w->ranks, call, why);
+    return -1;
+}
+#define MPI_CHECK(call) \
+    do { if (mpi_failed((call), #call, w, err, errlen)) return -1; } while (0)
+/* many.c: the ranks over MPI */
+int many_start(struct many *w, int zero, char *err, size_t errlen)
+{
+    int provided;
+    *w = (struct many){ .ranks = 1, .zero = zero };
+    MPI_CHECK(MPI_Init_thread(NULL, NULL, MPI_THREAD_FUNNELED, &provided));
+    MPI_CHECK(MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN));
+    MPI_CHECK(MPI_Comm_rank(MPI_COMM_WORLD, &w->rank));
+    MPI_CHECK(MPI_Comm_size(MPI_COMM_WORLD, &w->ranks));
+    return 0;
+}
+/* many.c: the ranks over MPI */
+void many_stop(struct many *w)
+{
+    free(w->counts);
+    free(w->displs);
+    free(w->chunk);
+    w->counts = w->displs = NULL, w->chunk = NULL;
+    MPI_Finalize();
+}
+void many_abort(const struct many *w, int status)
+{
+    (void)w;
+    MPI_Abort(MPI_COMM_WORLD, status);
+    exit(status);
+}
+/* many.c: the ranks over MPI */
+int many_share(const struct many *w, double *x, int count, char *err, size_t errlen)
+{
+    MPI_CHECK(MPI_Bcast(x, count, MPI_DOUBLE, 0, MPI_COMM_WORLD));
+    return 0;
+}
+/* many.c: the chain */
+int many_fold(struct many *w, float *sum, float *g, size_t n, int first,
+              double mean_loss, double *loss, char *err, size_t errlen)
+{
+    int N = w->ranks, r = w->rank;
+    int from = r == N - 1 ? (first ? -1 : 0) : r + 1;   /* who sends us the sum */
+    int to = r == 0 ? (first ? -1 : N - 1) : r - 1;     /* whom we send it to */
+    if (N == 1)
+        to = from = -1;
+    /* add the round's losses on rank 0, in the order of the places */
+    double losses[1024];
+    if (N > (int)(sizeof losses / sizeof losses[0]))
+        return snprintf(err, errlen, "more than %d ranks", (int)(sizeof losses / sizeof *losses)), -1;
+    MPI_CHECK(MPI_Gather(&mean_loss, 1, MPI_DOUBLE, losses, 1, MPI_DOUBLE, 0, MPI_COMM_WORLD));
+    if (r == 0)
+        for (int p = 0; p < N; p++)
+            *loss += losses[N - 1 - p];
+    if (r == 0) {
+        /* on rank 0: send the running sum, receive the chain's, add our gradient */
+        size_t chunks = (n + MANY_CHUNK - 1) / MANY_CHUNK;
+        MPI_Request *sent = calloc(chunks ? chunks : 1, sizeof *sent);
+        if (!sent)
+            return snprintf(err, errlen, "out of memory"), -1;
+        for (size_t c = 0; c < chunks; c++) {
+            size_t at = c * MANY_CHUNK;
+            int len = (int)(n - at < MANY_CHUNK ? n - at : MANY_CHUNK);
+            sent[c] = MPI_REQUEST_NULL;
+            if (to >= 0 && mpi_failed(MPI_Isend(sum + at, len, MPI_FLOAT, to, 1, MPI_COMM_WORLD,
+                                                &sent[c]), "MPI_Isend", w, err, errlen))
+                return free(sent), -1;
+        }
+        int status = 0;
+        /* receive each chunk of the chain and add rank 0's gradient into sum */
+        for (size_t c = 0; c < chunks && status == 0; c++) {
+            size_t at = c * MANY_CHUNK;
+            int len = (int)(n - at < MANY_CHUNK ? n - at : MANY_CHUNK);
+            if (from >= 0)
+                status = mpi_failed(MPI_Recv(w->chunk, len, MPI_FLOAT, from, 1, MPI_COMM_WORLD,
+                                             MPI_STATUS_IGNORE), "MPI_Recv", w, err, errlen);
+            if (status == 0)
+                status = mpi_failed(MPI_Wait(&sent[c], MPI_STATUS_IGNORE), "MPI_Wait", w,
+                                    err, errlen);
+            const float *a = from >= 0 ? w->chunk : sum + at;   /* N = 1: the sum so far */
+            if (status == 0 && (from >= 0 || !first)) {
+                #pragma omp parallel for schedule(static)
+                for (int i = 0; i < len; i++)
+                    sum[at + i] = a[i] + g[at + i];
+            } else if (status == 0)
+                memcpy(sum + at, g + at, (size_t)len * sizeof *g);
+        }
+        free(sent);
+        return status;
+    } else {
+        /* on the other ranks: receive, add our gradient, pass it on */
+        for (size_t at = 0; at < n; at += MANY_CHUNK) {
+            int len = (int)(n - at < MANY_CHUNK ? n - at : MANY_CHUNK);
+            if (from >= 0) {
+                MPI_CHECK(MPI_Recv(w->chunk, len, MPI_FLOAT, from, 1, MPI_COMM_WORLD,
+                                   MPI_STATUS_IGNORE));
+                #pragma omp parallel for schedule(static)
+                for (int i = 0; i < len; i++)
+                    g[at + i] = w->chunk[i] + g[at + i];
+            }
+            MPI_CHECK(MPI_Send(g + at, len, MPI_FLOAT, to, 1, MPI_COMM_WORLD));
+        }
+    }
+    return 0;
+}
+/* many.c: the update over MPI */
+static int broadcast_floats(const struct many *w, float *x, size_t n, char *err,
+                            size_t errlen)
+{
+    for (size_t at = 0; at < n; at += MANY_CHUNK)
+        MPI_CHECK(MPI_Bcast(x + at, (int)(n - at < MANY_CHUNK ? n - at : MANY_CHUNK),
+                            MPI_FLOAT, 0, MPI_COMM_WORLD));
+    return 0;
+}
+/* many.c: the update over MPI */
+int many_prepare(struct many *w, struct adamw *opt, float *params, size_t n,
+                 char *err, size_t errlen)
+{
+    if (n > INT_MAX)
+        return snprintf(err, errlen, "%zu parameters: more than MPI's counts hold", n), -1;
+    w->counts = malloc(w->ranks * sizeof *w->counts);
+    w->displs = malloc(w->ranks * sizeof *w->displs);
+    w->chunk = malloc(MANY_CHUNK * sizeof *w->chunk);
+    if (!w->counts || !w->displs || !w->chunk)
+        return snprintf(err, errlen, "out of memory"), -1;
+    /* give every rank rank 0's parameters and optimiser state */
+    for (int r = 0; r < w->ranks; r++) {
+        size_t lo, hi;
+        shard_of(n, r, w->ranks, &lo, &hi);
+        w->counts[r] = (int)(hi - lo), w->displs[r] = (int)lo;
+    }
+    shard_of(n, w->rank, w->ranks, &w->lo, &w->hi);
+    if (!w->zero)
+        w->lo = 0, w->hi = n;
+    MPI_CHECK(MPI_Bcast(&opt->t, 1, MPI_INT, 0, MPI_COMM_WORLD));
+    if (broadcast_floats(w, params, n, err, errlen) != 0
+        || broadcast_floats(w, opt->m, n, err, errlen) != 0
+        || broadcast_floats(w, opt->v, n, err, errlen) != 0)
+        return -1;
+    /* under ZeRO, keep only this rank's shard of m and v */
+    if (w->zero) {
+        size_t len = w->hi - w->lo;
+        memmove(opt->m, opt->m + w->lo, len * sizeof(float));
+        memmove(opt->v, opt->v + w->lo, len * sizeof(float));
+        float *m = realloc(opt->m, (len ? len : 1) * sizeof(float));
+        float *v = realloc(opt->v, (len ? len : 1) * sizeof(float));
+        opt->m = m ? m : opt->m, opt->v = v ? v : opt->v;
+        opt->n = len;
+    }
+    return 0;
+}
+/* many.c: the update over MPI */
+int many_update(const struct many *w, struct adamw *opt, float *params, float *grads,
+                size_t n, char *err, size_t errlen)
+{
+    if (!w->zero) {
+        if (broadcast_floats(w, grads, n, err, errlen) != 0)
+            return -1;
+        adamw_update(opt, params, grads);
+        return 0;
+    }
+    MPI_CHECK(MPI_Scatterv(grads, w->counts, w->displs, MPI_FLOAT,
+                           w->rank == 0 ? MPI_IN_PLACE : grads + w->lo,
+                           w->counts[w->rank], MPI_FLOAT, 0, MPI_COMM_WORLD));
+    adamw_update(opt, params + w->lo, grads + w->lo);
+    MPI_CHECK(MPI_Allgatherv(MPI_IN_PLACE, 0, MPI_FLOAT, params, w->counts, w->displs,
+                             MPI_FLOAT, MPI_COMM_WORLD));
+    return 0;
+}
+/* many.c: the update over MPI */
+int many_gather_state(const struct many *w, const struct adamw *opt, struct adamw *whole,
+                      size_t n, char *err, size_t errlen)
+{
+    *whole = *opt;
+    if (!w->zero)
+        return 0;
+    whole->n = n, whole->m = whole->v = NULL;
+    if (w->rank == 0 && adamw_create(whole, n, opt->h) != 0)
+        return snprintf(err, errlen, "out of memory"), -1;
+    whole->t = opt->t;
+    MPI_CHECK(MPI_Gatherv(opt->m, w->counts[w->rank], MPI_FLOAT, whole->m, w->counts,
+                          w->displs, MPI_FLOAT, 0, MPI_COMM_WORLD));
+    MPI_CHECK(MPI_Gatherv(opt->v, w->counts[w->rank], MPI_FLOAT, whole->v, w->counts,
+                          w->displs, MPI_FLOAT, 0, MPI_COMM_WORLD));
+    return 0;
+}
+#else
+/* many.c: one rank alone */
+int many_start(struct many *w, int zero, char *err, size_t errlen)
+{
+    (void)err, (void)errlen;
+    *w = (struct many){ .rank = 0, .ranks = 1, .zero = zero };
+    return 0;
+}
+void many_stop(struct many *w) { (void)w; }
+void many_abort(const struct many *w, int status) { (void)w; exit(status); }
+/* many.c: one rank alone */
+static int no_mpi(char *err, size_t errlen)
+{
+    snprintf(err, errlen, "this longhand was built without MPI (make build/longhand-mpi)");
+    return -1;
+}
+int many_fold(struct many *w, float *sum, float *g, size_t n, int first,
+              double mean_loss, double *loss, char *err, size_t errlen)
+{
+    (void)w, (void)sum, (void)g, (void)n, (void)first, (void)mean_loss, (void)loss;
+    return no_mpi(err, errlen);
+}
+int many_share(const struct many *w, double *x, int count, char *err, size_t errlen)
+{
+    (void)w, (void)x, (void)count;
+    return no_mpi(err, errlen);
+}
+/* many.c: one rank alone */
+int many_prepare(struct many *w, struct adamw *opt, float *params, size_t n,
+                 char *err, size_t errlen)
+{
+    (void)err, (void)errlen, (void)opt, (void)params;
+    w->lo = 0, w->hi = n;
+    return 0;
+}
+int many_update(const struct many *w, struct adamw *opt, float *params, float *grads,
+                size_t n, char *err, size_t errlen)
+{
+    (void)w, (void)opt, (void)params, (void)grads, (void)n;
+    return no_mpi(err, errlen);
+}
+int many_gather_state(const struct many *w, const struct adamw *opt, struct adamw *whole,
+                      size_t n, char *err, size_t errlen)
+{
+    (void)w, (void)n, (void)err, (void)errlen;
+    *whole = *opt;
+    return 0;
+}
+#endif

@@ -12,6 +12,8 @@ int cmd_init(int argc, char **argv);      /* a new model's checkpoint */
 /* commands.h: the commands */
 int cmd_step(int argc, char **argv);      /* one training step, every result */
 /* commands.h: the commands */
+int cmd_convert(int argc, char **argv);   /* checkpoint formats */
+/* commands.h: the commands */
 int cmd_train(int argc, char **argv);     /* train, checkpoint, resume */
 /* commands.h: the commands */
 int cmd_sample(int argc, char **argv);    /* generate from a prompt */

@@ -12,6 +12,8 @@ static const struct command commands[] = {
     /* main.c: command table */
     { "step", cmd_step, "one forward, backward and AdamW step, every result written" },
     /* main.c: command table */
+    { "convert", cmd_convert, "rewrite a checkpoint as llm.c's bf16 (v5) or fp32 (v3)" },
+    /* main.c: command table */
     { "train", cmd_train, "train a model on a text corpus, with checkpoints and resume" },
     /* main.c: command table */
     { "sample", cmd_sample, "generate text from a model and a prompt" },

@@ -1,8 +1,11 @@
+#include <errno.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include "many.h"
+#include "numbers.h"
 #ifdef LONGHAND_MPI
 #include <mpi.h>
 #endif
@@ -20,6 +23,88 @@ double many_ring_seconds(double bytes, int N, double alpha, double beta)
 double many_chain_seconds(double bytes, int N, double P, double alpha, double beta)
 {
     return N == 1 ? 0 : 2.0 * (N + P - 2) * (alpha + bytes / P * beta);
+}
+/* many.c: llm.c's bf16 checkpoints */
+uint16_t bf16_from_float(float x)
+{
+    uint32_t u;
+    memcpy(&u, &x, sizeof u);
+    if ((u & 0x7fffffffu) > 0x7f800000u)      /* NaN: keep the sign, make it quiet */
+        return (uint16_t)((u >> 16) | 0x0040u);
+    u += 0x7fffu + ((u >> 16) & 1u);
+    return (uint16_t)(u >> 16);
+}
+float float_from_bf16(uint16_t b)
+{
+    uint32_t u = (uint32_t)b << 16;
+    float x;
+    memcpy(&x, &u, sizeof x);
+    return x;
+}
+/* many.c: llm.c's bf16 checkpoints */
+int llmc_bf16_save(const struct gpt *m, const char *path, char *err, size_t errlen)
+{
+    const struct gpt_config *c = &m->config;
+    int header[CHECKPOINT_HEADER_INTS] = {
+        CHECKPOINT_MAGIC, LLMC_BF16_VERSION, c->max_seq_len, c->vocab_size,
+        c->num_layers, c->num_heads, c->channels, c->padded_vocab_size,
+    };
+    uint16_t *b = malloc((m->num_params ? m->num_params : 1) * sizeof *b);
+    if (!b)
+        return snprintf(err, errlen, "%s: out of memory", path), -1;
+    for (size_t i = 0; i < m->num_params; i++)
+        b[i] = bf16_from_float(m->params[i]);
+    int status = write_file_atomically(path, header, sizeof header, b,
+                                       m->num_params * sizeof *b, err, errlen);
+    free(b);
+    return status;
+}
+/* many.c: llm.c's bf16 checkpoints */
+int llmc_load(struct gpt *m, const char *path, char *err, size_t errlen)
+{
+    int header[CHECKPOINT_HEADER_INTS];
+    struct stat st;
+    const char *why = NULL;
+    FILE *f = fopen(path, "rb");
+    memset(m, 0, sizeof *m);
+    if (!f)
+        return snprintf(err, errlen, "%s: %s", path, strerror(errno)), -1;
+    if (fstat(fileno(f), &st) != 0 || fread(header, sizeof header, 1, f) != 1)
+        why = "too short to hold a checkpoint header";
+    else if (header[0] == CHECKPOINT_MAGIC && header[1] == CHECKPOINT_VERSION) {
+        fclose(f);
+        return gpt_load(m, path, err, errlen);
+    } else if (header[0] != CHECKPOINT_MAGIC || header[1] != LLMC_BF16_VERSION)
+        why = "not an llm.c checkpoint of version 3 or 5";
+    /* check the bf16 checkpoint's sizes, then read and widen its parameters */
+    struct gpt_config cfg = { .max_seq_len = header[2], .vocab_size = header[3],
+                              .num_layers = header[4], .num_heads = header[5],
+                              .channels = header[6], .padded_vocab_size = header[7] };
+    size_t sizes[NUM_PARAM_TENSORS], n = 0;
+    if (!why && !(why = gpt_config_error(&cfg))) {
+        param_sizes(&cfg, sizes);
+        n = layout_total(sizes, NUM_PARAM_TENSORS);
+        if (n == 0 || (unsigned long long)st.st_size
+                      != sizeof header + (unsigned long long)n * sizeof(uint16_t))
+            why = "its size does not match the sizes in its header";
+    }
+    if (!why && gpt_create(m, &cfg) != 0)
+        why = "out of memory";
+    /* read the bf16 parameters in blocks, widening each */
+    uint16_t block[4096];
+    for (size_t at = 0; !why && at < n; at += sizeof block / sizeof *block) {
+        size_t len = n - at < sizeof block / sizeof *block ? n - at : sizeof block / sizeof *block;
+        if (fread(block, sizeof *block, len, f) != len)
+            why = "cannot read the parameters";
+        for (size_t i = 0; !why && i < len; i++)
+            m->params[at + i] = float_from_bf16(block[i]);
+    }
+    fclose(f);
+    if (why) {
+        gpt_free(m);
+        snprintf(err, errlen, "%s: %s", path, why);
+    }
+    return why ? -1 : 0;
 }
 #ifdef LONGHAND_MPI
 /* many.c: the shards */

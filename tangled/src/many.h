@@ -1,7 +1,9 @@
 #ifndef LONGHAND_MANY_H
 #define LONGHAND_MANY_H
 #include <stddef.h>
+#include <stdint.h>
 #include "adamw.h"
+#include "gpt.h"
 
 /* many.h: the ranks of a run */
 struct many {
@@ -50,4 +52,15 @@ double many_ring_seconds(double bytes, int N, double alpha, double beta);
 /* Seconds for this chapter's fixed-order chain and broadcast in P chunks,
    eq. chain-cost. */
 double many_chain_seconds(double bytes, int N, double P, double alpha, double beta);
+/* many.h: llm.c's bf16 checkpoints */
+enum { LLMC_BF16_VERSION = 5 };
+/* x rounded to the nearest bfloat16, ties to even (eq. bf16-round). */
+uint16_t bf16_from_float(float x);
+/* The float a bfloat16 stands for, exactly. */
+float float_from_bf16(uint16_t b);
+/* many.h: llm.c's bf16 checkpoints */
+/* Write m as llm.c's version-5 checkpoint, bf16, atomically; 0, or -1 with err. */
+int llmc_bf16_save(const struct gpt *m, const char *path, char *err, size_t errlen);
+/* Read a version-3 (fp32) or version-5 (bf16) checkpoint into m. */
+int llmc_load(struct gpt *m, const char *path, char *err, size_t errlen);
 #endif

@@ -422,7 +422,10 @@ bench-mpi: build/longhand build/longhand-mpi data/bench-mpi.sh book/tsv2tex.awk 
 	mkdir -p build/tables
 	bash data/bench-mpi.sh build/longhand build/longhand-mpi $(BENCH_MPI_REPS) > build/bench/mpi.tsv
 	{ printf 'BenchMpiMachine\t%s, %s cores\n' "$$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)" "$$(nproc)"; \
-	  printf 'BenchMpiDate\t%s\n' "$$(date -u +%F)"; } > build/bench/mpi-values.tsv
+	  printf 'BenchMpiDate\t%s\n' "$$(date -u +%F)"; \
+	  awk -F'\t' '/shared memory/ { print "BenchMpiEfficiency\t" $$5 } \
+	               /TCP/ { print "BenchMpiEfficiencyTcp\t" $$5 }' build/bench/mpi.tsv; \
+	} > build/bench/mpi-values.tsv
 	awk -v mode=values -f book/tsv2tex.awk build/bench/mpi-values.tsv > build/tables/bench-mpi-values.tex
 	awk -f book/tsv2tex.awk build/bench/mpi.tsv > build/tables/bench-mpi.tex
 	rm -f build/longhand.pdf

@@ -202,6 +202,11 @@ static int save_run(const struct gpt *m, const struct adamw *opt,
         adamw_free(&whole);
     return status;
 }
+/* train.c: the run's micro-batches */
+int train_micro_batches(const struct train_options *o)
+{
+    return o->accum * (o->many ? o->many->ranks : 1);
+}
 /* train.c: the training loop */
 static int train_steps(struct gpt *m, struct adamw *opt, const struct train_data *d,
                        const struct train_options *o, volatile sig_atomic_t *stop,
@@ -211,7 +216,7 @@ static int train_steps(struct gpt *m, struct adamw *opt, const struct train_data
     int first = opt->t;
     /* find this process's place among the run's ranks */
     int rank = o->many ? o->many->rank : 0, ranks = o->many ? o->many->ranks : 1;
-    int place = o->many ? many_place(o->many) : 0, K = o->accum * ranks;
+    int place = o->many ? many_place(o->many) : 0, K = train_micro_batches(o);
     for (int s = opt->t; s < o->steps; s++) {
         double loss = 0;
         /* accumulate the gradients of the step's micro-batches into loss */

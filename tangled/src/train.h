@@ -54,4 +54,7 @@ struct train_options {
 int train_run(struct gpt *m, struct adamw *opt, const struct train_data *d,
               const struct train_options *o, volatile sig_atomic_t *stop,
               char *err, size_t errlen);
+/* train.h: the run's micro-batches */
+/* K: the micro-batches of one step over all the ranks, accum from each. */
+int train_micro_batches(const struct train_options *o);
 #endif

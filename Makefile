@@ -420,9 +420,11 @@ bench: $(BENCH_BIN) book/tsv2tex.awk book/bench-pivot.awk build/stamps/tables | 
 BENCH_MPI_REPS ?= 3
 bench-mpi: build/longhand build/longhand-mpi data/bench-mpi.sh book/tsv2tex.awk | build/bench
 	mkdir -p build/tables
+	cut -d' ' -f1 /proc/loadavg > build/bench/mpi-load   # the machine's load before the runs
 	bash data/bench-mpi.sh build/longhand build/longhand-mpi $(BENCH_MPI_REPS) > build/bench/mpi.tsv
 	{ printf 'BenchMpiMachine\t%s, %s cores\n' "$$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)" "$$(nproc)"; \
 	  printf 'BenchMpiDate\t%s\n' "$$(date -u +%F)"; \
+	  printf 'BenchMpiLoad\t%s\n' "$$(cat build/bench/mpi-load)"; \
 	  awk -F'\t' '/shared memory/ { print "BenchMpiEfficiency\t" $$5 } \
 	               /TCP/ { print "BenchMpiEfficiencyTcp\t" $$5 }' build/bench/mpi.tsv; \
 	} > build/bench/mpi-values.tsv

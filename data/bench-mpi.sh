@@ -14,7 +14,7 @@ export OMPI_MCA_btl_tcp_if_include=lo OMPI_MCA_oob_tcp_if_include=lo
 export OMPI_MCA_plm_rsh_agent=false OMPI_MCA_rmaps_base_oversubscribe=1
 # Threads that wait sleep: on a loaded machine, spinning threads wait for
 # partners the scheduler has put aside (as `make bench` does for sampling).
-export OMP_WAIT_POLICY=passive
+export OMP_WAIT_POLICY=passive OMPI_MCA_mpi_yield_when_idle=1
 root=$([ "$(id -u)" = 0 ] && echo --allow-run-as-root)
 args="--data c.txt --tokenizer t.bpe --init-config 4,4,128,64 --batch 8 --context 64
       --steps 8 --val-every 0 -o m.bin"

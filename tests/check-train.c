@@ -115,6 +115,35 @@ START_TEST(train_run_accumulates_the_mean_gradient)
 }
 END_TEST
 
+/* Accumulation is the fold of eq. fold: each micro-batch's gradient into a
+   zeroed buffer, added in order, then scaled; exactly, bit for bit, so that
+   N ranks (Chapter 16) can do the same additions. */
+START_TEST(accumulation_is_the_ordered_fold)
+{
+    enum { K = 3, B = 2, T = 8 };
+    float *got = one_step_gradients(B, K);
+    struct gpt m;
+    struct adamw opt;
+    new_model(&m, &opt);
+    char err[256];
+    float *sum = malloc(m.num_params * sizeof *sum);
+    for (int k = 0; k < K; k++) {
+        const int *batch = corpus + k * B * T;
+        gpt_zero_grad(&m);
+        ck_assert_int_eq(gpt_forward(&m, batch, batch + 1, B, T, err, sizeof err), 0);
+        gpt_backward(&m);
+        for (size_t i = 0; i < m.num_params; i++)
+            sum[i] = k == 0 ? m.grads[i] : sum[i] + m.grads[i];
+    }
+    for (size_t i = 0; i < m.num_params; i++)
+        sum[i] *= 1.0f / K;
+    ck_assert_mem_eq(got, sum, m.num_params * sizeof *sum);
+    free(got); free(sum);
+    adamw_free(&opt);
+    gpt_free(&m);
+}
+END_TEST
+
 START_TEST(accumulation_equals_one_large_batch)
 {
     struct gpt m;
@@ -428,7 +457,7 @@ static const struct { const char *args, *says; } changed[] = {
     { RESUME "--data c.txt --batch 1 --steps 4", "--batch was 2, now 1" },
     { RESUME "--data c.txt --batch 2 --steps 4 --lr 1e-3", "--lr was 0.000300000014, now 0.00100000005" },
     { RESUME "--data c.txt --batch 2 --steps 4 --warmup 2", "--warmup was 0, now 2" },
-    { RESUME "--data c.txt --batch 2 --steps 4 --accum 2", "--accum was 1, now 2" },
+    { RESUME "--data c.txt --batch 2 --steps 4 --accum 2", "(--accum times the ranks) were 1, now 2" },
     { RESUME "--data c.txt --batch 2 --steps 4 --min-lr 1e-5", "--min-lr was 0, now" },
     { RESUME "--data c.txt --batch 2 --steps 4 --seed 4", "--seed was 3, now 4" },
     { RESUME "--data d.txt --batch 2 --steps 4", "the corpus (--data) was" },
@@ -683,6 +712,7 @@ Suite *train_suite(void)
     tcase_add_test(pieces, schedule_at_key_steps);
     tcase_add_test(pieces, clipping_scales_to_exact_norm);
     tcase_add_test(pieces, accumulation_equals_one_large_batch);
+    tcase_add_test(pieces, accumulation_is_the_ordered_fold);
     tcase_add_test(pieces, train_run_accumulates_the_mean_gradient);
     tcase_add_test(pieces, malformed_states_are_refused);
     suite_add_tcase(s, pieces);

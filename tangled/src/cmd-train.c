@@ -10,6 +10,7 @@
 #include "support.h"
 #include "tokenizer.h"
 #include "train.h"
+#include "many.h"
 
 /* train command */
 static volatile sig_atomic_t train_stop;
@@ -28,6 +29,8 @@ struct train_command {
     int seed_given, new_schedule;
     double val_fraction;
     struct train_options o;
+    int zero;                  /* --zero */
+    struct many many;          /* the ranks of the run (Chapter 16) */
 };
 
 static int train_command_run(struct train_command *c);
@@ -48,6 +51,12 @@ static int train_command_run(struct train_command *c)
     char err[1024] = "";
     size_t n = 0;
     int vocab = 0;
+    /* join the run's ranks, or fail */
+    if (many_start(&c->many, c->zero, err, sizeof err) != 0) {
+        fprintf(stderr, "longhand train: %s\n", err);
+        return 1;
+    }
+    c->o.many = c->many.ranks > 1 ? &c->many : NULL;
     /* read the corpus, make the model, and train */
     int made = -1;
     if (train_claim_output(c, &lock, err, sizeof err) == 0
@@ -66,7 +75,7 @@ static int train_command_run(struct train_command *c)
         else if (check_room(c->o.out, (CHECKPOINT_HEADER_INTS + STATE_HEADER_INTS) * sizeof(int)
                               + 3ull * m.num_params * sizeof(float), err, sizeof err) != 0)
             ;
-        else if (c->log && !(log = train_open_log(c->log, opt.t, err, sizeof err)))
+        else if (c->log && c->many.rank == 0 && !(log = train_open_log(c->log, opt.t, err, sizeof err)))
             ;
         else {
             /* train with the stop signals caught, and say how it ended */
@@ -76,15 +85,27 @@ static int train_command_run(struct train_command *c)
             train_stop = 0;
             for (int i = 0; i < 3; i++)
                 sigaction(stop_signals[i], &sa, &old[i]);
-            c->o.progress = stderr;
+            c->o.progress = c->many.rank == 0 ? stderr : NULL;
             c->o.progress_on_terminal = isatty(2);
             c->o.log = log;
-            int r = train_run(&m, &opt, &d, &c->o, &train_stop, err, sizeof err);
+            /* give the ranks one starting state, and say what ZeRO saves */
+            int r = -1;
+            if (many_prepare(&c->many, &opt, m.params, m.num_params, err, sizeof err) == 0) {
+                if (c->many.ranks > 1 && c->many.rank == 0)
+                    fprintf(stderr, "longhand train: %d ranks, %d micro-batches a step%s\n",
+                            c->many.ranks, c->many.ranks * c->o.accum,
+                            c->many.zero ? ", AdamW's state sharded" : "");
+                if (c->many.ranks > 1 && c->many.zero && c->many.rank == 0)
+                    fprintf(stderr, "longhand train: m and v of %zu of %zu parameters on this rank, "
+                            "%.1f MiB saved per rank\n", opt.n, m.num_params,
+                            2.0 * (double)(m.num_params - opt.n) * sizeof(float) / 1048576);
+                r = train_run(&m, &opt, &d, &c->o, &train_stop, err, sizeof err);
+            }
             for (int i = 0; i < 3; i++)
                 sigaction(stop_signals[i], &old[i], NULL);
-            if (c->o.progress_on_terminal)
+            if (c->o.progress_on_terminal && c->many.rank == 0)
                 fputc('\n', stderr);
-            if (r == 1)
+            if (r == 1 && c->many.rank == 0)
                 fprintf(stderr, "longhand train: stopped by signal %d after step %d; %s written\n",
                         (int)train_stop, opt.t, c->o.out);
             status = r == 0 ? 0 : r == 1 ? 128 + (int)train_stop : 1;
@@ -99,6 +120,12 @@ static int train_command_run(struct train_command *c)
         usage_error("train", "%s", err);
     else if (status == 1 && err[0])
         fprintf(stderr, "longhand train: %s\n", err);
+    /* leave the run's ranks, ending them all after a failure */
+    if (status != 0 && status != 130 && c->many.ranks > 1 && (err[0] || c->many.rank == 0)) {
+        fflush(stderr);
+        many_abort(&c->many, status);
+    }
+    many_stop(&c->many);
     adamw_free(&opt);
     gpt_free(&m);
     free(ids);
@@ -307,6 +334,8 @@ int cmd_train(int argc, char **argv)
         { "new-schedule", 'N', CLI_FLAG, 0, 0, &c.new_schedule, "",
           .help = "resume --model with this command line's batch and schedule" },
         { "log", 'g', CLI_STRING, 0, 0, &c.log, "FILE", .help = "step, lr, loss, val as TSV" },
+        { "zero", 'z', CLI_FLAG, 0, 0, &c.zero, NULL,
+          .help = "under mpirun: shard AdamW's m and v over the ranks (ZeRO-1)" },
         { "output", 'o', CLI_STRING, 0, 0, &c.o.out, "FILE", .required = 1,
           .help = "the checkpoint; its optimiser state goes to FILE.state" },
         { 0 },

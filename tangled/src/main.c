@@ -21,7 +21,7 @@ static const struct command commands[] = {
     /* main.c: command table */
     { "inspect", cmd_inspect, "read a model: lens, heads, attribution, patching" },
     /* main.c: command table */
-    { "convert", cmd_convert, "convert a checkpoint to or from llama2.c's format" },
+    { "convert", cmd_convert, "convert a checkpoint: llama2.c's, llm.c's bf16 or fp32" },
     /* main.c: command table */
     { "bench", cmd_bench, "time a part of the program (bench matmul, ...)" },
 };

@@ -82,6 +82,8 @@ int trace_run(struct trace *t)
     trace_sample(t);
     /* trace.c: run each chapter's part */
     trace_llama(t);
+    /* trace.c: run each chapter's part */
+    trace_many(t);
     /* trace.c: free what the parts passed along */
     free(t->params);
     /* trace.c: free what the parts passed along */

@@ -67,4 +67,6 @@ void trace_adamw(struct trace *t);
 void trace_sample(struct trace *t);
 /* trace.h: each chapter's part */
 void trace_llama(struct trace *t);
+/* trace.h: each chapter's part */
+void trace_many(struct trace *t);
 #endif

@@ -29,6 +29,18 @@ static void scale_floats(float *g, size_t n, float s)
     for (size_t i = 0; i < n; i++)
         g[i] *= s;
 }
+/* train.c: scaling a buffer */
+/* sum = g if first, else sum += g, for i < n: one step of eq. fold. */
+static void fold_floats(float *sum, const float *g, size_t n, int first)
+{
+    if (first) {
+        memcpy(sum, g, n * sizeof *g);
+        return;
+    }
+    #pragma omp parallel for schedule(static)
+    for (size_t i = 0; i < n; i++)
+        sum[i] += g[i];
+}
 /* train.c: clipping */
 enum { NORM_BLOCK = 1 << 16, NORM_GROUP = 256 };
 
@@ -81,7 +93,8 @@ int train_record_changes(const struct train_record *was, const struct train_reco
     /* name each field of the record that changed */
     CHANGED(was->B != now->B, "--batch was %d, now %d", was->B, now->B)
     CHANGED(was->T != now->T, "--context was %d, now %d", was->T, now->T)
-    CHANGED(was->accum != now->accum, "--accum was %d, now %d", was->accum, now->accum)
+    CHANGED(was->accum != now->accum, "micro-batches a step (--accum times the ranks) "
+            "were %d, now %d", was->accum, now->accum)
     CHANGED(was->lr.max_lr != now->lr.max_lr, "--lr was %.9g, now %.9g",
             was->lr.max_lr, now->lr.max_lr)
     CHANGED(was->lr.min_lr != now->lr.min_lr, "--min-lr was %.9g, now %.9g",
@@ -208,7 +221,8 @@ int adamw_load(struct adamw *opt, const float *params, struct train_record *rec,
 /* train.c: optimiser state */
 struct train_record train_record_of(const struct train_options *o)
 {
-    return (struct train_record){ .B = o->B, .T = o->T, .accum = o->accum, .lr = o->lr,
+    return (struct train_record){ .B = o->B, .T = o->T, .accum = train_micro_batches(o),
+                                  .lr = o->lr,
                                   .seed = o->seed, .data = o->data_fingerprint,
                                   .tokenizer = o->tokenizer_fingerprint };
 }
@@ -345,7 +359,8 @@ static void report_step(const struct train_options *o, int s, double loss, doubl
     char val_text[32] = "-";
     if (!isnan(val))
         snprintf(val_text, sizeof val_text, "%.4f", val);
-    double eta = (o->steps - s - 1) * (double)o->accum * o->B * o->T / tokens_per_s;
+    double eta = (o->steps - s - 1) * (double)o->accum * (o->many ? o->many->ranks : 1)
+                 * o->B * o->T / tokens_per_s;
     fprintf(o->progress, "%sstep %d/%d  loss %.4f  val %s  %.0f tok/s  ETA %.0fs%s",
             o->progress_on_terminal ? "\r" : "", s + 1, o->steps, loss,
             val_text, tokens_per_s, eta, o->progress_on_terminal ? "   " : "\n");
@@ -359,50 +374,115 @@ static int save_training(const struct gpt *m, const struct adamw *opt,
     struct train_record rec = train_record_of(o);
     return o->out ? train_save(m, opt, &rec, o->out, err, errlen) : 0;
 }
+/* train.c: reporting and saving */
+static int save_run(const struct gpt *m, const struct adamw *opt,
+                    const struct train_options *o, char *err, size_t errlen)
+{
+    struct adamw whole;
+    if (!o->many || o->many->ranks == 1)
+        return save_training(m, opt, o, err, errlen);
+    if (many_gather_state(o->many, opt, &whole, m->num_params, err, errlen) != 0)
+        return -1;
+    int status = o->many->rank == 0 ? save_training(m, &whole, o, err, errlen) : 0;
+    if (whole.m != opt->m)
+        adamw_free(&whole);
+    return status;
+}
+/* train.c: the run's micro-batches */
+int train_micro_batches(const struct train_options *o)
+{
+    return o->accum * (o->many ? o->many->ranks : 1);
+}
+/* train.c: the training loop */
+static int train_steps(struct gpt *m, struct adamw *opt, const struct train_data *d,
+                       const struct train_options *o, volatile sig_atomic_t *stop,
+                       float *sum, char *err, size_t errlen)
+{
+    double start = omp_get_wtime();
+    int first = opt->t;
+    /* find this process's place among the run's ranks */
+    int rank = o->many ? o->many->rank : 0, ranks = o->many ? o->many->ranks : 1;
+    int place = o->many ? many_place(o->many) : 0, K = train_micro_batches(o);
+    for (int s = opt->t; s < o->steps; s++) {
+        double loss = 0;
+        /* accumulate the gradients of the step's micro-batches into loss */
+        for (int j = 0; j < o->accum; j++) {
+            long k = ((long)s * o->accum + j) * ranks + place;  /* the run's micro-batch */
+            const int *batch = batch_at(d->train, d->n_train, o->B, o->T, k);
+            gpt_zero_grad(m);
+            if (gpt_forward(m, batch, batch + 1, o->B, o->T, err, errlen) != 0)
+                return -1;
+            gpt_backward(m);
+            /* fold micro-batch j's gradient and loss into sum and loss */
+            if (ranks > 1) {
+                if (many_fold(o->many, sum, m->grads, m->num_params, j == 0, m->mean_loss, &loss,
+                              err, errlen) != 0)
+                    return -1;
+            } else if (sum) {
+                fold_floats(sum, m->grads, m->num_params, j == 0);
+                loss += m->mean_loss;
+            } else
+                loss += m->mean_loss;
+        }
+        /* scale the fold by 1/K into the gradient buffer */
+        loss /= K;
+        if (sum && rank == 0) {
+            float scale = 1.0f / (float)K;
+            #pragma omp parallel for schedule(static)
+            for (size_t i = 0; i < m->num_params; i++)
+                m->grads[i] = sum[i] * scale;
+        }
+        /* clip the gradient, stopping if it or the loss is not finite */
+        double norm = rank == 0 ? clip_global_norm(m->grads, m->num_params, o->grad_clip) : 0;
+        int stopping = stop && *stop;
+        /* give every rank rank 0's loss, norm and stop request */
+        if (ranks > 1) {
+            double shared[3] = { loss, norm, stopping };
+            if (many_share(o->many, shared, 3, err, errlen) != 0)
+                return -1;
+            loss = shared[0], norm = shared[1], stopping = shared[2] != 0;
+        }
+        if (!isfinite(loss) || !isfinite(norm)) {
+            snprintf(err, errlen, "step %d: the %s is not finite; stopping, the last "
+                     "checkpoint kept", s + 1, isfinite(loss) ? "gradient" : "loss");
+            if (rank != 0)
+                err[0] = '\0';   /* rank 0 says it for all */
+            return -1;
+        }
+        opt->h.lr = lr_at(&o->lr, s);
+        /* update the parameters, on every rank */
+        if (ranks == 1)
+            adamw_update(opt, m->params, m->grads);
+        else if (many_update(o->many, opt, m->params, m->grads, m->num_params, err, errlen) != 0)
+            return -1;
+        /* validate, report and checkpoint after step s */
+        int last = s + 1 == o->steps;
+        double val = NAN;
+        if (rank == 0 && o->val_every > 0 && o->val_batches > 0 && d->n_val > (long)o->B * o->T
+            && ((s + 1) % o->val_every == 0 || last)
+            && isnan(val = validation_loss(m, d, o, err, errlen)))
+            return -1;
+        report_step(o, s, loss, val, opt->h.lr, (double)(s + 1 - first) * K * o->B * o->T
+                    / (omp_get_wtime() - start));
+        if (o->checkpoint_every > 0 && (s + 1) % o->checkpoint_every == 0 && !last
+            && save_run(m, opt, o, err, errlen) != 0)
+            return -1;
+        if (stopping && !last)
+            return save_run(m, opt, o, err, errlen) == 0 ? 1 : -1;
+    }
+    return save_run(m, opt, o, err, errlen);
+}
 /* train.c: the training loop */
 int train_run(struct gpt *m, struct adamw *opt, const struct train_data *d,
               const struct train_options *o, volatile sig_atomic_t *stop,
               char *err, size_t errlen)
 {
-    double start = omp_get_wtime();
-    int first = opt->t;
-    for (int s = opt->t; s < o->steps; s++) {
-        double loss = 0;
-        /* accumulate the gradients of the step's micro-batches into loss */
-        gpt_zero_grad(m);
-        for (int k = 0; k < o->accum; k++) {
-            const int *batch = batch_at(d->train, d->n_train, o->B, o->T, (long)s * o->accum + k);
-            if (gpt_forward(m, batch, batch + 1, o->B, o->T, err, errlen) != 0)
-                return -1;
-            gpt_backward(m);
-            loss += m->mean_loss;
-        }
-        loss /= o->accum;
-        if (o->accum > 1)
-            scale_floats(m->grads, m->num_params, 1.0f / (float)o->accum);
-        /* clip the gradient, stopping if it or the loss is not finite */
-        double norm = clip_global_norm(m->grads, m->num_params, o->grad_clip);
-        if (!isfinite(loss) || !isfinite(norm)) {
-            snprintf(err, errlen, "step %d: the %s is not finite; stopping, the last "
-                     "checkpoint kept", s + 1, isfinite(loss) ? "gradient" : "loss");
-            return -1;
-        }
-        opt->h.lr = lr_at(&o->lr, s);
-        adamw_update(opt, m->params, m->grads);
-        /* validate, report and checkpoint after step s */
-        int last = s + 1 == o->steps;
-        double val = NAN;
-        if (o->val_every > 0 && o->val_batches > 0 && d->n_val > (long)o->B * o->T
-            && ((s + 1) % o->val_every == 0 || last)
-            && isnan(val = validation_loss(m, d, o, err, errlen)))
-            return -1;
-        report_step(o, s, loss, val, opt->h.lr, (double)(s + 1 - first) * o->accum * o->B * o->T
-                    / (omp_get_wtime() - start));
-        if (o->checkpoint_every > 0 && (s + 1) % o->checkpoint_every == 0 && !last
-            && save_training(m, opt, o, err, errlen) != 0)
-            return -1;
-        if (stop && *stop && !last)
-            return save_training(m, opt, o, err, errlen) == 0 ? 1 : -1;
-    }
-    return save_training(m, opt, o, err, errlen);
+    int ranks = o->many ? o->many->ranks : 1, rank = o->many ? o->many->rank : 0;
+    float *sum = NULL;
+    if ((long)o->accum * ranks > 1 && rank == 0
+        && !(sum = malloc(m->num_params * sizeof *sum)))
+        return snprintf(err, errlen, "out of memory"), -1;
+    int status = train_steps(m, opt, d, o, stop, sum, err, errlen);
+    free(sum);
+    return status;
 }

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include "adamw.h"
 #include "gpt.h"
+#include "many.h"
 
 /* train.h: the schedule */
 struct lr_schedule {
@@ -86,6 +87,7 @@ struct train_options {
     FILE *log;                 /* TSV: step, lr, loss, val loss; or NULL */
     uint64_t seed;             /* for the record: the new model's seed, */
     uint64_t data_fingerprint, tokenizer_fingerprint; /* and what the ids came from */
+    struct many *many;         /* the run's ranks (Chapter 16); NULL: one process */
 };
 /* train.h: the training loop */
 /* Train m with opt from step opt->t up to o->steps, checkpointing to o->out.
@@ -95,4 +97,7 @@ struct train_options {
 int train_run(struct gpt *m, struct adamw *opt, const struct train_data *d,
               const struct train_options *o, volatile sig_atomic_t *stop,
               char *err, size_t errlen);
+/* train.h: the run's micro-batches */
+/* K: the micro-batches of one step over all the ranks, accum from each. */
+int train_micro_batches(const struct train_options *o);
 #endif

@@ -39,9 +39,11 @@ check "2 ranks x accum 2 = accum 4"   eval 'mpi 2 train $common $new --steps 4 -
 check "ZeRO-1: the same bytes"        eval 'mpi 2 train $common $new --steps 4 --zero -o zero.bin && same one-a2.bin zero.bin'
 check "ZeRO-1 reports its saving"     grep -q "saved per rank" "ZeRO-1: the same bytes.out"
 check "resume: 2 ranks, then 1"       eval 'mpi 2 train $common $new --steps 2 -o r.bin \
-  && "$one" train $common --steps 4 --accum 2 --model r.bin -o r.bin && same one-a2.bin r.bin'
+  && "$one" train $common --steps 4 --accum 2 --new-schedule --model r.bin -o r.bin \
+  && same one-a2.bin r.bin'
 check "resume: 1 process, then 2 ranks with ZeRO" eval '"$one" train $common $new --steps 2 --accum 2 -o s.bin \
-  && mpi 2 train $common --steps 4 --zero --model s.bin -o s.bin && same one-a2.bin s.bin'
+  && mpi 2 train $common --steps 4 --zero --new-schedule --model s.bin -o s.bin \
+  && same one-a2.bin s.bin'
 
 # A rank killed in the middle of a run: the run ends with an error, and the
 # checkpoint it leaves is whole, so a new run resumes from it.
@@ -61,7 +63,7 @@ killed() {
   local t
   t=$(od -An -t d4 -j 8 -N 4 k.bin.state | tr -d ' ')
   echo "the checkpoint left is at step $t"
-  [ "$t" -ge 1 ] && "$one" train $common --steps $((t + 1)) --model k.bin -o k2.bin
+  [ "$t" -ge 1 ] && "$one" train $common --steps $((t + 1)) --new-schedule --model k.bin -o k2.bin
 }
 check "a killed rank stops the run, the checkpoint whole" killed
 

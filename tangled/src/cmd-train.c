@@ -138,6 +138,8 @@ static int train_command_run(struct train_command *c)
 static int train_claim_output(const struct train_command *c, int *lock, char *err,
                               size_t errlen)
 {
+    if (c->many.rank != 0)
+        return 0;
     if ((*lock = lock_output(c->o.out, err, errlen)) < 0)
         return -1;
     int finished = train_recover(c->o.out, err, errlen);

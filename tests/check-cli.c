@@ -127,7 +127,8 @@ static const char *const commands[] = {
     "trace", "tokenizer train", "tokenizer encode", "tokenizer decode", "tokenizer bench",
     "init", "step", "train", "sample", "bench matmul", "bench attention", "bench train",
     "bench sample", "baseline", "inspect lens", "inspect heads", "inspect dla",
-    "inspect patch", "inspect attention", "inspect induction",
+    "inspect patch", "inspect attention", "inspect induction", "transcoder train",
+    "transcoder eval", "transcoder features",
 };
 
 START_TEST(every_command_has_help_and_refuses_unknown_options)

@@ -21,5 +21,7 @@ int cmd_sample(int argc, char **argv);    /* generate from a prompt */
 /* commands.h: the commands */
 int cmd_inspect(int argc, char **argv);   /* lens, heads, dla, patch, attention, ... */
 /* commands.h: the commands */
+int cmd_transcoder(int argc, char **argv); /* train, eval, features */
+/* commands.h: the commands */
 int cmd_bench(int argc, char **argv);     /* time parts of the program */
 #endif

@@ -21,6 +21,8 @@ static const struct command commands[] = {
     /* main.c: command table */
     { "inspect", cmd_inspect, "read a model: lens, heads, attribution, patching" },
     /* main.c: command table */
+    { "transcoder", cmd_transcoder, "train transcoders of a model's MLPs; read their features" },
+    /* main.c: command table */
     { "bench", cmd_bench, "time a part of the program (bench matmul, ...)" },
 };
 enum { NUM_COMMANDS = sizeof commands / sizeof commands[0] };

@@ -379,7 +379,8 @@ corpus-gutenberg: | build/corpus
 # One transcoder per block of the book's model, trained on its MLPs' inputs
 # and outputs over the training text, measured on the validation text; then
 # the top contexts of a sample of one block's features, chosen by the rule
-# of the chapter (the first few by index that fire at all).  A target of its
+# of the chapter (the first few by index that fire at all), and the
+# attribution graph of the sampling prompt of chapter 12.  A target of its
 # own: it follows the model and the transcoders' code, never the prose.
 TC_STEPS       := 150
 TC_BATCH       := 8
@@ -395,7 +396,9 @@ TC_MODEL       := build/corpus/kjv-model.bin
 TC_FILE        := build/corpus/kjv-transcoders.bin
 $(TC_MODEL): build/stamps/tables ;
 build/stamps/transcoders: $(TC_MODEL) $(KJV_VAL) tangled/src/transcoder.c tangled/src/transcoder.h \
-                          tangled/src/cmd-transcoder.c book/tsv2tex.awk | build/longhand build/stamps
+                          tangled/src/cmd-transcoder.c tangled/src/attribute.c \
+                          tangled/src/attribute.h tangled/src/cmd-attribute.c book/tsv2tex.awk \
+                          | build/longhand build/stamps
 	rm -rf build/circuits.new; mkdir -p build/circuits.new build/tables
 	build/longhand transcoder train --model $(TC_MODEL) --tokenizer build/corpus/kjv.bpe \
 	  --data $(KJV_MIXED) --steps $(TC_STEPS) --batch $(TC_BATCH) --lr $(TC_LR) \
@@ -417,6 +420,11 @@ build/stamps/transcoders: $(TC_MODEL) $(KJV_VAL) tangled/src/transcoder.c tangle
 	  awk -F'\t' '$$1 == "all" { printf "TcMeanFVU\t%s\nTcMeanLZero\t%s\nTcAllAgreement\t%s\n", \
 	    $$2, $$3, $$5 }' build/circuits.new/report.tsv; \
 	} | awk -v mode=values -f book/tsv2tex.awk > build/circuits.new/circuits-values.tex
+	build/longhand attribute --model $(TC_MODEL) --tokenizer build/corpus/kjv.bpe \
+	  --transcoder $(TC_FILE) --prompt '$(BOOK_SAMPLE_PROMPT)' -o build/corpus/kjv-graph.json \
+	  | awk -F'\t' '{ n = $$1; sub(/worst miss/, "miss", n); \
+	    printf "TcGraph%s\t%s\n", toupper(substr(n, 1, 1)) substr(n, 2), $$2 }' \
+	  | awk -v mode=values -f book/tsv2tex.awk > build/circuits.new/circuits-graph-values.tex
 	for f in build/circuits.new/*.tex; do cpif build/tables/$${f##*/} < "$$f"; done
 	rm -rf build/circuits.new; touch $@
 

@@ -296,7 +296,7 @@ static int transcoder_features_cmd(int argc, char **argv)
             shown++;
             for (int r = 0; r < top && best[(size_t)f * top + r].position >= 0; r++) {
                 const struct feature_context *fc = &best[(size_t)f * top + r];
-                printf("%d\t%d\t%.4f\t%d\t%.3f\t", layer, f, (double)fires[f] / (double)rows_tokens,
+                printf("%d\t%d\t%.3g\t%d\t%.3f\t", layer, f, (double)fires[f] / (double)rows_tokens,
                        r + 1, fc->activation);
                 print_context(&in, fc->position, window);
                 putchar('\n');

@@ -132,7 +132,7 @@ int transcoder_save(const struct transcoder *tcs, int n, const char *path, char 
         return snprintf(err, errlen, "cannot save %d transcoders", n), -1;
     for (int k = 1; k < n; k++)
         if (tcs[k].C != tcs[0].C || tcs[k].F != tcs[0].F || tcs[k].layer <= tcs[k - 1].layer)
-            return snprintf(err, errlen, "transcoders of different sizes or blocks out of order"), -1;
+            return snprintf(err, errlen, "transcoders of different sizes or out of order"), -1;
     size_t P = tcs[0].num_params, head_bytes = (TRANSCODER_HEADER_INTS + (size_t)n) * 4;
     int32_t *head = calloc(TRANSCODER_HEADER_INTS + (size_t)n, 4);
     float *body = malloc((size_t)n * P * sizeof *body);

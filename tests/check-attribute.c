@@ -43,7 +43,7 @@ START_TEST(incoming_weights_and_bias_sum_to_every_input)
     char err[256];
     int tokens[T] = { 3, 14, 15, 9, 26, 5 }, features = 0, logits = 0;
     make_model(&m, tcs);
-    ck_assert_int_eq(attribute_graph(&m, tcs, 2, tokens, T, 5, 0.99, &g, err, sizeof err), 0);
+    ck_assert_int_eq(attribute_graph(&m, tcs, 2, tokens, T, -1, 5, 0.99, &g, err, sizeof err), 0);
     double *in = calloc((size_t)g.n_nodes, sizeof *in), *scale = calloc((size_t)g.n_nodes, sizeof *scale);
     for (int e = 0; e < g.n_edges; e++) {
         ck_assert_int_lt(g.edges[e].source, g.edges[e].target);
@@ -81,9 +81,9 @@ START_TEST(refuses_transcoders_that_do_not_fit)
     char err[256];
     int tokens[T] = { 1, 2, 3, 4, 5, 6 };
     make_model(&m, tcs);
-    ck_assert_int_eq(attribute_graph(&m, tcs, 1, tokens, T, 5, 0.9, &g, err, sizeof err), -1);
+    ck_assert_int_eq(attribute_graph(&m, tcs, 1, tokens, T, -1, 5, 0.9, &g, err, sizeof err), -1);
     tcs[1].layer = 0;
-    ck_assert_int_eq(attribute_graph(&m, tcs, 2, tokens, T, 5, 0.9, &g, err, sizeof err), -1);
+    ck_assert_int_eq(attribute_graph(&m, tcs, 2, tokens, T, -1, 5, 0.9, &g, err, sizeof err), -1);
     for (int l = 0; l < 2; l++)
         transcoder_free(&tcs[l]);
     gpt_free(&m);
@@ -159,6 +159,13 @@ START_TEST(command_writes_a_graph_whose_sums_hold)
         transcoder_free(&tcs[l]);
     gpt_free(&m);
     ck_assert_int_eq(longhand_io(&io, "attribute -m m.bin -t t.bpe -x tc.bin -o g.json"), 2);
+    /* --target: one logit node, that token's */
+    ck_assert_int_eq(longhand_io(&io, "attribute -m m.bin -t t.bpe -x tc.bin --prompt 'God' "
+                                 "--target e -o g.json"), 0);
+    ck_assert_ptr_nonnull(strstr(out, "logits\t1\n"));
+    ck_assert_int_eq(longhand_io(&io, "attribute -m m.bin -t t.bpe -x tc.bin --prompt 'God' "
+                                 "--target 'not one token' -o g.json"), 1);
+    ck_assert_ptr_nonnull(strstr(err, "not one token"));
     char cmd[700];
     snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
     ck_assert_int_eq(system(cmd), 0);

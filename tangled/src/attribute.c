@@ -291,11 +291,13 @@ void attr_graph_free(struct attr_graph *g)
 }
 
 int attribute_graph(struct gpt *m, const struct transcoder *tcs, int n_tcs, const int *tokens,
-                    int T, int max_logits, double coverage, struct attr_graph *g, char *err,
-                    size_t errlen)
+                    int T, int target, int max_logits, double coverage,
+                    struct attr_graph *g, char *err, size_t errlen)
 {
     int L = m->config.num_layers, C = m->config.channels, V = m->config.vocab_size;
     memset(g, 0, sizeof *g);
+    if (target >= V)
+        return snprintf(err, errlen, "the target %d is not a token of the model", target), -1;
     if (n_tcs != L || max_logits < 1)
         return snprintf(err, errlen, "want one transcoder for each of the %d blocks", L), -1;
     for (int l = 0; l < L; l++)
@@ -329,8 +331,16 @@ int attribute_graph(struct gpt *m, const struct transcoder *tcs, int n_tcs, cons
             }
             row[F] = add_node(g, (struct attr_node){ ATTR_ERROR, l, t, -1, 1, 0, 0, 0 });
         }
-    int n_logits = pick_logits(m->act[ACT_LOGITS] + (size_t)(T - 1) * V, V, max_logits, coverage,
-                               ids, probs);
+    const float *last = m->act[ACT_LOGITS] + (size_t)(T - 1) * V;
+    int n_logits = pick_logits(last, V, max_logits, coverage, ids, probs);
+    if (target >= 0) {   /* the target alone, with its probability */
+        double zmax = last[0], sum = 0;
+        for (int i = 1; i < V; i++)
+            zmax = fmax(zmax, last[i]);
+        for (int i = 0; i < V; i++)
+            sum += exp(last[i] - zmax);
+        ids[0] = target, probs[0] = exp(last[target] - zmax) / sum, n_logits = 1;
+    }
     for (int k = 0; k < n_logits; k++)
         add_node(g, (struct attr_node){ ATTR_LOGIT, L, T - 1, ids[k], probs[k],
                                         m->act[ACT_LOGITS][(size_t)(T - 1) * V + ids[k]], 0, 0 });

@@ -26,12 +26,13 @@ struct attr_graph {
     struct attr_edge *edges;
 };
 /* The unpruned attribution graph of tokens[0..T) for m with transcoders
-   tcs[0..L) (one per block, in order): the most probable next tokens at the
-   last position, at most max_logits, covering a probability of at least
-   coverage, are the logit nodes.  0, or -1 with a reason in err. */
+   tcs[0..L) (one per block, in order): the logit nodes are token target at
+   the last position if target >= 0, else the most probable next tokens
+   there, at most max_logits, until they cover a probability of coverage.
+   0, or -1 with a reason in err. */
 int attribute_graph(struct gpt *m, const struct transcoder *tcs, int n_tcs, const int *tokens,
-                    int T, int max_logits, double coverage, struct attr_graph *g, char *err,
-                    size_t errlen);
+                    int T, int target, int max_logits, double coverage,
+                    struct attr_graph *g, char *err, size_t errlen);
 void attr_graph_free(struct attr_graph *g);
 /* attribute.h: the graph */
 /* The replacement and completeness scores of an unpruned graph. */

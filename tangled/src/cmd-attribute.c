@@ -72,6 +72,7 @@ static void report_graph(const struct attr_graph *g)
 int cmd_attribute(int argc, char **argv)
 {
     const char *model = NULL, *tokenizer = NULL, *path = NULL, *prompt = NULL, *out = NULL;
+    const char *target = NULL;
     int max_logits = 10;
     double coverage = 0.95;
     /* the options of attribute */
@@ -82,6 +83,8 @@ int cmd_attribute(int argc, char **argv)
         { "transcoder", 'x', CLI_STRING, 0, 0, &path, "FILE", .required = 1,
           .help = "one transcoder for every block" },
         { "prompt", 'p', CLI_STRING, 0, 0, &prompt, "TEXT", .required = 1, .help = "the input" },
+        { "target", 0, CLI_STRING, 0, 0, &target, "TOKEN",
+          .help = "the one logit node: this token's (its text)" },
         { "logits", 'k', CLI_INT, 1, 1000, &max_logits, "K", .help = "at most K logit nodes" },
         { "coverage", 0, CLI_DOUBLE, 0, 1, &coverage, "P",
           .help = "logits until their probability reaches P" },
@@ -101,18 +104,21 @@ int cmd_attribute(int argc, char **argv)
     struct transcoder *tcs = NULL;
     struct attr_graph g = { 0 };
     int n = 0, status = 1, ids[GPT_MAX_CONTEXT];
-    size_t len = strlen(prompt), T = 0;
-    int32_t *enc = malloc((len + 1) * sizeof *enc);
+    size_t len = strlen(prompt), T = 0, n_target = 0;
+    int32_t *enc = malloc((len + (target ? strlen(target) : 0) + 1) * sizeof *enc);
     if (gpt_load(&m, model, err, sizeof err) == 0 && (tok = tokenizer_load(tokenizer, err, sizeof err))
         && transcoder_load(path, &tcs, &n, err, sizeof err) == 0 && enc) {
         if (tokenizer_encode(tok, (const unsigned char *)prompt, len, enc, &T) != 0 || T < 1
             || T > (size_t)m.config.max_seq_len)
             snprintf(err, sizeof err, "the prompt is not 1 to %d tokens", m.config.max_seq_len);
+        else if (target && (tokenizer_encode(tok, (const unsigned char *)target, strlen(target),
+                                             enc + T, &n_target) != 0 || n_target != 1))
+            snprintf(err, sizeof err, "--target: '%s' is not one token", target);
         else {
             for (size_t i = 0; i < T; i++)
                 ids[i] = enc[i];
-            if (attribute_graph(&m, tcs, n, ids, (int)T, max_logits, coverage, &g, err,
-                                sizeof err) == 0
+            if (attribute_graph(&m, tcs, n, ids, (int)T, target ? enc[T] : -1, max_logits, coverage,
+                                &g, err, sizeof err) == 0
                 && write_graph(&g, out, err, sizeof err) == 0) {
                 report_graph(&g);
                 status = fflush(stdout) != 0;

@@ -425,6 +425,59 @@ train-llama: build/stamps/tables
 corpus-gutenberg: | build/corpus
 	curl -fL https://www.gutenberg.org/cache/epub/1342/pg1342.txt -o build/corpus/gutenberg.txt
 
+## the transcoders of chapter 14 ############################################
+# One transcoder per block of the book's model, trained on its MLPs' inputs
+# and outputs over the training text, measured on the validation text; then
+# the top contexts of a sample of one block's features, chosen by the rule
+# of the chapter (the first few by index that fire at all), and the
+# attribution graph of the sampling prompt of chapter 12.  A target of its
+# own: it follows the model and the transcoders' code, never the prose.
+TC_STEPS       := 150
+TC_BATCH       := 8
+TC_LR          := 2e-3
+TC_LAMBDA      := 0.1
+TC_VAL_BATCHES := 4
+TC_SHOWN_BLOCK := 2
+TC_SHOWN_FEATURES := 4
+TC_SHOWN_TOP   := 3
+TC_WINDOW      := 24
+TC_FEATURES     = $$((4 * $(word 3,$(subst $(comma), ,$(BOOK_TRAIN_MODEL)))))
+TC_MODEL       := build/corpus/kjv-model.bin
+TC_FILE        := build/corpus/kjv-transcoders.bin
+$(TC_MODEL): build/stamps/tables ;
+build/stamps/transcoders: $(TC_MODEL) $(KJV_VAL) tangled/src/transcoder.c tangled/src/transcoder.h \
+                          tangled/src/cmd-transcoder.c tangled/src/attribute.c \
+                          tangled/src/attribute.h tangled/src/cmd-attribute.c book/tsv2tex.awk \
+                          | build/longhand build/stamps
+	rm -rf build/circuits.new; mkdir -p build/circuits.new build/tables
+	build/longhand transcoder train --model $(TC_MODEL) --tokenizer build/corpus/kjv.bpe \
+	  --data $(KJV_MIXED) --steps $(TC_STEPS) --batch $(TC_BATCH) --lr $(TC_LR) \
+	  --lambda $(TC_LAMBDA) --seed 1 --val $(KJV_VAL) --val-batches $(TC_VAL_BATCHES) \
+	  --log build/circuits.new/log.tsv -o $(TC_FILE) > build/circuits.new/report.tsv
+	awk -F'\t' 'NR == 1 { print "block\tFVU\t$$L_0$$\tdead\tagreement"; next } { print }' \
+	  build/circuits.new/report.tsv | awk -f book/tsv2tex.awk > build/circuits.new/circuits-report.tex
+	build/longhand transcoder features --model $(TC_MODEL) --tokenizer build/corpus/kjv.bpe \
+	  --data $(KJV_VAL) --transcoder $(TC_FILE) --layer $(TC_SHOWN_BLOCK) \
+	  --alive $(TC_SHOWN_FEATURES) --top $(TC_SHOWN_TOP) --window $(TC_WINDOW) \
+	  > build/circuits.new/features.tsv
+	awk -F'\t' 'NR == 1 { print "feature\tfires\tactivation\tcontext"; next } \
+	  { c = $$6; if (c !~ /`/) c = "`" c "`"; print $$2 "\t" $$3 "\t" $$5 "\t" c }' \
+	  build/circuits.new/features.tsv | awk -f book/tsv2tex.awk > build/circuits.new/circuits-features.tex
+	{ printf 'TcFeatures\t%d\nTcSteps\t%d\nTcBatch\t%d\nTcLR\t%s\nTcLambda\t%s\n' \
+	    $(TC_FEATURES) $(TC_STEPS) $(TC_BATCH) $(TC_LR) $(TC_LAMBDA); \
+	  printf 'TcValRows\t%d\nTcShownBlock\t%d\nTcShownFeatures\t%d\nTcShownTop\t%d\n' \
+	    $$(($(TC_BATCH) * $(TC_VAL_BATCHES))) $(TC_SHOWN_BLOCK) $(TC_SHOWN_FEATURES) $(TC_SHOWN_TOP); \
+	  awk -F'\t' '$$1 == "all" { printf "TcMeanFVU\t%s\nTcMeanLZero\t%s\nTcAllAgreement\t%s\n", \
+	    $$2, $$3, $$5 }' build/circuits.new/report.tsv; \
+	} | awk -v mode=values -f book/tsv2tex.awk > build/circuits.new/circuits-values.tex
+	build/longhand attribute --model $(TC_MODEL) --tokenizer build/corpus/kjv.bpe \
+	  --transcoder $(TC_FILE) --prompt '$(BOOK_SAMPLE_PROMPT)' -o build/corpus/kjv-graph.json \
+	  | awk -F'\t' '{ n = $$1; sub(/worst miss/, "miss", n); \
+	    printf "TcGraph%s\t%s\n", toupper(substr(n, 1, 1)) substr(n, 2), $$2 }' \
+	  | awk -v mode=values -f book/tsv2tex.awk > build/circuits.new/circuits-graph-values.tex
+	for f in build/circuits.new/*.tex; do cpif build/tables/$${f##*/} < "$$f"; done
+	rm -rf build/circuits.new; touch $@
+
 build/figures/%.pdf: figures/%.tikz figures/driver.tex figures/style.tex book/fonts.tex \
                      build/stamps/tables | build/figures
 	cd build && $(TEXENV) pdflatex -interaction=batchmode -halt-on-error \
@@ -450,7 +503,8 @@ build/stamps/weave: $(NW) book/split-weave.awk | build/stamps build/woven
 	rm -rf build/weave.new; touch $@
 
 BOOK_INPUTS := book/longhand.tex book/style.tex book/fonts.tex book/longhand.bib book/instructors.tex \
-               build/stamps/weave build/stamps/tables build/tables/graded.tex $(FIGURES)
+               build/stamps/weave build/stamps/tables build/stamps/transcoders \
+               build/tables/graded.tex $(FIGURES)
 # ANSWERS=0 makes the student edition, build/longhand-student.pdf: the same
 # book without the answers and the instructor's guide.
 ANSWERS ?= 1

@@ -128,6 +128,7 @@ static const char *const commands[] = {
     "init", "step", "train", "sample", "bench matmul", "bench attention", "bench train",
     "bench sample", "baseline", "inspect lens", "inspect heads", "inspect dla",
     "inspect patch", "inspect attention", "inspect induction", "convert", "bench memory",
+    "transcoder train", "transcoder eval", "transcoder features", "attribute",
 };
 
 START_TEST(every_command_has_help_and_refuses_unknown_options)

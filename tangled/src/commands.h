@@ -23,5 +23,9 @@ int cmd_inspect(int argc, char **argv);   /* lens, heads, dla, patch, attention,
 /* commands.h: the commands */
 int cmd_convert(int argc, char **argv);   /* checkpoint formats */
 /* commands.h: the commands */
+int cmd_transcoder(int argc, char **argv); /* train, eval, features */
+/* commands.h: the commands */
+int cmd_attribute(int argc, char **argv);  /* an attribution graph */
+/* commands.h: the commands */
 int cmd_bench(int argc, char **argv);     /* time parts of the program */
 #endif

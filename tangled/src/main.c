@@ -23,6 +23,10 @@ static const struct command commands[] = {
     /* main.c: command table */
     { "convert", cmd_convert, "convert a checkpoint: llama2.c's, llm.c's bf16 or fp32" },
     /* main.c: command table */
+    { "transcoder", cmd_transcoder, "train transcoders of a model's MLPs; read their features" },
+    /* main.c: command table */
+    { "attribute", cmd_attribute, "the attribution graph of one prompt, as JSON" },
+    /* main.c: command table */
     { "bench", cmd_bench, "time a part of the program (bench matmul, ...)" },
 };
 enum { NUM_COMMANDS = sizeof commands / sizeof commands[0] };

@@ -67,7 +67,7 @@ LATEXMK := latexmk -pdf -interaction=nonstopmode -halt-on-error -file-line-error
 # (book/longhand.bib, which latexmk hands to BibTeX) are found from there.
 TEXENV  := TEXINPUTS=.:../book//:..: BIBINPUTS=../book: max_print_line=1000
 
-.PHONY: all help deps tangle build tables book chapters test sanitize \
+.PHONY: all help deps tangle build tables book chapters test test-html sanitize \
         check-tangle lint png clean gpt2-tokenizer gpt2-parity bench-tokenizer bench \
         train-long corpus corpus-gutenberg grade grade-selftest
 all: book test
@@ -81,6 +81,7 @@ help:
 	@echo 'make book ANSWERS=0  typeset build/longhand-student.pdf, the student edition (no answers)'
 	@echo 'make chapters      one PDF per chapter in build/chapters/, each with its own answers (-j safe)'
 	@echo 'make test          run the Check suites'
+	@echo 'make test-html     the attention page rendered in headless Chromium'
 	@echo 'make sanitize      run the Check suites under AddressSanitizer and UBSan'
 	@echo 'make grade EX=N.M  grade exercise N.M: exercises/N.M-*.c against its hidden tests'
 	@echo '                   (SOLUTION=book grades the book'"'"'s code, SOLUTION=FILE another file)'
@@ -110,6 +111,8 @@ DEBIAN_PACKAGES += libpcre2-dev libjson-c-dev sentencepiece nodejs \
   $(if $(shell command -v npm 2>/dev/null),,npm)
 # The training corpus: the King James Bible, whose `bible` command prints it.
 DEBIAN_PACKAGES += bible-kjv
+# The HTML views, rendered by `make test-html` in headless Chromium.
+DEBIAN_PACKAGES += chromium
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 deps:
 	@missing=$$(for p in $(DEBIAN_PACKAGES); do \
@@ -183,6 +186,11 @@ build/san/check-longhand: $(TEST_SOURCES) $(wildcard tests/*.h) build/tests/suit
 # 60 s still ends a hung test.
 test: build/tests/check-longhand build/longhand build/gpt2/vocab.bpe
 	CK_DEFAULT_TIMEOUT=$${CK_DEFAULT_TIMEOUT:-60} LONGHAND=build/longhand build/tests/check-longhand
+
+# The attention page in headless Chromium (tests/html.sh; it says so and
+# passes where chromium is missing or cannot start).
+test-html: build/longhand
+	LONGHAND=build/longhand sh tests/html.sh
 
 # Every suite, and every command in them, under the sanitizers.
 sanitize: build/san/check-longhand build/san/longhand build/gpt2/vocab.bpe

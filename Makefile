@@ -258,11 +258,12 @@ tables: build/stamps/tables $(FIGURES)
 # The tables follow the program's code, not its binary: tangled/ has no line
 # numbers, so a prose edit, which recompiles, does not run them again.
 build/stamps/tables: $(TANGLED) $(EXAMPLE) book/tsv2tex.awk book/code-share.awk \
-                     $(KJV_TRAIN) $(KJV_VAL) book/mix-chapters.awk \
+                     $(KJV_TRAIN) $(KJV_VAL) book/mix-chapters.awk build/models/induction.bin \
                      | build/longhand build/stamps build/corpus
 	rm -rf build/trace.new; mkdir -p build/trace.new build/figdata build/tables
 	build/longhand trace --example data/worked-example.conf -o build/trace.new
 	$(MAKE_BOOK_TRAINING)
+	$(MAKE_INDUCTION_TABLES)
 	/usr/lib/noweb/markup $(NW) | awk -f book/code-share.awk > build/trace.new/values-code.tsv
 	for f in build/trace.new/*.tsv; do n=$$(basename "$$f" .tsv); \
 	  case "$$n" in values*) continue;; esac; \
@@ -353,6 +354,88 @@ done > build/trace.new/values-train-samples.tsv
           printf "TrainFinalLoss\t%.4f\nTrainFinalValLoss\t%.4f\nTrainSeenTokens\t%d\n", \
                  sum / tail, val, steps * B * T }' build/trace.new/train-loss.tsv; \
 } > build/trace.new/values-train.tsv
+endef
+# Chapter 13's induction model: an attention-only model of two blocks
+# trained on repeated spans (`inspect induction`), a target of its own, so
+# that only its options (build/models/induction.opts, rewritten only when they
+# change) or the code retrain it.  One thread: the model is too small to gain
+# from two.  The tables then read it: the scores before and after, the two
+# heads' weights, and a patching map.
+INDUCTION_SPAN := 16
+INDUCTION_COPY_RATE := 0.5
+INDUCTION_SKIP_RATE := 0.3
+INDUCTION := --layers 2 --heads 4 --channels 64 --vocab 64 --span $(INDUCTION_SPAN) \
+             --min-period 4 --copy-rate $(INDUCTION_COPY_RATE) --skip-rate $(INDUCTION_SKIP_RATE) \
+             --batch 16 --steps 4000 --lr 1e-3 --min-lr 1e-4 --warmup 50 --seed 1 --log-every 50
+INDUCTION_PROBE := --repeat $(INDUCTION_SPAN) --seed 7
+build/models:
+	mkdir -p $@
+build/models/induction.opts: FORCE | build/models
+	@echo '$(INDUCTION)' | cpif $@
+build/models/induction.bin: build/models/induction.opts $(TANGLED) | build/longhand build/models
+	OMP_NUM_THREADS=1 build/longhand inspect induction $(INDUCTION) --steps 0 \
+	  -o build/models/induction-init.bin
+	OMP_NUM_THREADS=1 build/longhand inspect induction $(INDUCTION) \
+	  --log build/models/induction-log.new -o $@.new
+	mv build/models/induction-log.new build/models/induction-log.tsv; mv $@.new $@
+# The step of the phase change: the first logged step at which the loss on the
+# repeated half is below the midpoint of its first logged value and the mean of
+# its last five; InductionFormed says whether it fell by a nat at all.
+define MAKE_INDUCTION_TABLES
+cp build/models/induction-log.tsv build/trace.new/induction-log.tsv
+build/longhand inspect heads -m build/models/induction-init.bin -n $(INDUCTION_SPAN) -B 16 -s 7 \
+  > build/trace.new/heads-before.txt
+build/longhand inspect heads -m build/models/induction.bin -n $(INDUCTION_SPAN) -B 16 -s 7 \
+  > build/trace.new/heads-after.txt
+paste build/trace.new/heads-before.txt build/trace.new/heads-after.txt | awk -F'\t' 'NR == 1 { \
+  print "block\thead\t\\shortstack[r]{previous-token\\\\before}\t\\shortstack[r]{induction\\\\before}\t" \
+        "\\shortstack[r]{previous-token\\\\after}\t\\shortstack[r]{induction\\\\after}\tdetected after"; next } \
+  { print $$1 "\t" $$2 "\t" $$3 "\t" $$5 "\t" $$9 "\t" $$11 "\t" $$12 }' > build/trace.new/induction-heads.tsv
+awk -F'\t' 'FNR == 1 { next } FILENAME ~ /after/ { \
+    if ($$5 > ind) { ind = $$5; il = $$1; ih = $$2 } if ($$3 > prev) { prev = $$3; pl = $$1; ph = $$2 } next } \
+  { if ($$5 > ind0) ind0 = $$5; if ($$3 > prev0) prev0 = $$3 } \
+  END { printf "InductionLayer\t%d\nInductionHead\t%d\nInductionScore\t%.2f\n", il, ih, ind; \
+        printf "InductionPrevLayer\t%d\nInductionPrevHead\t%d\nInductionPrevScore\t%.2f\n", pl, ph, prev; \
+        printf "InductionScoreBefore\t%.2f\nInductionPrevScoreBefore\t%.2f\n", ind0, prev0; \
+        printf "InductionHeadsFound\t%s\n", il == 2 && pl == 1 && ind >= 0.4 && prev >= 0.4 ? \
+          "the previous-token head in block 1 and the induction head in block 2" : \
+          "no such pair of heads" }' \
+  build/trace.new/heads-before.txt build/trace.new/heads-after.txt > build/trace.new/values-induction-heads.tsv
+awk -F'\t' 'NR > 1 { step[++n] = $$1; loss[n] = $$3; ind[n] = $$5 } \
+  END { for (i = n - 4; i <= n; i++) last += loss[i] / 5; mid = (loss[1] + last) / 2; \
+        for (i = 1; i <= n && loss[i] >= mid; i++); \
+        printf "InductionSteps\t%d\nInductionLogEvery\t%d\n", step[n] + 1, step[2] - step[1]; \
+        printf "InductionLossStart\t%.2f\nInductionLossEnd\t%.2f\nInductionLossMid\t%.2f\n", loss[1], last, mid; \
+        printf "InductionLogV\t%.2f\n", log(64); \
+        if (i > n) i = n; \
+        printf "InductionFormed\t%d\nInductionStep\t%d\nInductionStepScore\t%.2f\n", \
+               last < loss[1] - 1, step[i], ind[i] }' \
+  build/models/induction-log.tsv > build/trace.new/values-induction-log.tsv
+l=$$(awk -F'\t' '$$1 == "InductionLayer" { print $$2 }' build/trace.new/values-induction-heads.tsv); \
+h=$$(awk -F'\t' '$$1 == "InductionHead" { print $$2 }' build/trace.new/values-induction-heads.tsv); \
+pl=$$(awk -F'\t' '$$1 == "InductionPrevLayer" { print $$2 }' build/trace.new/values-induction-heads.tsv); \
+ph=$$(awk -F'\t' '$$1 == "InductionPrevHead" { print $$2 }' build/trace.new/values-induction-heads.tsv); \
+build/longhand inspect attention -m build/models/induction.bin $(INDUCTION_PROBE) > build/trace.new/attention.txt; \
+awk -F'\t' -v l=$$l -v h=$$h 'NR == 1 { print "$$s$$\t$$t$$\t$$P_{ts}$$" } \
+  $$1 == l && $$2 == h { print $$4 "\t" $$3 "\t" $$5 }' build/trace.new/attention.txt > build/trace.new/induction-att-ind.tsv; \
+awk -F'\t' -v l=$$pl -v h=$$ph 'NR == 1 { print "$$s$$\t$$t$$\t$$P_{ts}$$" } \
+  $$1 == l && $$2 == h { print $$4 "\t" $$3 "\t" $$5 }' build/trace.new/attention.txt > build/trace.new/induction-att-prev.tsv
+awk -F'\t' 'NR == 1 { print "position\ttoken" } NR > 1 && $$1 == 1 && $$2 == 1 && $$4 == 0 { print $$3 "\t" $$6 }' \
+  build/trace.new/attention.txt > build/trace.new/induction-tokens.tsv
+build/longhand inspect patch -m build/models/induction.bin $(INDUCTION_PROBE) --corrupt-seed 9 \
+  > build/trace.new/patch.txt 2> build/trace.new/patch.err
+awk -F'\t' 'NR == 1 { print "position\tlayer\trecovered" } $$1 == "stream" { print $$4 "\t" $$2 "\t" $$5 }' \
+  build/trace.new/patch.txt > build/trace.new/induction-patch-stream.tsv
+awk -F'\t' 'NR == 1 { print "block\thead\trecovered" } $$1 == "head" { print $$2 "\t" $$3 "\t" $$5 }' \
+  build/trace.new/patch.txt > build/trace.new/induction-patch-heads.tsv
+awk -F'\t' '$$1 == "head" && $$5 > best { best = $$5; l = $$2; h = $$3 } \
+  END { printf "InductionPatchLayer\t%d\nInductionPatchHead\t%d\nInductionPatchRecovered\t%.2f\n", l, h, best }' \
+  build/trace.new/patch.txt > build/trace.new/values-induction-patch.tsv
+awk '{ printf "InductionPatchClean\t%.2f\nInductionPatchCorrupt\t%.2f\n", $$6, $$8 }' \
+  build/trace.new/patch.err >> build/trace.new/values-induction-patch.tsv
+printf 'InductionSpan\t%s\nInductionCopyRate\t%s\nInductionSkipRate\t%s\n' $(INDUCTION_SPAN) \
+  $(INDUCTION_COPY_RATE) $(INDUCTION_SKIP_RATE) > build/trace.new/values-induction.tsv
+rm -f build/trace.new/*.txt build/trace.new/patch.err
 endef
 ## the corpora
 # The Bible's two splits are whole books, printed by `bible` (package

@@ -665,6 +665,8 @@ static int inspect_induction_cmd(int argc, char **argv)
           .help = "the longest period; T = 2N" },
         { "min-period", 'k', CLI_INT, 1, GPT_MAX_CONTEXT / 2, &o.min_period, "K",
           .help = "the shortest period trained on" },
+        { "max-gap", 'g', CLI_INT, 0, GPT_MAX_CONTEXT, &o.max_gap, "G",
+          .help = "the longest gap between repetitions" },
         { "copy-rate", 'r', CLI_DOUBLE, 0, 1, &o.copy_rate, "R",
           .help = "how often a token follows its predecessor as last time" },
         { "skip-rate", 'q', CLI_DOUBLE, 0, 1, &o.skip_rate, "Q",

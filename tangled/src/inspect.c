@@ -366,15 +366,13 @@ int inspect_ablate(struct gpt *m, const int *inputs, const int *targets, int B, 
     return status;
 }
 /* inspect.c: training an induction model */
-/* The token at t of a row x[0..t) being drawn: the span's copy in
-   [p+k, p+2k); else with probability r the token that followed the latest
-   earlier x[t-1], if there is one; else with probability q the token two
-   back plus one; else uniform. */
-static int draw_token(gsl_rng *rng, int V, const int *x, int t, int p, int k,
+/* The token at t of a row x[0..t) being drawn outside the repetitions:
+   with probability r the token that followed the latest earlier x[t-1], if
+   there is one; else with probability q the token two back plus one; else
+   uniform. */
+static int draw_token(gsl_rng *rng, int V, const int *x, int t,
                       const struct induction_options *o)
 {
-    if (t >= p + k && t < p + 2 * k)
-        return x[t - k];
     if (t >= 2 && gsl_rng_uniform(rng) < o->copy_rate)
         for (int s = t - 2; s >= 0; s--)
             if (x[s] == x[t - 1])
@@ -384,22 +382,32 @@ static int draw_token(gsl_rng *rng, int V, const int *x, int t, int p, int k,
     return (int)gsl_rng_uniform_int(rng, (unsigned long)V);
 }
 
-/* Rows of inputs and targets [B x 2n]: a span of a random length k in
-   [kmin, n] at a random place p is followed by itself, among tokens drawn
-   by draw_token; the targets continue the row by the same rule. */
+/* Rows of inputs and targets [B x 2n]: after a random prefix of fewer than
+   k tokens, a span of a random length k in [kmin, n], repeated to the end
+   of the row, each repetition after a gap of 0 to max_gap tokens; prefix,
+   span and gaps drawn by draw_token, the targets the row's next tokens. */
 static void periodic_rows(gsl_rng *rng, int V, const struct induction_options *o, int B,
                           int *inputs, int *targets)
 {
     int n = o->span, T = 2 * n, kmin = o->min_period;
+    unsigned long gaps = (unsigned long)o->max_gap + 1;
     for (int b = 0; b < B; b++) {
         int k = kmin + (int)gsl_rng_uniform_int(rng, (unsigned long)(n - kmin + 1));
-        int p = (int)gsl_rng_uniform_int(rng, (unsigned long)(T - 2 * k + 2));
+        int r = (int)gsl_rng_uniform_int(rng, (unsigned long)k), i = 0, gap = 0;
         int *x = inputs + (size_t)b * T, *y = targets + (size_t)b * T;
-        for (int t = 0; t < T; t++)
-            x[t] = draw_token(rng, V, x, t, p, k, o);
-        for (int t = 0; t + 1 < T; t++)
-            y[t] = x[t + 1];
-        y[T - 1] = draw_token(rng, V, x, T, p, k, o);
+        for (int t = 0; t <= T; t++) {
+            int v;
+            if (t < r + k || gap > 0)
+                v = draw_token(rng, V, x, t, o), gap -= t >= r + k;
+            else if ((v = x[r + i]), ++i == k)
+                i = 0, gap = (int)gsl_rng_uniform_int(rng, gaps);
+            if (t == r + k - 1)
+                gap = (int)gsl_rng_uniform_int(rng, gaps);
+            if (t < T)
+                x[t] = v;
+            if (t > 0)
+                y[t - 1] = v;
+        }
     }
 }
 /* inspect.c: training an induction model */

@@ -86,6 +86,7 @@ int inspect_ablate(struct gpt *m, const int *inputs, const int *targets, int B, 
 /* inspect.h: training an induction model */
 struct induction_options {
     int span, min_period;        /* n (so T = 2n); the shortest period trained on */
+    int max_gap;                 /* the longest gap between repetitions of the span */
     double copy_rate;            /* r: how often a token is the one after x[t-1] last time */
     double skip_rate;            /* q: how often a token is the one two back plus one */
     int batch, steps;            /* rows per step, optimiser steps */

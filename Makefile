@@ -254,24 +254,31 @@ bench-tokenizer: build/longhand build/gpt2/vocab.bpe build/npm/stamp
 # TSV becomes a table through the one converter, book/tsv2tex.awk.  Figures
 # read only numbers from build/figdata, where { } % #, which TeX's \read
 # cannot take unbalanced or as text, become ? in the text cells (tokens).
-tables: build/stamps/tables $(FIGURES)
+tables: build/stamps/tables build/stamps/induction $(FIGURES)
 # The tables follow the program's code, not its binary: tangled/ has no line
 # numbers, so a prose edit, which recompiles, does not run them again.
 build/stamps/tables: $(TANGLED) $(EXAMPLE) book/tsv2tex.awk book/code-share.awk \
-                     $(KJV_TRAIN) $(KJV_VAL) book/mix-chapters.awk build/models/induction.bin \
-                     | build/longhand build/stamps build/corpus
+                     $(KJV_TRAIN) $(KJV_VAL) book/mix-chapters.awk \
+                     | build/longhand build/stamps build/corpus build/stamps/induction
 	rm -rf build/trace.new; mkdir -p build/trace.new build/figdata build/tables
 	build/longhand trace --example data/worked-example.conf -o build/trace.new
 	$(MAKE_BOOK_TRAINING)
-	$(MAKE_INDUCTION_TABLES)
+	$(MAKE_CORPUS_INSPECTION)
 	/usr/lib/noweb/markup $(NW) | awk -f book/code-share.awk > build/trace.new/values-code.tsv
 	for f in build/trace.new/*.tsv; do n=$$(basename "$$f" .tsv); \
 	  case "$$n" in values*) continue;; esac; \
 	  tr '{}%#' '????' < "$$f" | cpif build/figdata/$$n.tsv; \
 	  awk -f book/tsv2tex.awk "$$f" | cpif build/tables/$$n.tex; \
 	done
-	cat build/trace.new/values*.tsv | awk -v mode=values -f book/tsv2tex.awk | cpif build/values.tex
+	cat build/trace.new/values*.tsv | awk -v mode=values -f book/tsv2tex.awk | cpif build/values-main.tex
+	$(JOIN_VALUES)
 	rm -rf build/trace.new; touch $@
+# build/values.tex is the worked example's and the training run's values
+# and the induction model's, each part rewritten by its own stamp.
+define JOIN_VALUES
+for f in build/values-main.tex build/values-induction.tex; do \
+  if [ -f "$$f" ]; then cat "$$f"; fi; done | cpif build/values.tex
+endef
 
 # The training chapter's worked example: a small model learns the King James
 # Bible (`make corpus`), trained on every book up to Philemon and validated
@@ -355,18 +362,47 @@ done > build/trace.new/values-train-samples.tsv
                  sum / tail, val, steps * B * T }' build/trace.new/train-loss.tsv; \
 } > build/trace.new/values-train.tsv
 endef
+# Chapter 13's tools on the book's corpus model: the logit lens on one
+# sentence (p(next) at every stream, a row per position), and the three heads
+# with the highest previous-token and induction scores.
+BOOK_LENS_PROMPT := And God said, Let there be light: and there was light.
+define MAKE_CORPUS_INSPECTION
+build/longhand inspect lens -m build/corpus/kjv-model.bin --tokenizer build/corpus/kjv.bpe \
+  --prompt '$(BOOK_LENS_PROMPT)' | awk -F'\t' 'NR > 1 && $$4 != "-" { \
+    if (!($$2 in tok)) { order[++n] = $$2; tok[$$2] = $$3; nxt[$$2] = $$4 } \
+    p[$$2, $$1] = $$5; if ($$1 > L) L = $$1 } \
+  END { printf "position\ttoken\tnext"; for (l = 0; l <= L; l++) printf "\t$$h^{(%d)}$$", l; print ""; \
+        for (i = 1; i <= n; i++) { q = order[i]; printf "%s\t`%s`\t`%s`", q, tok[q], nxt[q]; \
+          for (l = 0; l <= L; l++) printf "\t%s", p[q, l]; print "" } \
+        printf "CorpusLensLayers\t%d\nCorpusLensLast\t%s\n", L, p[order[n], L] > "build/trace.new/values-corpus-lens.tsv" }' \
+  > build/trace.new/corpus-lens.tsv
+build/longhand inspect heads -m build/corpus/kjv-model.bin -n 32 -B 16 -s 7 > build/trace.new/corpus-heads.txt
+{ printf 'score\tblock\thead\tvalue\n'; \
+  for k in 3:previous-token 5:induction; do \
+    tail -n +2 build/trace.new/corpus-heads.txt | sort -t"$$(printf '\t')" -k$${k%%:*},$${k%%:*}gr | head -3 \
+      | awk -F'\t' -v c=$${k%%:*} -v name=$${k#*:} '{ print name "\t" $$1 "\t" $$2 "\t" $$c }'; \
+  done; } > build/trace.new/corpus-heads.tsv
+awk -F'\t' 'NR > 1 { if ($$5 > ind) { ind = $$5; il = $$1; ih = $$2 } if ($$3 > prev) { prev = $$3; pl = $$1; ph = $$2 } } \
+  END { printf "CorpusIndLayer\t%d\nCorpusIndHead\t%d\nCorpusIndScore\t%.2f\n", il, ih, ind; \
+        printf "CorpusPrevLayer\t%d\nCorpusPrevHead\t%d\nCorpusPrevScore\t%.2f\n", pl, ph, prev; \
+        printf "CorpusIndFound\t%d\nCorpusPrevFound\t%d\n", ind >= 0.4, prev >= 0.4 }' \
+  build/trace.new/corpus-heads.txt > build/trace.new/values-corpus-heads.tsv
+rm -f build/trace.new/corpus-heads.txt
+endef
+
 # Chapter 13's induction model: an attention-only model of two blocks
 # trained on repeated spans (`inspect induction`), a target of its own, so
 # that only its options (build/models/induction.opts, rewritten only when they
 # change) or the code retrain it.  One thread: the model is too small to gain
 # from two.  The tables then read it: the scores before and after, the two
 # heads' weights, and a patching map.
-INDUCTION_SPAN := 16
-INDUCTION_COPY_RATE := 0.5
+INDUCTION_SPAN := 8
+INDUCTION_COPY_RATE := 0
 INDUCTION_SKIP_RATE := 0.3
 INDUCTION := --layers 2 --heads 4 --channels 64 --vocab 64 --span $(INDUCTION_SPAN) \
-             --min-period 4 --copy-rate $(INDUCTION_COPY_RATE) --skip-rate $(INDUCTION_SKIP_RATE) \
-             --batch 16 --steps 4000 --lr 1e-3 --min-lr 1e-4 --warmup 50 --seed 1 --log-every 50
+             --min-period 3 --max-gap 2 --copy-rate $(INDUCTION_COPY_RATE) \
+             --skip-rate $(INDUCTION_SKIP_RATE) --batch 32 --steps 4000 --lr 3e-3 --min-lr 1e-4 \
+             --warmup 50 --seed 1 --log-every 50
 INDUCTION_PROBE := --repeat $(INDUCTION_SPAN) --seed 7
 build/models:
 	mkdir -p $@
@@ -378,19 +414,32 @@ build/models/induction.bin: build/models/induction.opts $(TANGLED) | build/longh
 	OMP_NUM_THREADS=1 build/longhand inspect induction $(INDUCTION) \
 	  --log build/models/induction-log.new -o $@.new
 	mv build/models/induction-log.new build/models/induction-log.tsv; mv $@.new $@
+build/stamps/induction: build/models/induction.bin book/tsv2tex.awk | build/longhand build/stamps
+	rm -rf build/induction.new; mkdir -p build/induction.new build/figdata build/tables
+	$(MAKE_INDUCTION_TABLES)
+	for f in build/induction.new/*.tsv; do n=$$(basename "$$f" .tsv); \
+	  case "$$n" in values*) continue;; esac; \
+	  tr '{}%#' '????' < "$$f" | cpif build/figdata/$$n.tsv; \
+	  awk -f book/tsv2tex.awk "$$f" | cpif build/tables/$$n.tex; \
+	done
+	cat build/induction.new/values*.tsv | awk -v mode=values -f book/tsv2tex.awk \
+	  | cpif build/values-induction.tex
+	$(JOIN_VALUES)
+	rm -rf build/induction.new; touch $@
 # The step of the phase change: the first logged step at which the loss on the
 # repeated half is below the midpoint of its first logged value and the mean of
-# its last five; InductionFormed says whether it fell by a nat at all.
+# its last five.  InductionFormed: the last row's best induction head is in
+# block 2 and reaches the detection threshold, 0.4.
 define MAKE_INDUCTION_TABLES
-cp build/models/induction-log.tsv build/trace.new/induction-log.tsv
+cp build/models/induction-log.tsv build/induction.new/induction-log.tsv
 build/longhand inspect heads -m build/models/induction-init.bin -n $(INDUCTION_SPAN) -B 16 -s 7 \
-  > build/trace.new/heads-before.txt
+  > build/induction.new/heads-before.txt
 build/longhand inspect heads -m build/models/induction.bin -n $(INDUCTION_SPAN) -B 16 -s 7 \
-  > build/trace.new/heads-after.txt
-paste build/trace.new/heads-before.txt build/trace.new/heads-after.txt | awk -F'\t' 'NR == 1 { \
+  > build/induction.new/heads-after.txt
+paste build/induction.new/heads-before.txt build/induction.new/heads-after.txt | awk -F'\t' 'NR == 1 { \
   print "block\thead\t\\shortstack[r]{previous-token\\\\before}\t\\shortstack[r]{induction\\\\before}\t" \
         "\\shortstack[r]{previous-token\\\\after}\t\\shortstack[r]{induction\\\\after}\tdetected after"; next } \
-  { print $$1 "\t" $$2 "\t" $$3 "\t" $$5 "\t" $$9 "\t" $$11 "\t" $$12 }' > build/trace.new/induction-heads.tsv
+  { print $$1 "\t" $$2 "\t" $$3 "\t" $$5 "\t" $$9 "\t" $$11 "\t" $$12 }' > build/induction.new/induction-heads.tsv
 awk -F'\t' 'FNR == 1 { next } FILENAME ~ /after/ { \
     if ($$5 > ind) { ind = $$5; il = $$1; ih = $$2 } if ($$3 > prev) { prev = $$3; pl = $$1; ph = $$2 } next } \
   { if ($$5 > ind0) ind0 = $$5; if ($$3 > prev0) prev0 = $$3 } \
@@ -400,8 +449,8 @@ awk -F'\t' 'FNR == 1 { next } FILENAME ~ /after/ { \
         printf "InductionHeadsFound\t%s\n", il == 2 && pl == 1 && ind >= 0.4 && prev >= 0.4 ? \
           "the previous-token head in block 1 and the induction head in block 2" : \
           "no such pair of heads" }' \
-  build/trace.new/heads-before.txt build/trace.new/heads-after.txt > build/trace.new/values-induction-heads.tsv
-awk -F'\t' 'NR > 1 { step[++n] = $$1; loss[n] = $$3; ind[n] = $$5 } \
+  build/induction.new/heads-before.txt build/induction.new/heads-after.txt > build/induction.new/values-induction-heads.tsv
+awk -F'\t' 'NR > 1 { step[++n] = $$1; loss[n] = $$3; ind[n] = $$5; layer[n] = $$6 } \
   END { for (i = n - 4; i <= n; i++) last += loss[i] / 5; mid = (loss[1] + last) / 2; \
         for (i = 1; i <= n && loss[i] >= mid; i++); \
         printf "InductionSteps\t%d\nInductionLogEvery\t%d\n", step[n] + 1, step[2] - step[1]; \
@@ -409,33 +458,33 @@ awk -F'\t' 'NR > 1 { step[++n] = $$1; loss[n] = $$3; ind[n] = $$5 } \
         printf "InductionLogV\t%.2f\n", log(64); \
         if (i > n) i = n; \
         printf "InductionFormed\t%d\nInductionStep\t%d\nInductionStepScore\t%.2f\n", \
-               last < loss[1] - 1, step[i], ind[i] }' \
-  build/models/induction-log.tsv > build/trace.new/values-induction-log.tsv
-l=$$(awk -F'\t' '$$1 == "InductionLayer" { print $$2 }' build/trace.new/values-induction-heads.tsv); \
-h=$$(awk -F'\t' '$$1 == "InductionHead" { print $$2 }' build/trace.new/values-induction-heads.tsv); \
-pl=$$(awk -F'\t' '$$1 == "InductionPrevLayer" { print $$2 }' build/trace.new/values-induction-heads.tsv); \
-ph=$$(awk -F'\t' '$$1 == "InductionPrevHead" { print $$2 }' build/trace.new/values-induction-heads.tsv); \
-build/longhand inspect attention -m build/models/induction.bin $(INDUCTION_PROBE) > build/trace.new/attention.txt; \
+               layer[n] == 2 && ind[n] >= 0.4, step[i], ind[i] }' \
+  build/models/induction-log.tsv > build/induction.new/values-induction-log.tsv
+l=$$(awk -F'\t' '$$1 == "InductionLayer" { print $$2 }' build/induction.new/values-induction-heads.tsv); \
+h=$$(awk -F'\t' '$$1 == "InductionHead" { print $$2 }' build/induction.new/values-induction-heads.tsv); \
+pl=$$(awk -F'\t' '$$1 == "InductionPrevLayer" { print $$2 }' build/induction.new/values-induction-heads.tsv); \
+ph=$$(awk -F'\t' '$$1 == "InductionPrevHead" { print $$2 }' build/induction.new/values-induction-heads.tsv); \
+build/longhand inspect attention -m build/models/induction.bin $(INDUCTION_PROBE) > build/induction.new/attention.txt; \
 awk -F'\t' -v l=$$l -v h=$$h 'NR == 1 { print "$$s$$\t$$t$$\t$$P_{ts}$$" } \
-  $$1 == l && $$2 == h { print $$4 "\t" $$3 "\t" $$5 }' build/trace.new/attention.txt > build/trace.new/induction-att-ind.tsv; \
+  $$1 == l && $$2 == h { print $$4 "\t" $$3 "\t" $$5 }' build/induction.new/attention.txt > build/induction.new/induction-att-ind.tsv; \
 awk -F'\t' -v l=$$pl -v h=$$ph 'NR == 1 { print "$$s$$\t$$t$$\t$$P_{ts}$$" } \
-  $$1 == l && $$2 == h { print $$4 "\t" $$3 "\t" $$5 }' build/trace.new/attention.txt > build/trace.new/induction-att-prev.tsv
+  $$1 == l && $$2 == h { print $$4 "\t" $$3 "\t" $$5 }' build/induction.new/attention.txt > build/induction.new/induction-att-prev.tsv
 awk -F'\t' 'NR == 1 { print "position\ttoken" } NR > 1 && $$1 == 1 && $$2 == 1 && $$4 == 0 { print $$3 "\t" $$6 }' \
-  build/trace.new/attention.txt > build/trace.new/induction-tokens.tsv
+  build/induction.new/attention.txt > build/induction.new/induction-tokens.tsv
 build/longhand inspect patch -m build/models/induction.bin $(INDUCTION_PROBE) --corrupt-seed 9 \
-  > build/trace.new/patch.txt 2> build/trace.new/patch.err
+  > build/induction.new/patch.txt 2> build/induction.new/patch.err
 awk -F'\t' 'NR == 1 { print "position\tlayer\trecovered" } $$1 == "stream" { print $$4 "\t" $$2 "\t" $$5 }' \
-  build/trace.new/patch.txt > build/trace.new/induction-patch-stream.tsv
+  build/induction.new/patch.txt > build/induction.new/induction-patch-stream.tsv
 awk -F'\t' 'NR == 1 { print "block\thead\trecovered" } $$1 == "head" { print $$2 "\t" $$3 "\t" $$5 }' \
-  build/trace.new/patch.txt > build/trace.new/induction-patch-heads.tsv
+  build/induction.new/patch.txt > build/induction.new/induction-patch-heads.tsv
 awk -F'\t' '$$1 == "head" && $$5 > best { best = $$5; l = $$2; h = $$3 } \
   END { printf "InductionPatchLayer\t%d\nInductionPatchHead\t%d\nInductionPatchRecovered\t%.2f\n", l, h, best }' \
-  build/trace.new/patch.txt > build/trace.new/values-induction-patch.tsv
+  build/induction.new/patch.txt > build/induction.new/values-induction-patch.tsv
 awk '{ printf "InductionPatchClean\t%.2f\nInductionPatchCorrupt\t%.2f\n", $$6, $$8 }' \
-  build/trace.new/patch.err >> build/trace.new/values-induction-patch.tsv
+  build/induction.new/patch.err >> build/induction.new/values-induction-patch.tsv
 printf 'InductionSpan\t%s\nInductionCopyRate\t%s\nInductionSkipRate\t%s\n' $(INDUCTION_SPAN) \
-  $(INDUCTION_COPY_RATE) $(INDUCTION_SKIP_RATE) > build/trace.new/values-induction.tsv
-rm -f build/trace.new/*.txt build/trace.new/patch.err
+  $(INDUCTION_COPY_RATE) $(INDUCTION_SKIP_RATE) > build/induction.new/values-induction.tsv
+rm -f build/induction.new/*.txt build/induction.new/patch.err
 endef
 ## the corpora
 # The Bible's two splits are whole books, printed by `bible` (package
@@ -467,7 +516,7 @@ corpus-gutenberg: | build/corpus
 	curl -fL https://www.gutenberg.org/cache/epub/1342/pg1342.txt -o build/corpus/gutenberg.txt
 
 build/figures/%.pdf: figures/%.tikz figures/driver.tex figures/style.tex book/fonts.tex \
-                     build/stamps/tables | build/figures
+                     build/stamps/tables build/stamps/induction | build/figures
 	cd build && $(TEXENV) pdflatex -interaction=batchmode -halt-on-error \
 	  -output-directory=figures -jobname=$* '\def\FIG{$*}\input{figures/driver.tex}' >/dev/null \
 	  || { tail -20 figures/$*.log; exit 1; }
@@ -491,7 +540,8 @@ build/stamps/weave: $(NW) book/split-weave.awk | build/stamps build/woven
 	rm -rf build/weave.new; touch $@
 
 BOOK_INPUTS := book/longhand.tex book/style.tex book/fonts.tex book/longhand.bib book/instructors.tex \
-               build/stamps/weave build/stamps/tables build/tables/graded.tex $(FIGURES)
+               build/stamps/weave build/stamps/tables build/stamps/induction build/tables/graded.tex \
+               $(FIGURES)
 # ANSWERS=0 makes the student edition, build/longhand-student.pdf: the same
 # book without the answers and the instructor's guide.
 ANSWERS ?= 1

@@ -365,7 +365,7 @@ endef
 # Chapter 13's tools on the book's corpus model: the logit lens on one
 # sentence (p(next) at every stream, a row per position), and the three heads
 # with the highest previous-token and induction scores.
-BOOK_LENS_PROMPT := And God said, Let there be light: and there was light.
+BOOK_LENS_PROMPT := And God said, Let
 define MAKE_CORPUS_INSPECTION
 build/longhand inspect lens -m build/corpus/kjv-model.bin --tokenizer build/corpus/kjv.bpe \
   --prompt '$(BOOK_LENS_PROMPT)' | awk -F'\t' 'NR > 1 && $$4 != "-" { \

@@ -68,7 +68,7 @@ LATEXMK := latexmk -pdf -interaction=nonstopmode -halt-on-error -file-line-error
 # (book/longhand.bib, which latexmk hands to BibTeX) are found from there.
 TEXENV  := TEXINPUTS=.:../book//:..: BIBINPUTS=../book: max_print_line=1000
 
-.PHONY: all help deps tangle build tables book chapters test sanitize test-mpi bench-mpi \
+.PHONY: all help deps tangle build tables book chapters test test-html sanitize test-mpi bench-mpi \
         check-tangle lint png clean gpt2-tokenizer gpt2-parity bench-tokenizer bench \
         train-long train-llama corpus corpus-gutenberg grade grade-selftest
 all: book test
@@ -82,6 +82,7 @@ help:
 	@echo 'make book ANSWERS=0  typeset build/longhand-student.pdf, the student edition (no answers)'
 	@echo 'make chapters      one PDF per chapter in build/chapters/, each with its own answers (-j safe)'
 	@echo 'make test          run the Check suites'
+	@echo 'make test-html     the attention page rendered in headless Chromium'
 	@echo 'make sanitize      run the Check suites under AddressSanitizer and UBSan'
 	@echo 'make grade EX=N.M  grade exercise N.M: exercises/N.M-*.c against its hidden tests'
 	@echo '                   (SOLUTION=book grades the book'"'"'s code, SOLUTION=FILE another file)'
@@ -116,6 +117,8 @@ DEBIAN_PACKAGES += libpcre2-dev libjson-c-dev sentencepiece nodejs \
 DEBIAN_PACKAGES += bible-kjv
 # Open MPI, for build/longhand-mpi and `make test-mpi` (Chapter 16) only.
 DEBIAN_PACKAGES += libopenmpi-dev openmpi-bin
+# The HTML views, rendered by `make test-html` in headless Chromium.
+DEBIAN_PACKAGES += chromium
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 deps:
 	@missing=$$(for p in $(DEBIAN_PACKAGES); do \
@@ -203,6 +206,11 @@ build/san/check-longhand: $(TEST_SOURCES) $(wildcard tests/*.h) build/tests/suit
 test: build/tests/check-longhand build/longhand build/gpt2/vocab.bpe
 	CK_DEFAULT_TIMEOUT=$${CK_DEFAULT_TIMEOUT:-60} LONGHAND=build/longhand build/tests/check-longhand
 
+# The attention page in headless Chromium (tests/html.sh; it says so and
+# passes where chromium is missing or cannot start).
+test-html: build/longhand
+	LONGHAND=build/longhand sh tests/html.sh
+
 # Every suite, and every command in them, under the sanitizers.
 sanitize: build/san/check-longhand build/san/longhand build/gpt2/vocab.bpe
 	CK_FORK=no CK_DEFAULT_TIMEOUT=$${CK_DEFAULT_TIMEOUT:-600} LONGHAND=build/san/longhand \
@@ -271,23 +279,31 @@ bench-tokenizer: build/longhand build/gpt2/vocab.bpe build/npm/stamp
 # TSV becomes a table through the one converter, book/tsv2tex.awk.  Figures
 # read only numbers from build/figdata, where { } % #, which TeX's \read
 # cannot take unbalanced or as text, become ? in the text cells (tokens).
-tables: build/stamps/tables $(FIGURES)
+tables: build/stamps/tables build/stamps/induction $(FIGURES)
 # The tables follow the program's code, not its binary: tangled/ has no line
 # numbers, so a prose edit, which recompiles, does not run them again.
 build/stamps/tables: $(TANGLED) $(EXAMPLE) book/tsv2tex.awk book/code-share.awk \
                      $(KJV_TRAIN) $(KJV_VAL) book/mix-chapters.awk \
-                     | build/longhand build/stamps build/corpus
+                     | build/longhand build/stamps build/corpus build/stamps/induction
 	rm -rf build/trace.new; mkdir -p build/trace.new build/figdata build/tables
 	build/longhand trace --example data/worked-example.conf -o build/trace.new
 	$(MAKE_BOOK_TRAINING)
+	$(MAKE_CORPUS_INSPECTION)
 	/usr/lib/noweb/markup $(NW) | awk -f book/code-share.awk > build/trace.new/values-code.tsv
 	for f in build/trace.new/*.tsv; do n=$$(basename "$$f" .tsv); \
 	  case "$$n" in values*) continue;; esac; \
 	  tr '{}%#' '????' < "$$f" | cpif build/figdata/$$n.tsv; \
 	  awk -f book/tsv2tex.awk "$$f" | cpif build/tables/$$n.tex; \
 	done
-	cat build/trace.new/values*.tsv | awk -v mode=values -f book/tsv2tex.awk | cpif build/values.tex
+	cat build/trace.new/values*.tsv | awk -v mode=values -f book/tsv2tex.awk | cpif build/values-main.tex
+	$(JOIN_VALUES)
 	rm -rf build/trace.new; touch $@
+# build/values.tex is the worked example's and the training run's values
+# and the induction model's, each part rewritten by its own stamp.
+define JOIN_VALUES
+for f in build/values-main.tex build/values-induction.tex; do \
+  if [ -f "$$f" ]; then cat "$$f"; fi; done | cpif build/values.tex
+endef
 
 # The training chapter's worked example: a small model learns the King James
 # Bible (`make corpus`), trained on every book up to Philemon and validated
@@ -370,6 +386,130 @@ done > build/trace.new/values-train-samples.tsv
           printf "TrainFinalLoss\t%.4f\nTrainFinalValLoss\t%.4f\nTrainSeenTokens\t%d\n", \
                  sum / tail, val, steps * B * T }' build/trace.new/train-loss.tsv; \
 } > build/trace.new/values-train.tsv
+endef
+# Chapter 13's tools on the book's corpus model: the logit lens on one
+# sentence (p(next) at every stream, a row per position), and the three heads
+# with the highest previous-token and induction scores.
+BOOK_LENS_PROMPT := And God said, Let
+define MAKE_CORPUS_INSPECTION
+build/longhand inspect lens -m build/corpus/kjv-model.bin --tokenizer build/corpus/kjv.bpe \
+  --prompt '$(BOOK_LENS_PROMPT)' | awk -F'\t' 'NR > 1 && $$4 != "-" { \
+    if (!($$2 in tok)) { order[++n] = $$2; tok[$$2] = $$3; nxt[$$2] = $$4 } \
+    p[$$2, $$1] = $$5; if ($$1 > L) L = $$1 } \
+  END { printf "position\ttoken\tnext"; for (l = 0; l <= L; l++) printf "\t$$h^{(%d)}$$", l; print ""; \
+        for (i = 1; i <= n; i++) { q = order[i]; printf "%s\t`%s`\t`%s`", q, tok[q], nxt[q]; \
+          for (l = 0; l <= L; l++) printf "\t%s", p[q, l]; print "" } \
+        printf "CorpusLensLayers\t%d\nCorpusLensLast\t%s\n", L, p[order[n], L] > "build/trace.new/values-corpus-lens.tsv" }' \
+  > build/trace.new/corpus-lens.tsv
+build/longhand inspect heads -m build/corpus/kjv-model.bin -n 32 -B 16 -s 7 > build/trace.new/corpus-heads.txt
+{ printf 'score\tblock\thead\tvalue\n'; \
+  for k in 3:previous-token 5:induction; do \
+    tail -n +2 build/trace.new/corpus-heads.txt | sort -t"$$(printf '\t')" -k$${k%%:*},$${k%%:*}gr | head -3 \
+      | awk -F'\t' -v c=$${k%%:*} -v name=$${k#*:} '{ print name "\t" $$1 "\t" $$2 "\t" $$c }'; \
+  done; } > build/trace.new/corpus-heads.tsv
+awk -F'\t' 'NR > 1 { if ($$5 > ind) { ind = $$5; il = $$1; ih = $$2 } if ($$3 > prev) { prev = $$3; pl = $$1; ph = $$2 } } \
+  END { printf "CorpusIndLayer\t%d\nCorpusIndHead\t%d\nCorpusIndScore\t%.2f\n", il, ih, ind; \
+        printf "CorpusPrevLayer\t%d\nCorpusPrevHead\t%d\nCorpusPrevScore\t%.2f\n", pl, ph, prev; \
+        printf "CorpusIndFound\t%d\nCorpusPrevFound\t%d\n", ind >= 0.4, prev >= 0.4 }' \
+  build/trace.new/corpus-heads.txt > build/trace.new/values-corpus-heads.tsv
+rm -f build/trace.new/corpus-heads.txt
+endef
+
+# Chapter 13's induction model: an attention-only model of two blocks
+# trained on repeated spans (`inspect induction`), a target of its own, so
+# that only its options (build/models/induction.opts, rewritten only when they
+# change) or the code retrain it.  One thread: the model is too small to gain
+# from two.  The tables then read it: the scores before and after, the two
+# heads' weights, and a patching map.
+INDUCTION_SPAN := 8
+INDUCTION_COPY_RATE := 0
+INDUCTION_SKIP_RATE := 0.3
+INDUCTION := --layers 2 --heads 4 --channels 64 --vocab 64 --span $(INDUCTION_SPAN) \
+             --min-period 3 --max-gap 2 --copy-rate $(INDUCTION_COPY_RATE) \
+             --skip-rate $(INDUCTION_SKIP_RATE) --batch 32 --steps 4000 --lr 3e-3 --min-lr 1e-4 \
+             --warmup 50 --seed 1 --log-every 50
+INDUCTION_PROBE := --repeat $(INDUCTION_SPAN) --seed 7
+build/models:
+	mkdir -p $@
+build/models/induction.opts: FORCE | build/models
+	@echo '$(INDUCTION)' | cpif $@
+build/models/induction.bin: build/models/induction.opts $(TANGLED) | build/longhand build/models
+	OMP_NUM_THREADS=1 build/longhand inspect induction $(INDUCTION) --steps 0 \
+	  -o build/models/induction-init.bin
+	OMP_NUM_THREADS=1 build/longhand inspect induction $(INDUCTION) \
+	  --log build/models/induction-log.new -o $@.new
+	mv build/models/induction-log.new build/models/induction-log.tsv; mv $@.new $@
+build/stamps/induction: build/models/induction.bin book/tsv2tex.awk | build/longhand build/stamps
+	rm -rf build/induction.new; mkdir -p build/induction.new build/figdata build/tables
+	$(MAKE_INDUCTION_TABLES)
+	for f in build/induction.new/*.tsv; do n=$$(basename "$$f" .tsv); \
+	  case "$$n" in values*) continue;; esac; \
+	  tr '{}%#' '????' < "$$f" | cpif build/figdata/$$n.tsv; \
+	  awk -f book/tsv2tex.awk "$$f" | cpif build/tables/$$n.tex; \
+	done
+	cat build/induction.new/values*.tsv | awk -v mode=values -f book/tsv2tex.awk \
+	  | cpif build/values-induction.tex
+	$(JOIN_VALUES)
+	rm -rf build/induction.new; touch $@
+# The step of the phase change: the first logged step at which the loss on the
+# repeated half is below the midpoint of its first logged value and the mean of
+# its last five.  InductionFormed: the last row's best induction head is in
+# block 2 and reaches the detection threshold, 0.4.
+define MAKE_INDUCTION_TABLES
+cp build/models/induction-log.tsv build/induction.new/induction-log.tsv
+build/longhand inspect heads -m build/models/induction-init.bin -n $(INDUCTION_SPAN) -B 16 -s 7 \
+  > build/induction.new/heads-before.txt
+build/longhand inspect heads -m build/models/induction.bin -n $(INDUCTION_SPAN) -B 16 -s 7 \
+  > build/induction.new/heads-after.txt
+paste build/induction.new/heads-before.txt build/induction.new/heads-after.txt | awk -F'\t' 'NR == 1 { \
+  print "block\thead\t\\shortstack[r]{previous-token\\\\before}\t\\shortstack[r]{induction\\\\before}\t" \
+        "\\shortstack[r]{previous-token\\\\after}\t\\shortstack[r]{induction\\\\after}\tdetected after"; next } \
+  { print $$1 "\t" $$2 "\t" $$3 "\t" $$5 "\t" $$9 "\t" $$11 "\t" $$12 }' > build/induction.new/induction-heads.tsv
+awk -F'\t' 'FNR == 1 { next } FILENAME ~ /after/ { \
+    if ($$5 > ind) { ind = $$5; il = $$1; ih = $$2 } if ($$3 > prev) { prev = $$3; pl = $$1; ph = $$2 } next } \
+  { if ($$5 > ind0) ind0 = $$5; if ($$3 > prev0) prev0 = $$3 } \
+  END { printf "InductionLayer\t%d\nInductionHead\t%d\nInductionScore\t%.2f\n", il, ih, ind; \
+        printf "InductionPrevLayer\t%d\nInductionPrevHead\t%d\nInductionPrevScore\t%.2f\n", pl, ph, prev; \
+        printf "InductionScoreBefore\t%.2f\nInductionPrevScoreBefore\t%.2f\n", ind0, prev0; \
+        printf "InductionHeadsFound\t%s\n", il == 2 && pl == 1 && ind >= 0.4 && prev >= 0.4 ? \
+          "the previous-token head in block 1 and the induction head in block 2" : \
+          "no such pair of heads" }' \
+  build/induction.new/heads-before.txt build/induction.new/heads-after.txt > build/induction.new/values-induction-heads.tsv
+awk -F'\t' 'NR > 1 { step[++n] = $$1; loss[n] = $$3; ind[n] = $$5; layer[n] = $$6 } \
+  END { for (i = n - 4; i <= n; i++) last += loss[i] / 5; mid = (loss[1] + last) / 2; \
+        for (i = 1; i <= n && loss[i] >= mid; i++); \
+        printf "InductionSteps\t%d\nInductionLogEvery\t%d\n", step[n] + 1, step[2] - step[1]; \
+        printf "InductionLossStart\t%.2f\nInductionLossEnd\t%.2f\nInductionLossMid\t%.2f\n", loss[1], last, mid; \
+        printf "InductionLogV\t%.2f\n", log(64); \
+        if (i > n) i = n; \
+        printf "InductionFormed\t%d\nInductionStep\t%d\nInductionStepScore\t%.2f\n", \
+               layer[n] == 2 && ind[n] >= 0.4, step[i], ind[i] }' \
+  build/models/induction-log.tsv > build/induction.new/values-induction-log.tsv
+l=$$(awk -F'\t' '$$1 == "InductionLayer" { print $$2 }' build/induction.new/values-induction-heads.tsv); \
+h=$$(awk -F'\t' '$$1 == "InductionHead" { print $$2 }' build/induction.new/values-induction-heads.tsv); \
+pl=$$(awk -F'\t' '$$1 == "InductionPrevLayer" { print $$2 }' build/induction.new/values-induction-heads.tsv); \
+ph=$$(awk -F'\t' '$$1 == "InductionPrevHead" { print $$2 }' build/induction.new/values-induction-heads.tsv); \
+build/longhand inspect attention -m build/models/induction.bin $(INDUCTION_PROBE) > build/induction.new/attention.txt; \
+awk -F'\t' -v l=$$l -v h=$$h 'NR == 1 { print "$$s$$\t$$t$$\t$$P_{ts}$$" } \
+  $$1 == l && $$2 == h { print $$4 "\t" $$3 "\t" $$5 }' build/induction.new/attention.txt > build/induction.new/induction-att-ind.tsv; \
+awk -F'\t' -v l=$$pl -v h=$$ph 'NR == 1 { print "$$s$$\t$$t$$\t$$P_{ts}$$" } \
+  $$1 == l && $$2 == h { print $$4 "\t" $$3 "\t" $$5 }' build/induction.new/attention.txt > build/induction.new/induction-att-prev.tsv
+awk -F'\t' 'NR == 1 { print "position\ttoken" } NR > 1 && $$1 == 1 && $$2 == 1 && $$4 == 0 { print $$3 "\t" $$6 }' \
+  build/induction.new/attention.txt > build/induction.new/induction-tokens.tsv
+build/longhand inspect patch -m build/models/induction.bin $(INDUCTION_PROBE) --corrupt-seed 9 \
+  > build/induction.new/patch.txt 2> build/induction.new/patch.err
+awk -F'\t' 'NR == 1 { print "position\tlayer\trecovered" } $$1 == "stream" { print $$4 "\t" $$2 "\t" $$5 }' \
+  build/induction.new/patch.txt > build/induction.new/induction-patch-stream.tsv
+awk -F'\t' 'NR == 1 { print "block\thead\trecovered" } $$1 == "head" { print $$2 "\t" $$3 "\t" $$5 }' \
+  build/induction.new/patch.txt > build/induction.new/induction-patch-heads.tsv
+awk -F'\t' '$$1 == "head" && $$5 > best { best = $$5; l = $$2; h = $$3 } \
+  END { printf "InductionPatchLayer\t%d\nInductionPatchHead\t%d\nInductionPatchRecovered\t%.2f\n", l, h, best }' \
+  build/induction.new/patch.txt > build/induction.new/values-induction-patch.tsv
+awk '{ printf "InductionPatchClean\t%.2f\nInductionPatchCorrupt\t%.2f\n", $$6, $$8 }' \
+  build/induction.new/patch.err >> build/induction.new/values-induction-patch.tsv
+printf 'InductionSpan\t%s\nInductionCopyRate\t%s\nInductionSkipRate\t%s\n' $(INDUCTION_SPAN) \
+  $(INDUCTION_COPY_RATE) $(INDUCTION_SKIP_RATE) > build/induction.new/values-induction.tsv
+rm -f build/induction.new/*.txt build/induction.new/patch.err
 endef
 ## the corpora
 # The Bible's two splits are whole books, printed by `bible` (package
@@ -479,7 +619,7 @@ build/stamps/transcoders: $(TC_MODEL) $(KJV_VAL) tangled/src/transcoder.c tangle
 	rm -rf build/circuits.new; touch $@
 
 build/figures/%.pdf: figures/%.tikz figures/driver.tex figures/style.tex book/fonts.tex \
-                     build/stamps/tables | build/figures
+                     build/stamps/tables build/stamps/induction | build/figures
 	cd build && $(TEXENV) pdflatex -interaction=batchmode -halt-on-error \
 	  -output-directory=figures -jobname=$* '\def\FIG{$*}\input{figures/driver.tex}' >/dev/null \
 	  || { tail -20 figures/$*.log; exit 1; }
@@ -504,7 +644,7 @@ build/stamps/weave: $(NW) book/split-weave.awk | build/stamps build/woven
 
 BOOK_INPUTS := book/longhand.tex book/style.tex book/fonts.tex book/longhand.bib book/instructors.tex \
                build/stamps/weave build/stamps/tables build/stamps/transcoders \
-               build/tables/graded.tex $(FIGURES)
+               build/stamps/induction build/tables/graded.tex $(FIGURES)
 # ANSWERS=0 makes the student edition, build/longhand-student.pdf: the same
 # book without the answers and the instructor's guide.
 ANSWERS ?= 1

@@ -210,6 +210,39 @@ START_TEST(heads_finds_a_hand_built_induction_head)
 }
 END_TEST
 
+/* A head whose projection W_O^h is zero writes nothing: ablating it, zero or
+   mean, leaves the loss the same to the last bit; ablating a head that
+   writes changes it. */
+START_TEST(ablating_a_head_that_writes_nothing_changes_no_bit)
+{
+    struct gpt m;
+    char err[512];
+    random_model(&m);
+    int C = m.config.channels, hs = C / m.config.num_heads, B = 3;
+    float *W = m.param[PARAM_ATTPROJW] + (size_t)1 * C * C;   /* block 2 */
+    for (int o = 0; o < C; o++)
+        for (int c = 0; c < hs; c++)
+            W[o * C + c] = 0;                                   /* its head 1 */
+    int x[3 * 2 * T], y[3 * 2 * T];
+    gsl_rng *rng = rng_create(11);
+    inspect_repeated_tokens(rng, m.config.vocab_size, T, B, x, y);
+    gsl_rng_free(rng);
+    const struct inspect_head quiet = { 1, 0 }, loud = { 0, 1 };
+    for (int kind = ABLATE_ZERO; kind <= ABLATE_MEAN; kind++) {
+        double clean, ablated, clean2, changed;
+        ck_assert_int_eq(inspect_ablate(&m, x, y, B, 2 * T, &quiet, 1, kind, &clean, &ablated,
+                                        err, sizeof err), 0);
+        ck_assert(memcmp(&clean, &ablated, sizeof clean) == 0);
+        ck_assert(clean > 0 && isfinite(clean));
+        ck_assert_int_eq(inspect_ablate(&m, x, y, B, 2 * T, &loud, 1, kind, &clean2, &changed,
+                                        err, sizeof err), 0);
+        ck_assert(memcmp(&clean, &clean2, sizeof clean) == 0);
+        ck_assert(fabs(changed - clean) > 1e-6);
+    }
+    gpt_free(&m);
+}
+END_TEST
+
 START_TEST(commands_print_every_row)
 {
     struct gpt m;
@@ -256,6 +289,14 @@ START_TEST(commands_print_every_row)
     ck_assert_int_eq(svgs, L * H);
     free(page);
     unlink(html);
+    ck_assert_int_eq(longhand(out, sizeof out, err, sizeof err, "inspect ablate -m %s "
+                              "--repeat 4 --batch 2 --mean", path), 0);
+    lines = 0;
+    for (char *c = out; *c; c++)
+        lines += *c == '\n';
+    ck_assert_int_eq(lines, 1 + L * H);
+    ck_assert_int_eq(longhand(out, sizeof out, err, sizeof err, "inspect ablate -m %s "
+                              "--repeat 4 --heads 3.1", path), 2);
     /* Usage errors: two inputs, none, a prompt without a tokenizer. */
     ck_assert_int_eq(longhand(out, sizeof out, err, sizeof err, "inspect lens -m %s --ids 1 "
                               "--repeat 2", path), 2);
@@ -277,6 +318,7 @@ Suite *inspect_suite(void)
     tcase_add_test(tc, patching_nothing_recovers_0_and_the_whole_stream_1);
     tcase_add_test(tc, heads_finds_a_hand_built_previous_token_head);
     tcase_add_test(tc, heads_finds_a_hand_built_induction_head);
+    tcase_add_test(tc, ablating_a_head_that_writes_nothing_changes_no_bit);
     tcase_add_test(tc, commands_print_every_row);
     suite_add_tcase(s, tc);
     return s;

@@ -569,6 +569,83 @@ static int inspect_attention_cmd(int argc, char **argv)
     free_input(&in);
     return status;
 }
+/* inspect command: ablate */
+/* inspect command: the heads to ablate */
+static int parse_heads(const char *list, const struct gpt_config *c, struct inspect_head *h,
+                       int max)
+{
+    int n = 0;
+    for (const char *p = list; *p; n++) {
+        char *end;
+        long l = strtol(p, &end, 10), k = *end == '.' ? strtol(end + 1, &end, 10) : 0;
+        if (n == max || l < 1 || l > c->num_layers || k < 1 || k > c->num_heads
+            || (*end && *end != ','))
+            return -1;
+        h[n] = (struct inspect_head){ (int)l - 1, (int)k - 1 };
+        p = *end ? end + 1 : end;
+    }
+    return n;
+}
+
+static int inspect_ablate_cmd(int argc, char **argv)
+{
+    struct inspect_input in = { 0 };
+    const char *list = NULL;
+    int mean = 0, B = 8, first, status;
+    const struct cli_option options[] = {
+        INSPECT_INPUT_OPTIONS(in),
+        { "heads", 'a', CLI_STRING, 0, 0, &list, "L.H,...", .help = "the heads (default all)" },
+        { "mean", 'M', CLI_FLAG, 0, 0, &mean, "", .help = "mean- rather than zero-ablation" },
+        { "batch", 'B', CLI_INT, 1, 1024, &B, "B", .help = "rows of --repeat" },
+        { 0 },
+    };
+    const struct cli_spec spec = { "inspect ablate", "", "The mean loss on the input "
+        "with each chosen head zero- (or mean-) ablated,\nagainst the model's own.",
+        options, 0, 0 };
+    CLI_PARSE_OR_RETURN(&spec, argc, argv, &first);
+    if ((status = load_input(&in, "inspect ablate")) != 0)
+        return status;
+    /* ablate each head on the input's rows, and print the losses */
+    const struct gpt_config *c = &in.m.config;
+    int LH = c->num_layers * c->num_heads, n = LH, T = in.repeat ? in.T : in.T - 1;
+    int rows = in.repeat ? B : 1;
+    struct inspect_head *heads = malloc((size_t)LH * sizeof *heads);
+    int *x = malloc(2 * (size_t)rows * in.T * sizeof *x);
+    gsl_rng *rng = in.repeat ? rng_create((unsigned long)in.seed) : NULL;
+    char err[512] = "out of memory";
+    status = 1;
+    if (heads && x && (rng || !in.repeat) && T >= 1) {
+        for (int k = 0; k < LH; k++)
+            heads[k] = (struct inspect_head){ k / c->num_heads, k % c->num_heads };
+        if (list && (n = parse_heads(list, c, heads, LH)) < 1)
+            status = usage_error("inspect ablate", "--heads: want L.H,... of this model");
+        else {
+            /* make the rows and their targets, and ablate each head */
+            int *y = x + (size_t)rows * T;
+            if (in.repeat)
+                inspect_repeated_tokens(rng, c->vocab_size, in.repeat, rows, x, y);
+            else
+                memcpy(x, in.tokens, (size_t)T * sizeof *x), memcpy(y, in.tokens + 1, (size_t)T * sizeof *y);
+            printf("layer\thead\tablation\tclean\tablated\tchange\n");
+            status = 0;
+            for (int k = 0; k < n && status == 0; k++) {
+                double clean, ablated;
+                if (inspect_ablate(&in.m, x, y, rows, T, &heads[k], 1, mean ? ABLATE_MEAN : ABLATE_ZERO,
+                                   &clean, &ablated, err, sizeof err) != 0)
+                    status = 1;
+                else
+                    printf("%d\t%d\t%s\t%.9g\t%.9g\t%.9g\n", heads[k].layer + 1, heads[k].head + 1,
+                           mean ? "mean" : "zero", clean, ablated, ablated - clean);
+            }
+        }
+    } else if (T < 1)
+        status = usage_error("inspect ablate", "the input needs two tokens at least");
+    if (status == 1)
+        fprintf(stderr, "longhand inspect ablate: %s\n", err);
+    gsl_rng_free(rng), free(x), free(heads);
+    free_input(&in);
+    return status;
+}
 /* inspect command: induction */
 static int inspect_induction_cmd(int argc, char **argv)
 {
@@ -588,8 +665,15 @@ static int inspect_induction_cmd(int argc, char **argv)
           .help = "the longest period; T = 2N" },
         { "min-period", 'k', CLI_INT, 1, GPT_MAX_CONTEXT / 2, &o.min_period, "K",
           .help = "the shortest period trained on" },
+        { "max-gap", 'g', CLI_INT, 0, GPT_MAX_CONTEXT, &o.max_gap, "G",
+          .help = "the longest gap between repetitions" },
+        { "copy-rate", 'r', CLI_DOUBLE, 0, 1, &o.copy_rate, "R",
+          .help = "how often a token follows its predecessor as last time" },
+        { "skip-rate", 'q', CLI_DOUBLE, 0, 1, &o.skip_rate, "Q",
+          .help = "how often a token is the one two back plus one" },
         { "batch", 'B', CLI_INT, 1, MAX_BATCH, &o.batch, "B", .help = "sequences per step" },
-        { "steps", 'S', CLI_INT, 1, MAX_STEPS, &o.steps, "N", .help = "optimiser steps" },
+        { "steps", 'S', CLI_INT, 0, MAX_STEPS, &o.steps, "N",
+          .help = "optimiser steps (0: the initial model)" },
         { "lr", 'l', CLI_DOUBLE, 0, 1, &o.lr, "X", .help = "peak learning rate" },
         { "min-lr", 0, CLI_DOUBLE, 0, 1, &o.min_lr, "X", .help = "final learning rate" },
         { "warmup", 'w', CLI_INT, 0, MAX_STEPS, &o.warmup, "N", .help = "warm-up steps" },
@@ -643,6 +727,7 @@ int cmd_inspect(int argc, char **argv)
         { "dla", inspect_dla_cmd, "direct logit attribution to every component" },
         { "patch", inspect_patch_cmd, "activation patching, clean into corrupted" },
         { "attention", inspect_attention_cmd, "every head's weights, as TSV and HTML" },
+        { "ablate", inspect_ablate_cmd, "the loss without chosen heads" },
         { "induction", inspect_induction_cmd, "train the induction model of chapter 13" },
     };
     return cli_dispatch("inspect", subcommands,

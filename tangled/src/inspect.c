@@ -317,28 +317,97 @@ void inspect_patching_free(struct inspect_patching *p)
     free(p->stream), free(p->heads);
     p->stream = p->heads = NULL;
 }
-/* inspect.c: training an induction model */
-/* Row b of inputs and targets [B x 2n]: random tokens, in which a span of a
-   random length k in [kmin, n] at a random place p is followed by itself. */
-static void periodic_rows(gsl_rng *rng, int V, int n, int kmin, int B, int *inputs,
-                          int *targets, int *periods)
+/* inspect.c: ablation */
+static double mean_loss(const struct gpt *m, const int *targets, int B, int T)
 {
-    int T = 2 * n;
+    int V = m->config.vocab_size;
+    double sum = 0;
+    for (size_t bt = 0; bt < (size_t)B * T; bt++) {
+        const float *z = m->act[ACT_LOGITS] + bt * V;
+        double max = z[0], e = 0;
+        for (int v = 1; v < V; v++)
+            max = fmax(max, z[v]);
+        for (int v = 0; v < V; v++)
+            e += exp(z[v] - max);
+        sum += max + log(e) - z[targets[bt]];
+    }
+    return sum / ((double)B * T);
+}
+/* inspect.c: ablation */
+int inspect_ablate(struct gpt *m, const int *inputs, const int *targets, int B, int T,
+                   const struct inspect_head *heads, int n, enum inspect_ablation kind,
+                   double *clean, double *ablated, char *err, size_t errlen)
+{
+    int C = m->config.channels, hs = C / m->config.num_heads, status = -1;
+    size_t BTC = (size_t)B * T * C;
+    float *from = calloc((size_t)n * BTC + 1, sizeof *from);
+    struct inspect_edit *edits = calloc((size_t)n + 1, sizeof *edits);
+    if (!from || !edits)
+        snprintf(err, errlen, "out of memory");
+    else if (inspect_forward(m, inputs, B, T, NULL, 0, err, errlen) == 0) {
+        *clean = mean_loss(m, targets, B, T);
+        /* fill each ablated head's values and edit */
+        for (int k = 0; k < n; k++) {
+            const float *y = m->act[ACT_ATTY] + heads[k].layer * BTC;
+            float *f = from + k * BTC;
+            for (int i = 0; kind == ABLATE_MEAN && i < hs; i++) {
+                double mean = 0;
+                for (size_t bt = 0; bt < (size_t)B * T; bt++)
+                    mean += y[bt * C + heads[k].head * hs + i];
+                for (size_t bt = 0; bt < (size_t)B * T; bt++)
+                    f[bt * C + heads[k].head * hs + i] = (float)(mean / ((double)B * T));
+            }
+            edits[k] = (struct inspect_edit){ SITE_HEAD, heads[k].layer, heads[k].head, -1, f };
+        }
+        if (inspect_forward(m, inputs, B, T, edits, n, err, errlen) == 0)
+            *ablated = mean_loss(m, targets, B, T), status = 0;
+    }
+    free(from), free(edits);
+    return status;
+}
+/* inspect.c: training an induction model */
+/* The token at t of a row x[0..t) being drawn outside the repetitions:
+   with probability r the token that followed the latest earlier x[t-1], if
+   there is one; else with probability q the token two back plus one; else
+   uniform. */
+static int draw_token(gsl_rng *rng, int V, const int *x, int t,
+                      const struct induction_options *o)
+{
+    if (t >= 2 && gsl_rng_uniform(rng) < o->copy_rate)
+        for (int s = t - 2; s >= 0; s--)
+            if (x[s] == x[t - 1])
+                return x[s + 1];
+    if (t >= 2 && gsl_rng_uniform(rng) < o->skip_rate)
+        return (x[t - 2] + 1) % V;
+    return (int)gsl_rng_uniform_int(rng, (unsigned long)V);
+}
+
+/* Rows of inputs and targets [B x 2n]: after a random prefix of fewer than
+   k tokens, a span of a random length k in [kmin, n], repeated to the end
+   of the row, each repetition after a gap of 0 to max_gap tokens; prefix,
+   span and gaps drawn by draw_token, the targets the row's next tokens. */
+static void periodic_rows(gsl_rng *rng, int V, const struct induction_options *o, int B,
+                          int *inputs, int *targets)
+{
+    int n = o->span, T = 2 * n, kmin = o->min_period;
+    unsigned long gaps = (unsigned long)o->max_gap + 1;
     for (int b = 0; b < B; b++) {
         int k = kmin + (int)gsl_rng_uniform_int(rng, (unsigned long)(n - kmin + 1));
-        int p = (int)gsl_rng_uniform_int(rng, (unsigned long)(T - 2 * k + 2));
-        int *x = inputs + (size_t)b * T, *y = targets + (size_t)b * T, next;
-        for (int t = 0; t < T; t++)
-            x[t] = (int)gsl_rng_uniform_int(rng, (unsigned long)V);
-        next = (int)gsl_rng_uniform_int(rng, (unsigned long)V);
-        for (int t = p + k; t < p + 2 * k; t++)
+        int r = (int)gsl_rng_uniform_int(rng, (unsigned long)k), i = 0, gap = 0;
+        int *x = inputs + (size_t)b * T, *y = targets + (size_t)b * T;
+        for (int t = 0; t <= T; t++) {
+            int v;
+            if (t < r + k || gap > 0)
+                v = draw_token(rng, V, x, t, o), gap -= t >= r + k;
+            else if ((v = x[r + i]), ++i == k)
+                i = 0, gap = (int)gsl_rng_uniform_int(rng, gaps);
+            if (t == r + k - 1)
+                gap = (int)gsl_rng_uniform_int(rng, gaps);
             if (t < T)
-                x[t] = x[t - k];
-            else
-                next = x[t - k];
-        for (int t = 0; t < T; t++)
-            y[t] = t + 1 < T ? x[t + 1] : next;
-        periods[b] = k;
+                x[t] = v;
+            if (t > 0)
+                y[t - 1] = v;
+        }
     }
 }
 /* inspect.c: training an induction model */
@@ -380,6 +449,7 @@ static int log_induction_step(struct gpt *m, gsl_rng *rng, int n, int s, double 
     fprintf(log, "%d\t%.4f\t%.4f\t%.4f\t%.4f\t%d\t%d\n", s, first, repeated, prev,
             scores[best * NUM_SCORES + SCORE_INDUCTION], best / m->config.num_heads + 1,
             best % m->config.num_heads + 1);
+    fflush(log);   /* a long run shows its progress */
     free(inputs);
     return 0;
 }
@@ -389,7 +459,7 @@ int induction_train(struct gpt *m, const struct induction_options *o, char *err,
 {
     const struct gpt_config *c = &m->config;
     int n = o->span, T = 2 * n, B = o->batch, status = -1;
-    int *inputs = malloc((2 * (size_t)B * T + B) * sizeof *inputs);
+    int *inputs = malloc(2 * (size_t)B * T * sizeof *inputs);
     double *scores = malloc((size_t)c->num_layers * c->num_heads * NUM_SCORES * sizeof *scores);
     gsl_rng *rng = rng_create(o->seed);
     struct adamw opt = { 0 };
@@ -399,7 +469,7 @@ int induction_train(struct gpt *m, const struct induction_options *o, char *err,
         /* train m on repeated spans, logging as it goes */
         {
             struct lr_schedule sched = { (float)o->lr, (float)o->min_lr, o->warmup, o->steps };
-            int *targets = inputs + (size_t)B * T, *periods = targets + (size_t)B * T;
+            int *targets = inputs + (size_t)B * T;
             if (o->attention_only)
                 hold_mlps_at_zero(m, m->param);
             if (o->log)
@@ -411,7 +481,7 @@ int induction_train(struct gpt *m, const struct induction_options *o, char *err,
                     status = -1;
                     break;
                 }
-                periodic_rows(rng, c->vocab_size, n, o->min_period, B, inputs, targets, periods);
+                periodic_rows(rng, c->vocab_size, o, B, inputs, targets);
                 if (gpt_forward(m, inputs, targets, B, T, err, errlen) != 0) {
                     status = -1;
                     break;

@@ -75,9 +75,20 @@ int inspect_patch_run(struct gpt *m, const struct inspect_patching *p,
                       const struct inspect_edit *edits, int n, double *rho,
                       char *err, size_t errlen);
 void inspect_patching_free(struct inspect_patching *p);
+/* inspect.h: ablation */
+enum inspect_ablation { ABLATE_ZERO, ABLATE_MEAN };
+struct inspect_head { int layer, head; };   /* block and head, from 0 */
+/* The mean loss of the batch inputs/targets [B x T] without edits (*clean)
+   and with heads[0..n) ablated (*ablated).  0, or -1 with err. */
+int inspect_ablate(struct gpt *m, const int *inputs, const int *targets, int B, int T,
+                   const struct inspect_head *heads, int n, enum inspect_ablation kind,
+                   double *clean, double *ablated, char *err, size_t errlen);
 /* inspect.h: training an induction model */
 struct induction_options {
     int span, min_period;        /* n (so T = 2n); the shortest period trained on */
+    int max_gap;                 /* the longest gap between repetitions of the span */
+    double copy_rate;            /* r: how often a token is the one after x[t-1] last time */
+    double skip_rate;            /* q: how often a token is the one two back plus one */
     int batch, steps;            /* rows per step, optimiser steps */
     double lr, min_lr, grad_clip;
     int warmup;                  /* the schedule of Chapter 11 */
